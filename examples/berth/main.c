@@ -1,0 +1,112 @@
+/* berth: a docker-like command line over libberth. It is an example of the
+ * library's use: everything it does, a program linking libberth can do. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth.h"
+
+static const struct command commands[] = {
+	{ "info", "show the library, store and host kernel features", cmd_info },
+	{ "version", "show the version", cmd_version },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s [OPTIONS] COMMAND [ARG...]\n"
+		"\n"
+		"Options:\n"
+		"  --root DIR         store root (default /var/lib/berth, rootless ~/.local/share/berth)\n"
+		"  --runroot DIR      ephemeral state (default /run/berth)\n"
+		"  --log-level LEVEL  error, warn, info or debug (default warn)\n"
+		"  -h, --help         show this help\n"
+		"  -v, --version      show the version\n"
+		"\n"
+		"Commands:\n",
+		prog);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+}
+
+static void log_to_stderr(berth_log_level level, const char *module, const char *message,
+			  void *userdata)
+{
+	(void)userdata;
+	fprintf(stderr, "berth: %s: %s: %s\n", berth_log_level_name(level), module, message);
+}
+
+berth_ctx *cli_context(struct cli *cli)
+{
+	berth_ctx_opts opts = BERTH_CTX_OPTS_INIT;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+
+	opts.root = cli->root;
+	opts.runroot = cli->runroot;
+	opts.log = log_to_stderr;
+	opts.log_level = cli->log_level;
+	if (berth_ctx_new(&ctx, &opts, &err) < 0) {
+		cli_fail(err);
+		return NULL;
+	}
+	return ctx;
+}
+
+int cli_fail(berth_error *err)
+{
+	fprintf(stderr, "berth: %s\n", berth_error_message(err));
+	berth_error_free(err);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "runroot", required_argument, NULL, 'R' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .log_level = BERTH_LOG_WARN, .prog = "berth" };
+	berth_error *err = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+hv", options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			cli.root = optarg;
+			break;
+		case 'R':
+			cli.runroot = optarg;
+			break;
+		case 'l':
+			if (berth_log_level_parse(optarg, &cli.log_level, &err) < 0)
+				return cli_fail(err);
+			break;
+		case 'h':
+			usage(stdout, cli.prog);
+			return 0;
+		case 'v':
+			return cmd_version(&cli, 0, NULL);
+		default:
+			usage(stderr, cli.prog);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, cli.prog);
+		return 2;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[optind])) {
+			optind++; /* commands parse their own options from here */
+			return c->run(&cli, argc - optind + 1, argv + optind - 1);
+		}
+	fprintf(stderr, "berth: unknown command \"%s\"; see '%s --help'\n", argv[optind], cli.prog);
+	return 2;
+}

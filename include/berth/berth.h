@@ -1,0 +1,10 @@
+/* berth/berth.h: the whole public API of libberth.
+ * Link with `pkg-config --cflags --libs libberth`. */
+#ifndef BERTH_BERTH_H
+#define BERTH_BERTH_H
+
+#include <berth/version.h>
+#include <berth/features.h>
+#include <berth/common.h>
+
+#endif

@@ -1,0 +1,188 @@
+/* Errors: a chain of links, each with its own context in front of its cause. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct berth_error {
+	int code;
+	int sys_errno;
+	char *message;       /* this link's context followed by the cause's message */
+	berth_error *cause;
+};
+
+/* Handed out when the memory for an error itself cannot be had; never freed. */
+static berth_error out_of_memory = { BERTH_ENOMEM, ENOMEM, (char *)"out of memory", NULL };
+
+static berth_error *error_new(int code, int sys_errno, char *message, berth_error *cause)
+{
+	berth_error *e;
+
+	if (!message || !(e = malloc(sizeof(*e)))) {
+		free(message);
+		berth_error_free(cause);
+		return &out_of_memory;
+	}
+	e->code = code;
+	e->sys_errno = sys_errno;
+	e->message = message;
+	e->cause = cause;
+	return e;
+}
+
+int bt_error_set(berth_error **err, int code, int sys_errno, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	va_start(ap, fmt);
+	berth_error_free(*err);
+	*err = error_new(code, sys_errno, bt_strdup_vprintf(fmt, ap), NULL);
+	va_end(ap);
+	return code;
+}
+
+int bt_error_code_from_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return BERTH_ENOTFOUND;
+	case EEXIST:
+	case ENOTEMPTY:
+		return BERTH_EEXISTS;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return BERTH_EPERM;
+	case ENOMEM:
+		return BERTH_ENOMEM;
+	case EBUSY:
+	case EAGAIN:
+		return BERTH_EBUSY;
+	case EINVAL:
+	case ENAMETOOLONG:
+		return BERTH_EINVAL;
+	case ENOSYS:
+	case EOPNOTSUPP:
+		return BERTH_EUNSUPPORTED;
+	case EXDEV:
+		return BERTH_ESCAPE;
+	default:
+		return BERTH_EOS;
+	}
+}
+
+int bt_error_os(berth_error **err, const char *fmt, ...)
+{
+	int saved = errno;
+	int code = bt_error_code_from_errno(saved);
+	va_list ap;
+	char *what, *message;
+
+	if (!err)
+		return code;
+	va_start(ap, fmt);
+	what = bt_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	message = what ? bt_strdup_printf("%s: %s", what, strerror(saved)) : NULL;
+	free(what);
+	berth_error_free(*err);
+	*err = error_new(code, saved, message, NULL);
+	errno = saved;
+	return code;
+}
+
+int bt_error_wrap(berth_error **err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *context, *message;
+	berth_error *cause;
+
+	if (!err)
+		return code;
+	cause = *err;
+	if (!cause) /* the callee failed without saying why: say at least this */
+		cause = error_new(code, 0, bt_strdup_printf("%s", berth_strerror(code)), NULL);
+	if (cause == &out_of_memory)
+		return code;
+	va_start(ap, fmt);
+	context = bt_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	message = context ? bt_strdup_printf("%s: %s", context, cause->message) : NULL;
+	free(context);
+	*err = error_new(cause->code, cause->sys_errno, message, cause);
+	return code;
+}
+
+const char *berth_error_message(const berth_error *err)
+{
+	return err ? err->message : "no error";
+}
+
+int berth_error_code(const berth_error *err)
+{
+	return err ? err->code : BERTH_OK;
+}
+
+int berth_error_errno(const berth_error *err)
+{
+	return err ? err->sys_errno : 0;
+}
+
+const berth_error *berth_error_cause(const berth_error *err)
+{
+	return err ? err->cause : NULL;
+}
+
+void berth_error_free(berth_error *err)
+{
+	while (err && err != &out_of_memory) {
+		berth_error *cause = err->cause;
+
+		free(err->message);
+		free(err);
+		err = cause;
+	}
+}
+
+static const struct {
+	int code;
+	const char *name;
+	const char *description;
+} codes[] = {
+	{ BERTH_OK, "OK", "success" },
+	{ BERTH_ERROR, "ERROR", "error" },
+	{ BERTH_EINVAL, "EINVAL", "invalid argument" },
+	{ BERTH_ENOTFOUND, "ENOTFOUND", "not found" },
+	{ BERTH_EEXISTS, "EEXISTS", "already exists" },
+	{ BERTH_ENOMEM, "ENOMEM", "out of memory" },
+	{ BERTH_EOS, "EOS", "system call failed" },
+	{ BERTH_EPERM, "EPERM", "not permitted" },
+	{ BERTH_EBUSY, "EBUSY", "busy" },
+	{ BERTH_EUNSUPPORTED, "EUNSUPPORTED", "not supported" },
+	{ BERTH_ECANCELED, "ECANCELED", "canceled" },
+	{ BERTH_EAUTH, "EAUTH", "authentication failed" },
+	{ BERTH_ENETWORK, "ENETWORK", "network error" },
+	{ BERTH_EINTEGRITY, "EINTEGRITY", "content does not match its digest" },
+	{ BERTH_ESTATE, "ESTATE", "not allowed in the current state" },
+	{ BERTH_ESCAPE, "ESCAPE", "path leads outside its root" },
+};
+
+const char *berth_error_code_name(int code)
+{
+	for (size_t i = 0; i < BT_ARRAY_SIZE(codes); i++)
+		if (codes[i].code == code)
+			return codes[i].name;
+	return "EUNKNOWN";
+}
+
+const char *berth_strerror(int code)
+{
+	for (size_t i = 0; i < BT_ARRAY_SIZE(codes); i++)
+		if (codes[i].code == code)
+			return codes[i].description;
+	return "unknown error";
+}

@@ -1,0 +1,146 @@
+/* Internal API of libberth, shared by every module and never installed.
+ * Public names start with berth_, internal ones with bt_. */
+#ifndef BERTH_INTERNAL_H
+#define BERTH_INTERNAL_H
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include <berth/berth.h>
+
+#define BT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define BT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct berth_ctx {
+	char *root;
+	char *runroot;
+	berth_log_fn log;
+	void *log_userdata;
+	berth_log_level log_level;
+};
+
+/* ---- errors (error.c) -----------------------------------------------
+ * Each returns `code` (or the wrapped code) so a caller can write
+ * `return bt_error_set(err, BERTH_EINVAL, 0, "...")`. With err == NULL they
+ * only return the code. */
+int bt_error_set(berth_error **err, int code, int sys_errno, const char *fmt, ...)
+	BT_PRINTF(4, 5);
+/* From errno: the code follows errno (ENOENT: ENOTFOUND, EEXIST: EEXISTS,
+ * EACCES/EPERM: EPERM, ENOMEM: ENOMEM, EBUSY/EAGAIN: EBUSY, else EOS), and the
+ * message ends with strerror(errno). */
+int bt_error_os(berth_error **err, const char *fmt, ...) BT_PRINTF(2, 3);
+/* Adds context in front of *err; returns `code` (the code being passed up). */
+int bt_error_wrap(berth_error **err, int code, const char *fmt, ...) BT_PRINTF(3, 4);
+int bt_error_code_from_errno(int e);
+
+/* ---- options structs (opts.c) ---------------------------------------
+ * Copies a caller's options struct into `dst` (already holding the
+ * defaults, known_size bytes). A smaller (older) struct fills only its
+ * prefix; a larger (newer) one is accepted when the unknown tail is zero. */
+int bt_opts_copy(void *dst, size_t known_size, const void *src, const char *what,
+		 berth_error **err);
+
+/* ---- logging (log.c) ------------------------------------------------- */
+void bt_log(const berth_ctx *ctx, berth_log_level level, const char *module,
+	    const char *fmt, ...) BT_PRINTF(4, 5);
+#define bt_log_error(ctx, mod, ...) bt_log(ctx, BERTH_LOG_ERROR, mod, __VA_ARGS__)
+#define bt_log_warn(ctx, mod, ...) bt_log(ctx, BERTH_LOG_WARN, mod, __VA_ARGS__)
+#define bt_log_info(ctx, mod, ...) bt_log(ctx, BERTH_LOG_INFO, mod, __VA_ARGS__)
+#define bt_log_debug(ctx, mod, ...) bt_log(ctx, BERTH_LOG_DEBUG, mod, __VA_ARGS__)
+
+/* ---- strings (str.c) ------------------------------------------------- */
+char *bt_strdup_printf(const char *fmt, ...) BT_PRINTF(1, 2);
+char *bt_strdup_vprintf(const char *fmt, va_list ap) BT_PRINTF(1, 0);
+
+/* ---- files (fs.c) ---------------------------------------------------- */
+int bt_mkdir_p(const char *path, mode_t mode, berth_error **err);
+/* Reads a whole file, NUL-terminated; refuses files larger than max bytes. */
+int bt_read_file(const char *path, size_t max, char **out, size_t *len, berth_error **err);
+/* Replaces path so that a crash at any point leaves the old content or the
+ * new, never a mix: temp file in the same directory, write, fsync, rename,
+ * fsync of the directory. */
+int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 berth_error **err);
+int bt_fsync_dir(const char *dir, berth_error **err);
+/* Removes path and everything below it. Never follows symlinks and never
+ * descends into another file system (a mount point gives EBUSY). A missing
+ * path is not an error. */
+int bt_rm_rf(const char *path, berth_error **err);
+#ifdef BERTH_TEST_HOOKS
+/* Test builds only: called by bt_write_file_atomic between the fsync of the
+ * temp file and the rename, to let tests crash the process there. */
+extern void (*bt_test_hook_before_rename)(const char *tmp_path);
+#endif
+
+/* ---- locks (lock.c) --------------------------------------------------
+ * Advisory locks on a lock file, between processes and between threads
+ * (each call opens its own file description). */
+enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4 };
+/* Creates the lock file when missing; returns the held lock's fd in *fd. */
+int bt_lock_acquire(const char *path, int flags, int *fd, berth_error **err);
+void bt_lock_release(int fd);
+
+/* ---- paths (path.c) -------------------------------------------------- */
+/* Joins rel below root lexically: leading slashes and "." are dropped and
+ * repeated slashes folded; any ".." component is refused with ESCAPE. */
+int bt_path_join(const char *root, const char *rel, char **out, berth_error **err);
+
+enum {
+	/* Refuse any path, symlink target or ".." that would leave the root. */
+	BT_RESOLVE_BENEATH = 0,
+	/* Resolve as if the root were "/" (a container's view): ".." stops at the
+	 * root and absolute symlinks start again from it. */
+	BT_RESOLVE_IN_ROOT = 1,
+};
+/* Opens rel below the directory rootfd, following symlinks only within it
+ * (openat2 where the kernel has it, else a walk one component at a time).
+ * open_flags as for openat(2); O_NOFOLLOW applies to the last component. */
+int bt_path_open(int rootfd, const char *rel, int open_flags, mode_t mode, int resolve,
+		 int *fd, berth_error **err);
+/* The walk bt_path_open falls back to; exposed for tests. */
+int bt_path_open_walk(int rootfd, const char *rel, int open_flags, mode_t mode, int resolve,
+		      int *fd, berth_error **err);
+
+/* ---- JSON (json.c) --------------------------------------------------- */
+/* Parses a document; errors name `what`, the line and the column. */
+int bt_json_parse(const char *buf, size_t len, const char *what, json_t **out,
+		  berth_error **err);
+int bt_json_load_file(const char *path, size_t max_size, json_t **out, berth_error **err);
+int bt_json_write_atomic(const char *path, const json_t *json, berth_error **err);
+/* Member `key` of object `obj`, checked for type (JSON_NULL meaning any).
+ * `path` names obj in errors ("linux.namespaces[2]"; "" for the top).
+ * A missing member gives *out = NULL and 0, or EINVAL when required. */
+int bt_json_member(const json_t *obj, const char *path, const char *key, json_type type,
+		   bool required, json_t **out, berth_error **err);
+int bt_json_string(const json_t *obj, const char *path, const char *key, bool required,
+		   const char **out, berth_error **err);
+int bt_json_int(const json_t *obj, const char *path, const char *key, bool required,
+		long long *out, berth_error **err);
+int bt_json_bool(const json_t *obj, const char *path, const char *key, bool required,
+		 bool *out, berth_error **err);
+const char *bt_json_type_name(const json_t *json);
+
+/* ---- digests (digest.c) ---------------------------------------------
+ * sha256/sha512 through libcrypto, which is loaded on first use. Digests are
+ * written as OCI digests: "sha256:" followed by lowercase hex. */
+typedef struct bt_digester bt_digester;
+#define BT_DIGEST_MAX 136 /* "sha512:" + 128 hex + NUL, rounded up */
+int bt_digester_new(const char *algorithm, bt_digester **out, berth_error **err);
+void bt_digester_update(bt_digester *d, const void *data, size_t len);
+/* Writes the digest into out (BT_DIGEST_MAX bytes). The digester may then only be freed. */
+void bt_digester_final(bt_digester *d, char out[BT_DIGEST_MAX]);
+void bt_digester_free(bt_digester *d);
+int bt_digest_buffer(const char *algorithm, const void *data, size_t len,
+		     char out[BT_DIGEST_MAX], berth_error **err);
+/* Checks the form of an OCI digest: a known algorithm and hex of its length. */
+int bt_digest_validate(const char *digest, berth_error **err);
+/* Whether libcrypto could be loaded (loading it when not yet done). */
+bool bt_digest_available(void);
+
+#endif
