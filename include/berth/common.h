@@ -70,7 +70,9 @@ BERTH_EXTERN int berth_error_errno(const berth_error *err);
 BERTH_EXTERN const berth_error *berth_error_cause(const berth_error *err);
 /* Frees the whole chain. NULL is allowed. */
 BERTH_EXTERN void berth_error_free(berth_error *err);
-/* A stable name for a code ("EINVAL", "ENOTFOUND", ...); "EUNKNOWN" for others. */
+/* A stable name for a code ("EINVAL", "ENOTFOUND", ...); "EUNKNOWN" for others.
+ * Codes run without gaps from 0 downwards, so a binding can list them all by
+ * counting down until the name is "EUNKNOWN". */
 BERTH_EXTERN const char *berth_error_code_name(int code);
 /* A short description of a code ("invalid argument", ...). */
 BERTH_EXTERN const char *berth_strerror(int code);
@@ -116,7 +118,9 @@ typedef struct {
 #define BERTH_CTX_OPTS_INIT { sizeof(berth_ctx_opts), NULL, NULL, NULL, NULL, BERTH_LOG_WARN }
 
 /* Creates a context. Nothing is created on disk until a module needs it.
- * Errors: EINVAL for a relative root or runroot or bad options. */
+ * The log callback may already be called before this returns, so its
+ * userdata must be ready. Errors: EINVAL for a relative root or runroot or
+ * bad options. */
 BERTH_EXTERN int berth_ctx_new(berth_ctx **out, const berth_ctx_opts *opts,
 			       berth_error **err);
 /* Frees a context; the objects made from it must be freed first. NULL is allowed. */
@@ -150,7 +154,7 @@ BERTH_EXTERN const char *const *berth_feature_names(void);
  * "cgroup.v2.controllers", "seccomp" (yes/no: kernel and build), "features". */
 typedef struct berth_info berth_info;
 
-BERTH_EXTERN int berth_info_new(berth_ctx *ctx, berth_info **out, berth_error **err);
+BERTH_EXTERN int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err);
 BERTH_EXTERN size_t berth_info_count(const berth_info *info);
 /* The i-th key or value, borrowed; NULL when i is out of range. */
 BERTH_EXTERN const char *berth_info_key(const berth_info *info, size_t i);

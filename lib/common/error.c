@@ -64,6 +64,7 @@ int bt_error_code_from_errno(int e)
 		return BERTH_EBUSY;
 	case EINVAL:
 	case ENAMETOOLONG:
+	case ELOOP:
 		return BERTH_EINVAL;
 	case ENOSYS:
 	case EOPNOTSUPP:

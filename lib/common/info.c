@@ -170,7 +170,7 @@ static char *feature_list(void)
 	return strdup(buf);
 }
 
-int berth_info_new(berth_ctx *ctx, berth_info **out, berth_error **err)
+int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err)
 {
 	berth_info *info = calloc(1, sizeof(*info));
 	const char *mode = cgroup_mode();

@@ -80,7 +80,9 @@ extern void (*bt_test_hook_before_rename)(const char *tmp_path);
 
 /* ---- locks (lock.c) --------------------------------------------------
  * Advisory locks on a lock file, between processes and between threads
- * (each call opens its own file description). */
+ * (each call opens its own file description). The lock belongs to the open
+ * file description: a forked child that does not exec must close the fd,
+ * or the lock lives on in it. */
 enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4 };
 /* Creates the lock file when missing; returns the held lock's fd in *fd. */
 int bt_lock_acquire(const char *path, int flags, int *fd, berth_error **err);

@@ -1,0 +1,31 @@
+#!/bin/sh
+# libberth exports exactly the functions its headers declare, each at the
+# version node BERTH_0.1, and nothing else (no internal bt_ names, no
+# libraries' symbols leaking through).
+set -eu
+lib="$top_builddir/lib/.libs/libberth.so"
+sym="$top_srcdir/lib/libberth.sym"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# nm -D --defined-only: "ADDR T name@@BERTH_0.1"; the version node itself is an A symbol.
+${NM:-nm} -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | sort > "$tmp/exported"
+test -s "$tmp/exported" || { echo "no symbols exported from $lib"; exit 1; }
+
+bad=$(grep -v '^berth_[a-z0-9_]*@@BERTH_0\.1$' "$tmp/exported" || true)
+if [ -n "$bad" ]; then
+	echo "symbols outside berth_*@@BERTH_0.1:"; echo "$bad"; exit 1
+fi
+
+# every function declared BERTH_EXTERN in the installed headers is exported, and vice versa
+cat "$top_srcdir"/include/berth/*.h | tr '\n' ' ' | sed 's/;/;\n/g' |
+	sed -n 's/.*BERTH_EXTERN[^(]*[ *]\(berth_[a-z0-9_]*\) *(.*/\1/p' | sort -u > "$tmp/declared"
+sed 's/@@BERTH_0\.1$//' "$tmp/exported" > "$tmp/names"
+if ! diff -u "$tmp/declared" "$tmp/names"; then
+	echo "headers (-) and exports (+) differ"; exit 1
+fi
+# and the version script lists the same names
+sed -n 's/^[[:space:]]*\(berth_[a-z0-9_]*\);$/\1/p' "$sym" | sort > "$tmp/script"
+if ! diff -u "$tmp/script" "$tmp/names"; then
+	echo "lib/libberth.sym (-) and exports (+) differ"; exit 1
+fi
+echo "1 passed, 0 failed: $(wc -l < "$tmp/names") symbols, all berth_*@@BERTH_0.1 and declared"

@@ -1,0 +1,44 @@
+#!/bin/sh
+# After `make install` (with or without DESTDIR): the C example builds
+# against the installed library with pkg-config alone, each installed header
+# compiles on its own, and the installed Python and Lua modules load.
+# Run by `make installcheck`; the Makefile passes the install directories.
+set -eu
+srcdir=$1
+root="${DESTDIR:-}"
+tmp=$(mktemp -d /tmp/berth-installcheck-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+passed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+
+export PKG_CONFIG_PATH="$root$libdir/pkgconfig"
+[ -n "$root" ] && export PKG_CONFIG_SYSROOT_DIR="$root"
+export LD_LIBRARY_PATH="$root$libdir"
+preload=
+if [ -n "$SANITIZER_FLAGS" ]; then preload=$($CC -print-file-name=libasan.so); fi
+
+flags=$(pkg-config --cflags --libs libberth)
+# shellcheck disable=SC2086 # word splitting of flags is wanted
+$CC $SANITIZER_FLAGS "$srcdir/examples/c/hello.c" $flags -o "$tmp/hello"
+out=$("$tmp/hello" "$tmp/store")
+echo "$out" | grep -q "^libberth [0-9.]* (headers [0-9.]*), store $tmp/store$" || { echo "hello said: $out"; exit 1; }
+# the library it ran with is the installed one, not the build tree's
+ldd "$tmp/hello" | grep -q "libberth.so.0 => $root$libdir/libberth.so.0" || { ldd "$tmp/hello"; exit 1; }
+ok "examples/c/hello built with pkg-config ($flags) and ran"
+
+for h in "$root$prefix"/include/berth/*.h; do
+	printf '#include <berth/%s>\nint main(void) { return 0; }\n' "$(basename "$h")" > "$tmp/h.c"
+	# shellcheck disable=SC2086
+	$CC -Wall -Werror $(pkg-config --cflags libberth) -c "$tmp/h.c" -o "$tmp/h.o"
+done
+ok "every installed header compiles on its own"
+
+if [ -z "${ENABLE_PYTHON-x}" ]; then
+	v=$(PYTHONPATH="$root$berth_pyexecdir" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
+		"$PYTHON" -c 'import berth; print(berth.version())')
+	[ -n "$v" ] && ok "python: import berth from $berth_pyexecdir: version $v"
+fi
+if [ -z "${ENABLE_LUA-x}" ] && [ -n "$LUA_BIN" ] && [ "$LUA_BIN" != no ]; then
+	v=$(LUA_CPATH="$root$luacmoddir/?.so" LD_PRELOAD="$preload" "$LUA_BIN" -e 'print(require("berth").version())')
+	[ -n "$v" ] && ok "lua: require berth from $luacmoddir: version $v"
+fi
+echo "$passed passed, 0 failed"

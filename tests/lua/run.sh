@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs the Lua binding's tests (tests/lua/test_berth.lua) against the module
+# in the build tree. Run by `make check` with top_srcdir, top_builddir,
+# LUA_BIN, ENABLE_LUA and ASAN_RUNTIME exported (see AM_TESTS_ENVIRONMENT).
+# Exit 77 tells the harness the test was skipped.
+
+if [ -n "${ENABLE_LUA}" ]; then
+	echo "SKIP: the Lua binding is not built (configure found no Lua 5.4 headers, or --disable-lua)"
+	exit 77
+fi
+if [ -z "${LUA_BIN}" ] || [ "${LUA_BIN}" = no ]; then
+	echo "SKIP: no Lua 5.4 interpreter (configure found neither lua5.4 nor lua)"
+	exit 77
+fi
+: "${top_srcdir:?top_srcdir is not set}"
+: "${top_builddir:?top_builddir is not set}"
+
+LUA_CPATH="${top_builddir}/bindings/lua/.libs/?.so;;"
+export LUA_CPATH
+
+if [ -n "${ASAN_RUNTIME}" ]; then
+	# The module is built with -fsanitize=address but the interpreter is not:
+	# the ASan runtime must be loaded first. lua5.4 itself frees everything
+	# at exit (the test ends with os.exit(code, true), which closes the
+	# state), so leak checking stays on.
+	LD_PRELOAD="${ASAN_RUNTIME}${LD_PRELOAD:+ ${LD_PRELOAD}}"
+	ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:${ASAN_OPTIONS}}"
+	export LD_PRELOAD ASAN_OPTIONS
+fi
+
+exec "${LUA_BIN}" "${top_srcdir}/tests/lua/test_berth.lua"

@@ -1,0 +1,388 @@
+-- Tests of the Lua binding (bindings/lua/berth.c), run by tests/lua/run.sh:
+--   LUA_CPATH="$top_builddir/bindings/lua/.libs/?.so;;" lua5.4 test_berth.lua
+-- A tiny harness of its own; the last line is "N passed, M failed".
+
+local berth = require "berth"
+
+local passed, failed = 0, 0
+
+local function test(name, fn)
+	local ok, err = xpcall(fn, debug.traceback)
+	if ok then
+		passed = passed + 1
+		print("ok      " .. name)
+	else
+		failed = failed + 1
+		print("FAILED  " .. name .. "\n        " .. tostring(err):gsub("\n", "\n        "))
+	end
+end
+
+local function fmt(v)
+	return type(v) == "string" and string.format("%q", v) or tostring(v)
+end
+
+local function eq(got, want, what)
+	if got ~= want then
+		error(string.format("%s: got %s, want %s", what or "value", fmt(got), fmt(want)), 2)
+	end
+end
+
+local function check(cond, what)
+	if not cond then error(what or "check failed", 2) end
+end
+
+-- fn(...) must raise an error whose message contains `pattern` (plain text).
+local function raises(pattern, fn, ...)
+	local ok, err = pcall(fn, ...)
+	if ok then error("no error raised; wanted one containing " .. fmt(pattern), 2) end
+	if not tostring(err):find(pattern, 1, true) then
+		error(string.format("error %s does not contain %s", fmt(tostring(err)), fmt(pattern)), 2)
+	end
+end
+
+local function contains(list, value)
+	for _, v in ipairs(list) do
+		if v == value then return true end
+	end
+	return false
+end
+
+local function exists(path)
+	return os.rename(path, path) ~= nil
+end
+
+-- Paths under a reserved temporary name. Creating a context creates nothing
+-- on disk, so the directories are only removed should one appear.
+local tmpbase = os.tmpname()
+local root = tmpbase .. ".d/root"
+local runroot = tmpbase .. ".d/run"
+
+-- ---- versions and features -----------------------------------------------
+
+test("version() matches include/berth/version.h", function()
+	local builddir = os.getenv("top_builddir")
+	check(builddir and builddir ~= "", "top_builddir is not set")
+	local f = assert(io.open(builddir .. "/include/berth/version.h"))
+	local text = f:read("a")
+	f:close()
+	local want = text:match('#define%s+BERTH_VERSION_STRING%s+"([^"]*)"')
+	check(want, "no BERTH_VERSION_STRING in version.h")
+	eq(berth.version(), want, "berth.version()")
+	local major, minor, patch = berth.version_info()
+	eq(major, tonumber(text:match("#define%s+BERTH_VERSION_MAJOR%s+(%d+)")), "major")
+	eq(minor, tonumber(text:match("#define%s+BERTH_VERSION_MINOR%s+(%d+)")), "minor")
+	eq(patch, tonumber(text:match("#define%s+BERTH_VERSION_PATCH%s+(%d+)")), "patch")
+	eq(math.type(major), "integer", "math.type(major)")
+	eq(string.format("%d.%d.%d", major, minor, patch), want, "version_info() joined")
+end)
+
+test("has_feature", function()
+	eq(berth.has_feature("digest"), true, 'has_feature("digest")')
+	eq(berth.has_feature("nope"), false, 'has_feature("nope")')
+	eq(berth.has_feature(""), false, 'has_feature("")')
+	eq(type(berth.has_feature("seccomp")), "boolean", 'type(has_feature("seccomp"))')
+	raises("string expected", berth.has_feature)
+	raises("string expected", berth.has_feature, {})
+end)
+
+test("features() lists the known features", function()
+	local names = berth.features()
+	eq(type(names), "table", "type(features())")
+	check(contains(names, "seccomp"), "features() lacks seccomp")
+	check(contains(names, "digest"), "features() lacks digest")
+	for _, name in ipairs(names) do
+		eq(type(berth.has_feature(name)), "boolean", "has_feature(" .. name .. ")")
+	end
+	check(berth.features() ~= names, "features() should return a fresh table")
+end)
+
+-- ---- errors ----------------------------------------------------------------
+
+test("errors maps names to codes and codes to names", function()
+	eq(berth.errors.EINVAL, -2, "errors.EINVAL")
+	eq(berth.errors[-2], "EINVAL", "errors[-2]")
+	eq(berth.errors.OK, 0, "errors.OK")
+	eq(berth.errors.ERROR, -1, "errors.ERROR")
+	eq(berth.errors.ENOTFOUND, -3, "errors.ENOTFOUND")
+	eq(berth.errors.ESCAPE, -15, "errors.ESCAPE")
+	local names = 0
+	for k, v in pairs(berth.errors) do
+		if type(k) == "string" then
+			names = names + 1
+			eq(berth.errors[v], k, "errors[errors." .. k .. "]")
+		else
+			eq(berth.errors[v], k, "errors[errors[" .. k .. "]]")
+		end
+	end
+	eq(names, 16, "number of error names (BERTH_OK .. BERTH_ESCAPE)")
+	for code = -15, 0 do
+		check(berth.errors[code], "no name for code " .. code)
+	end
+end)
+
+-- ---- contexts --------------------------------------------------------------
+
+test("context returns the given root and runroot", function()
+	local ctx = assert(berth.context{ root = root, runroot = runroot })
+	eq(ctx:root(), root, "root()")
+	eq(ctx:runroot(), runroot, "runroot()")
+	eq(ctx:log_level(), "warn", "default log_level()")
+	eq(tostring(ctx), "berth.context (root " .. root .. ")", "tostring")
+	check(not exists(tmpbase .. ".d"), "creating a context created " .. tmpbase .. ".d")
+	ctx:close()
+end)
+
+test("trailing slashes are stripped", function()
+	local ctx = assert(berth.context{ root = root .. "/", runroot = runroot .. "///" })
+	eq(ctx:root(), root, "root()")
+	eq(ctx:runroot(), runroot, "runroot()")
+	ctx:close()
+	ctx = assert(berth.context{ root = "/", runroot = "//" })
+	eq(ctx:root(), "/", 'root() for "/"')
+	eq(ctx:runroot(), "/", 'runroot() for "//"')
+	ctx:close()
+end)
+
+test("context with no options uses absolute defaults", function()
+	for _, ctx in ipairs{ assert(berth.context()), assert(berth.context{}), assert(berth.context(nil)) } do
+		eq(ctx:root():sub(1, 1), "/", "default root is absolute")
+		eq(ctx:runroot():sub(1, 1), "/", "default runroot is absolute")
+		ctx:close()
+	end
+end)
+
+test("relative root: nil, message, EINVAL, code", function()
+	local ctx, msg, code, num = berth.context{ root = "relative/store", runroot = runroot }
+	eq(ctx, nil, "context")
+	eq(type(msg), "string", "type(message)")
+	check(msg:find("absolute", 1, true), "message lacks 'absolute': " .. msg)
+	check(msg:find("relative/store", 1, true), "message lacks the path: " .. msg)
+	eq(code, "EINVAL", "code name")
+	eq(num, berth.errors.EINVAL, "numeric code")
+end)
+
+test("relative runroot: nil, message, EINVAL", function()
+	local ctx, msg, code = berth.context{ root = root, runroot = "run" }
+	eq(ctx, nil, "context")
+	check(msg:find("absolute", 1, true), "message lacks 'absolute': " .. msg)
+	eq(code, "EINVAL", "code name")
+end)
+
+test("log_level names", function()
+	for given, want in pairs{ error = "error", warn = "warn", warning = "warn", info = "info",
+				  debug = "debug", DEBUG = "debug" } do
+		local ctx = assert(berth.context{ root = root, log_level = given })
+		eq(ctx:log_level(), want, "log_level() for " .. given)
+		ctx:close()
+	end
+end)
+
+test("bad log_level: nil, message, EINVAL", function()
+	local ctx, msg, code, num = berth.context{ root = root, log_level = "chatty" }
+	eq(ctx, nil, "context")
+	check(msg:find("chatty", 1, true), "message lacks the level: " .. msg)
+	eq(code, "EINVAL", "code name")
+	eq(num, -2, "numeric code")
+end)
+
+test("wrong argument types raise errors", function()
+	raises("table expected", berth.context, "/root")
+	raises("bad option 'root'", berth.context, { root = 42 })
+	raises("bad option 'runroot'", berth.context, { runroot = true })
+	raises("bad option 'log_level'", berth.context, { log_level = 3 })
+	raises("bad option 'log'", berth.context, { log = "print" })
+	raises("unknown option 'rooot'", berth.context, { rooot = root })
+	raises("unknown option", berth.context, { root })
+	local ctx = assert(berth.context{ root = root })
+	raises("berth.context expected", ctx.root, {})
+	raises("berth.context expected", ctx.info, io.stdout)
+	ctx:close()
+end)
+
+test("info() has the documented keys in order", function()
+	local ctx = assert(berth.context{ root = root, runroot = runroot })
+	local t, keys = ctx:info()
+	eq(type(t), "table", "type(info)")
+	eq(type(keys), "table", "type(keys)")
+	eq(keys[1], "version", "first key")
+	for _, key in ipairs{ "version", "root", "runroot", "kernel", "namespaces", "overlayfs",
+			      "cgroup.mode", "seccomp", "features" } do
+		eq(type(t[key]), "string", "type(info[" .. key .. "])")
+		check(contains(keys, key), "keys lack " .. key)
+	end
+	local n = 0
+	for k, v in pairs(t) do
+		n = n + 1
+		eq(type(v), "string", "type(info[" .. k .. "])")
+		check(contains(keys, k), "keys lack " .. k)
+	end
+	eq(#keys, n, "#keys")
+	eq(t.version, berth.version(), "info.version")
+	eq(t.root, root, "info.root")
+	eq(t.runroot, runroot, "info.runroot")
+	check(t.overlayfs == "yes" or t.overlayfs == "no", "overlayfs is " .. t.overlayfs)
+	check(t.seccomp == "yes" or t.seccomp == "no", "seccomp is " .. t.seccomp)
+	eq(t.seccomp == "yes", berth.has_feature("seccomp"), "info.seccomp vs has_feature")
+	check(({ v1 = true, v2 = true, hybrid = true, none = true })[t["cgroup.mode"]],
+	      "cgroup.mode is " .. t["cgroup.mode"])
+	ctx:close()
+end)
+
+-- ---- logging ---------------------------------------------------------------
+
+local function collector()
+	local lines = {}
+	return lines, function(level, module, message)
+		lines[#lines + 1] = { level = level, module = module, message = message }
+	end
+end
+
+test("log callback gets the debug line at log_level debug", function()
+	local lines, log = collector()
+	local ctx = assert(berth.context{ root = root, runroot = runroot, log = log, log_level = "debug" })
+	local want = "context: root " .. root .. ", runroot " .. runroot
+	local found = false
+	for _, l in ipairs(lines) do
+		eq(type(l.level), "string", "type(level)")
+		if l.module == "common" and l.message == want then
+			eq(l.level, "debug", "level")
+			found = true
+		end
+	end
+	check(found, "no line " .. fmt(want) .. " from module common among " .. #lines .. " lines")
+	ctx:close()
+end)
+
+test("log callback gets nothing at log_level warn", function()
+	local lines, log = collector()
+	local ctx = assert(berth.context{ root = root, runroot = runroot, log = log, log_level = "warn" })
+	ctx:info()
+	eq(#lines, 0, "lines logged")
+	ctx:close()
+	ctx = assert(berth.context{ root = root, log = log }) -- default level
+	eq(#lines, 0, "lines logged at the default level")
+	ctx:close()
+end)
+
+test("a callable table works as log callback", function()
+	local lines, log = collector()
+	local callable = setmetatable({}, { __call = function(_, ...) log(...) end })
+	local ctx = assert(berth.context{ root = root, log = callable, log_level = "debug" })
+	check(#lines > 0, "callable table was not called")
+	ctx:close()
+end)
+
+test("an erroring log callback does not break context creation", function()
+	local calls = 0
+	for _, raise in ipairs{ function() error("boom") end, function() error({}) end,
+				function() error() end, function() local x = nil; return x.y end } do
+		local ctx = assert(berth.context{ root = root, log_level = "debug",
+						  log = function(...) calls = calls + 1; raise(...) end })
+		eq(ctx:root(), root, "root()")
+		ctx:close()
+	end
+	eq(calls, 4, "callback calls")
+end)
+
+test("a log callback that yields or collects garbage is survived", function()
+	local ctx = assert(berth.context{ root = root, log_level = "debug",
+					  log = function() coroutine.yield(1) end })
+	eq(ctx:root(), root, "root() after yield outside a coroutine")
+	ctx:close()
+	local co = coroutine.wrap(function()
+		local c = assert(berth.context{ root = root, log_level = "debug",
+						log = function() coroutine.yield("from log") end })
+		local r = c:root()
+		c:close()
+		return r
+	end)
+	eq(co(), root, "context made in a coroutine whose log callback yields")
+	ctx = assert(berth.context{ root = root, log_level = "debug",
+				    log = function() collectgarbage() end })
+	eq(ctx:root(), root, "root() after collecting in the callback")
+	ctx:close()
+end)
+
+test("context made in a coroutine logs and outlives it", function()
+	local lines, log = collector()
+	local ctx = coroutine.wrap(function()
+		return assert(berth.context{ root = root, log = log, log_level = "debug" })
+	end)()
+	collectgarbage()
+	check(#lines > 0, "no log lines from a context made in a coroutine")
+	eq(ctx:root(), root, "root()")
+	ctx:info()
+	ctx:close()
+end)
+
+-- ---- closing and collecting --------------------------------------------------
+
+test("close twice is fine; use after close raises", function()
+	local ctx = assert(berth.context{ root = root })
+	ctx:close()
+	ctx:close()
+	eq(tostring(ctx), "berth.context (closed)", "tostring of a closed context")
+	for _, method in ipairs{ "root", "runroot", "log_level", "info" } do
+		raises("berth context is closed", ctx[method], ctx)
+	end
+end)
+
+test("<close> variables close the context", function()
+	local ref
+	do
+		local ctx <close> = assert(berth.context{ root = root })
+		ref = ctx
+		eq(ctx:root(), root, "root() inside the block")
+	end
+	raises("berth context is closed", ref.root, ref)
+
+	local ok = pcall(function()
+		local ctx <close> = assert(berth.context{ root = root })
+		ref = ctx
+		error("leaving by an error")
+	end)
+	check(not ok, "pcall should have failed")
+	raises("berth context is closed", ref.root, ref)
+
+	do -- a failed creation gives nil, which <close> accepts
+		local ctx <close> = berth.context{ root = "relative" }
+		eq(ctx, nil, "failed context")
+	end
+end)
+
+test("collectgarbage() on unreferenced contexts", function()
+	local lines, log = collector()
+	for i = 1, 200 do
+		local ctx = berth.context{ root = root .. i, log = log, log_level = "debug" }
+		if i % 2 == 0 then ctx:close() end
+	end
+	collectgarbage()
+	collectgarbage()
+	eq(#lines, 200, "log lines")
+end)
+
+test("log functions are released on close and on collection", function()
+	local weak = setmetatable({}, { __mode = "k" })
+	do
+		local f = function() end
+		weak[f] = true
+		local ctx = berth.context{ root = root, log = f }
+		ctx:close()
+	end
+	do
+		local g = function() end
+		weak[g] = true
+		local _ = berth.context{ root = root, log = g }
+	end
+	collectgarbage() -- runs the finalizer of the second context
+	collectgarbage() -- collects its log function
+	eq(next(weak), nil, "a log function is still referenced")
+end)
+
+os.remove(tmpbase)
+os.remove(root)
+os.remove(runroot)
+os.remove(tmpbase .. ".d")
+
+print(string.format("%d passed, %d failed", passed, failed))
+os.exit(failed == 0 and passed > 0 and 0 or 1, true)

@@ -1,0 +1,121 @@
+/* lib/common/error.c: codes, errno, and chains of context. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+START_TEST(set_keeps_code_errno_and_message)
+{
+	berth_error *err = NULL;
+
+	ck_assert_int_eq(bt_error_set(&err, BERTH_EINVAL, 0, "field %s: bad", "x"), BERTH_EINVAL);
+	ck_assert_int_eq(berth_error_code(err), BERTH_EINVAL);
+	ck_assert_int_eq(berth_error_errno(err), 0);
+	ck_assert_str_eq(berth_error_message(err), "field x: bad");
+	ck_assert_ptr_null(berth_error_cause(err));
+	berth_error_free(err);
+}
+END_TEST
+
+START_TEST(null_err_only_returns_the_code)
+{
+	ck_assert_int_eq(bt_error_set(NULL, BERTH_ENOTFOUND, 0, "x"), BERTH_ENOTFOUND);
+	ck_assert_int_eq(bt_error_wrap(NULL, BERTH_ENOTFOUND, "y"), BERTH_ENOTFOUND);
+	errno = EACCES;
+	ck_assert_int_eq(bt_error_os(NULL, "z"), BERTH_EPERM);
+	ck_assert_str_eq(berth_error_message(NULL), "no error");
+	ck_assert_int_eq(berth_error_code(NULL), BERTH_OK);
+	berth_error_free(NULL);
+}
+END_TEST
+
+START_TEST(os_error_maps_errno)
+{
+	berth_error *err = NULL;
+
+	ck_assert_int_lt(open("/nonexistent/berth-unit", O_RDONLY), 0);
+	ck_assert_int_eq(bt_error_os(&err, "opening %s", "/nonexistent/berth-unit"), BERTH_ENOTFOUND);
+	ck_assert_int_eq(berth_error_errno(err), ENOENT);
+	ck_assert_str_eq(berth_error_message(err),
+			 "opening /nonexistent/berth-unit: No such file or directory");
+	berth_error_free(err);
+	ck_assert_int_eq(bt_error_code_from_errno(EEXIST), BERTH_EEXISTS);
+	ck_assert_int_eq(bt_error_code_from_errno(EBUSY), BERTH_EBUSY);
+	ck_assert_int_eq(bt_error_code_from_errno(EIO), BERTH_EOS);
+	ck_assert_int_eq(bt_error_code_from_errno(EXDEV), BERTH_ESCAPE);
+}
+END_TEST
+
+START_TEST(wrap_builds_a_chain_outermost_first)
+{
+	berth_error *err = NULL;
+	const berth_error *cause;
+
+	errno = ECONNREFUSED;
+	bt_error_os(&err, "connecting to 127.0.0.1:5000");
+	ck_assert_int_eq(bt_error_wrap(&err, BERTH_EOS, "fetching layer %s", "sha256:ab12"), BERTH_EOS);
+	ck_assert_int_eq(bt_error_wrap(&err, BERTH_EOS, "pulling %s", "busybox"), BERTH_EOS);
+	ck_assert_str_eq(berth_error_message(err),
+			 "pulling busybox: fetching layer sha256:ab12: connecting to 127.0.0.1:5000: "
+			 "Connection refused");
+	/* the errno and code of the root cause show through every link */
+	ck_assert_int_eq(berth_error_errno(err), ECONNREFUSED);
+	ck_assert_int_eq(berth_error_code(err), BERTH_EOS);
+	cause = berth_error_cause(err);
+	ck_assert_str_eq(berth_error_message(cause),
+			 "fetching layer sha256:ab12: connecting to 127.0.0.1:5000: Connection refused");
+	cause = berth_error_cause(berth_error_cause(cause));
+	ck_assert_ptr_null(cause);
+	berth_error_free(err);
+}
+END_TEST
+
+START_TEST(wrap_without_a_cause_names_the_code)
+{
+	berth_error *err = NULL;
+
+	bt_error_wrap(&err, BERTH_EBUSY, "locking the store");
+	ck_assert_str_eq(berth_error_message(err), "locking the store: busy");
+	ck_assert_int_eq(berth_error_code(err), BERTH_EBUSY);
+	berth_error_free(err);
+}
+END_TEST
+
+START_TEST(set_replaces_an_earlier_error)
+{
+	berth_error *err = NULL;
+
+	bt_error_set(&err, BERTH_EINVAL, 0, "first");
+	bt_error_set(&err, BERTH_ENOTFOUND, 0, "second");
+	ck_assert_str_eq(berth_error_message(err), "second");
+	berth_error_free(err);
+}
+END_TEST
+
+START_TEST(code_names_are_stable)
+{
+	ck_assert_str_eq(berth_error_code_name(BERTH_EINVAL), "EINVAL");
+	ck_assert_str_eq(berth_error_code_name(BERTH_ESCAPE), "ESCAPE");
+	ck_assert_str_eq(berth_error_code_name(12345), "EUNKNOWN");
+	ck_assert_str_eq(berth_strerror(BERTH_ENOTFOUND), "not found");
+	ck_assert_str_eq(berth_strerror(-999), "unknown error");
+	for (int code = BERTH_OK; code >= BERTH_ESCAPE; code--)
+		ck_assert_str_ne(berth_error_code_name(code), "EUNKNOWN");
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+	Suite *s = suite_create("error");
+	TCase *tc = tcase_create("error");
+
+	tcase_add_test(tc, set_keeps_code_errno_and_message);
+	tcase_add_test(tc, null_err_only_returns_the_code);
+	tcase_add_test(tc, os_error_maps_errno);
+	tcase_add_test(tc, wrap_builds_a_chain_outermost_first);
+	tcase_add_test(tc, wrap_without_a_cause_names_the_code);
+	tcase_add_test(tc, set_replaces_an_earlier_error);
+	tcase_add_test(tc, code_names_are_stable);
+	suite_add_tcase(s, tc);
+	return s;
+}
