@@ -1,0 +1,58 @@
+"""Shared fixtures for the tests of the berth Python binding.
+
+run.sh puts $top_builddir/bindings/python/.libs first on PYTHONPATH; these
+tests must exercise that build, never an installed copy.
+"""
+import os
+import pathlib
+import re
+
+import pytest
+
+import berth
+
+
+def _builddir():
+    if os.environ.get("top_builddir"):
+        return pathlib.Path(os.environ["top_builddir"])
+    # run by hand: berth.so lives in <builddir>/bindings/python/.libs
+    return pathlib.Path(berth.__file__).resolve().parents[3]
+
+
+def pytest_report_header(config):
+    return f"berth module: {berth.__file__} (libberth {berth.version()})"
+
+
+@pytest.fixture(scope="session")
+def builddir():
+    path = _builddir()
+    if os.environ.get("top_builddir"):
+        module = pathlib.Path(berth.__file__).resolve()
+        assert module.is_relative_to(path.resolve()), (
+            f"imported {module}, not the module built in {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def header_version(builddir):
+    """(major, minor, patch) from the generated berth/version.h."""
+    text = (builddir / "include" / "berth" / "version.h").read_text()
+    parts = []
+    for name in ("MAJOR", "MINOR", "PATCH"):
+        m = re.search(rf"^#define BERTH_VERSION_{name} (\d+)$", text, re.M)
+        assert m, f"BERTH_VERSION_{name} not in version.h"
+        parts.append(int(m.group(1)))
+    return tuple(parts)
+
+
+@pytest.fixture
+def roots(tmp_path):
+    """A store root and run root (str) in this test's temporary directory."""
+    return str(tmp_path / "root"), str(tmp_path / "run")
+
+
+@pytest.fixture
+def ctx(roots):
+    context = berth.Context(roots[0], runroot=roots[1])
+    yield context
+    context.close()
