@@ -6,5 +6,7 @@
 #include <berth/version.h>
 #include <berth/features.h>
 #include <berth/common.h>
+#include <berth/cgroup.h>
+#include <berth/image.h>
 
 #endif

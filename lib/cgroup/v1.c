@@ -1,0 +1,290 @@
+/* cgroup v1: the files each linux.resources field is written to in a v1
+ * hierarchy, and statistics read from them. */
+#include "cgroup-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest value the v1 memory controller reports for "no limit". */
+#define V1_UNLIMITED 0x7ffffffffffff000ULL
+
+/* Plans `file` = the integer member `key`, when present. */
+static int plan_int(bt_cg_plan *p, size_t dir, const json_t *obj, const char *jp, const char *key,
+		    long long min, const char *file, berth_error **err)
+{
+	long long v;
+	bool present;
+	char *path;
+	int rc;
+
+	if ((rc = bt_cg_int(obj, jp, key, min, &present, &v, err)) < 0 || !present)
+		return rc;
+	if (!(path = bt_cg_jpath(jp, key)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+	rc = bt_cg_plan_add(p, dir, file, path, err, "%lld", v);
+	free(path);
+	return rc;
+}
+
+static int plan_bool(bt_cg_plan *p, size_t dir, const json_t *obj, const char *jp, const char *key,
+		     const char *file, berth_error **err)
+{
+	json_t *v;
+	char *path;
+	int rc;
+
+	if ((rc = bt_json_member(obj, jp, key, JSON_TRUE, false, &v, err)) < 0 || !v)
+		return rc;
+	if (!(path = bt_cg_jpath(jp, key)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+	rc = bt_cg_plan_add(p, dir, file, path, err, "%d", json_is_true(v) ? 1 : 0);
+	free(path);
+	return rc;
+}
+
+int bt_cg_v1_memory(bt_cg_plan *p, size_t dir, const json_t *mem, const char *jp, berth_error **err)
+{
+	static const char *const keys[] = { "limit", "reservation", "swap", "kernel", "kernelTCP",
+					     "swappiness", "disableOOMKiller", "useHierarchy",
+					     "checkBeforeUpdate", NULL };
+	long long limit = 0, swap = 0, swappiness = 0;
+	bool has_limit, has_swap, has_swappiness, swap_first = false;
+	json_t *v;
+	int rc;
+
+	if ((rc = bt_cg_known_keys(mem, jp, keys, err)) < 0 ||
+	    (rc = bt_cg_int(mem, jp, "limit", -1, &has_limit, &limit, err)) < 0 ||
+	    (rc = bt_cg_int(mem, jp, "swap", -1, &has_swap, &swap, err)) < 0 ||
+	    (rc = bt_cg_int(mem, jp, "swappiness", 0, &has_swappiness, &swappiness, err)) < 0 ||
+	    (rc = bt_json_member(mem, jp, "checkBeforeUpdate", JSON_TRUE, false, &v, err)) < 0)
+		return rc;
+	if (has_swappiness && swappiness > 100)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.swappiness: %lld is above 100", jp, swappiness);
+	if (has_limit && has_swap && swap != -1 && (limit == -1 || swap < limit))
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "%s.swap: %lld is below the memory limit (swap counts memory plus swap)",
+				    jp, swap);
+	if (v && json_is_true(v) && has_limit && limit != -1) {
+		char *text;
+		if (bt_cg_read(p->cg, dir, "memory.usage_in_bytes", &text, NULL) == 0) {
+			unsigned long long usage = strtoull(text, NULL, 10);
+			free(text);
+			if ((unsigned long long)limit < usage)
+				return bt_error_set(err, BERTH_EINVAL, 0,
+						    "%s.limit: %lld is below the current usage %llu", jp, limit,
+						    usage);
+		}
+	}
+	/* Raising the limit above the current memory+swap limit needs that one first. */
+	if (has_limit && has_swap) {
+		char *text;
+		if (bt_cg_read(p->cg, dir, "memory.memsw.limit_in_bytes", &text, NULL) == 0) {
+			long long cur = strtoll(text, NULL, 10);
+			swap_first = limit == -1 || limit > cur;
+			free(text);
+		}
+	}
+	if (swap_first && (rc = plan_int(p, dir, mem, jp, "swap", -1, "memory.memsw.limit_in_bytes", err)) < 0)
+		return rc;
+	if ((rc = plan_int(p, dir, mem, jp, "limit", -1, "memory.limit_in_bytes", err)) < 0)
+		return rc;
+	if (!swap_first && (rc = plan_int(p, dir, mem, jp, "swap", -1, "memory.memsw.limit_in_bytes", err)) < 0)
+		return rc;
+	if ((rc = plan_int(p, dir, mem, jp, "reservation", -1, "memory.soft_limit_in_bytes", err)) < 0 ||
+	    (rc = plan_int(p, dir, mem, jp, "kernelTCP", -1, "memory.kmem.tcp.limit_in_bytes", err)) < 0 ||
+	    (rc = plan_int(p, dir, mem, jp, "swappiness", 0, "memory.swappiness", err)) < 0 ||
+	    (rc = plan_bool(p, dir, mem, jp, "disableOOMKiller", "memory.oom_control", err)) < 0 ||
+	    (rc = plan_bool(p, dir, mem, jp, "useHierarchy", "memory.use_hierarchy", err)) < 0)
+		return rc;
+	if (json_object_get(mem, "kernel") && !json_is_null(json_object_get(mem, "kernel"))) {
+		if (!json_is_integer(json_object_get(mem, "kernel")))
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s.kernel: expected an integer, got %s", jp,
+					    bt_json_type_name(json_object_get(mem, "kernel")));
+		/* The runtime spec deprecates it and lets runtimes ignore it, as
+		 * current kernels do (kmem limits were removed in Linux 6.1). */
+		bt_log_warn(p->cg->ctx, "cgroup", "%s.kernel: kernel memory limits are deprecated; ignored", jp);
+	}
+	return 0;
+}
+
+int bt_cg_v1_cpu(bt_cg_plan *p, size_t dir, const json_t *cpu, const char *jp, berth_error **err)
+{
+	static const char *const keys[] = { "shares", "quota", "burst", "period", "realtimeRuntime",
+					     "realtimePeriod", "idle", NULL };
+	int rc;
+
+	if ((rc = bt_cg_known_keys(cpu, jp, keys, err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "shares", 2, "cpu.shares", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "period", 1000, "cpu.cfs_period_us", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "quota", -1, "cpu.cfs_quota_us", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "burst", 0, "cpu.cfs_burst_us", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "realtimePeriod", 1, "cpu.rt_period_us", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "realtimeRuntime", -1, "cpu.rt_runtime_us", err)) < 0 ||
+	    (rc = plan_int(p, dir, cpu, jp, "idle", 0, "cpu.idle", err)) < 0)
+		return rc;
+	return 0;
+}
+
+/* A {major, minor, <value key>} entry of a blockIO device list. */
+static int device_entry(const json_t *e, const char *ep, long long *major, long long *minor,
+			berth_error **err)
+{
+	bool mp, np;
+	int rc;
+
+	if ((rc = bt_cg_int(e, ep, "major", 0, &mp, major, err)) < 0 ||
+	    (rc = bt_cg_int(e, ep, "minor", 0, &np, minor, err)) < 0)
+		return rc;
+	if (!mp || !np)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.%s: missing", ep, mp ? "minor" : "major");
+	return 0;
+}
+
+/* blkio.throttle.*_device lines "major:minor rate". */
+static int plan_throttle(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
+			 const char *key, const char *file, berth_error **err)
+{
+	json_t *list, *e;
+	size_t i;
+	int rc;
+
+	if ((rc = bt_json_member(blk, jp, key, JSON_ARRAY, false, &list, err)) < 0 || !list)
+		return rc;
+	json_array_foreach(list, i, e) {
+		char *ep = bt_strdup_printf("%s.%s[%zu]", jp, key, i);
+		long long major, minor, rate = 0;
+		bool present;
+
+		if (!ep)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
+		    (rc = bt_cg_int(e, ep, "rate", 0, &present, &rate, err)) == 0)
+			rc = !present ? bt_error_set(err, BERTH_EINVAL, 0, "%s.rate: missing", ep)
+				      : bt_cg_plan_add(p, dir, file, ep, err, "%lld:%lld %lld", major, minor,
+						       rate);
+		free(ep);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, berth_error **err)
+{
+	static const char *const keys[] = { "weight", "leafWeight", "weightDevice",
+					     "throttleReadBpsDevice", "throttleWriteBpsDevice",
+					     "throttleReadIOPSDevice", "throttleWriteIOPSDevice", NULL };
+	/* Kernels with BFQ and without CFQ only have the blkio.bfq.* weights. */
+	bool bfq = !bt_cg_has_file(p->cg, dir, "blkio.weight") &&
+		   bt_cg_has_file(p->cg, dir, "blkio.bfq.weight");
+	json_t *list, *e;
+	size_t i;
+	int rc;
+
+	if ((rc = bt_cg_known_keys(blk, jp, keys, err)) < 0 ||
+	    (rc = plan_int(p, dir, blk, jp, "weight", 10, bfq ? "blkio.bfq.weight" : "blkio.weight", err)) < 0 ||
+	    (rc = plan_int(p, dir, blk, jp, "leafWeight", 10, "blkio.leaf_weight", err)) < 0 ||
+	    (rc = bt_json_member(blk, jp, "weightDevice", JSON_ARRAY, false, &list, err)) < 0)
+		return rc;
+	json_array_foreach(list, i, e) {
+		char *ep = bt_strdup_printf("%s.weightDevice[%zu]", jp, i);
+		long long major, minor, w = 0, lw = 0;
+		bool wp = false, lp = false;
+
+		if (!ep)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
+		    (rc = bt_cg_int(e, ep, "weight", 10, &wp, &w, err)) == 0 &&
+		    (rc = bt_cg_int(e, ep, "leafWeight", 10, &lp, &lw, err)) == 0 && wp)
+			rc = bt_cg_plan_add(p, dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", ep,
+					    err, "%lld:%lld %lld", major, minor, w);
+		if (rc == 0 && lp)
+			rc = bt_cg_plan_add(p, dir, "blkio.leaf_weight_device", ep, err, "%lld:%lld %lld", major,
+					    minor, lw);
+		free(ep);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = plan_throttle(p, dir, blk, jp, "throttleReadBpsDevice", "blkio.throttle.read_bps_device", err)) < 0 ||
+	    (rc = plan_throttle(p, dir, blk, jp, "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", err)) < 0 ||
+	    (rc = plan_throttle(p, dir, blk, jp, "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", err)) < 0 ||
+	    (rc = plan_throttle(p, dir, blk, jp, "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", err)) < 0)
+		return rc;
+	return 0;
+}
+
+/* "c 1:3 rwm" lines for devices.allow and devices.deny. */
+int bt_cg_v1_devices(bt_cg_plan *p, size_t dir, const json_t *devs, const char *jp, berth_error **err)
+{
+	static const char *const keys[] = { "allow", "type", "major", "minor", "access", NULL };
+	json_t *e;
+	size_t i;
+	int rc;
+
+	json_array_foreach(devs, i, e) {
+		char *ep = bt_strdup_printf("%s[%zu]", jp, i), major[24] = "*", minor[24] = "*";
+		const char *type = "a", *access = "rwm";
+		long long n;
+		bool allow = false, present;
+
+		if (!ep)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+		if ((rc = bt_cg_known_keys(e, ep, keys, err)) == 0 &&
+		    (rc = bt_json_bool(e, ep, "allow", true, &allow, err)) == 0 &&
+		    (rc = bt_json_string(e, ep, "type", false, &type, err)) == 0 &&
+		    (rc = bt_json_string(e, ep, "access", false, &access, err)) == 0 &&
+		    (rc = bt_cg_int(e, ep, "major", -1, &present, &n, err)) == 0) {
+			if (present && n >= 0)
+				snprintf(major, sizeof(major), "%lld", n);
+			if ((rc = bt_cg_int(e, ep, "minor", -1, &present, &n, err)) == 0 && present && n >= 0)
+				snprintf(minor, sizeof(minor), "%lld", n);
+		}
+		if (rc == 0 && (strlen(type) != 1 || !strchr("abc", type[0])))
+			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.type: \"%s\" is not a, b or c", ep, type);
+		if (rc == 0 && (!*access || access[strspn(access, "rwm")] != '\0' || strlen(access) > 3))
+			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.access: \"%s\" is not made of r, w and m",
+					  ep, access);
+		if (rc == 0)
+			rc = bt_cg_plan_add(p, dir, allow ? "devices.allow" : "devices.deny", ep, err,
+					    "%s %s:%s %s", type, major, minor, access);
+		free(ep);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool read_u64(const berth_cgroup *cg, int dir, const char *file, uint64_t *out)
+{
+	char *text;
+
+	if (dir < 0 || bt_cg_read(cg, (size_t)dir, file, &text, NULL) < 0)
+		return false;
+	if (!strncmp(text, "max", 3))
+		*out = BERTH_CGROUP_UNLIMITED;
+	else if ((*out = strtoull(text, NULL, 10)) >= V1_UNLIMITED)
+		*out = BERTH_CGROUP_UNLIMITED;
+	free(text);
+	return true;
+}
+
+int bt_cg_v1_stats(const berth_cgroup *cg, berth_cgroup_stats *st)
+{
+	int mem = bt_cg_v1_index(cg, "memory"), pids = bt_cg_v1_index(cg, "pids");
+	int acct = bt_cg_v1_index(cg, "cpuacct");
+	char *text;
+
+	read_u64(cg, mem, "memory.usage_in_bytes", &st->memory_usage);
+	read_u64(cg, mem, "memory.max_usage_in_bytes", &st->memory_peak);
+	read_u64(cg, mem, "memory.limit_in_bytes", &st->memory_limit);
+	if (mem >= 0 && bt_cg_read(cg, (size_t)mem, "memory.oom_control", &text, NULL) == 0) {
+		unsigned long long n;
+		if (bt_cg_keyed(text, "oom_kill", &n))
+			st->oom_kills = n;
+		free(text);
+	}
+	read_u64(cg, acct, "cpuacct.usage", &st->cpu_usage_ns);
+	read_u64(cg, pids, "pids.current", &st->pids_current);
+	read_u64(cg, pids, "pids.max", &st->pids_limit);
+	return 0;
+}
