@@ -120,6 +120,12 @@ int bt_cg_plan_add(bt_cg_plan *p, size_t dir, const char *file, const char *jpat
 /* Typed members of the resources object; absent or null: *present false. */
 int bt_cg_int(const json_t *obj, const char *path, const char *key, long long min, bool *present,
 	      long long *out, berth_error **err);
+/* major and minor of a blockIO device entry, both required. */
+int bt_cg_device_entry(const json_t *e, const char *ep, long long *major, long long *minor,
+		       berth_error **err);
+/* blockIO throttle lists as "major:minor <prefix>rate" lines of file. */
+int bt_cg_plan_throttles(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
+			 const char *key, const char *file, const char *prefix, berth_error **err);
 /* EINVAL naming the first member of obj not in the NULL-terminated keys. */
 int bt_cg_known_keys(const json_t *obj, const char *jp, const char *const *keys, berth_error **err);
 /* jpath + "." + key, newly allocated (NULL when out of memory). */

@@ -14,6 +14,52 @@ char *bt_cg_jpath(const char *path, const char *key)
 	return bt_strdup_printf("%s.%s", path, key);
 }
 
+/* A {major, minor, ...} entry of a blockIO device list (v1 and v2 alike). */
+int bt_cg_device_entry(const json_t *e, const char *ep, long long *major, long long *minor,
+		       berth_error **err)
+{
+	bool mp, np;
+	int rc;
+
+	if ((rc = bt_cg_int(e, ep, "major", 0, &mp, major, err)) < 0 ||
+	    (rc = bt_cg_int(e, ep, "minor", 0, &np, minor, err)) < 0)
+		return rc;
+	if (!mp || !np)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.%s: missing", ep, mp ? "minor" : "major");
+	return 0;
+}
+
+/* The throttle lists of blockIO as lines "major:minor <prefix>rate" in file:
+ * v1 writes "8:0 1048576" to blkio.throttle.*_device, v2 "8:0 rbps=1048576"
+ * to io.max. */
+int bt_cg_plan_throttles(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
+			 const char *key, const char *file, const char *prefix, berth_error **err)
+{
+	json_t *list, *e;
+	size_t i;
+	int rc;
+
+	if ((rc = bt_json_member(blk, jp, key, JSON_ARRAY, false, &list, err)) < 0 || !list)
+		return rc;
+	json_array_foreach(list, i, e) {
+		char *ep = bt_strdup_printf("%s.%s[%zu]", jp, key, i);
+		long long major, minor, rate = 0;
+		bool present;
+
+		if (!ep)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+		if ((rc = bt_cg_device_entry(e, ep, &major, &minor, err)) == 0 &&
+		    (rc = bt_cg_int(e, ep, "rate", 0, &present, &rate, err)) == 0)
+			rc = !present ? bt_error_set(err, BERTH_EINVAL, 0, "%s.rate: missing", ep)
+				      : bt_cg_plan_add(p, dir, file, ep, err, "%lld:%lld %s%lld", major,
+						       minor, prefix, rate);
+		free(ep);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int bt_cg_known_keys(const json_t *obj, const char *jp, const char *const *keys, berth_error **err)
 {
 	const char *key;

@@ -125,50 +125,6 @@ int bt_cg_v1_cpu(bt_cg_plan *p, size_t dir, const json_t *cpu, const char *jp, b
 	return 0;
 }
 
-/* A {major, minor, <value key>} entry of a blockIO device list. */
-static int device_entry(const json_t *e, const char *ep, long long *major, long long *minor,
-			berth_error **err)
-{
-	bool mp, np;
-	int rc;
-
-	if ((rc = bt_cg_int(e, ep, "major", 0, &mp, major, err)) < 0 ||
-	    (rc = bt_cg_int(e, ep, "minor", 0, &np, minor, err)) < 0)
-		return rc;
-	if (!mp || !np)
-		return bt_error_set(err, BERTH_EINVAL, 0, "%s.%s: missing", ep, mp ? "minor" : "major");
-	return 0;
-}
-
-/* blkio.throttle.*_device lines "major:minor rate". */
-static int plan_throttle(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
-			 const char *key, const char *file, berth_error **err)
-{
-	json_t *list, *e;
-	size_t i;
-	int rc;
-
-	if ((rc = bt_json_member(blk, jp, key, JSON_ARRAY, false, &list, err)) < 0 || !list)
-		return rc;
-	json_array_foreach(list, i, e) {
-		char *ep = bt_strdup_printf("%s.%s[%zu]", jp, key, i);
-		long long major, minor, rate = 0;
-		bool present;
-
-		if (!ep)
-			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
-		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
-		    (rc = bt_cg_int(e, ep, "rate", 0, &present, &rate, err)) == 0)
-			rc = !present ? bt_error_set(err, BERTH_EINVAL, 0, "%s.rate: missing", ep)
-				      : bt_cg_plan_add(p, dir, file, ep, err, "%lld:%lld %lld", major, minor,
-						       rate);
-		free(ep);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, berth_error **err)
 {
 	static const char *const keys[] = { "weight", "leafWeight", "weightDevice",
@@ -193,7 +149,7 @@ int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
 
 		if (!ep)
 			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
-		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
+		if ((rc = bt_cg_device_entry(e, ep, &major, &minor, err)) == 0 &&
 		    (rc = bt_cg_int(e, ep, "weight", 10, &wp, &w, err)) == 0 &&
 		    (rc = bt_cg_int(e, ep, "leafWeight", 10, &lp, &lw, err)) == 0 && wp)
 			rc = bt_cg_plan_add(p, dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", ep,
@@ -205,10 +161,10 @@ int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = plan_throttle(p, dir, blk, jp, "throttleReadBpsDevice", "blkio.throttle.read_bps_device", err)) < 0 ||
-	    (rc = plan_throttle(p, dir, blk, jp, "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", err)) < 0 ||
-	    (rc = plan_throttle(p, dir, blk, jp, "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", err)) < 0 ||
-	    (rc = plan_throttle(p, dir, blk, jp, "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", err)) < 0)
+	if ((rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleReadBpsDevice", "blkio.throttle.read_bps_device", "", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "", err)) < 0)
 		return rc;
 	return 0;
 }

@@ -156,49 +156,6 @@ int bt_cg_v2_cpu(bt_cg_plan *p, size_t dir, const json_t *cpu, const char *jp, b
 	return 0;
 }
 
-static int device_entry(const json_t *e, const char *ep, long long *major, long long *minor,
-			berth_error **err)
-{
-	bool mp, np;
-	int rc;
-
-	if ((rc = bt_cg_int(e, ep, "major", 0, &mp, major, err)) < 0 ||
-	    (rc = bt_cg_int(e, ep, "minor", 0, &np, minor, err)) < 0)
-		return rc;
-	if (!mp || !np)
-		return bt_error_set(err, BERTH_EINVAL, 0, "%s.%s: missing", ep, mp ? "minor" : "major");
-	return 0;
-}
-
-/* io.max lines "major:minor rbps=N" (and wbps, riops, wiops). */
-static int plan_io_max(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, const char *key,
-		       const char *what, berth_error **err)
-{
-	json_t *list, *e;
-	size_t i;
-	int rc;
-
-	if ((rc = bt_json_member(blk, jp, key, JSON_ARRAY, false, &list, err)) < 0 || !list)
-		return rc;
-	json_array_foreach(list, i, e) {
-		char *ep = bt_strdup_printf("%s.%s[%zu]", jp, key, i);
-		long long major, minor, rate = 0;
-		bool present;
-
-		if (!ep)
-			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
-		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
-		    (rc = bt_cg_int(e, ep, "rate", 0, &present, &rate, err)) == 0)
-			rc = !present ? bt_error_set(err, BERTH_EINVAL, 0, "%s.rate: missing", ep)
-				      : bt_cg_plan_add(p, dir, "io.max", ep, err, "%lld:%lld %s=%lld", major,
-						       minor, what, rate);
-		free(ep);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 int bt_cg_v2_io(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, berth_error **err)
 {
 	static const char *const keys[] = { "weight", "leafWeight", "weightDevice",
@@ -240,7 +197,7 @@ int bt_cg_v2_io(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, be
 		if (!ep)
 			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
 		has = false;
-		if ((rc = device_entry(e, ep, &major, &minor, err)) == 0 &&
+		if ((rc = bt_cg_device_entry(e, ep, &major, &minor, err)) == 0 &&
 		    (rc = bt_cg_int(e, ep, "weight", 10, &has, &w, err)) == 0 &&
 		    (rc = bt_cg_int(e, ep, "leafWeight", 10, &lp, &lw, err)) == 0) {
 			if (lp)
@@ -255,10 +212,10 @@ int bt_cg_v2_io(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, be
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = plan_io_max(p, dir, blk, jp, "throttleReadBpsDevice", "rbps", err)) < 0 ||
-	    (rc = plan_io_max(p, dir, blk, jp, "throttleWriteBpsDevice", "wbps", err)) < 0 ||
-	    (rc = plan_io_max(p, dir, blk, jp, "throttleReadIOPSDevice", "riops", err)) < 0 ||
-	    (rc = plan_io_max(p, dir, blk, jp, "throttleWriteIOPSDevice", "wiops", err)) < 0)
+	if ((rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleReadBpsDevice", "io.max", "rbps=", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleWriteBpsDevice", "io.max", "wbps=", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleReadIOPSDevice", "io.max", "riops=", err)) < 0 ||
+	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleWriteIOPSDevice", "io.max", "wiops=", err)) < 0)
 		return rc;
 	return 0;
 }
