@@ -57,6 +57,16 @@ void bt_log(const berth_ctx *ctx, berth_log_level level, const char *module,
 /* ---- strings (str.c) ------------------------------------------------- */
 char *bt_strdup_printf(const char *fmt, ...) BT_PRINTF(1, 2);
 char *bt_strdup_vprintf(const char *fmt, va_list ap) BT_PRINTF(1, 0);
+/* A growing vector of strings it owns; start from { 0 }. */
+struct bt_strv {
+	char **v;
+	size_t n, cap;
+};
+/* Appends s, taking it over. -1 when s is NULL (so a failed strdup can be
+ * passed straight in) or out of memory, s then freed. */
+int bt_strv_add(struct bt_strv *sv, char *s);
+/* Frees v[0..n) and v. NULL is allowed. */
+void bt_strv_free(char **v, size_t n);
 
 /* ---- files (fs.c) ---------------------------------------------------- */
 int bt_mkdir_p(const char *path, mode_t mode, berth_error **err);

@@ -1,4 +1,4 @@
-/* Small string helpers. */
+/* Small string helpers: formatted strdup and a vector of owned strings. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -22,4 +22,32 @@ char *bt_strdup_printf(const char *fmt, ...)
 	s = bt_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+int bt_strv_add(struct bt_strv *sv, char *s)
+{
+	if (!s)
+		return -1;
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 16;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(s);
+			return -1;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	return 0;
+}
+
+void bt_strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }

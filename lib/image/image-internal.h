@@ -95,7 +95,6 @@ int bt_store_delete_blob(bt_store *s, const char *digest, berth_error **err);
  * gc lock (waiting for writers). Counts go to freed/bytes (may be NULL). */
 int bt_store_gc(bt_store *s, const char *const *keep, size_t nkeep, size_t *freed,
 		uint64_t *bytes, berth_error **err);
-void bt_strv_free(char **v, size_t n);
 
 /* ---- index.json --------------------------------------------------------- */
 
@@ -129,5 +128,28 @@ int bt_store_tag(bt_store *s, const char *ref_name, const char *media_type, cons
 int bt_store_untag(bt_store *s, const char *ref_name, berth_error **err);
 /* Checks a ref.name against the OCI annotation grammar. */
 int bt_store_check_ref_name(const char *ref_name, berth_error **err);
+
+/* ---- shared by the store's files (store.c, blob.c, index.c, gc.c) ------- */
+
+/* Defined here rather than in store.c only so that blob.c, index.c and gc.c
+ * can reach the paths and lock files; callers outside the store treat it as
+ * opaque. */
+struct bt_store {
+	char *dir;
+	char *layout_path; /* <dir>/oci-layout */
+	char *index_path;  /* <dir>/index.json */
+	char *index_lock;
+	char *gc_lock;
+};
+
+/* Sets ENOMEM with "<what> <dir>: out of memory"; returns the code. */
+int bt_store_nomem(berth_error **err, const char *what, const char *dir);
+
+/* Called for each entry of blobs/<alg>/ that is a blob or (temp) a writer's
+ * temp file; dfd is that directory. A negative return stops the walk. */
+typedef int (*bt_blob_fn)(const char *alg, int dfd, const char *name, bool temp, void *data,
+			  berth_error **err);
+/* Walks blobs/<alg>/ of every known algorithm (blob.c): listing and gc. */
+int bt_store_each_blob(const bt_store *s, bt_blob_fn fn, void *data, berth_error **err);
 
 #endif

@@ -1,0 +1,83 @@
+/* Garbage collection of the content store: removes the blobs that neither
+ * index.json nor the caller keeps, and writers' leftover temp files. Apart
+ * from blob.c and index.c because it is the one place that takes both the
+ * gc lock and the index lock. */
+#include "internal.h"
+#include "image-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct gc {
+	const char *const *keep;
+	size_t nkeep;
+	const json_t *manifests;
+	size_t freed;
+	uint64_t bytes;
+	const char *dir;
+};
+
+static bool gc_keeps(const struct gc *g, const char *digest)
+{
+	size_t i;
+	json_t *j;
+
+	for (i = 0; i < g->nkeep; i++)
+		if (g->keep[i] && !strcmp(g->keep[i], digest))
+			return true;
+	json_array_foreach(g->manifests, i, j)
+		if (!strcmp(json_string_value(json_object_get(j, "digest")), digest))
+			return true;
+	return false;
+}
+
+static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *data,
+		  berth_error **err)
+{
+	struct gc *g = data;
+	char digest[BT_DIGEST_MAX];
+	struct stat st;
+
+	snprintf(digest, sizeof(digest), "%s:%s", alg, name);
+	if (!temp && gc_keeps(g, digest))
+		return 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : bt_error_os(err, "collecting %s/blobs/%s/%s", g->dir, alg, name);
+	if (unlinkat(dfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : bt_error_os(err, "collecting %s/blobs/%s/%s", g->dir, alg, name);
+	if (!temp) {
+		g->freed++;
+		g->bytes += (uint64_t)st.st_size;
+	}
+	return 0;
+}
+
+int bt_store_gc(bt_store *s, const char *const *keep, size_t nkeep, size_t *freed,
+		uint64_t *bytes, berth_error **err)
+{
+	struct gc g = { keep, nkeep, NULL, 0, 0, s->dir };
+	int gc_fd = -1, index_fd = -1, rc;
+	json_t *index = NULL;
+
+	/* lock order everywhere: gc lock, then index lock */
+	if ((rc = bt_lock_acquire(s->gc_lock, BT_LOCK_EXCLUSIVE, &gc_fd, err)) < 0 ||
+	    (rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &index_fd, err)) < 0 ||
+	    (rc = bt_store_index_load(s, &index, err)) < 0)
+		goto out;
+	g.manifests = json_object_get(index, "manifests");
+	rc = bt_store_each_blob(s, gc_one, &g, err);
+out:
+	if (rc < 0)
+		bt_error_wrap(err, rc, "collecting unused blobs in %s", s->dir);
+	bt_lock_release(index_fd);
+	bt_lock_release(gc_fd);
+	json_decref(index);
+	if (freed)
+		*freed = g.freed;
+	if (bytes)
+		*bytes = g.bytes;
+	return rc;
+}
