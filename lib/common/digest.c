@@ -1,20 +1,14 @@
-/* Digests through libcrypto, opened with dlopen on first use: linking it
- * would cost every process that loads libberth about a millisecond at start
- * (DESIGN.md, start-up cost), and most never hash anything. */
+/* Digests through libcrypto, opened on first use (dl.c): most processes
+ * that load libberth never hash anything. */
 #include "internal.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
-/* The libcrypto functions we use, filled once and read-only afterwards. */
+/* The libcrypto functions we use, filled by the first bt_dl_load(). */
 static struct {
-	bool loaded;
-	char error[256];
 	EVP_MD_CTX *(*ctx_new)(void);
 	void (*ctx_free)(EVP_MD_CTX *);
 	const EVP_MD *(*sha256)(void);
@@ -24,38 +18,22 @@ static struct {
 	int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
 } crypto;
 
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static const bt_dl_sym crypto_syms[] = {
+	{ "EVP_MD_CTX_new", (void **)&crypto.ctx_new },
+	{ "EVP_MD_CTX_free", (void **)&crypto.ctx_free },
+	{ "EVP_sha256", (void **)&crypto.sha256 },
+	{ "EVP_sha512", (void **)&crypto.sha512 },
+	{ "EVP_DigestInit_ex", (void **)&crypto.init },
+	{ "EVP_DigestUpdate", (void **)&crypto.update },
+	{ "EVP_DigestFinal_ex", (void **)&crypto.final },
+	{ NULL, NULL },
+};
 
-static void crypto_load(void)
-{
-	/* never closed: libcrypto keeps state of its own that outlives us */
-	void *h = dlopen(BERTH_LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-
-	if (!h) {
-		snprintf(crypto.error, sizeof(crypto.error), "%s", dlerror());
-		return;
-	}
-#define SYM(field, name)                                                            \
-	if (!(*(void **)&crypto.field = dlsym(h, name))) {                           \
-		snprintf(crypto.error, sizeof(crypto.error), "%s: no symbol %s",        \
-			 BERTH_LIBCRYPTO_SONAME, name);                                  \
-		return;                                                              \
-	}
-	SYM(ctx_new, "EVP_MD_CTX_new");
-	SYM(ctx_free, "EVP_MD_CTX_free");
-	SYM(sha256, "EVP_sha256");
-	SYM(sha512, "EVP_sha512");
-	SYM(init, "EVP_DigestInit_ex");
-	SYM(update, "EVP_DigestUpdate");
-	SYM(final, "EVP_DigestFinal_ex");
-#undef SYM
-	crypto.loaded = true;
-}
+static bt_dl_lib crypto_lib = BT_DL_LIB(BERTH_LIBCRYPTO_SONAME, crypto_syms);
 
 bool bt_digest_available(void)
 {
-	pthread_once(&crypto_once, crypto_load);
-	return crypto.loaded;
+	return bt_dl_load(&crypto_lib, NULL) == 0;
 }
 
 struct bt_digester {
@@ -72,10 +50,12 @@ int bt_digester_new(const char *algorithm, bt_digester **out, berth_error **err)
 {
 	const EVP_MD *md;
 	bt_digester *d;
+	int rc;
 
 	*out = NULL;
-	if (!bt_digest_available())
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "digests need libcrypto: %s", crypto.error);
+
+	if ((rc = bt_dl_load(&crypto_lib, err)) < 0)
+		return bt_error_wrap(err, rc, "digests need libcrypto");
 	if (!strcmp(algorithm, "sha256"))
 		md = crypto.sha256();
 	else if (!strcmp(algorithm, "sha512"))

@@ -138,6 +138,27 @@ int bt_json_bool(const json_t *obj, const char *path, const char *key, bool requ
 		 bool *out, berth_error **err);
 const char *bt_json_type_name(const json_t *json);
 
+/* ---- libraries opened on first use (dl.c) ----------------------------
+ * A module lists the functions it needs with their soname; the first
+ * bt_dl_load() opens the library (thread-safe), later calls only check.
+ *   static struct { CURL *(*easy_init)(void); } curl;
+ *   static const bt_dl_sym curl_syms[] = {
+ *           { "curl_easy_init", (void **)&curl.easy_init }, { NULL, NULL } };
+ *   static bt_dl_lib curl_lib = BT_DL_LIB(BERTH_LIBCURL_SONAME, curl_syms); */
+typedef struct {
+	const char *name;
+	void **ptr;
+} bt_dl_sym;
+typedef struct {
+	const char *soname;
+	const bt_dl_sym *symbols; /* ends with { NULL, NULL } */
+	int tried, loaded;
+	char error[256];
+} bt_dl_lib;
+#define BT_DL_LIB(soname, symbols) { soname, symbols, 0, 0, "" }
+/* 0 when every symbol was found; else EUNSUPPORTED naming the library. */
+int bt_dl_load(bt_dl_lib *lib, berth_error **err);
+
 /* ---- digests (digest.c) ---------------------------------------------
  * sha256/sha512 through libcrypto, which is loaded on first use. Digests are
  * written as OCI digests: "sha256:" followed by lowercase hex. */
