@@ -27,4 +27,18 @@ int cli_fail(berth_error *err);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
 
+/* cmd_image.c */
+int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_images(struct cli *cli, int argc, char **argv);
+int cmd_rmi(struct cli *cli, int argc, char **argv);
+int cmd_tag(struct cli *cli, int argc, char **argv);
+int cmd_image(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_logout(struct cli *cli, int argc, char **argv);
+
+/* cmd_storage.c */
+int cmd_image_mount(struct cli *cli, int argc, char **argv);
+int cmd_system(struct cli *cli, int argc, char **argv);
+
 #endif

@@ -1,5 +1,6 @@
 /* berth version, berth info */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,27 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* The facts of the common layer, then the cgroup module's own view of the
+ * host's cgroups as "cgroup.*" keys (mode, v1 and v2 controllers, v2
+ * delegated), which replace the common layer's summary of them. */
+static void info_print(const berth_info *info, const berth_info *cg, json_t *obj)
+{
+	for (size_t i = 0; i < berth_info_count(info) + berth_info_count(cg); i++) {
+		bool own = i >= berth_info_count(info);
+		const berth_info *from = own ? cg : info;
+		size_t k = own ? i - berth_info_count(info) : i;
+		char key[64];
+
+		if (!own && !strncmp(berth_info_key(from, k), "cgroup.", 7))
+			continue;
+		snprintf(key, sizeof(key), "%s%s", own ? "cgroup." : "", berth_info_key(from, k));
+		if (obj)
+			json_object_set_new(obj, key, json_string(berth_info_value(from, k)));
+		else
+			printf("%-22s %s\n", key, berth_info_value(from, k));
+	}
+}
+
 /* --format json: one object; else aligned "key: value" lines. */
 int cmd_info(struct cli *cli, int argc, char **argv)
 {
@@ -30,7 +52,7 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 	};
 	const char *format = "text";
 	berth_error *err = NULL;
-	berth_info *info;
+	berth_info *info, *cg;
 	berth_ctx *ctx;
 	int opt;
 
@@ -52,18 +74,21 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
+	if (berth_cgroup_info_new(&cg, &err) < 0) {
+		berth_info_free(info);
+		berth_ctx_free(ctx);
+		return cli_fail(err);
+	}
 	if (!strcmp(format, "json")) {
 		json_t *obj = json_object();
-		for (size_t i = 0; i < berth_info_count(info); i++)
-			json_object_set_new(obj, berth_info_key(info, i),
-					    json_string(berth_info_value(info, i)));
+		info_print(info, cg, obj);
 		json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(obj);
 	} else {
-		for (size_t i = 0; i < berth_info_count(info); i++)
-			printf("%-22s %s\n", berth_info_key(info, i), berth_info_value(info, i));
+		info_print(info, cg, NULL);
 	}
+	berth_info_free(cg);
 	berth_info_free(info);
 	berth_ctx_free(ctx);
 	return 0;

@@ -8,7 +8,16 @@
 #include "berth.h"
 
 static const struct command commands[] = {
+	{ "history", "show the history of an image", cmd_history },
+	{ "image", "manage images (inspect, ls, rm, pull, tag, history, prune)", cmd_image },
+	{ "images", "list images", cmd_images },
 	{ "info", "show the library, store and host kernel features", cmd_info },
+	{ "login", "log in to a registry", cmd_login },
+	{ "logout", "log out of a registry", cmd_logout },
+	{ "pull", "pull an image from a registry", cmd_pull },
+	{ "rmi", "remove images", cmd_rmi },
+	{ "system", "show disk usage (df)", cmd_system },
+	{ "tag", "tag an image", cmd_tag },
 	{ "version", "show the version", cmd_version },
 	{ NULL, NULL, NULL },
 };

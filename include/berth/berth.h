@@ -8,5 +8,7 @@
 #include <berth/common.h>
 #include <berth/cgroup.h>
 #include <berth/image.h>
+#include <berth/runtime.h>
+#include <berth/storage.h>
 
 #endif

@@ -33,6 +33,15 @@ BERTH_EXTERN int berth_cgroup_detect(berth_cgroup_mode *mode, char **controllers
 				     berth_error **err);
 BERTH_EXTERN void berth_cgroup_string_free(char *s);
 
+/* What the cgroup module sees on this host, as key/value pairs (read them
+ * with berth_info_count/key/value/lookup, free with berth_info_free()):
+ * "mode" (none, v1, v2 or hybrid), "v1.controllers" (mounted as v1
+ * hierarchies), "v2.controllers" (offered by the root of the v2 tree) and
+ * "v2.delegated" (passed down by that root to its children, in its
+ * cgroup.subtree_control), each space separated and "" when none.
+ * Errors: EOS when the hierarchies cannot be listed, ENOMEM. */
+BERTH_EXTERN int berth_cgroup_info_new(berth_info **out, berth_error **err);
+
 typedef struct berth_cgroup berth_cgroup;
 
 /* Creates a container's cgroup from an OCI linux.cgroupsPath: absolute
@@ -57,7 +66,10 @@ BERTH_EXTERN int berth_cgroup_attach(berth_cgroup *cg, int pid, berth_error **er
 /* Applies an OCI linux.resources object given as JSON text. Every field is
  * checked first; one this host cannot apply is an error naming its JSON path
  * ("linux.resources.hugepageLimits[0]: hugetlb controller not available"),
- * and then nothing is written. Errors: EINVAL (malformed), EUNSUPPORTED. */
+ * and then nothing is written. Device rules go to the v1 devices controller,
+ * or on v2 into an eBPF device program that replaces berth's earlier one
+ * (loading it needs CAP_BPF or CAP_SYS_ADMIN). Errors: EINVAL (malformed),
+ * EUNSUPPORTED, EPERM/EOS from the kernel. */
 BERTH_EXTERN int berth_cgroup_set_resources(berth_cgroup *cg, const char *json,
 					    berth_error **err);
 

@@ -1,4 +1,4 @@
-/* berth/image.h: image references and the image store (pulling to come).
+/* berth/image.h: image references, pulling from registries, and the image store.
  *
  * Conventions as in berth/common.h.
  */
@@ -77,6 +77,162 @@ BERTH_EXTERN const char *berth_image_list_digest(const berth_image_list *list, s
 BERTH_EXTERN long long berth_image_list_size(const berth_image_list *list, size_t i);
 /* NULL is allowed. */
 BERTH_EXTERN void berth_image_list_free(berth_image_list *list);
+
+/* ---- pulling ------------------------------------------------------------ */
+
+/* What a pull is doing, for the progress callback. */
+typedef enum {
+	BERTH_PULL_RESOLVING = 0,   /* asking the registry for the manifest */
+	BERTH_PULL_LAYER_WAITING = 1, /* a layer is queued (total: its size) */
+	BERTH_PULL_LAYER_EXISTS = 2,  /* a layer is in the store already */
+	BERTH_PULL_LAYER_BYTES = 3,   /* bytes of a layer arrived (done/total) */
+	BERTH_PULL_LAYER_VERIFYING = 4, /* a layer is complete; checking its digest */
+	BERTH_PULL_LAYER_DONE = 5,    /* a layer is verified and stored */
+	BERTH_PULL_DONE = 6,          /* the image is tagged; digest: its manifest */
+} berth_pull_stage;
+
+/* Called as a pull goes; digest names the layer (NULL for RESOLVING).
+ * Calls come from the pull's threads but never two at once. A non-zero
+ * return cancels the pull: it stops, removes what it wrote and fails with
+ * ECANCELED. */
+typedef int (*berth_pull_progress_fn)(berth_pull_stage stage, const char *digest,
+				      long long done, long long total, void *userdata);
+
+typedef struct {
+	size_t size;                       /* sizeof(berth_pull_opts): set by the INIT macro */
+	berth_pull_progress_fn progress;   /* may be NULL */
+	void *userdata;
+	const char *platform;              /* "os/arch[/variant]" chosen from an index;
+					      NULL: the build's own (linux/amd64 on x86_64) */
+	const char *const *insecure_registries; /* NULL-terminated "host[:port]" list allowed
+					      over plain HTTP and unverified TLS (loopback
+					      registries may always use plain HTTP) */
+	const char *certs_dir;             /* per-registry CAs, <dir>/<host:port>/ca.crt;
+					      NULL: /etc/berth/certs.d */
+	const char *auth_file;             /* NULL: <root>/auth.json */
+	const char *docker_config;         /* NULL: $DOCKER_CONFIG/config.json, else
+					      ~/.docker/config.json; "": not read */
+	int parallel;                      /* layers downloaded at once; 0: 3 */
+	int retries;                       /* retries of transient failures; 0: 3, -1: none */
+} berth_pull_opts;
+
+#define BERTH_PULL_OPTS_INIT { sizeof(berth_pull_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+
+/* An image in the store: its manifest and config. */
+typedef struct berth_image berth_image;
+
+/* Pulls an image ("busybox", "127.0.0.1:5000/app:v1", "app@sha256:...") into
+ * the store: manifest (an index gives the manifest of the chosen platform),
+ * config and layers, each verified by digest and size while it streams, then
+ * tags it with its normalised reference. Layers already stored are not
+ * downloaded again. *out (may be NULL) gets the image, freed with
+ * berth_image_free(). On failure the store is as it was. Errors: EINVAL for
+ * a malformed reference or manifest, ENOTFOUND (unknown image or platform),
+ * EAUTH (credentials refused, or a TLS certificate not trusted), ENETWORK
+ * (unreachable, or failing after the retries), EINTEGRITY (content does not
+ * match its digest),
+ * EUNSUPPORTED (schema 1 or unknown media types), ECANCELED, EOS/EPERM for
+ * the store. */
+BERTH_EXTERN int berth_image_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *opts,
+				  berth_image **out, berth_error **err);
+
+/* ---- registry credentials --------------------------------------------- */
+
+typedef struct {
+	size_t size;                       /* sizeof(berth_login_opts) */
+	const char *const *insecure_registries; /* as in berth_pull_opts */
+	const char *certs_dir;
+	const char *auth_file;             /* NULL: <root>/auth.json */
+} berth_login_opts;
+
+#define BERTH_LOGIN_OPTS_INIT { sizeof(berth_login_opts), NULL, NULL, NULL }
+
+/* Checks username and password against the registry's /v2/ (Basic or a
+ * Bearer token) and stores them in the auth file (mode 0600, replaced
+ * atomically). server: "host[:port]". Errors: EAUTH when the registry
+ * refuses them, ENETWORK, EINVAL. */
+BERTH_EXTERN int berth_registry_login(berth_ctx *ctx, const char *server, const char *username,
+				      const char *password, const berth_login_opts *opts,
+				      berth_error **err);
+/* Forgets the credentials of server. ENOTFOUND when there were none. */
+BERTH_EXTERN int berth_registry_logout(berth_ctx *ctx, const char *server,
+				       const berth_login_opts *opts, berth_error **err);
+
+/* ---- images in the store ---------------------------------------------- */
+
+/* Finds an image by reference ("busybox", "app:v1", "app@sha256:..."), by
+ * image ID (config digest, "sha256:..." or a hex prefix of at least 4) or
+ * by manifest digest. Errors: ENOTFOUND, EINVAL for a malformed manifest or
+ * config, EINTEGRITY. */
+BERTH_EXTERN int berth_image_lookup(const berth_ctx *ctx, const char *name, berth_image **out,
+				    berth_error **err);
+/* NULL is allowed. */
+BERTH_EXTERN void berth_image_free(berth_image *img);
+
+/* Getters: strings borrowed, living as long as the image. */
+
+/* The image ID: the config digest. */
+BERTH_EXTERN const char *berth_image_id(const berth_image *img);
+/* The manifest digest. */
+BERTH_EXTERN const char *berth_image_digest(const berth_image *img);
+/* The tags that name this manifest ("docker.io/library/busybox:latest"). */
+BERTH_EXTERN size_t berth_image_reference_count(const berth_image *img);
+BERTH_EXTERN const char *berth_image_reference(const berth_image *img, size_t i);
+/* Config and layers as stored (compressed), in bytes. */
+BERTH_EXTERN long long berth_image_size(const berth_image *img);
+/* RFC 3339 time, architecture, os, variant; NULL when the config has none. */
+BERTH_EXTERN const char *berth_image_created(const berth_image *img);
+BERTH_EXTERN const char *berth_image_architecture(const berth_image *img);
+BERTH_EXTERN const char *berth_image_os(const berth_image *img);
+BERTH_EXTERN const char *berth_image_variant(const berth_image *img);
+/* NULL-terminated lists: Env ("K=V"), Cmd, Entrypoint, ExposedPorts ("80/tcp"). */
+BERTH_EXTERN const char *const *berth_image_env(const berth_image *img);
+BERTH_EXTERN const char *const *berth_image_cmd(const berth_image *img);
+BERTH_EXTERN const char *const *berth_image_entrypoint(const berth_image *img);
+BERTH_EXTERN const char *const *berth_image_exposed_ports(const berth_image *img);
+/* Labels, sorted by key. */
+BERTH_EXTERN size_t berth_image_label_count(const berth_image *img);
+BERTH_EXTERN const char *berth_image_label_key(const berth_image *img, size_t i);
+BERTH_EXTERN const char *berth_image_label_value(const berth_image *img, size_t i);
+/* Layers in order, bottom first: digest, media type and size; NULL / -1
+ * when out of range. */
+BERTH_EXTERN size_t berth_image_layer_count(const berth_image *img);
+BERTH_EXTERN const char *berth_image_layer_digest(const berth_image *img, size_t i);
+BERTH_EXTERN const char *berth_image_layer_media_type(const berth_image *img, size_t i);
+BERTH_EXTERN long long berth_image_layer_size(const berth_image *img, size_t i);
+/* The config and manifest documents as stored (JSON text). */
+BERTH_EXTERN const char *berth_image_config_json(const berth_image *img);
+BERTH_EXTERN const char *berth_image_manifest_json(const berth_image *img);
+
+/* The config's history, newest first as `docker history` shows it:
+ * created (RFC 3339 or NULL), created_by, comment, and the size of the layer
+ * the step made (0 for an empty layer; compressed size). */
+BERTH_EXTERN size_t berth_image_history_count(const berth_image *img);
+BERTH_EXTERN const char *berth_image_history_created(const berth_image *img, size_t i);
+BERTH_EXTERN const char *berth_image_history_created_by(const berth_image *img, size_t i);
+BERTH_EXTERN const char *berth_image_history_comment(const berth_image *img, size_t i);
+BERTH_EXTERN long long berth_image_history_size(const berth_image *img, size_t i);
+
+/* Tags the image named source (as for berth_image_lookup) as target
+ * ("app:v2"), replacing what target named. Errors: ENOTFOUND, EINVAL. */
+BERTH_EXTERN int berth_image_tag(berth_ctx *ctx, const char *source, const char *target,
+				 berth_error **err);
+/* Removes the tag ref. ENOTFOUND when there is no such tag. */
+BERTH_EXTERN int berth_image_untag(berth_ctx *ctx, const char *ref, berth_error **err);
+
+enum {
+	BERTH_IMAGE_REMOVE_FORCE = 1, /* even when used by a container or tagged several times */
+};
+/* Removes an image: a reference removes that tag; an ID or digest removes
+ * every tag of the image (refused with EBUSY when there are several, unless
+ * forced). Blobs no other image uses are freed. Errors: ENOTFOUND, EBUSY
+ * when a container uses it (unless forced). */
+BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, int flags,
+				    berth_error **err);
+/* Frees the blobs that no tagged image refers to; counts (may be NULL) of
+ * blobs and bytes freed. */
+BERTH_EXTERN int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes,
+				berth_error **err);
 
 #ifdef __cplusplus
 }

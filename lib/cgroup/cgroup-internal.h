@@ -15,6 +15,8 @@
 
 #define BT_CG_V1_MAX 32
 
+struct bpf_insn; /* linux/bpf.h */
+
 typedef struct {
 	char *name;         /* directory name: "memory", "cpu,cpuacct", "systemd" */
 	char *mount;        /* absolute path of the hierarchy's root */
@@ -33,7 +35,11 @@ typedef struct bt_cgroup_host {
 	 * new cgroup directory; on_write records every write. */
 	void (*on_mkdir)(const char *dir, const bt_cg_hierarchy *v1, bool v2, void *ud);
 	void (*on_write)(const char *path, const char *value, void *ud);
+	/* Set: device programs go to this hook instead of bpf(2). */
+	void (*on_bpf)(const char *dir, const struct bpf_insn *insns, size_t count, void *ud);
 	void *hook_ud;
+	/* Tests: bt_cgroup_fork does not try clone3, as on kernels before 5.7. */
+	bool no_clone3;
 	/* Bounds for waits, in milliseconds. */
 	int freeze_timeout_ms;
 	int remove_timeout_ms;
@@ -71,6 +77,8 @@ const bt_cg_hierarchy *bt_cgroup_host_v1(const bt_cgroup_host *host, const char 
 /* Space-separated controllers ("cpu memory ..."; v2 ones from the root's
  * cgroup.controllers), newly allocated. */
 int bt_cgroup_host_controllers(const bt_cgroup_host *host, char **out, berth_error **err);
+/* berth_cgroup_info_new for a given host. */
+int bt_cgroup_host_info(const bt_cgroup_host *host, berth_info **out, berth_error **err);
 
 /* ---- cgroups (cgroup.c) ---------------------------------------------- */
 /* Like berth_cgroup_create/open on a given host; the cgroup borrows host. */
@@ -86,6 +94,18 @@ int bt_cgroup_kill_loop(berth_cgroup *cg, berth_error **err);
 /* An O_PATH|O_DIRECTORY fd of the v2 directory, for clone3(CLONE_INTO_CGROUP);
  * -1 without a v2 tree. */
 int bt_cgroup_v2_fd(const berth_cgroup *cg);
+/* Forks a child that starts inside the cgroup in every hierarchy (fork.c).
+ * Returns 0 in both processes, like fork(): *pid is the child's pid in the
+ * parent and 0 in the child. On a v2 tree the kernel places the child with
+ * clone3(CLONE_INTO_CGROUP) (*into_cgroup true; may be NULL); otherwise, and
+ * for the v1 hierarchies of a hybrid host, the parent writes cgroup.procs
+ * while the child waits on a pipe. clone_flags: CLONE_NEW* flags only. The
+ * child runs without glibc's fork handlers: async-signal-safe calls only,
+ * then exec or _exit. Errors (in the parent): EINVAL for other flags,
+ * EUNSUPPORTED for CLONE_NEWTIME without clone3, EOS/EPERM from the kernel;
+ * a child that could not be attached is killed and reaped. */
+int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *into_cgroup,
+		   berth_error **err);
 
 /* Writes value to file in dirs[i]; the file must exist (the kernel made it). */
 int bt_cg_write(const berth_cgroup *cg, size_t i, const char *file, const char *value,
@@ -111,7 +131,15 @@ typedef struct {
 	const berth_cgroup *cg;
 	bt_cg_op *ops;
 	size_t n, cap;
+	/* v2 device rules: the program, loaded (dev_fd) while planning so the
+	 * verifier has spoken before anything is written; attached last. */
+	struct bpf_insn *dev_insns;
+	size_t dev_count;
+	size_t dev_dir;
+	int dev_fd;
 } bt_cg_plan;
+
+#define BT_CG_PLAN_INIT(cg) { (cg), NULL, 0, 0, NULL, 0, 0, -1 }
 
 /* Adds a write of the printf-formatted value; fails with EUNSUPPORTED naming
  * jpath when the file is not in dirs[dir]. */
@@ -134,7 +162,6 @@ char *bt_cg_jpath(const char *path, const char *key);
 int bt_cg_v1_memory(bt_cg_plan *p, size_t dir, const json_t *mem, const char *jp, berth_error **err);
 int bt_cg_v1_cpu(bt_cg_plan *p, size_t dir, const json_t *cpu, const char *jp, berth_error **err);
 int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp, berth_error **err);
-int bt_cg_v1_devices(bt_cg_plan *p, size_t dir, const json_t *devs, const char *jp, berth_error **err);
 int bt_cg_v1_stats(const berth_cgroup *cg, berth_cgroup_stats *st);
 int bt_cg_v2_memory(bt_cg_plan *p, size_t dir, const json_t *mem, const char *jp, berth_error **err);
 int bt_cg_v2_cpu(bt_cg_plan *p, size_t dir, const json_t *cpu, const char *jp, berth_error **err);
@@ -145,6 +172,42 @@ int bt_cg_v2_stats(const berth_cgroup *cg, berth_cgroup_stats *st);
 unsigned long long bt_cg_shares_to_weight(unsigned long long shares);
 /* blkio weight (10..1000) to io.weight (1..10000). */
 unsigned long long bt_cg_blkio_to_io_weight(unsigned long long weight);
+
+/* ---- device rules (devices.c) ---------------------------------------- */
+enum { BT_CG_DEV_MKNOD = 1, BT_CG_DEV_READ = 2, BT_CG_DEV_WRITE = 4 }; /* = BPF_DEVCG_ACC_* */
+
+/* One entry of linux.resources.devices. */
+typedef struct {
+	bool allow;
+	char type;          /* 'a', 'b' or 'c' */
+	long long major;    /* -1: any */
+	long long minor;    /* -1: any */
+	unsigned access;    /* BT_CG_DEV_* bits */
+} bt_cg_dev_rule;
+
+/* The program's name, by which berth finds the programs it attached. */
+#define BT_CG_BPF_NAME "berth_devices"
+
+/* Parses and checks the rule list (newly allocated array in *rules). */
+int bt_cg_dev_rules_parse(const json_t *devs, const char *jp, bt_cg_dev_rule **rules, size_t *n,
+			  berth_error **err);
+/* v1: devices.allow/devices.deny writes, in order. */
+int bt_cg_v1_devices(bt_cg_plan *p, size_t dir, const json_t *devs, const char *jp, berth_error **err);
+/* v2: builds and loads the program; bt_cg_v2_devices_attach attaches it. */
+int bt_cg_v2_devices(bt_cg_plan *p, size_t dir, const json_t *devs, const char *jp, berth_error **err);
+int bt_cg_v2_devices_attach(bt_cg_plan *p, berth_error **err);
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program for rules in list order (each
+ * access bit decided by the last rule that matches), newly allocated. */
+int bt_cg_dev_program(const bt_cg_dev_rule *rules, size_t n, struct bpf_insn **insns,
+		      size_t *count, berth_error **err);
+/* Loads a device program; *fd is the caller's to close. */
+int bt_cg_bpf_load(const struct bpf_insn *insns, size_t count, int *fd, berth_error **err);
+/* Attaches prog_fd to the v2 cgroup directory dirfd (BPF_F_ALLOW_MULTI),
+ * then detaches the programs named BT_CG_BPF_NAME that were there before;
+ * `dir` names the cgroup in errors. */
+int bt_cg_bpf_attach(int dirfd, const char *dir, int prog_fd, berth_error **err);
+/* Detaches every program named BT_CG_BPF_NAME from dirfd. */
+int bt_cg_bpf_detach(int dirfd, const char *dir, berth_error **err);
 
 /* "key value" line in a flat-keyed file (memory.events, cpu.stat). */
 bool bt_cg_keyed(const char *text, const char *key, unsigned long long *out);

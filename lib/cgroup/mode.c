@@ -207,16 +207,41 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bt_cgroup_host_controllers(const bt_cgroup_host *host, char **out, berth_error **err)
+/* names sorted and joined with spaces, newly allocated. */
+static char *join_sorted(const char **names, size_t n)
 {
-	char *names[64], *text = NULL, *save = NULL, *tok, *buf;
-	size_t n = 0, len = 0;
+	size_t len = 1;
+	char *buf;
 
-	*out = NULL;
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	if (!(buf = calloc(1, len)))
+		return NULL;
+	for (size_t i = 0, off = 0; i < n; i++)
+		off += (size_t)sprintf(buf + off, "%s%s", i ? " " : "", names[i]);
+	return buf;
+}
+
+/* The controllers of the v1 hierarchies into names, without named ones. */
+static size_t v1_names(const bt_cgroup_host *host, const char **names, size_t max)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < host->nv1; i++)
-		for (char **c = host->v1[i].controllers; *c && n < BT_ARRAY_SIZE(names); c++)
+		for (char **c = host->v1[i].controllers; *c && n < max; c++)
 			if (strncmp(*c, "name=", 5))
 				names[n++] = *c;
+	return n;
+}
+
+int bt_cgroup_host_controllers(const bt_cgroup_host *host, char **out, berth_error **err)
+{
+	const char *names[64];
+	char *text = NULL, *save = NULL, *tok;
+	size_t n = v1_names(host, names, BT_ARRAY_SIZE(names));
+
+	*out = NULL;
 	if (host->v2_mount) {
 		char *path = bt_strdup_printf("%s/cgroup.controllers", host->v2_mount);
 		if (path && bt_read_file(path, 4096, &text, NULL, NULL) == 0) {
@@ -231,17 +256,10 @@ int bt_cgroup_host_controllers(const bt_cgroup_host *host, char **out, berth_err
 		}
 		free(path);
 	}
-	qsort(names, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++)
-		len += strlen(names[i]) + 1;
-	if (!(buf = calloc(1, len + 1))) {
-		free(text);
-		return bt_error_set(err, BERTH_ENOMEM, 0, "listing cgroup controllers: out of memory");
-	}
-	for (size_t i = 0, off = 0; i < n; i++)
-		off += (size_t)sprintf(buf + off, "%s%s", i ? " " : "", names[i]);
+	*out = join_sorted(names, n);
 	free(text);
-	*out = buf;
+	if (!*out)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "listing cgroup controllers: out of memory");
 	return 0;
 }
 
@@ -264,4 +282,60 @@ int berth_cgroup_detect(berth_cgroup_mode *mode, char **controllers, berth_error
 void berth_cgroup_string_free(char *s)
 {
 	free(s);
+}
+
+/* A file at the top of the v2 tree as one line of space-separated words;
+ * "" without a v2 tree or the file. */
+static char *v2_root_words(const bt_cgroup_host *host, const char *file)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+
+	if (!host->v2_mount)
+		return strdup("");
+	if (!(path = bt_strdup_printf("%s/%s", host->v2_mount, file)))
+		return NULL;
+	if (bt_read_file(path, 4096, &text, &len, NULL) < 0)
+		text = strdup("");
+	free(path);
+	while (text && len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	return text;
+}
+
+/* The controllers of the v1 hierarchies, sorted, without named ones. */
+static char *v1_words(const bt_cgroup_host *host)
+{
+	const char *names[64];
+
+	return join_sorted(names, v1_names(host, names, BT_ARRAY_SIZE(names)));
+}
+
+int bt_cgroup_host_info(const bt_cgroup_host *host, berth_info **out, berth_error **err)
+{
+	berth_info *info = bt_info_new();
+
+	*out = NULL;
+	if (!info || bt_info_add(info, "mode", strdup(berth_cgroup_mode_name(host->mode))) < 0 ||
+	    bt_info_add(info, "v1.controllers", v1_words(host)) < 0 ||
+	    bt_info_add(info, "v2.controllers", v2_root_words(host, "cgroup.controllers")) < 0 ||
+	    bt_info_add(info, "v2.delegated", v2_root_words(host, "cgroup.subtree_control")) < 0) {
+		berth_info_free(info);
+		return bt_error_set(err, BERTH_ENOMEM, 0, "describing the host's cgroups: out of memory");
+	}
+	*out = info;
+	return 0;
+}
+
+int berth_cgroup_info_new(berth_info **out, berth_error **err)
+{
+	bt_cgroup_host *host;
+	int rc;
+
+	*out = NULL;
+	if ((rc = bt_cgroup_host_new(NULL, NULL, &host, err)) < 0)
+		return bt_error_wrap(err, rc, "describing the host's cgroups");
+	rc = bt_cgroup_host_info(host, out, err);
+	bt_cgroup_host_free(host);
+	return rc;
 }

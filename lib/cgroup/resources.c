@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *bt_cg_jpath(const char *path, const char *key)
 {
@@ -134,6 +135,9 @@ static void plan_free(bt_cg_plan *p)
 		free(p->ops[i].jpath);
 	}
 	free(p->ops);
+	free(p->dev_insns);
+	if (p->dev_fd >= 0)
+		close(p->dev_fd);
 }
 
 unsigned long long bt_cg_shares_to_weight(unsigned long long shares)
@@ -405,9 +409,7 @@ static int plan(bt_cg_plan *p, const json_t *res, berth_error **err)
 			else if (bt_cg_v1_index(p->cg, "devices") >= 0)
 				rc = bt_cg_v1_devices(p, (size_t)bt_cg_v1_index(p->cg, "devices"), v, jp, err);
 			else if (p->cg->v2 >= 0)
-				rc = bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-						  "%s: device rules on a cgroup v2 host need an eBPF device "
-						  "program, which berth does not load yet", jp);
+				rc = bt_cg_v2_devices(p, (size_t)p->cg->v2, v, jp, err);
 			else
 				rc = unavailable(jp, "devices", err);
 		} else if (!json_is_object(v)) {
@@ -452,7 +454,7 @@ static int plan(bt_cg_plan *p, const json_t *res, berth_error **err)
 
 int bt_cgroup_apply(berth_cgroup *cg, const json_t *resources, berth_error **err)
 {
-	bt_cg_plan p = { cg, NULL, 0, 0 };
+	bt_cg_plan p = BT_CG_PLAN_INIT(cg);
 	int rc;
 
 	if ((rc = plan(&p, resources, err)) == 0) {
@@ -461,6 +463,8 @@ int bt_cgroup_apply(berth_cgroup *cg, const json_t *resources, berth_error **err
 			if ((rc = bt_cg_write(cg, op->dir, op->file, op->value, err)) < 0)
 				rc = bt_error_wrap(err, rc, "%s", op->jpath);
 		}
+		if (rc == 0 && (rc = bt_cg_v2_devices_attach(&p, err)) < 0)
+			rc = bt_error_wrap(err, rc, "linux.resources.devices");
 	}
 	plan_free(&p);
 	if (rc < 0)

@@ -42,13 +42,86 @@ static int plan_bool(bt_cg_plan *p, size_t dir, const json_t *obj, const char *j
 	return rc;
 }
 
+/* A memory limit as the v1 files hold it: -1 when unlimited. */
+static bool read_limit(const berth_cgroup *cg, size_t dir, const char *file, long long *out)
+{
+	char *text;
+	unsigned long long v;
+
+	if (bt_cg_read(cg, dir, file, &text, NULL) < 0)
+		return false;
+	v = strtoull(text, NULL, 10);
+	free(text);
+	*out = v >= V1_UNLIMITED ? -1 : (long long)v;
+	return true;
+}
+
+/* -1 (no limit) above every number. */
+static unsigned long long lim(long long v)
+{
+	return v < 0 ? ~0ULL : (unsigned long long)v;
+}
+
+static int plan_value(bt_cg_plan *p, size_t dir, const char *jp, const char *key, const char *file,
+		      long long v, berth_error **err)
+{
+	char *path = bt_cg_jpath(jp, key);
+	int rc;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
+	rc = bt_cg_plan_add(p, dir, file, path, err, "%lld", v);
+	free(path);
+	return rc;
+}
+
+/* The kernel keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at
+ * every moment and refuses a write that would break it, so the order of the
+ * two writes depends on where they go: growing (the new limit above the
+ * current memory+swap limit) memsw goes first; otherwise (shrinking, or
+ * within the current memsw) the limit goes first, then memsw. One of the two
+ * alone that cannot fit the other's current value is an error naming both,
+ * except a limit of -1, which lifts memsw too, as runc does. */
+static int plan_limit_and_swap(bt_cg_plan *p, size_t dir, const char *jp, bool has_limit,
+			       long long limit, bool has_swap, long long swap, berth_error **err)
+{
+	static const char lfile[] = "memory.limit_in_bytes", sfile[] = "memory.memsw.limit_in_bytes";
+	long long cur_limit = -1, cur_memsw = -1;
+	bool memsw = read_limit(p->cg, dir, sfile, &cur_memsw);
+	bool swap_first = false;
+	int rc;
+
+	read_limit(p->cg, dir, lfile, &cur_limit);
+	if (memsw && has_limit && !has_swap && lim(limit) > lim(cur_memsw)) {
+		if (limit != -1)
+			return bt_error_set(err, BERTH_EINVAL, 0,
+					    "%s.limit: %lld is above the current memory+swap limit %lld; "
+					    "give swap as well", jp, limit, cur_memsw);
+		has_swap = true;
+		swap = -1;
+	}
+	if (memsw && has_swap && !has_limit && lim(swap) < lim(cur_limit))
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "%s.swap: %lld is below the current memory limit %lld; give limit as well",
+				    jp, swap, cur_limit);
+	if (has_limit && has_swap)
+		swap_first = lim(limit) > lim(cur_memsw);
+	if (has_swap && swap_first && (rc = plan_value(p, dir, jp, "swap", sfile, swap, err)) < 0)
+		return rc;
+	if (has_limit && (rc = plan_value(p, dir, jp, "limit", lfile, limit, err)) < 0)
+		return rc;
+	if (has_swap && !swap_first && (rc = plan_value(p, dir, jp, "swap", sfile, swap, err)) < 0)
+		return rc;
+	return 0;
+}
+
 int bt_cg_v1_memory(bt_cg_plan *p, size_t dir, const json_t *mem, const char *jp, berth_error **err)
 {
 	static const char *const keys[] = { "limit", "reservation", "swap", "kernel", "kernelTCP",
 					     "swappiness", "disableOOMKiller", "useHierarchy",
 					     "checkBeforeUpdate", NULL };
 	long long limit = 0, swap = 0, swappiness = 0;
-	bool has_limit, has_swap, has_swappiness, swap_first = false;
+	bool has_limit, has_swap, has_swappiness;
 	json_t *v;
 	int rc;
 
@@ -75,20 +148,7 @@ int bt_cg_v1_memory(bt_cg_plan *p, size_t dir, const json_t *mem, const char *jp
 						    usage);
 		}
 	}
-	/* Raising the limit above the current memory+swap limit needs that one first. */
-	if (has_limit && has_swap) {
-		char *text;
-		if (bt_cg_read(p->cg, dir, "memory.memsw.limit_in_bytes", &text, NULL) == 0) {
-			long long cur = strtoll(text, NULL, 10);
-			swap_first = limit == -1 || limit > cur;
-			free(text);
-		}
-	}
-	if (swap_first && (rc = plan_int(p, dir, mem, jp, "swap", -1, "memory.memsw.limit_in_bytes", err)) < 0)
-		return rc;
-	if ((rc = plan_int(p, dir, mem, jp, "limit", -1, "memory.limit_in_bytes", err)) < 0)
-		return rc;
-	if (!swap_first && (rc = plan_int(p, dir, mem, jp, "swap", -1, "memory.memsw.limit_in_bytes", err)) < 0)
+	if ((rc = plan_limit_and_swap(p, dir, jp, has_limit, limit, has_swap, swap, err)) < 0)
 		return rc;
 	if ((rc = plan_int(p, dir, mem, jp, "reservation", -1, "memory.soft_limit_in_bytes", err)) < 0 ||
 	    (rc = plan_int(p, dir, mem, jp, "kernelTCP", -1, "memory.kmem.tcp.limit_in_bytes", err)) < 0 ||
@@ -166,47 +226,6 @@ int bt_cg_v1_blkio(bt_cg_plan *p, size_t dir, const json_t *blk, const char *jp,
 	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "", err)) < 0 ||
 	    (rc = bt_cg_plan_throttles(p, dir, blk, jp, "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "", err)) < 0)
 		return rc;
-	return 0;
-}
-
-/* "c 1:3 rwm" lines for devices.allow and devices.deny. */
-int bt_cg_v1_devices(bt_cg_plan *p, size_t dir, const json_t *devs, const char *jp, berth_error **err)
-{
-	static const char *const keys[] = { "allow", "type", "major", "minor", "access", NULL };
-	json_t *e;
-	size_t i;
-	int rc;
-
-	json_array_foreach(devs, i, e) {
-		char *ep = bt_strdup_printf("%s[%zu]", jp, i), major[24] = "*", minor[24] = "*";
-		const char *type = "a", *access = "rwm";
-		long long n;
-		bool allow = false, present;
-
-		if (!ep)
-			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jp);
-		if ((rc = bt_cg_known_keys(e, ep, keys, err)) == 0 &&
-		    (rc = bt_json_bool(e, ep, "allow", true, &allow, err)) == 0 &&
-		    (rc = bt_json_string(e, ep, "type", false, &type, err)) == 0 &&
-		    (rc = bt_json_string(e, ep, "access", false, &access, err)) == 0 &&
-		    (rc = bt_cg_int(e, ep, "major", -1, &present, &n, err)) == 0) {
-			if (present && n >= 0)
-				snprintf(major, sizeof(major), "%lld", n);
-			if ((rc = bt_cg_int(e, ep, "minor", -1, &present, &n, err)) == 0 && present && n >= 0)
-				snprintf(minor, sizeof(minor), "%lld", n);
-		}
-		if (rc == 0 && (strlen(type) != 1 || !strchr("abc", type[0])))
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.type: \"%s\" is not a, b or c", ep, type);
-		if (rc == 0 && (!*access || access[strspn(access, "rwm")] != '\0' || strlen(access) > 3))
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.access: \"%s\" is not made of r, w and m",
-					  ep, access);
-		if (rc == 0)
-			rc = bt_cg_plan_add(p, dir, allow ? "devices.allow" : "devices.deny", ep, err,
-					    "%s %s:%s %s", type, major, minor, access);
-		free(ep);
-		if (rc < 0)
-			return rc;
-	}
 	return 0;
 }
 

@@ -25,7 +25,12 @@ struct berth_info {
 	char **values;
 };
 
-static int info_add(berth_info *info, const char *key, char *value)
+berth_info *bt_info_new(void)
+{
+	return calloc(1, sizeof(berth_info));
+}
+
+int bt_info_add(berth_info *info, const char *key, char *value)
 {
 	if (!value)
 		return -1;
@@ -172,22 +177,22 @@ static char *feature_list(void)
 
 int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err)
 {
-	berth_info *info = calloc(1, sizeof(*info));
+	berth_info *info = bt_info_new();
 	const char *mode = cgroup_mode();
 
 	*out = NULL;
 	if (!info ||
-	    info_add(info, "version", strdup(berth_version(NULL, NULL, NULL))) < 0 ||
-	    info_add(info, "root", strdup(ctx->root)) < 0 ||
-	    info_add(info, "runroot", strdup(ctx->runroot)) < 0 ||
-	    info_add(info, "kernel", kernel_release()) < 0 ||
-	    info_add(info, "namespaces", namespaces()) < 0 ||
-	    info_add(info, "overlayfs", yes_no(has_filesystem("overlay"))) < 0 ||
-	    info_add(info, "cgroup.mode", strdup(mode)) < 0 ||
-	    info_add(info, "cgroup.v1.controllers", cgroup_v1_controllers()) < 0 ||
-	    info_add(info, "cgroup.v2.controllers", cgroup_v2_controllers(mode)) < 0 ||
-	    info_add(info, "seccomp", yes_no(berth_has_feature("seccomp"))) < 0 ||
-	    info_add(info, "features", feature_list()) < 0) {
+	    bt_info_add(info, "version", strdup(berth_version(NULL, NULL, NULL))) < 0 ||
+	    bt_info_add(info, "root", strdup(ctx->root)) < 0 ||
+	    bt_info_add(info, "runroot", strdup(ctx->runroot)) < 0 ||
+	    bt_info_add(info, "kernel", kernel_release()) < 0 ||
+	    bt_info_add(info, "namespaces", namespaces()) < 0 ||
+	    bt_info_add(info, "overlayfs", yes_no(has_filesystem("overlay"))) < 0 ||
+	    bt_info_add(info, "cgroup.mode", strdup(mode)) < 0 ||
+	    bt_info_add(info, "cgroup.v1.controllers", cgroup_v1_controllers()) < 0 ||
+	    bt_info_add(info, "cgroup.v2.controllers", cgroup_v2_controllers(mode)) < 0 ||
+	    bt_info_add(info, "seccomp", yes_no(berth_has_feature("seccomp"))) < 0 ||
+	    bt_info_add(info, "features", feature_list()) < 0) {
 		berth_info_free(info);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "gathering host information: out of memory");
 	}

@@ -54,6 +54,13 @@ void bt_log(const berth_ctx *ctx, berth_log_level level, const char *module,
 #define bt_log_info(ctx, mod, ...) bt_log(ctx, BERTH_LOG_INFO, mod, __VA_ARGS__)
 #define bt_log_debug(ctx, mod, ...) bt_log(ctx, BERTH_LOG_DEBUG, mod, __VA_ARGS__)
 
+/* ---- host information (info.c) ---------------------------------------
+ * A berth_info is a list of facts any module can hand out (the cgroup
+ * module's own view, for one). bt_info_add takes value over; -1 when value
+ * is NULL (so a failed strdup can be passed straight in) or out of memory. */
+berth_info *bt_info_new(void);
+int bt_info_add(berth_info *info, const char *key, char *value);
+
 /* ---- strings (str.c) ------------------------------------------------- */
 char *bt_strdup_printf(const char *fmt, ...) BT_PRINTF(1, 2);
 char *bt_strdup_vprintf(const char *fmt, va_list ap) BT_PRINTF(1, 0);

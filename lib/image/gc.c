@@ -14,6 +14,8 @@
 struct gc {
 	const char *const *keep;
 	size_t nkeep;
+	const char *const *only; /* when set, the only candidates */
+	size_t nonly;
 	const json_t *manifests;
 	size_t freed;
 	uint64_t bytes;
@@ -44,6 +46,14 @@ static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *d
 	snprintf(digest, sizeof(digest), "%s:%s", alg, name);
 	if (!temp && gc_keeps(g, digest))
 		return 0;
+	if (g->only) {
+		size_t i;
+
+		for (i = 0; i < g->nonly && (temp || strcmp(g->only[i], digest)); i++)
+			;
+		if (i == g->nonly)
+			return 0;
+	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : bt_error_os(err, "collecting %s/blobs/%s/%s", g->dir, alg, name);
 	if (unlinkat(dfd, name, 0) < 0)
@@ -58,7 +68,7 @@ static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *d
 int bt_store_gc(bt_store *s, const char *const *keep, size_t nkeep, size_t *freed,
 		uint64_t *bytes, berth_error **err)
 {
-	struct gc g = { keep, nkeep, NULL, 0, 0, s->dir };
+	struct gc g = { keep, nkeep, NULL, 0, NULL, 0, 0, s->dir };
 	int gc_fd = -1, index_fd = -1, rc;
 	json_t *index = NULL;
 
@@ -75,6 +85,57 @@ out:
 	bt_lock_release(index_fd);
 	bt_lock_release(gc_fd);
 	json_decref(index);
+	if (freed)
+		*freed = g.freed;
+	if (bytes)
+		*bytes = g.bytes;
+	return rc;
+}
+
+int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,
+			     size_t *freed, uint64_t *bytes, berth_error **err)
+{
+	struct gc g = { .only = only, .nonly = nonly, .dir = s->dir };
+	struct bt_strv keep = { 0 };
+	int gc_fd = -1, index_fd = -1, rc;
+	json_t *index = NULL, *d;
+	size_t i;
+
+	if (freed)
+		*freed = 0;
+	if (bytes)
+		*bytes = 0;
+	/* The reachable set is computed under the locks: a pull that tags
+	 * between computing it and deleting would otherwise lose its blobs. */
+	rc = bt_lock_acquire(s->gc_lock, BT_LOCK_EXCLUSIVE | (nowait ? BT_LOCK_NOWAIT : 0), &gc_fd, err);
+	if (rc == BERTH_EBUSY && nowait) {
+		/* someone is pulling: what we would remove may be theirs now */
+		if (err && *err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		return 0;
+	}
+	if (rc < 0 || (rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &index_fd, err)) < 0 ||
+	    (rc = bt_store_index_load(s, &index, err)) < 0)
+		goto out;
+	json_array_foreach(json_object_get(index, "manifests"), i, d) {
+		const char *digest = json_string_value(json_object_get(d, "digest"));
+
+		if ((rc = bt_manifest_collect(s, digest, &keep, err)) < 0)
+			goto out;
+	}
+	g.keep = (const char *const *)keep.v;
+	g.nkeep = keep.n;
+	g.manifests = json_object_get(index, "manifests");
+	rc = bt_store_each_blob(s, gc_one, &g, err);
+out:
+	if (rc < 0)
+		bt_error_wrap(err, rc, "collecting unreferenced blobs in %s", s->dir);
+	bt_lock_release(index_fd);
+	bt_lock_release(gc_fd);
+	json_decref(index);
+	bt_strv_free(keep.v, keep.n);
 	if (freed)
 		*freed = g.freed;
 	if (bytes)

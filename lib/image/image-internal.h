@@ -152,4 +152,168 @@ typedef int (*bt_blob_fn)(const char *alg, int dfd, const char *name, bool temp,
 /* Walks blobs/<alg>/ of every known algorithm (blob.c): listing and gc. */
 int bt_store_each_blob(const bt_store *s, bt_blob_fn fn, void *data, berth_error **err);
 
+/* ---- manifests and platforms (manifest.c) ------------------------------ */
+
+#define BT_MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define BT_MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define BT_MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define BT_MEDIA_DOCKER_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
+#define BT_MEDIA_DOCKER_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+/* manifests (and indexes) larger than this are refused, as containerd does */
+#define BT_MANIFEST_MAX (4u << 20)
+/* image configs larger than this are refused */
+#define BT_CONFIG_MAX (16u << 20)
+
+/* os/architecture[/variant], as "linux/arm64/v8". */
+typedef struct {
+	char os[32];
+	char arch[32];
+	char variant[32]; /* "" when none was asked for */
+} bt_platform;
+
+/* Parses "os/arch[/variant]"; NULL or "" gives the build's own platform
+ * (linux/amd64 on x86_64). Errors: EINVAL naming the text. */
+int bt_platform_parse(const char *text, bt_platform *out, berth_error **err);
+/* Whether an index entry's "platform" object matches: os and architecture
+ * equal; the variant equal when one was asked for (arm64 without a variant
+ * counts as v8, arm as v7). */
+bool bt_platform_match(const bt_platform *want, const json_t *platform);
+
+/* A parsed manifest or index. */
+typedef struct {
+	const char *media_type; /* one of the BT_MEDIA_* above, static */
+	bool is_index;
+	bt_descriptor config;   /* manifests only */
+	bt_descriptor *layers;  /* manifests only */
+	size_t nlayers;
+	json_t *json;           /* the whole document */
+} bt_manifest;
+
+/* Parses a manifest or index as served with content_type (may be NULL:
+ * taken from the document's mediaType). Schema 1 is refused with
+ * EUNSUPPORTED, unknown media types with EUNSUPPORTED, malformed documents
+ * with EINVAL naming the JSON path. */
+int bt_manifest_parse(const char *buf, size_t len, const char *content_type, bt_manifest *out,
+		      berth_error **err);
+void bt_manifest_clear(bt_manifest *m);
+/* The entry of an index for a platform (the first that matches).
+ * ENOTFOUND listing the platforms the index has. */
+int bt_index_select(const bt_manifest *index, const bt_platform *want, bt_descriptor *out,
+		    berth_error **err);
+/* Every blob an image manifest or index in the store refers to, itself
+ * included, appended to keep (recursively for an index; children missing
+ * from the store are skipped). */
+int bt_manifest_collect(const bt_store *s, const char *digest, struct bt_strv *keep,
+			berth_error **err);
+
+/* ---- the registry client (registry*.c) ---------------------------------- */
+
+typedef struct bt_registry bt_registry;
+
+typedef struct {
+	const char *const *insecure; /* NULL-terminated registries allowed over plain HTTP */
+	const char *certs_dir;       /* NULL: /etc/berth/certs.d */
+	const char *auth_file;       /* NULL: <root>/auth.json */
+	const char *docker_config;   /* NULL: $DOCKER_CONFIG/config.json or ~/.docker/config.json; "": none */
+	const char *username;        /* given credentials (login) instead of the files' */
+	const char *password;
+	int retries;                 /* tries after the first for transient failures */
+	const int *cancel;           /* when it becomes non-zero, transfers stop (ECANCELED) */
+} bt_registry_conf;
+
+/* A client for one registry ("127.0.0.1:5000", "docker.io"), shared by the
+ * threads of one pull: tokens are cached in it until they expire. */
+int bt_registry_new(const berth_ctx *ctx, const char *domain, const bt_registry_conf *conf,
+		    bt_registry **out, berth_error **err);
+void bt_registry_free(bt_registry *r);
+/* GET /v2/: picks https or (where allowed) http, and with must_auth checks
+ * the credentials too (login). EAUTH, ENETWORK. */
+int bt_registry_ping(bt_registry *r, bool must_auth, berth_error **err);
+/* GETs a manifest by tag or digest with the Accept header of every media
+ * type we know; the body is at most BT_MANIFEST_MAX bytes. *content_type and
+ * *digest (the Docker-Content-Digest header, or NULL) are the caller's. */
+int bt_registry_get_manifest(bt_registry *r, const char *repo, const char *ref, char **body,
+			     size_t *len, char **content_type, char **digest, berth_error **err);
+
+/* Receives a blob's bytes as they arrive. restart: the server could not
+ * resume, so everything delivered so far must be dropped. */
+typedef struct {
+	int (*data)(void *ud, const void *buf, size_t len, berth_error **err);
+	int (*restart)(void *ud, berth_error **err);
+	void *ud;
+} bt_blob_consumer;
+/* GETs a blob, resuming with Range after a dropped connection. The bytes are
+ * not verified here: the consumer does that. */
+int bt_registry_get_blob(bt_registry *r, const char *repo, const char *digest,
+			 const bt_blob_consumer *c, berth_error **err);
+
+/* ---- WWW-Authenticate and credentials (registry-auth.c) ---------------- */
+
+typedef struct {
+	char scheme[16]; /* "Bearer", "Basic" */
+	char *realm, *service, *scope, *error;
+} bt_auth_challenge;
+/* Parses one WWW-Authenticate header value. EINVAL for malformed text. */
+int bt_auth_challenge_parse(const char *value, bt_auth_challenge *out, berth_error **err);
+void bt_auth_challenge_clear(bt_auth_challenge *c);
+/* base64 (RFC 4648 with padding) of len bytes; NULL when out of memory. */
+char *bt_base64_encode(const void *data, size_t len);
+/* Decodes base64 into a NUL-terminated string; -1 for malformed input. */
+int bt_base64_decode(const char *text, char **out, size_t *len);
+/* Looks up "user:password" for a registry in the berth auth file, then in
+ * the docker config. user and pass stay NULL when there are none. */
+int bt_auth_lookup(const berth_ctx *ctx, const bt_registry_conf *conf, const char *domain,
+		   char **user, char **pass, berth_error **err);
+/* The berth auth file path: conf->auth_file or <root>/auth.json. */
+int bt_auth_file_path(const berth_ctx *ctx, const bt_registry_conf *conf, char **out,
+		      berth_error **err);
+
+/* ---- pull (pull.c) ------------------------------------------------------- */
+
+/* Where a pull hands each layer's bytes as they are downloaded, so that the
+ * storage module can unpack in the same pass. The bytes are only verified at
+ * the end: whatever a sink makes of them is provisional until end() says
+ * verified. A layer already in the store is replayed from the store.
+ * Calls for one layer come from one thread; layers run in parallel. */
+typedef struct {
+	/* before a layer's first byte (again after a restart, after end(false)) */
+	int (*begin)(void *ud, size_t index, const char *digest, const char *media_type,
+		     int64_t size, void **state, berth_error **err);
+	int (*data)(void *state, const void *buf, size_t len, berth_error **err);
+	/* verified: digest and size matched and the blob is stored; else drop
+	 * what was made. Always called once for each begin(). */
+	int (*end)(void *state, bool verified, berth_error **err);
+	void *ud;
+} bt_layer_sink;
+
+/* berth_image_pull with a layer sink (may be NULL). */
+int bt_image_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *opts,
+		  const bt_layer_sink *sink, berth_image **out, berth_error **err);
+
+/* ---- images (image.c, inspect.c) -------------------------------------- */
+
+/* An image from the store: the manifest (media type, digest, size) is read,
+ * verified and parsed with its config. */
+int bt_image_open(const berth_ctx *ctx, const bt_store *s, const char *media_type,
+		  const char *digest, berth_image **out, berth_error **err);
+
+/* Adds a tag to what berth_image_reference() lists (after a pull tagged it). */
+int bt_image_add_reference(berth_image *img, const char *ref, berth_error **err);
+/* The context's store opened without creating it: ENOTFOUND when none. */
+int bt_image_store_open(const berth_ctx *ctx, bt_store **s, berth_error **err);
+/* The tagged manifest an image name means: a reference ("busybox:1"), a
+ * manifest or config digest, or a hex prefix (at least 4) of either.
+ * ENOTFOUND; EINVAL for an ambiguous prefix. */
+int bt_image_find(const bt_store *s, const char *name, bt_descriptor *out, berth_error **err);
+
+/* Whether a container uses the image (by manifest digest). The container
+ * module will answer this; until then nothing uses any image. 1, 0 or a
+ * negative code. */
+int bt_image_in_use(const berth_ctx *ctx, const char *manifest_digest, berth_error **err);
+/* Removes the blobs no tagged image refers to, under the exclusive gc lock.
+ * only: when non-NULL, just those digests are candidates; nowait: give up
+ * (returning 0, nothing removed) when a pull or writer holds the store. */
+int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,
+			     size_t *freed, uint64_t *bytes, berth_error **err);
+
 #endif

@@ -142,3 +142,144 @@ long long berth_image_list_size(const berth_image_list *list, size_t i)
 {
 	return list && i < list->n ? list->sizes[i] : -1;
 }
+
+/* ---- tag, untag, remove, gc ---------------------------------------------- */
+
+int bt_image_in_use(const berth_ctx *ctx, const char *manifest_digest, berth_error **err)
+{
+	/* no containers yet: the container module answers this when it lands */
+	(void)ctx, (void)manifest_digest, (void)err;
+	return 0;
+}
+
+/* The normalised reference text of a name a user typed ("app" ->
+ * "docker.io/library/app:latest"). */
+static int normalise(const char *name, char **out, berth_error **err)
+{
+	berth_reference *ref;
+	int rc;
+
+	*out = NULL;
+	if ((rc = berth_reference_parse(name ? name : "", &ref, err)) < 0)
+		return rc;
+	if (!(*out = strdup(berth_reference_string(ref))))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	berth_reference_free(ref);
+	return rc;
+}
+
+int berth_image_tag(berth_ctx *ctx, const char *source, const char *target, berth_error **err)
+{
+	bt_descriptor d = { 0 };
+	bt_store *s = NULL;
+	char *ref = NULL;
+	int rc;
+
+	if ((rc = normalise(target, &ref, err)) < 0 || (rc = bt_image_store_open(ctx, &s, err)) < 0 ||
+	    (rc = bt_image_find(s, source, &d, err)) < 0 ||
+	    (rc = bt_store_tag(s, ref, d.media_type, d.digest, d.size, NULL, err)) < 0)
+		bt_error_wrap(err, rc, "tagging %.200s as %.200s", source ? source : "", target ? target : "");
+	bt_descriptor_clear(&d);
+	bt_store_close(s);
+	free(ref);
+	return rc;
+}
+
+int berth_image_untag(berth_ctx *ctx, const char *name, berth_error **err)
+{
+	bt_store *s = NULL;
+	char *ref = NULL;
+	int rc;
+
+	if ((rc = normalise(name, &ref, err)) < 0 || (rc = bt_image_store_open(ctx, &s, err)) < 0 ||
+	    (rc = bt_store_untag(s, ref, err)) < 0)
+		bt_error_wrap(err, rc, "untagging %.200s", name ? name : "");
+	bt_store_close(s);
+	free(ref);
+	return rc;
+}
+
+int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error **err)
+{
+	bool force = flags & BERTH_IMAGE_REMOVE_FORCE;
+	bt_descriptor d = { 0 }, tagged = { 0 }, *tags = NULL;
+	berth_reference *parsed = NULL;
+	struct bt_strv untag = { 0 };
+	size_t ntags = 0;
+	bt_store *s = NULL;
+	int rc;
+
+	if ((rc = bt_image_store_open(ctx, &s, err)) < 0 || (rc = bt_image_find(s, name, &d, err)) < 0 ||
+	    (rc = bt_store_index_list(s, &tags, &ntags, err)) < 0)
+		goto out;
+	if (berth_reference_parse(name, &parsed, NULL) == 0 &&
+	    bt_store_resolve(s, berth_reference_string(parsed), &tagged, NULL) == 0) {
+		/* by reference: that tag only */
+		if (bt_strv_add(&untag, strdup(berth_reference_string(parsed))) < 0)
+			goto nomem;
+	} else {
+		for (size_t i = 0; i < ntags; i++)
+			if (tags[i].ref_name && !strcmp(tags[i].digest, d.digest) &&
+			    bt_strv_add(&untag, strdup(tags[i].ref_name)) < 0)
+				goto nomem;
+		if (untag.n > 1 && !force) {
+			rc = bt_error_set(err, BERTH_EBUSY, 0, "image is tagged %zu times (%s, ...): remove a tag "
+					  "or force", untag.n, untag.v[0]);
+			goto out;
+		}
+	}
+	/* the last tag of the manifest goes: a container must not lose its image */
+	{
+		size_t left = 0;
+
+		for (size_t i = 0; i < ntags; i++)
+			if (tags[i].ref_name && !strcmp(tags[i].digest, d.digest))
+				left++;
+		if (left == untag.n && !force && (rc = bt_image_in_use(ctx, d.digest, err)) != 0) {
+			if (rc > 0)
+				rc = bt_error_set(err, BERTH_EBUSY, 0, "image %s is used by a container", d.digest);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < untag.n; i++)
+		if ((rc = bt_store_untag(s, untag.v[i], err)) < 0)
+			goto out;
+	rc = bt_store_gc_unreferenced(s, NULL, 0, false, NULL, NULL, err);
+	goto out;
+nomem:
+	rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+out:
+	if (rc < 0)
+		bt_error_wrap(err, rc, "removing image %.200s", name ? name : "");
+	bt_strv_free(untag.v, untag.n);
+	bt_descriptors_free(tags, ntags);
+	bt_descriptor_clear(&d);
+	bt_descriptor_clear(&tagged);
+	berth_reference_free(parsed);
+	bt_store_close(s);
+	return rc;
+}
+
+int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes, berth_error **err)
+{
+	bt_store *s = NULL;
+	uint64_t b = 0;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = bt_image_store_open(ctx, &s, err)) == BERTH_ENOTFOUND) {
+		if (err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		rc = 0; /* no store: nothing to collect */
+	} else if (rc == 0 && (rc = bt_store_gc_unreferenced(s, NULL, 0, false, &n, &b, err)) < 0) {
+		bt_error_wrap(err, rc, "collecting unused image blobs");
+	}
+	if (freed)
+		*freed = n;
+	if (bytes)
+		*bytes = b;
+	bt_store_close(s);
+	return rc;
+}

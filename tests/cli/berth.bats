@@ -31,6 +31,18 @@ teardown() {
 	[ ! -e "$TEST_ROOT/store" ]
 }
 
+@test "info shows the cgroup module's own view of cgroups, once" {
+	run "$BERTH" --root "$TEST_ROOT/store" info
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '^cgroup.mode ')" -eq 1 ]
+	echo "$output" | grep -Eq '^cgroup.v1.controllers( |$)'
+	echo "$output" | grep -Eq '^cgroup.v2.controllers( |$)'
+	echo "$output" | grep -Eq '^cgroup.v2.delegated( |$)'
+	run "$BERTH" --root "$TEST_ROOT/store" info --format json
+	[ "$status" -eq 0 ]
+	printf '%s' "$output" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["cgroup.mode"] in ("v1","v2","hybrid","none"); assert "cgroup.v2.delegated" in d'
+}
+
 @test "info --format json is one JSON object with the same facts" {
 	run "$BERTH" --root "$TEST_ROOT/store" info --format json
 	[ "$status" -eq 0 ]

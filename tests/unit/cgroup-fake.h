@@ -116,6 +116,17 @@ static void fake_populate(const char *dir, const bt_cg_hierarchy *v1, bool v2, v
 	}
 }
 
+/* A v1 memory limit file's value: -1, empty or the kernel's largest as no limit. */
+static unsigned long long fake_limit(const char *text)
+{
+	unsigned long long v;
+
+	if (!*text || !strncmp(text, "-1", 2))
+		return ~0ULL;
+	v = strtoull(text, NULL, 10);
+	return v >= 0x7ffffffffffff000ULL ? ~0ULL : v;
+}
+
 /* Logs the write and plays the kernel's reaction to it. */
 static void fake_on_write(const char *path, const char *value, void *ud)
 {
@@ -133,7 +144,28 @@ static void fake_on_write(const char *path, const char *value, void *ud)
 							       : "populated 1\nfrozen 0\n");
 	if (!strcmp(file, "cgroup.kill"))
 		fake_put(dir, "cgroup.procs", "");
+	if (!strcmp(file, "memory.limit_in_bytes") || !strcmp(file, "memory.memsw.limit_in_bytes")) {
+		/* the v1 kernel's rule: limit <= memsw at every moment */
+		bool is_limit = !strcmp(file, "memory.limit_in_bytes");
+		char *other = fake_get(dir, is_limit ? "memory.memsw.limit_in_bytes" : "memory.limit_in_bytes");
+		unsigned long long v = fake_limit(value), o = fake_limit(other);
+		ck_assert_msg(is_limit ? v <= o : o <= v, "%s=%s while the %s is %s", path + rl + 1, value,
+			      is_limit ? "memsw limit" : "memory limit", other);
+		free(other);
+	}
 	free(dir);
+}
+
+/* Plays bpf(2) for device programs: logs "relpath/[device program]=N instructions". */
+static void fake_on_bpf(const char *dir, const struct bpf_insn *insns, size_t count, void *ud)
+{
+	fake_tree *t = ud;
+	size_t rl = strlen(t->root), len = strlen(t->log);
+
+	(void)insns;
+	ck_assert(!strncmp(dir, t->root, rl));
+	snprintf(t->log + len, sizeof(t->log) - len, "%s/[device program]=%zu instructions\n",
+		 dir + rl + 1, count);
 }
 
 static void snapshot_walk(const char *base, const char *rel, char **out, size_t *len)
@@ -225,6 +257,7 @@ static fake_tree *fake_new(const char *v1, bool v2_top, const char *v2_controlle
 	free(self);
 	t->host->on_mkdir = fake_populate;
 	t->host->on_write = fake_on_write;
+	t->host->on_bpf = fake_on_bpf;
 	t->host->hook_ud = t;
 	t->host->freeze_timeout_ms = 200;
 	t->host->remove_timeout_ms = 50;

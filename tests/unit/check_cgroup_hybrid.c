@@ -26,6 +26,44 @@ START_TEST(detects_hybrid)
 }
 END_TEST
 
+/* The cgroup module's view of a fake host, as `berth info` shows it. */
+static void assert_info(fake_tree *t, const char *mode, const char *v1, const char *v2,
+			const char *delegated)
+{
+	berth_error *err = NULL;
+	berth_info *info;
+
+	ck_assert_ok(bt_cgroup_host_info(t->host, &info, &err), err);
+	ck_assert_uint_eq(berth_info_count(info), 4);
+	ck_assert_str_eq(berth_info_key(info, 0), "mode");
+	ck_assert_str_eq(berth_info_value(info, 0), mode);
+	ck_assert_str_eq(berth_info_lookup(info, "v1.controllers"), v1);
+	ck_assert_str_eq(berth_info_lookup(info, "v2.controllers"), v2);
+	ck_assert_str_eq(berth_info_lookup(info, "v2.delegated"), delegated);
+	berth_info_free(info);
+	fake_free(t, true);
+}
+
+START_TEST(info_splits_v1_v2_and_delegated)
+{
+	berth_error *err = NULL;
+	berth_info *info;
+
+	/* named hierarchies (systemd) are not controllers */
+	assert_info(hybrid_tree("hugetlb\n"), "hybrid", "blkio cpu cpuacct cpuset devices freezer memory pids",
+		    "hugetlb", "hugetlb");
+	/* one mode alone: empty values, not missing ones */
+	assert_info(fake_new("memory pids", false, NULL, NULL), "v1", "memory pids", "", "");
+	assert_info(fake_new("", true, "cpuset cpu io memory pids\n", "cpu memory\n"), "v2", "",
+		    "cpuset cpu io memory pids", "cpu memory");
+	/* the real host, through the public call: the same four keys */
+	ck_assert_ok(berth_cgroup_info_new(&info, &err), err);
+	ck_assert_uint_eq(berth_info_count(info), 4);
+	ck_assert_ptr_nonnull(berth_info_lookup(info, "v2.delegated"));
+	berth_info_free(info);
+}
+END_TEST
+
 START_TEST(one_directory_per_hierarchy_and_v2)
 {
 	fake_tree *t = hybrid_tree("");
@@ -159,6 +197,7 @@ Suite *make_suite(void)
 	TCase *tc = tcase_create("hybrid");
 
 	tcase_add_test(tc, detects_hybrid);
+	tcase_add_test(tc, info_splits_v1_v2_and_delegated);
 	tcase_add_test(tc, one_directory_per_hierarchy_and_v2);
 	tcase_add_test(tc, resources_go_to_v1_and_unified_to_v2);
 	tcase_add_test(tc, v2_controller_used_when_no_v1_hierarchy_has_it);

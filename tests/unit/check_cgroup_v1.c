@@ -132,11 +132,13 @@ START_TEST(resources_exact_writes)
 			 "devices/c/devices.deny=a *:* rwm\n"
 			 "devices/c/devices.allow=c 1:3 rw\n"
 			 "devices/c/devices.allow=b 8:* r\n");
-	/* unlimited values */
+	/* unlimited values; the memsw limit set above is lifted too, as the
+	 * kernel keeps the memory limit below it */
 	fake_log_clear(t);
 	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": -1}, \"pids\": {\"limit\": -1},"
 				    "\"cpu\": {\"quota\": -1}}", &err), err);
-	ck_assert_log(t, "memory/c/memory.limit_in_bytes=-1\n"
+	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=-1\n"
+			 "memory/c/memory.limit_in_bytes=-1\n"
 			 "pids/c/pids.max=max\n"
 			 "cpu,cpuacct/c/cpu.cfs_quota_us=-1\n");
 	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
@@ -189,21 +191,72 @@ START_TEST(unavailable_and_malformed_fields_are_errors_and_write_nothing)
 }
 END_TEST
 
-START_TEST(swap_first_when_raising_above_memsw)
+/* Sets the fake's current memory limit and memory+swap limit. */
+static void memory_now(fake_tree *t, const char *limit, const char *memsw)
+{
+	char *d = unit_path(t->root, "memory/c");
+
+	fake_put(d, "memory.limit_in_bytes", limit);
+	fake_put(d, "memory.memsw.limit_in_bytes", memsw);
+	free(d);
+	fake_log_clear(t);
+}
+
+/* The fake plays the kernel's rule (limit <= memsw at every moment, see
+ * fake_on_write), so a write in the wrong order fails these. */
+START_TEST(memory_and_swap_in_the_order_the_kernel_accepts)
 {
 	fake_tree *t = v1_tree();
 	berth_cgroup *cg;
 	berth_error *err = NULL;
-	char *d;
 
 	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	d = unit_path(t->root, "memory/c");
-	fake_put(d, "memory.memsw.limit_in_bytes", "1000\n");
-	free(d);
-	fake_log_clear(t);
-	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 2000, \"swap\": 4000}}", &err), err);
-	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=4000\n"
-			 "memory/c/memory.limit_in_bytes=2000\n");
+	/* growing past the current memsw: memsw first */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 8000, \"swap\": 16000}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=16000\n"
+			 "memory/c/memory.limit_in_bytes=8000\n");
+	/* shrinking: the limit first */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 500, \"swap\": 1000}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.limit_in_bytes=500\n"
+			 "memory/c/memory.memsw.limit_in_bytes=1000\n");
+	/* growing within the current memsw, memsw shrinking: the limit first */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 3000, \"swap\": 3500}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.limit_in_bytes=3000\n"
+			 "memory/c/memory.memsw.limit_in_bytes=3500\n");
+	/* both lifted */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": -1, \"swap\": -1}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=-1\n"
+			 "memory/c/memory.limit_in_bytes=-1\n");
+	/* and limited again from there */
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 1000, \"swap\": 2000}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=-1\n"
+			 "memory/c/memory.limit_in_bytes=-1\n"
+			 "memory/c/memory.limit_in_bytes=1000\n"
+			 "memory/c/memory.memsw.limit_in_bytes=2000\n");
+	/* a limit of -1 alone lifts memsw as well */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": -1}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.memsw.limit_in_bytes=-1\n"
+			 "memory/c/memory.limit_in_bytes=-1\n");
+	/* one alone that fits the other's current value */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"limit\": 3000}}", &err), err);
+	ck_assert_ok(fake_apply(cg, "{\"memory\": {\"swap\": 3000}}", &err), err);
+	ck_assert_log(t, "memory/c/memory.limit_in_bytes=3000\n"
+			 "memory/c/memory.memsw.limit_in_bytes=3000\n");
+	/* one alone that cannot fit: an error naming both, nothing written */
+	memory_now(t, "2000\n", "4000\n");
+	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"limit\": 5000}}", &err), err, BERTH_EINVAL,
+			"linux.resources.memory.limit: 5000 is above the current memory+swap limit 4000; give swap as well");
+	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"swap\": 1000}}", &err), err, BERTH_EINVAL,
+			"linux.resources.memory.swap: 1000 is below the current memory limit 2000; give limit as well");
+	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"swap\": 1000, \"limit\": -1}}", &err), err, BERTH_EINVAL,
+			"linux.resources.memory.swap: 1000 is below the memory limit");
+	ck_assert_log(t, "");
 	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
 	berth_cgroup_free(cg);
 	fake_free(t, true);
@@ -308,7 +361,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, paths_absolute_relative_and_refused);
 	tcase_add_test(tc, resources_exact_writes);
 	tcase_add_test(tc, unavailable_and_malformed_fields_are_errors_and_write_nothing);
-	tcase_add_test(tc, swap_first_when_raising_above_memsw);
+	tcase_add_test(tc, memory_and_swap_in_the_order_the_kernel_accepts);
 	tcase_add_test(tc, attach_freeze_stats_kill);
 	tcase_add_test(tc, missing_freezer_is_unsupported);
 	suite_add_tcase(s, tc);

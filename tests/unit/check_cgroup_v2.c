@@ -93,8 +93,6 @@ START_TEST(fields_v2_cannot_apply)
 	fake_log_clear(t);
 	ck_assert_fails(fake_apply(cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}]}", &err),
 			err, BERTH_EUNSUPPORTED, "linux.resources.hugepageLimits[0]: hugetlb controller not available");
-	ck_assert_fails(fake_apply(cg, "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}", &err), err,
-			BERTH_EUNSUPPORTED, "linux.resources.devices: device rules on a cgroup v2 host need an eBPF");
 	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"swappiness\": 10}}", &err), err, BERTH_EUNSUPPORTED,
 			"linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness");
 	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"disableOOMKiller\": true}}", &err), err,
@@ -117,6 +115,36 @@ START_TEST(fields_v2_cannot_apply)
 			BERTH_EUNSUPPORTED, "linux.resources.unified.\"memory.oom.group\": memory.oom.group is not available");
 	ck_assert_fails(fake_apply(cg, "{\"unified\": {\"memory.max\": 5}}", &err), err,
 			BERTH_EINVAL, "expected a string, got integer");
+	ck_assert_log(t, "");
+	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
+	berth_cgroup_free(cg);
+	fake_free(t, true);
+}
+END_TEST
+
+START_TEST(device_rules_become_a_device_program_attached_last)
+{
+	fake_tree *t = v2_tree();
+	berth_cgroup *cg;
+	berth_error *err = NULL;
+
+	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
+	fake_log_clear(t);
+	/* 6 loads + m: 4 + r: 8 + w: 8 + 2 (check_cgroup_devices has the instructions) */
+	ck_assert_ok(fake_apply(cg, "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+				    "  {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"}],"
+				    "\"pids\": {\"limit\": 8}}", &err), err);
+	ck_assert_log(t, "c/pids.max=8\n"
+			 "c/[device program]=28 instructions\n");
+	/* a bad rule: nothing is written or attached */
+	fake_log_clear(t);
+	ck_assert_fails(fake_apply(cg, "{\"pids\": {\"limit\": 8}, \"devices\": [{\"allow\": true, \"type\": \"c\", \"major\": 4096}]}", &err),
+			err, BERTH_EINVAL, "linux.resources.devices[0].major: 4096 is above the largest major 4095");
+	ck_assert_fails(fake_apply(cg, "{\"devices\": [{\"allow\": true, \"type\": \"u\"}]}", &err),
+			err, BERTH_EINVAL, "linux.resources.devices[0].type: \"u\" is not a, b or c");
+	ck_assert_log(t, "");
+	/* an empty list changes nothing */
+	ck_assert_ok(fake_apply(cg, "{\"devices\": []}", &err), err);
 	ck_assert_log(t, "");
 	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
 	berth_cgroup_free(cg);
@@ -212,6 +240,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, detects_v2_and_enables_controllers_in_created_parents);
 	tcase_add_test(tc, resources_exact_writes_and_conversions);
 	tcase_add_test(tc, fields_v2_cannot_apply);
+	tcase_add_test(tc, device_rules_become_a_device_program_attached_last);
 	tcase_add_test(tc, freeze_kill_pids_stats);
 	tcase_add_test(tc, open_existing_and_remove_only_leaf);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,808 @@
+/* The container lifecycle of the runtime-spec over a state root: create,
+ * start, state, kill, delete, pause/resume, ps, list, update and exec.
+ * Each call takes the container's lock for as long as it changes it. */
+#define _GNU_SOURCE
+#include "runtime-internal.h"
+#include "../cgroup/cgroup-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_ROOT "/run/berth-runtime"
+
+int berth_runtime_new(berth_ctx *ctx, const berth_runtime_opts *opts, berth_runtime **out,
+		      berth_error **err)
+{
+	berth_runtime_opts o = BERTH_RUNTIME_OPTS_INIT;
+	berth_runtime *rt;
+	int rc;
+
+	*out = NULL;
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_opts", err)) < 0)
+		return rc;
+	if (o.root && o.root[0] != '/')
+		return bt_error_set(err, BERTH_EINVAL, 0, "runtime root \"%s\" is not an absolute path", o.root);
+	if (!(rt = calloc(1, sizeof(*rt))) || !(rt->root = strdup(o.root ? o.root : DEFAULT_ROOT))) {
+		free(rt);
+		return bt_error_set(err, BERTH_ENOMEM, 0, "opening the runtime: out of memory");
+	}
+	rt->ctx = ctx;
+	*out = rt;
+	return 0;
+}
+
+const char *berth_runtime_root(const berth_runtime *rt)
+{
+	return rt->root;
+}
+
+void berth_runtime_free(berth_runtime *rt)
+{
+	if (!rt)
+		return;
+	free(rt->root);
+	free(rt);
+}
+
+void berth_runtime_string_free(char *s)
+{
+	free(s);
+}
+
+void berth_runtime_pids_free(int *pids)
+{
+	free(pids);
+}
+
+void berth_runtime_list_free(char **ids, size_t count)
+{
+	bt_strv_free(ids, count);
+}
+
+/* ---- create ---------------------------------------------------------------- */
+
+struct create_run {
+	berth_runtime *rt;
+	bt_rt_config *cfg;
+	bt_rt_state *st;
+	berth_cgroup *cg;
+};
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return bt_strdup_printf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+static int on_create_hooks(void *ud, int pid, berth_error **err)
+{
+	struct create_run *cr = ud;
+	char *state;
+	int rc = 0;
+
+	json_object_set_new(cr->st->json, "pid", json_integer(pid));
+	if (!(state = bt_rt_state_spec_json(cr->st, "creating")))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "running hooks: out of memory");
+	if ((rc = bt_rt_hooks_run(cr->rt, cr->cfg->hooks[BT_HOOK_PRESTART], cr->cfg->nhooks[BT_HOOK_PRESTART],
+				  BT_HOOK_PRESTART, state, 0, err)) < 0 ||
+	    (rc = bt_rt_hooks_run(cr->rt, cr->cfg->hooks[BT_HOOK_CREATE_RUNTIME],
+				  cr->cfg->nhooks[BT_HOOK_CREATE_RUNTIME], BT_HOOK_CREATE_RUNTIME, state, 0,
+				  err)) < 0 ||
+	    (rc = bt_rt_hooks_run(cr->rt, cr->cfg->hooks[BT_HOOK_CREATE_CONTAINER],
+				  cr->cfg->nhooks[BT_HOOK_CREATE_CONTAINER], BT_HOOK_CREATE_CONTAINER, state,
+				  pid, err)) < 0) {
+		/* rc carries the first failure */
+	}
+	free(state);
+	return rc;
+}
+
+static int connect_console(const char *path, int *fd, berth_error **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return bt_error_set(err, BERTH_EINVAL, 0, "console socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return bt_error_os(err, "connecting to console socket %s", path);
+	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int rc = bt_error_os(err, "connecting to console socket %s", path);
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+static int write_pid_file(const char *path, int pid, berth_error **err)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return bt_rt_write_volatile(path, buf, err);
+}
+
+static int open_cgroup(berth_runtime *rt, const char *path, const char *id, bool create,
+		       berth_cgroup **cg, bool *created, berth_error **err)
+{
+	int rc;
+
+	*created = false;
+	if (!create)
+		return berth_cgroup_open(rt->ctx, path, id, cg, err);
+	rc = berth_cgroup_create(rt->ctx, path, id, cg, err);
+	if (rc == BERTH_EEXISTS) {
+		/* a cgroup made for us beforehand (podman's pod cgroups): joined */
+		berth_error_free(err ? *err : NULL);
+		if (err)
+			*err = NULL;
+		return berth_cgroup_open(rt->ctx, path, id, cg, err);
+	}
+	if (rc == 0)
+		*created = true;
+	return rc;
+}
+
+/* linux.resources with the device rules the container's own nodes need
+ * appended, as runc does: a config that denies all devices still gets its
+ * /dev/null, /dev/pts and linux.devices. */
+static int apply_resources(struct create_run *cr, berth_error **err)
+{
+	static const char *const extra[] = { "c 5:1", "c 5:2", "c 136:*" };
+	json_t *res = json_deep_copy(cr->cfg->resources), *devs;
+	int rc;
+
+	if (!res)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "applying linux.resources: out of memory");
+	devs = json_object_get(res, "devices");
+	if (json_is_array(devs)) {
+		for (size_t i = 0; i < cr->cfg->ndevices; i++) {
+			const bt_rt_device *d = &cr->cfg->devices[i];
+
+			if (!S_ISCHR(d->mode) && !S_ISBLK(d->mode))
+				continue;
+			json_array_append_new(devs, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type",
+							      S_ISCHR(d->mode) ? "c" : "b", "major",
+							      (json_int_t)major(d->dev), "minor",
+							      (json_int_t)minor(d->dev), "access", "rwm"));
+		}
+		for (size_t i = 0; i < BT_ARRAY_SIZE(extra); i++) {
+			unsigned maj = 0;
+			char minor_s[8] = "";
+			json_t *e;
+
+			sscanf(extra[i] + 2, "%u:%7s", &maj, minor_s);
+			e = json_pack("{s:b,s:s,s:I,s:s}", "allow", 1, "type", "c", "major", (json_int_t)maj,
+				      "access", "rwm");
+			if (strcmp(minor_s, "*"))
+				json_object_set_new(e, "minor", json_integer(atoi(minor_s)));
+			json_array_append_new(devs, e);
+		}
+	}
+	rc = bt_cgroup_apply(cr->cg, res, err);
+	json_decref(res);
+	return rc;
+}
+
+int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
+			   const json_t *config, const berth_create_opts *opts, int *pidp,
+			   berth_error **err)
+{
+	berth_create_opts o = BERTH_CREATE_OPTS_INIT;
+	bt_rt_config *cfg = NULL;
+	bt_rt_state st = { .lock_fd = -1 };
+	struct create_run cr = { rt, NULL, &st, NULL };
+	bt_rt_spawn sp = { 0 };
+	bool cg_created = false;
+	char *fifo = NULL, *created = NULL;
+	int fifo_fd = -1, console = -1, pid = -1, rc;
+	json_t *b, *hooks;
+
+	if (pidp)
+		*pidp = -1;
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_create_opts", err)) < 0)
+		return rc;
+	if (o.preserve_fds < 0 || o.preserve_fds > 65536)
+		return bt_error_set(err, BERTH_EINVAL, 0, "preserve_fds: %d out of range", o.preserve_fds);
+	if ((rc = bt_rt_id_check(id, err)) < 0)
+		return rc;
+	if ((rc = bt_rt_config_parse(config, bundle, &cfg, err)) < 0)
+		return bt_error_wrap(err, rc, "creating container %s", id);
+	cr.cfg = cfg;
+	if (cfg->proc.terminal && !o.console_socket) {
+		rc = bt_error_set(err, BERTH_EINVAL, 0,
+				  "creating container %s: process.terminal is true but no console socket was given", id);
+		goto fail_cfg;
+	}
+	if ((rc = bt_rt_state_new(rt, id, &st, err)) < 0)
+		goto fail_cfg;
+	if (cfg->proc.terminal && (rc = connect_console(o.console_socket, &console, err)) < 0)
+		goto fail;
+	if (!(fifo = bt_strdup_printf("%s/exec.fifo", st.dir))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
+		goto fail;
+	}
+	/* the init opens it read-write, so it never sees EOF; start opens it
+	 * write-only without blocking, which fails once no init holds it */
+	if (mkfifo(fifo, 0600) < 0 || (fifo_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
+		rc = bt_error_os(err, "creating %s", fifo);
+		goto fail;
+	}
+	rc = open_cgroup(rt, cfg->cgroups_path, id, true, &cr.cg, &cg_created, err);
+	if (rc == BERTH_EUNSUPPORTED && !cfg->resources) {
+		berth_error_free(err ? *err : NULL);
+		if (err)
+			*err = NULL;
+		rc = 0;
+	}
+	if (rc < 0)
+		goto fail;
+	if (cr.cg && cfg->resources && (rc = apply_resources(&cr, err)) < 0)
+		goto fail;
+	created = now_rfc3339();
+	json_object_set_new(st.json, "ociVersion", json_string("1.2.0"));
+	json_object_set_new(st.json, "id", json_string(id));
+	json_object_set_new(st.json, "bundle", json_string(bundle));
+	json_object_set_new(st.json, "rootfs", json_string(cfg->rootfs));
+	json_object_set_new(st.json, "created", json_string(created ? created : ""));
+	json_object_set_new(st.json, "owner", json_string(""));
+	if (json_object_get(config, "annotations"))
+		json_object_set(st.json, "annotations", json_object_get(config, "annotations"));
+	sp.cfg = cfg;
+	sp.proc = &cfg->proc;
+	sp.seccomp = &cfg->seccomp;
+	sp.no_pivot = o.no_pivot;
+	sp.console_fd = console;
+	sp.fifo_fd = fifo_fd;
+	sp.preserve_fds = o.preserve_fds;
+	sp.lock_fd = st.lock_fd;
+	sp.cgroup = cr.cg;
+	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, on_create_hooks, &cr, err)) < 0)
+		goto fail;
+	b = json_object();
+	json_object_set_new(b, "starttime", json_integer((json_int_t)bt_rt_proc_starttime(pid)));
+	if (cr.cg) {
+		json_t *made = json_array();
+
+		json_object_set_new(b, "cgroupsPath", json_string(berth_cgroup_path(cr.cg)));
+		/* how many directories create made per hierarchy, so delete
+		 * removes the parents it made too (when empty) */
+		for (size_t i = 0; cg_created && i < cr.cg->ndirs; i++)
+			json_array_append_new(made, json_integer((json_int_t)cr.cg->dirs[i].created));
+		json_object_set_new(b, "cgroupCreated", made);
+	}
+	if ((hooks = json_object_get(config, "hooks")))
+		json_object_set(b, "hooks", hooks);
+	if (cfg->seccomp_json)
+		json_object_set(b, "seccomp", (json_t *)cfg->seccomp_json);
+	json_object_set_new(st.json, "berth", b);
+	json_object_set_new(st.json, "pid", json_integer(pid));
+	if ((rc = bt_rt_state_save(&st, err)) < 0 ||
+	    (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0))
+		goto fail;
+	bt_log_debug(rt->ctx, "runtime", "created container %s: pid %d", id, pid);
+	if (pidp)
+		*pidp = pid;
+	goto out;
+fail:
+	rc = bt_error_wrap(err, rc, "creating container %s", id);
+	if (pid > 0) {
+		int status;
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, __WALL);
+	}
+	if (cr.cg && cg_created)
+		berth_cgroup_remove(cr.cg, NULL);
+	bt_rt_state_close(&st, true);
+out:
+	if (fifo_fd >= 0)
+		close(fifo_fd);
+	if (console >= 0)
+		close(console);
+	free(fifo);
+	free(created);
+	berth_cgroup_free(cr.cg);
+	bt_rt_state_close(&st, false);
+fail_cfg:
+	bt_rt_config_free(cfg);
+	return rc;
+}
+
+int berth_container_create(berth_runtime *rt, const char *id, const char *bundle,
+			   const char *config_json, const berth_create_opts *opts, int *pid,
+			   berth_error **err)
+{
+	char abs[PATH_MAX], *file = NULL;
+	json_t *config = NULL;
+	int rc;
+
+	if (pid)
+		*pid = -1;
+	if (!bundle || !realpath(bundle, abs))
+		return bt_error_os(err, "creating container %s: bundle %s", id, bundle ? bundle : "(none)");
+	if (config_json)
+		rc = bt_json_parse(config_json, strlen(config_json), "config", &config, err);
+	else if (!(file = bt_strdup_printf("%s/config.json", abs)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
+	else
+		rc = bt_json_load_file(file, 64 << 20, &config, err);
+	free(file);
+	if (rc < 0)
+		return bt_error_wrap(err, rc, "creating container %s", id);
+	rc = bt_runtime_create_json(rt, id, abs, config, opts, pid, err);
+	json_decref(config);
+	return rc;
+}
+
+/* ---- the other operations --------------------------------------------------- */
+
+/* Runs the hooks of a kind saved in the state (start, delete). */
+static int state_hooks(berth_runtime *rt, bt_rt_state *st, int kind, const char *status,
+		       int ns_pid, berth_error **err)
+{
+	json_t *arr = json_object_get(json_object_get(json_object_get(st->json, "berth"), "hooks"),
+				      bt_rt_hook_names[kind]);
+	bt_rt_hook *hooks;
+	size_t n;
+	char *state;
+	int rc;
+
+	if (!json_array_size(arr))
+		return 0;
+	if ((rc = bt_rt_hooks_parse(arr, &hooks, &n, kind, err)) < 0)
+		return rc;
+	if (!(state = bt_rt_state_spec_json(st, status))) {
+		bt_rt_hooks_free(hooks, n);
+		return bt_error_set(err, BERTH_ENOMEM, 0, "running hooks: out of memory");
+	}
+	rc = bt_rt_hooks_run(rt, hooks, n, kind, state, ns_pid, err);
+	free(state);
+	bt_rt_hooks_free(hooks, n);
+	return rc;
+}
+
+static void warn_hooks(berth_runtime *rt, bt_rt_state *st, int kind, const char *status)
+{
+	berth_error *e = NULL;
+
+	/* the spec: poststart and poststop failures are logged, not fatal */
+	if (state_hooks(rt, st, kind, status, 0, &e) < 0) {
+		bt_log_warn(rt->ctx, "runtime", "%s", berth_error_message(e));
+		berth_error_free(e);
+	}
+}
+
+int berth_container_start(berth_runtime *rt, const char *id, berth_error **err)
+{
+	bt_rt_state st;
+	const char *status;
+	char *fifo = NULL;
+	int fd = -1, rc;
+
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "starting container %s", id);
+	status = bt_rt_state_status(&st);
+	if (strcmp(status, "created")) {
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "starting container %s: it is %s, not created", id, status);
+		goto out;
+	}
+	if ((rc = state_hooks(rt, &st, BT_HOOK_START_CONTAINER, "created", bt_rt_state_pid(&st), err)) < 0) {
+		rc = bt_error_wrap(err, rc, "starting container %s", id);
+		goto out;
+	}
+	if (!(fifo = bt_strdup_printf("%s/exec.fifo", st.dir))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "starting container %s: out of memory", id);
+		goto out;
+	}
+	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		rc = errno == ENXIO ? bt_error_set(err, BERTH_ESTATE, ENXIO,
+						   "starting container %s: its process no longer waits", id)
+				    : bt_error_os(err, "starting container %s: opening %s", id, fifo);
+		goto out;
+	}
+	/* gone before the write, so nobody sees "created" after the process runs */
+	unlink(fifo);
+	if (write(fd, "0", 1) != 1) {
+		rc = bt_error_os(err, "starting container %s: writing %s", id, fifo);
+		goto out;
+	}
+	warn_hooks(rt, &st, BT_HOOK_POSTSTART, "running");
+out:
+	if (fd >= 0)
+		close(fd);
+	free(fifo);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+int berth_container_state(berth_runtime *rt, const char *id, char **json, berth_error **err)
+{
+	bt_rt_state st;
+	int rc;
+
+	*json = NULL;
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "reading the state of container %s", id);
+	if (!(*json = bt_rt_state_spec_json(&st, bt_rt_state_status(&st))))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "reading the state of container %s: out of memory", id);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+static int state_cgroup(berth_runtime *rt, bt_rt_state *st, const char *id, berth_cgroup **cg,
+			berth_error **err)
+{
+	const char *path = json_string_value(
+		json_object_get(json_object_get(st->json, "berth"), "cgroupsPath"));
+
+	*cg = NULL;
+	if (!path)
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "container %s has no cgroup", id);
+	return berth_cgroup_open(rt->ctx, path, id, cg, err);
+}
+
+int berth_container_kill(berth_runtime *rt, const char *id, int sig, int flags, berth_error **err)
+{
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	int rc;
+
+	if (sig < 0 || sig > 64)
+		return bt_error_set(err, BERTH_EINVAL, 0, "killing container %s: %d is not a signal", id, sig);
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "killing container %s", id);
+	if (!strcmp(bt_rt_state_status(&st), "stopped") && !(flags & BERTH_KILL_ALL)) {
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "killing container %s: it is not running", id);
+		goto out;
+	}
+	if (flags & BERTH_KILL_ALL) {
+		int *pids = NULL;
+		size_t n = 0;
+
+		if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+		    (rc = berth_cgroup_pids(cg, &pids, &n, err)) < 0) {
+			rc = bt_error_wrap(err, rc, "killing every process of container %s", id);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], sig);
+		berth_cgroup_pids_free(pids);
+		if (!n && !strcmp(bt_rt_state_status(&st), "stopped"))
+			rc = bt_error_set(err, BERTH_ESTATE, 0, "killing container %s: it is not running", id);
+	} else if (kill(bt_rt_state_pid(&st), sig) < 0) {
+		rc = bt_error_os(err, "killing container %s (pid %d)", id, bt_rt_state_pid(&st));
+	}
+out:
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+static void wait_gone(int pid, unsigned long long start)
+{
+	for (int i = 0; i < 500 && bt_rt_proc_starttime(pid) == start; i++) {
+		struct timespec ts = { 0, 10000000L };
+		int status;
+
+		/* our own child (run) is reaped here; others by their parent */
+		waitpid(pid, &status, WNOHANG | __WALL);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* A directory without state.json (or, with bad_state, with one that does
+ * not parse) is a create that died half-way; one whose lock nobody holds is
+ * removed. */
+static bool remove_half_made(berth_runtime *rt, const char *id, bool bad_state)
+{
+	char *dir = bt_strdup_printf("%s/%s", rt->root, id), *lock = NULL, *state = NULL;
+	bool removed = false;
+	int fd;
+
+	if (!dir || bt_rt_id_check(id, NULL) < 0 || access(dir, F_OK) < 0)
+		goto out;
+	lock = bt_strdup_printf("%s/lock", dir);
+	state = bt_strdup_printf("%s/state.json", dir);
+	if (!lock || !state || (!bad_state && access(state, F_OK) == 0) ||
+	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT, &fd, NULL) < 0)
+		goto out;
+	removed = bt_rm_rf(dir, NULL) == 0;
+	bt_lock_release(fd);
+	bt_log_info(rt->ctx, "runtime", "removed the remains of a failed create of %s", id);
+out:
+	free(dir);
+	free(lock);
+	free(state);
+	return removed;
+}
+
+int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
+{
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	const char *status;
+	int pid, rc;
+
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
+		if ((rc == BERTH_ENOTFOUND || rc == BERTH_EINVAL) && remove_half_made(rt, id, rc == BERTH_EINVAL)) {
+			berth_error_free(err ? *err : NULL);
+			if (err)
+				*err = NULL;
+			return 0;
+		}
+		return bt_error_wrap(err, rc, "deleting container %s", id);
+	}
+	status = bt_rt_state_status(&st);
+	pid = bt_rt_state_pid(&st);
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_DELETE_FORCE)) {
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "deleting container %s: it is %s (stop it first or force)",
+				  id, status);
+		goto out;
+	}
+	rc = state_cgroup(rt, &st, id, &cg, NULL);
+	if (strcmp(status, "stopped")) {
+		unsigned long long start = bt_rt_proc_starttime(pid);
+
+		kill(pid, SIGKILL);
+		if (cg) {
+			berth_error *e = NULL;
+			if (berth_cgroup_kill(cg, &e) < 0) {
+				bt_log_warn(rt->ctx, "runtime", "deleting container %s: %s", id, berth_error_message(e));
+				berth_error_free(e);
+			}
+			if (!strcmp(status, "paused"))
+				berth_cgroup_thaw(cg, NULL);
+		}
+		wait_gone(pid, start);
+	} else if (cg) {
+		/* processes the init left behind (no pid namespace) go too */
+		berth_cgroup_kill(cg, NULL);
+	}
+	rc = 0;
+	if (cg) {
+		json_t *made = json_object_get(json_object_get(st.json, "berth"), "cgroupCreated");
+
+		if (json_array_size(made) == cg->ndirs)
+			for (size_t i = 0; i < cg->ndirs; i++)
+				cg->dirs[i].created = (size_t)json_integer_value(json_array_get(made, i));
+	}
+	if (cg && (rc = berth_cgroup_remove(cg, err)) < 0) {
+		rc = bt_error_wrap(err, rc, "deleting container %s", id);
+		goto out;
+	}
+	warn_hooks(rt, &st, BT_HOOK_POSTSTOP, "stopped");
+	bt_rt_state_close(&st, true);
+out:
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+static int pause_resume(berth_runtime *rt, const char *id, bool pause, berth_error **err)
+{
+	const char *what = pause ? "pausing" : "resuming";
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	const char *status;
+	int rc;
+
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "%s container %s", what, id);
+	status = bt_rt_state_status(&st);
+	if (strcmp(status, pause ? "running" : "paused")) {
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "%s container %s: it is %s", what, id, status);
+		goto out;
+	}
+	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	    (rc = pause ? berth_cgroup_freeze(cg, err) : berth_cgroup_thaw(cg, err)) < 0) {
+		rc = bt_error_wrap(err, rc, "%s container %s", what, id);
+		goto out;
+	}
+	json_object_set_new(json_object_get(st.json, "berth"), "paused", json_boolean(pause));
+	if ((rc = bt_rt_state_save(&st, err)) < 0 && pause)
+		berth_cgroup_thaw(cg, NULL);
+out:
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+int berth_container_pause(berth_runtime *rt, const char *id, berth_error **err)
+{
+	return pause_resume(rt, id, true, err);
+}
+
+int berth_container_resume(berth_runtime *rt, const char *id, berth_error **err)
+{
+	return pause_resume(rt, id, false, err);
+}
+
+int berth_container_ps(berth_runtime *rt, const char *id, int **pids, size_t *count,
+		       berth_error **err)
+{
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	int rc;
+
+	*pids = NULL;
+	*count = 0;
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "listing the processes of container %s", id);
+	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	    (rc = berth_cgroup_pids(cg, pids, count, err)) < 0)
+		rc = bt_error_wrap(err, rc, "listing the processes of container %s", id);
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+int berth_container_stats(berth_runtime *rt, const char *id, berth_cgroup_stats *stats,
+			  berth_error **err)
+{
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	int rc;
+
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "reading the statistics of container %s", id);
+	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	    (rc = berth_cgroup_stats_get(cg, stats, err)) < 0)
+		rc = bt_error_wrap(err, rc, "reading the statistics of container %s", id);
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int berth_container_list(berth_runtime *rt, char ***ids, size_t *count, berth_error **err)
+{
+	struct bt_strv v = { 0 };
+	struct dirent *de;
+	DIR *d;
+
+	*ids = NULL;
+	*count = 0;
+	if (!(d = opendir(rt->root))) {
+		if (errno == ENOENT)
+			return 0;
+		return bt_error_os(err, "listing containers in %s", rt->root);
+	}
+	while ((de = readdir(d))) {
+		char *state;
+
+		if (de->d_name[0] == '.' || bt_rt_id_check(de->d_name, NULL) < 0)
+			continue;
+		if (!(state = bt_strdup_printf("%s/%s/state.json", rt->root, de->d_name)))
+			continue;
+		if (access(state, F_OK) == 0 && bt_strv_add(&v, strdup(de->d_name)) < 0) {
+			free(state);
+			closedir(d);
+			bt_strv_free(v.v, v.n);
+			return bt_error_set(err, BERTH_ENOMEM, 0, "listing containers: out of memory");
+		}
+		free(state);
+	}
+	closedir(d);
+	if (v.n)
+		qsort(v.v, v.n, sizeof(char *), cmp_str);
+	*ids = v.v;
+	*count = v.n;
+	return 0;
+}
+
+int berth_container_update(berth_runtime *rt, const char *id, const char *resources_json,
+			   berth_error **err)
+{
+	bt_rt_state st;
+	berth_cgroup *cg = NULL;
+	int rc;
+
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
+		return bt_error_wrap(err, rc, "updating container %s", id);
+	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	    (rc = berth_cgroup_set_resources(cg, resources_json, err)) < 0)
+		rc = bt_error_wrap(err, rc, "updating container %s", id);
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	return rc;
+}
+
+/* ---- exec ------------------------------------------------------------------- */
+
+int berth_container_exec(berth_runtime *rt, const char *id, const char *process_json,
+			 const berth_exec_opts *opts, int *pidp, berth_error **err)
+{
+	berth_exec_opts o = BERTH_EXEC_OPTS_INIT;
+	bt_rt_config cfg0;
+	bt_rt_state st;
+	bt_rt_process proc;
+	bt_rt_spawn sp = { 0 };
+	berth_cgroup *cg = NULL;
+	json_t *pj = NULL, *sc;
+	const char *status;
+	int console = -1, pid = -1, rc;
+
+	*pidp = -1;
+	memset(&cfg0, 0, sizeof(cfg0));
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_exec_opts", err)) < 0)
+		return rc;
+	if ((rc = bt_json_parse(process_json, strlen(process_json), "process", &pj, err)) < 0)
+		return bt_error_wrap(err, rc, "executing in container %s", id);
+	rc = bt_rt_process_parse(pj, "process", &proc, err);
+	json_decref(pj);
+	if (rc < 0)
+		return bt_error_wrap(err, rc, "executing in container %s", id);
+	if ((rc = bt_rt_rlimits_check(&proc, err)) < 0) {
+		bt_rt_process_clear(&proc);
+		return bt_error_wrap(err, rc, "executing in container %s", id);
+	}
+	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
+		bt_rt_process_clear(&proc);
+		return bt_error_wrap(err, rc, "executing in container %s", id);
+	}
+	status = bt_rt_state_status(&st);
+	if (strcmp(status, "running") && strcmp(status, "created")) {
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "executing in container %s: it is %s", id, status);
+		goto out;
+	}
+	if (proc.terminal && !o.console_socket) {
+		rc = bt_error_set(err, BERTH_EINVAL, 0,
+				  "executing in container %s: process.terminal is true but no console socket was given", id);
+		goto out;
+	}
+	if (proc.terminal && (rc = connect_console(o.console_socket, &console, err)) < 0)
+		goto out;
+	/* the container's seccomp filter applies to what runs in it later too */
+	if ((sc = json_object_get(json_object_get(st.json, "berth"), "seccomp")) &&
+	    (rc = bt_rt_seccomp_compile(sc, &cfg0.seccomp, err)) < 0)
+		goto out;
+	if (state_cgroup(rt, &st, id, &cg, NULL) < 0)
+		cg = NULL;
+	sp.proc = &proc;
+	sp.init_pid = bt_rt_state_pid(&st);
+	sp.console_fd = console;
+	sp.fifo_fd = -1;
+	sp.preserve_fds = o.preserve_fds;
+	sp.lock_fd = st.lock_fd;
+	sp.seccomp = &cfg0.seccomp;
+	sp.cgroup = cg;
+	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, NULL, NULL, err)) < 0) {
+		rc = bt_error_wrap(err, rc, "executing in container %s", id);
+		goto out;
+	}
+	if (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0)
+		goto out;
+	*pidp = pid;
+out:
+	if (console >= 0)
+		close(console);
+	free(cfg0.seccomp.bpf);
+	berth_cgroup_free(cg);
+	bt_rt_state_close(&st, false);
+	bt_rt_process_clear(&proc);
+	return rc;
+}

@@ -1,0 +1,610 @@
+/* The container's process: cloned into its new namespaces, then set up step
+ * by step in lock-step with the parent over a socketpair.
+ *
+ *   child                                  parent
+ *   joins namespaces by path, unshares  -> NS_READY
+ *                                          uid/gid maps, oom_score_adj
+ *                                       <- GO
+ *   mounts, devices                     -> HOOKS (only when there are hooks)
+ *                                          createRuntime, createContainer
+ *                                       <- GO
+ *   pivot_root, masked/readonly paths, sysctl, hostname, terminal, checks
+ *   of cwd and args[0], user, capabilities
+ *                                       -> READY (or ERROR with what and errno)
+ *   create: waits on exec.fifo until start
+ *   closes every fd not meant for the container, chdir(cwd) and checks it
+ *   lies below the root, seccomp, execve
+ *
+ * The child runs only system calls on data the parent prepared (no malloc,
+ * no locks, no stdio), so the library stays safe in a multithreaded host.
+ * It is made non-dumpable first thing, so processes in the container cannot
+ * open /proc/<pid>/exe of the runtime before the execve replaces it (the
+ * CVE-2019-5736 class); and every host fd is closed before the chdir into
+ * the container (CVE-2024-21626). */
+#define _GNU_SOURCE
+#include "runtime-internal.h"
+#include "../cgroup/cgroup-internal.h"
+
+#include <berth/cgroup.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+enum { MSG_NS_READY = 1, MSG_GO, MSG_HOOKS, MSG_READY, MSG_ERROR };
+
+struct msg {
+	int type;
+	int err;
+	char text[240];
+};
+
+/* ---- the child ------------------------------------------------------------- */
+
+static void child_send(int fd, int type, int err, const char *what)
+{
+	struct msg m;
+	size_t i = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.err = err;
+	for (; what && what[i] && i < sizeof(m.text) - 1; i++)
+		m.text[i] = what[i];
+	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static int child_wait_go(int fd)
+{
+	struct msg m;
+	ssize_t n;
+
+	do
+		n = recv(fd, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(m) && m.type == MSG_GO ? 0 : -EPIPE;
+}
+
+/* The value of NAME= in a NULL-terminated environment, or NULL. */
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, len) && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* args[0] looked up in PATH as the container sees it, into buf. */
+static int find_program(const bt_rt_process *p, char *buf, size_t size)
+{
+	const char *path = env_get(p->env, "PATH"), *s, *e;
+	size_t alen = strlen(p->args[0]);
+	struct stat st;
+
+	if (strchr(p->args[0], '/')) {
+		if (alen >= size)
+			return -ENAMETOOLONG;
+		memcpy(buf, p->args[0], alen + 1);
+		if (stat(buf, &st) < 0)
+			return -errno;
+		return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
+	}
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (s = path; *s; s = *e ? e + 1 : e) {
+		size_t dlen;
+
+		e = strchr(s, ':');
+		if (!e)
+			e = s + strlen(s);
+		dlen = (size_t)(e - s);
+		if (!dlen || dlen + alen + 2 > size)
+			continue;
+		memcpy(buf, s, dlen);
+		buf[dlen] = '/';
+		memcpy(buf + dlen + 1, p->args[0], alen + 1);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* A pty for the process: the slave becomes its stdio and controlling
+ * terminal, the master goes to the console socket. */
+static int child_terminal(int console, const char **what)
+{
+	char data[] = "/dev/ptmx";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	int master, slave, unlock = 0;
+
+	*what = "opening /dev/ptmx in the container for process.terminal";
+	if ((master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) {
+		int e = errno;
+		close(master);
+		return -e;
+	}
+	*what = "making the pty the process's terminal";
+	if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 || dup2(slave, 1) < 0 ||
+	    dup2(slave, 2) < 0) {
+		int e = errno;
+		close(master);
+		close(slave);
+		return -e;
+	}
+	if (slave > 2)
+		close(slave);
+	memset(&u, 0, sizeof(u));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	*what = "sending the pty master over the console socket";
+	if (sendmsg(console, &mh, MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		close(master);
+		return -e;
+	}
+	close(master);
+	return 0;
+}
+
+/* Closes every fd from lo up, except a and b (either may be -1). */
+static void close_except(int lo, int a, int b)
+{
+	int k[2] = { a < b ? a : b, a < b ? b : a };
+
+	for (int i = 0; i < 2; i++) {
+		if (k[i] < lo)
+			continue;
+		if (k[i] > lo)
+			syscall(SYS_close_range, lo, k[i] - 1, 0);
+		lo = k[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+static int child_join(const bt_rt_spawn *sp, const int *nsfd, const int *nstype, size_t nns,
+		      const char **what)
+{
+	const bt_rt_config *cfg = sp->cfg;
+
+	*what = "joining a namespace";
+	for (size_t i = 0; i < nns; i++)
+		if (nstype[i] != CLONE_NEWPID && setns(nsfd[i], nstype[i]) < 0)
+			return -errno;
+	if (cfg && cfg->unshare_flags) {
+		*what = "creating the container's namespaces";
+		if (unshare(cfg->unshare_flags) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const int *nstype,
+		      size_t nns)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	const bt_rt_process *p = sp->proc;
+	const char *what = "setting up the container";
+	char prog[4096], cwd[4096];
+	int rc, keep;
+	bool ready = false;
+	char c;
+
+	/* first of all: nobody in the container may open /proc/<pid>/exe of
+	 * this process, which is still the runtime's binary until execve
+	 * (an exec'd process is in the container's pid namespace from birth) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* a session of its own, as runc and crun give it: signals for the
+	 * caller's process group (a shell's job control, `timeout` ending the
+	 * runtime it ran) are not the container's */
+	setsid();
+	if (sp->lock_fd >= 0)
+		close(sp->lock_fd);
+	if ((rc = child_join(sp, nsfd, nstype, nns, &what)) < 0)
+		goto fail;
+	for (size_t i = 0; i < nns; i++)
+		close(nsfd[i]);
+	child_send(sync, MSG_NS_READY, 0, NULL);
+	if ((rc = child_wait_go(sync)) < 0)
+		_exit(1); /* the parent gave up and reports why */
+	if (cfg && cfg->new_userns) {
+		what = "becoming root in the user namespace";
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	if (cfg && cfg->new_cgroupns) {
+		what = "creating the cgroup namespace";
+		if (unshare(CLONE_NEWCGROUP) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	if (cfg) {
+		umask(0);
+		if ((rc = bt_rt_child_mounts(cfg, &what)) < 0)
+			goto fail;
+		if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
+		    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
+			child_send(sync, MSG_HOOKS, 0, NULL);
+			if (child_wait_go(sync) < 0)
+				_exit(1);
+		}
+		if ((rc = bt_rt_child_pivot(cfg, sp->no_pivot, &what)) < 0 ||
+		    (rc = bt_rt_child_finish_fs(cfg, &what)) < 0)
+			goto fail;
+		what = "setting the hostname";
+		if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		what = "setting the domainname";
+		if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		umask(022);
+	}
+	if (p->terminal && sp->console_fd >= 0 && (rc = child_terminal(sp->console_fd, &what)) < 0)
+		goto fail;
+	/* nothing of the host is left open to chdir through (CVE-2024-21626):
+	 * only stdio, the preserved fds, the sync socket and exec.fifo */
+	keep = 3 + sp->preserve_fds;
+	close_except(keep, sync, sp->fifo_fd);
+	what = "entering process.cwd";
+	if (chdir(p->cwd) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	what = "finding process.args[0] in the container";
+	if ((rc = find_program(p, prog, sizeof(prog))) < 0)
+		goto fail;
+	if ((rc = bt_rt_child_process(p, sp->seccomp, cfg ? cfg->new_userns : false, &what)) < 0)
+		goto fail;
+	/* the container outlives the process that made it: cleared before
+	 * READY, since the parent may be gone right after reading it */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	child_send(sync, MSG_READY, 0, NULL);
+	ready = true;
+	if (sp->fifo_fd >= 0) {
+		/* blocked until start writes to exec.fifo */
+		while (read(sp->fifo_fd, &c, 1) < 0 && errno == EINTR)
+			;
+		close(sp->fifo_fd);
+	}
+	/* the preserved fds reach the process; the sync socket closes on exec */
+	for (int fd = 3; fd < keep; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fd != sync && fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	what = "entering process.cwd";
+	if (chdir(p->cwd) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	what = "checking process.cwd lies in the container";
+	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/') {
+		rc = -EPERM;
+		goto fail;
+	}
+	if (p->nnp && (rc = bt_rt_child_seccomp(sp->seccomp, &what)) < 0)
+		goto fail;
+	/* the caller's blocked and ignored signals are not the container's */
+	{
+		sigset_t none;
+		struct sigaction dfl = { .sa_handler = SIG_DFL }, cur;
+
+		for (int sig = 1; sig < 65; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
+			    cur.sa_handler == SIG_IGN)
+				sigaction(sig, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	what = "executing process.args[0]";
+	execve(prog, p->args, p->env);
+	rc = -errno;
+fail:
+	child_send(sync, MSG_ERROR, -rc, what);
+	if (ready && sp->fifo_fd >= 0) {
+		/* after create the parent is gone; stderr is all there is */
+		static const char msg[] = "berth-runtime: container process: ";
+		ssize_t w = write(2, msg, sizeof(msg) - 1);
+		w = write(2, what, strlen(what));
+		w = write(2, "\n", 1);
+		(void)w;
+	}
+	_exit(127);
+}
+
+/* ---- the parent ------------------------------------------------------------ */
+
+static int write_proc(int pid, const char *file, const char *text, berth_error **err)
+{
+	char path[64];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return bt_error_os(err, "opening %s", path);
+	if (write(fd, text, len) != (ssize_t)len) {
+		int rc = bt_error_os(err, "writing %s", path);
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+static int parent_recv(int sync, struct msg *m)
+{
+	ssize_t n;
+
+	do
+		n = recv(sync, m, sizeof(*m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m))
+		return -1;
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 0;
+}
+
+static int parent_go(int sync, berth_error **err)
+{
+	struct msg m = { MSG_GO, 0, "" };
+
+	if (send(sync, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return bt_error_os(err, "releasing the container process");
+	return 0;
+}
+
+int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns,
+		     berth_error **err)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} kinds[] = { { "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },   { "pid", CLONE_NEWPID },
+		      { "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },  { "uts", CLONE_NEWUTS },
+		      { "cgroup", CLONE_NEWCGROUP }, { "time", 0x80 } };
+	char a[64], b[64];
+
+	*nns = 0;
+	for (size_t i = 0; i < BT_ARRAY_SIZE(kinds); i++) {
+		struct stat sa, sb;
+
+		if (kinds[i].type == CLONE_NEWPID && !with_pid)
+			continue;
+		snprintf(a, sizeof(a), "/proc/%d/ns/%s", pid, kinds[i].name);
+		snprintf(b, sizeof(b), "/proc/self/ns/%s", kinds[i].name);
+		if (stat(a, &sa) < 0 || stat(b, &sb) < 0 || (sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev))
+			continue;
+		if ((nsfd[*nns] = open(a, O_RDONLY | O_CLOEXEC)) < 0) {
+			int rc = bt_error_os(err, "opening %s", a);
+			while (*nns)
+				close(nsfd[--*nns]);
+			return rc;
+		}
+		nstype[(*nns)++] = kinds[i].type;
+	}
+	return 0;
+}
+
+/* Opens the namespaces the child joins: the config's paths, or for exec
+ * each namespace of the container that differs from ours. */
+static int open_namespaces(const bt_rt_spawn *sp, int *nsfd, int *nstype, size_t *nns,
+			   berth_error **err)
+{
+	*nns = 0;
+	if (!sp->cfg)
+		return bt_rt_open_ns_of(sp->init_pid, true, nsfd, nstype, nns, err);
+	for (size_t i = 0; i < sp->cfg->nns; i++) {
+		if (!sp->cfg->ns[i].path)
+			continue;
+		if ((nsfd[*nns] = open(sp->cfg->ns[i].path, O_RDONLY | O_CLOEXEC)) < 0)
+			return bt_error_os(err, "linux.namespaces[%zu].path: opening %s", i, sp->cfg->ns[i].path);
+		nstype[(*nns)++] = sp->cfg->ns[i].type;
+	}
+	return 0;
+}
+
+/* Makes this thread's children go into a new time namespace with the
+ * given offsets; *self is our own, to return to after the clone. */
+static int enter_new_timens(const char *offsets, int *self, berth_error **err)
+{
+	int fd;
+
+	if ((*self = open("/proc/thread-self/ns/time", O_RDONLY | O_CLOEXEC)) < 0)
+		return bt_error_os(err, "linux.namespaces: opening our time namespace");
+	if (unshare(CLONE_NEWTIME) < 0)
+		return bt_error_os(err, "linux.namespaces: creating a time namespace");
+	if (!offsets)
+		return 0;
+	/* the kernel has timens_offsets only per process, where it means the
+	 * thread group leader's namespace for children */
+	if (syscall(SYS_gettid) != getpid()) {
+		setns(*self, CLONE_NEWTIME);
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
+				    "linux.timeOffsets: can only be set when the runtime is called from the process's main thread");
+	}
+	if ((fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0 ||
+	    write(fd, offsets, strlen(offsets)) != (ssize_t)strlen(offsets)) {
+		int rc = bt_error_os(err, "linux.timeOffsets: writing the offsets");
+		if (fd >= 0)
+			close(fd);
+		setns(*self, CLONE_NEWTIME);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
+		    int (*on_hooks)(void *ud, int pid, berth_error **err),
+		    void *ud, berth_error **err)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	int nsfd[16], nstype[16], sv[2] = { -1, -1 }, selfpid = -1, selftime = -1, pid = -1, status, rc = 0;
+	size_t nns = 0;
+	unsigned long flags = SIGCHLD;
+	struct msg m;
+	bool ready = false;
+
+	*pidp = -1;
+	if ((rc = open_namespaces(sp, nsfd, nstype, &nns, err)) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = bt_error_os(err, "making the socket to the container process");
+		goto out;
+	}
+	if (cfg)
+		flags |= (unsigned long)cfg->clone_flags_at_clone;
+	/* a new time namespace also applies to children only, and its offsets
+	 * must be set before anything lives in it: this thread makes it for
+	 * the clone and returns to its own right after */
+	if (cfg && cfg->new_timens &&
+	    (rc = enter_new_timens(cfg->time_offsets, &selftime, err)) < 0)
+		goto out;
+	/* a pid namespace applies to children only: this thread enters it for
+	 * the clone and returns to its own right after */
+	for (size_t i = 0; i < nns; i++)
+		if (nstype[i] == CLONE_NEWPID) {
+			if ((selfpid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+			    setns(nsfd[i], CLONE_NEWPID) < 0) {
+				rc = bt_error_os(err, "entering the container's pid namespace");
+				goto out;
+			}
+		}
+	/* born inside the cgroup: clone3(CLONE_INTO_CGROUP) for the v2 tree,
+	 * the v1 hierarchies attached while the child waits (cgroup module) */
+	if (sp->cgroup) {
+		pid_t p;
+
+		rc = bt_cgroup_fork(sp->cgroup, (uint64_t)(flags & ~(unsigned long)SIGCHLD), &p, NULL, err);
+		pid = rc < 0 ? -1 : (int)p;
+	} else {
+		pid = (int)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+		if (pid < 0)
+			rc = bt_error_os(err, "cloning the container process");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		/* setup dies with the thread that asked for it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		child_main(sp, sv[1], nsfd, nstype, nns);
+		_exit(127);
+	}
+	if (selftime >= 0 && setns(selftime, CLONE_NEWTIME) < 0)
+		bt_log_error(rt->ctx, "runtime", "returning to our time namespace: %s", strerror(errno));
+	if (selfpid >= 0 && setns(selfpid, CLONE_NEWPID) < 0)
+		bt_log_error(rt->ctx, "runtime", "returning to our pid namespace: %s", strerror(errno));
+	if (pid < 0)
+		goto out;
+	close(sv[1]);
+	sv[1] = -1;
+	while (!ready) {
+		if (parent_recv(sv[0], &m) < 0) {
+			rc = bt_error_set(err, BERTH_ERROR, 0, "the container process exited during setup");
+			goto out;
+		}
+		switch (m.type) {
+		case MSG_NS_READY:
+			if (cfg && cfg->new_userns &&
+			    ((rc = write_proc(pid, "uid_map", cfg->uid_map, err)) < 0 ||
+			     (rc = write_proc(pid, "gid_map", cfg->gid_map, err)) < 0))
+				goto out;
+			if (sp->proc->has_oom && (rc = write_proc(pid, "oom_score_adj", sp->proc->oom, err)) < 0) {
+				rc = bt_error_wrap(err, rc, "process.oomScoreAdj %s", sp->proc->oom);
+				goto out;
+			}
+			if ((rc = parent_go(sv[0], err)) < 0)
+				goto out;
+			break;
+		case MSG_HOOKS:
+			if (on_hooks && (rc = on_hooks(ud, pid, err)) < 0)
+				goto out;
+			if ((rc = parent_go(sv[0], err)) < 0)
+				goto out;
+			break;
+		case MSG_READY:
+			ready = true;
+			break;
+		case MSG_ERROR:
+		default:
+			rc = bt_error_set(err, m.err == EPERM || m.err == EACCES ? BERTH_EPERM
+					  : m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS,
+					  m.err, "%s: %s", m.text, strerror(m.err));
+			goto out;
+		}
+	}
+	if (sp->fifo_fd < 0) {
+		/* exec: the socket closes when execve succeeds, else an error comes */
+		if (parent_recv(sv[0], &m) == 0 && m.type == MSG_ERROR) {
+			rc = bt_error_set(err, m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS, m.err, "%s: %s",
+					  m.text, strerror(m.err));
+			goto out;
+		}
+	}
+	*pidp = pid;
+out:
+	if (rc < 0 && pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < nns; i++)
+		close(nsfd[i]);
+	/* back to our own namespaces for children (done already after a
+	 * clone; needed when something failed before it) */
+	if (selfpid >= 0) {
+		setns(selfpid, CLONE_NEWPID);
+		close(selfpid);
+	}
+	if (selftime >= 0) {
+		setns(selftime, CLONE_NEWTIME);
+		close(selftime);
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return rc;
+}

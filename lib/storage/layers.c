@@ -1,0 +1,599 @@
+/* The layer store: images resolved from the content store, their layers
+ * unpacked into <root>/storage/layers/<chain-hex>/diff, shared by chain ID
+ * and counted by their users in layers.json.
+ *
+ * Unpacking runs without the storage lock, into a dot-named temp directory;
+ * only the renames into place and the change of layers.json happen under
+ * it, so a long unpack never blocks another process for long, and a crash
+ * leaves at worst a temp directory that no listing shows. */
+#include "storage-internal.h"
+#include "../image/image-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define MANIFEST_MAX (4u << 20)
+#define CONFIG_MAX (16u << 20)
+#define LAYERS_JSON_MAX (64u << 20)
+#define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+struct layer_desc {
+	char *media_type;
+	char digest[BT_DIGEST_MAX];
+	int64_t size;
+	char diff_id[BT_DIGEST_MAX];
+};
+
+struct image_info {
+	struct bt_image_layers l; /* may be handed on: layers keeps its own count */
+	struct layer_desc *layers;
+	size_t nlayers;
+};
+
+void bt_image_layers_free(struct bt_image_layers *l)
+{
+	if (!l)
+		return;
+	free(l->chain);
+	bt_strv_free(l->dirs, l->dirs ? l->n : 0);
+	memset(l, 0, sizeof(*l));
+}
+
+static void image_info_free(struct image_info *info)
+{
+	if (info->layers)
+		for (size_t i = 0; i < info->nlayers; i++)
+			free(info->layers[i].media_type);
+	free(info->layers);
+	bt_image_layers_free(&info->l);
+}
+
+int bt_storage_dirs(const berth_ctx *ctx, char **dir, char **lock, berth_error **err)
+{
+	*dir = bt_strdup_printf("%s/storage", ctx->root);
+	if (lock)
+		*lock = *dir ? bt_strdup_printf("%s/storage.lock", *dir) : NULL;
+	if (!*dir || (lock && !*lock)) {
+		free(*dir);
+		*dir = NULL;
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
+static const char *host_arch(void)
+{
+	static const struct { const char *uname, *oci; } arches[] = {
+		{ "x86_64", "amd64" }, { "aarch64", "arm64" }, { "i686", "386" },
+		{ "armv7l", "arm" }, { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+		{ "riscv64", "riscv64" },
+	};
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		for (size_t i = 0; i < BT_ARRAY_SIZE(arches); i++)
+			if (!strcmp(u.machine, arches[i].uname))
+				return arches[i].oci;
+	return "amd64";
+}
+
+/* The descriptor of an image: a tag exactly as stored ("v1"), else what
+ * the image module's lookup finds (a reference, an image ID or manifest
+ * digest, or a hex prefix of one). */
+static int find_image(const bt_store *s, const char *image, bt_descriptor *out, berth_error **err)
+{
+	int rc = bt_store_resolve(s, image, out, NULL);
+
+	return rc == BERTH_ENOTFOUND ? bt_image_find(s, image, out, err) : rc;
+}
+
+static int read_json_blob(const bt_store *s, const char *digest, size_t max, json_t **out,
+			  berth_error **err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = bt_store_read_blob(s, digest, max, &buf, &len, err)) < 0)
+		return rc;
+	rc = bt_json_parse(buf, len, digest, out, err);
+	free(buf);
+	return rc;
+}
+
+/* From an index, the manifest for linux on this machine's architecture. */
+static int pick_manifest(const bt_store *s, json_t *index, char digest[BT_DIGEST_MAX],
+			 berth_error **err)
+{
+	const char *arch = host_arch();
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(index, "manifests"), i, m) {
+		json_t *p = json_object_get(m, "platform");
+		const char *d = json_string_value(json_object_get(m, "digest"));
+
+		if (d && p && !strcmp(json_string_value(json_object_get(p, "os")) ?: "", "linux") &&
+		    !strcmp(json_string_value(json_object_get(p, "architecture")) ?: "", arch)) {
+			snprintf(digest, BT_DIGEST_MAX, "%s", d);
+			return bt_digest_validate(digest, err);
+		}
+	}
+	(void)s;
+	return bt_error_set(err, BERTH_ENOTFOUND, 0, "no manifest for linux/%s in the index", arch);
+}
+
+static int load_image(const bt_store *s, const char *image, struct image_info *info,
+		      berth_error **err)
+{
+	bt_descriptor d;
+	json_t *m = NULL, *config = NULL, *layers, *diff_ids, *j;
+	const char *cdigest;
+	size_t i;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((rc = find_image(s, image, &d, err)) < 0)
+		return rc;
+	snprintf(info->l.manifest, BT_DIGEST_MAX, "%s", d.digest);
+	if ((rc = read_json_blob(s, d.digest, MANIFEST_MAX, &m, err)) < 0)
+		goto out;
+	if (!strcmp(d.media_type, BT_MEDIA_OCI_INDEX) || !strcmp(d.media_type, MEDIA_DOCKER_LIST)) {
+		if ((rc = pick_manifest(s, m, info->l.manifest, err)) < 0)
+			goto out;
+		json_decref(m);
+		if ((rc = read_json_blob(s, info->l.manifest, MANIFEST_MAX, &m, err)) < 0)
+			goto out;
+	}
+	if ((rc = bt_json_string(json_object_get(m, "config"), "config", "digest", true, &cdigest, err)) < 0 ||
+	    (rc = bt_json_member(m, "", "layers", JSON_ARRAY, true, &layers, err)) < 0 ||
+	    (rc = read_json_blob(s, cdigest, CONFIG_MAX, &config, err)) < 0 ||
+	    (rc = bt_json_member(json_object_get(config, "rootfs"), "rootfs", "diff_ids", JSON_ARRAY,
+				 true, &diff_ids, err)) < 0)
+		goto out;
+	if (json_array_size(layers) != json_array_size(diff_ids)) {
+		rc = bt_error_set(err, BERTH_EINVAL, 0,
+				  "the manifest lists %zu layers and the config %zu diff_ids",
+				  json_array_size(layers), json_array_size(diff_ids));
+		goto out;
+	}
+	info->l.n = info->nlayers = json_array_size(layers);
+	if (!(info->layers = calloc(info->l.n + 1, sizeof(*info->layers))) ||
+	    !(info->l.chain = calloc(info->l.n + 1, sizeof(*info->l.chain)))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	json_array_foreach(layers, i, j) {
+		struct layer_desc *ld = &info->layers[i];
+		const char *mt, *dg, *did;
+		long long size;
+		char path[48];
+
+		snprintf(path, sizeof(path), "layers[%zu]", i);
+		if ((rc = bt_json_string(j, path, "mediaType", true, &mt, err)) < 0 ||
+		    (rc = bt_json_string(j, path, "digest", true, &dg, err)) < 0 ||
+		    (rc = bt_json_int(j, path, "size", true, &size, err)) < 0)
+			goto out;
+		if (!(did = json_string_value(json_array_get(diff_ids, i)))) {
+			rc = bt_error_set(err, BERTH_EINVAL, 0, "rootfs.diff_ids[%zu]: not a string", i);
+			goto out;
+		}
+		if ((rc = bt_digest_validate(dg, err)) < 0 || (rc = bt_digest_validate(did, err)) < 0 ||
+		    !(ld->media_type = strdup(mt))) {
+			if (rc == 0)
+				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+			goto out;
+		}
+		snprintf(ld->digest, BT_DIGEST_MAX, "%s", dg);
+		snprintf(ld->diff_id, BT_DIGEST_MAX, "%s", did);
+		ld->size = size;
+		if ((rc = bt_chain_id(i ? info->l.chain[i - 1] : NULL, did, info->l.chain[i], err)) < 0)
+			goto out;
+	}
+out:
+	if (rc < 0) {
+		bt_error_wrap(err, rc, "image %.200s", image);
+		image_info_free(info);
+	}
+	json_decref(m);
+	json_decref(config);
+	bt_descriptor_clear(&d);
+	return rc;
+}
+
+int bt_layers_of_image(berth_ctx *ctx, const char *image, struct bt_image_layers *out,
+		       berth_error **err)
+{
+	struct image_info info;
+	bt_store *s;
+	int rc;
+
+	if ((rc = bt_store_open_ctx(ctx, &s, err)) < 0)
+		return rc;
+	rc = load_image(s, image, &info, err);
+	bt_store_close(s);
+	if (rc < 0)
+		return rc;
+	*out = info.l;
+	memset(&info.l, 0, sizeof(info.l));
+	image_info_free(&info);
+	return 0;
+}
+
+static int layers_json_path(const berth_ctx *ctx, char **path, berth_error **err)
+{
+	if (!(*path = bt_strdup_printf("%s/storage/layers.json", ctx->root)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	return 0;
+}
+
+int bt_layers_load(berth_ctx *ctx, json_t **out, berth_error **err)
+{
+	char *path;
+	int rc;
+
+	*out = NULL;
+	if ((rc = layers_json_path(ctx, &path, err)) < 0)
+		return rc;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		*out = json_pack("{s:{}}", "layers");
+		rc = *out ? 0 : bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	} else if ((rc = bt_json_load_file(path, LAYERS_JSON_MAX, out, err)) == 0 &&
+		   !json_is_object(json_object_get(*out, "layers"))) {
+		json_decref(*out);
+		*out = NULL;
+		rc = bt_error_set(err, BERTH_EINVAL, 0, "%s: \"layers\" is not an object", path);
+	}
+	free(path);
+	return rc;
+}
+
+static int layers_save(berth_ctx *ctx, const json_t *j, berth_error **err)
+{
+	char *path;
+	int rc;
+
+	if ((rc = layers_json_path(ctx, &path, err)) < 0)
+		return rc;
+	rc = bt_json_write_atomic(path, j, err);
+	free(path);
+	return rc;
+}
+
+static char *layer_dir(const char *sdir, const char *chain)
+{
+	return bt_strdup_printf("%s/layers/%s", sdir, strchr(chain, ':') + 1);
+}
+
+/* Unpacks layer i of info into a new temp directory in sdir/layers; *tmp
+ * gets its path. */
+static int unpack_to_temp(const bt_store *s, const char *sdir, const struct layer_desc *ld,
+			  const char *chain, const berth_unpack_opts *opts, const int *lowerfds,
+			  size_t nlower, char **tmp, int64_t *bytes, berth_error **err)
+{
+	unsigned char magic[8];
+	struct bt_unpack_params p = { .blobfd = -1 };
+	char *diff = NULL;
+	int64_t size;
+	ssize_t n;
+	int dfd = -1, rc;
+
+	if (!(*tmp = bt_strdup_printf("%s/layers/.tmp-%.16s-XXXXXX", sdir, strchr(chain, ':') + 1)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (!mkdtemp(*tmp)) {
+		rc = bt_error_os(err, "creating %s", *tmp);
+		free(*tmp);
+		*tmp = NULL;
+		return rc;
+	}
+	if (!(diff = bt_strdup_printf("%s/diff", *tmp))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if (mkdir(diff, 0755) < 0 ||
+	    (dfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = bt_error_os(err, "creating %s", diff);
+		goto out;
+	}
+	if ((rc = bt_store_open_blob(s, ld->digest, &p.blobfd, &size, err)) < 0)
+		goto out;
+	if ((n = pread(p.blobfd, magic, sizeof(magic), 0)) < 0) {
+		rc = bt_error_os(err, "reading blob %s", ld->digest);
+		goto out;
+	}
+	if ((rc = bt_layer_compression(ld->media_type, magic, (size_t)n, &p.compression, err)) < 0) {
+		rc = bt_error_wrap(err, rc, "layer %s", ld->digest);
+		goto out;
+	}
+	p.blob_size = size;
+	p.what = ld->digest;
+	p.diff_id = ld->diff_id;
+	p.no_devices = opts->no_devices;
+	p.progress = opts->progress;
+	p.progress_userdata = opts->progress_userdata;
+	p.lowerfds = lowerfds;
+	p.nlower = nlower;
+	rc = bt_unpack_layer(dfd, diff, &p, NULL, bytes, err);
+out:
+	if (p.blobfd >= 0)
+		close(p.blobfd);
+	if (dfd >= 0)
+		close(dfd);
+	free(diff);
+	return rc;
+}
+
+/* The diff/ directories below layer i, topmost first, opened as needed:
+ * the layer in place, or the temp directory it was just unpacked into. */
+static int lowers_of(struct image_info *info, char **tmp, int *fds, size_t i, int *out,
+		     berth_error **err)
+{
+	for (size_t k = 0; k < i; k++) {
+		size_t j = i - 1 - k;
+
+		if (fds[j] < 0) {
+			char *diff = bt_strdup_printf("%s/diff", tmp[j] ? tmp[j] : info->l.dirs[j]);
+
+			if (!diff)
+				return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+			fds[j] = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fds[j] < 0) {
+				int rc = bt_error_os(err, "opening layer %s", diff);
+				free(diff);
+				return rc;
+			}
+			free(diff);
+		}
+		out[k] = fds[j];
+	}
+	return 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static int add_user(json_t *users, const char *user)
+{
+	size_t i;
+	json_t *u;
+
+	json_array_foreach(users, i, u)
+		if (!strcmp(json_string_value(u) ?: "", user))
+			return 0;
+	return json_array_append_new(users, json_string(user));
+}
+
+int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts *uopts,
+		      const char *user_in, struct bt_streamed_layer *streamed, size_t nstreamed,
+		      struct bt_image_layers *out, berth_error **err)
+{
+	berth_unpack_opts opts = BERTH_UNPACK_OPTS_INIT;
+	struct image_info info = { 0 };
+	char *sdir = NULL, *lock = NULL, **tmp = NULL, *user = NULL, *ldir = NULL;
+	int64_t *bytes = NULL;
+	int *fds = NULL, *lower = NULL;
+	bool *placed = NULL;
+	json_t *j = NULL;
+	bt_store *s = NULL;
+	int hold = -1, lockfd = -1, rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_unpack_opts", err)) < 0 ||
+	    (rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0 ||
+	    (rc = bt_store_open_ctx(ctx, &s, err)) < 0 ||
+	    (rc = bt_store_hold(s, &hold, err)) < 0 || /* keeps gc off the blobs we read */
+	    (rc = load_image(s, image, &info, err)) < 0)
+		goto out;
+	if (!(user = user_in ? strdup(user_in) : bt_strdup_printf("image:%s", info.l.manifest)) ||
+	    !(ldir = bt_strdup_printf("%s/layers", sdir)) ||
+	    !(tmp = calloc(info.l.n + 1, sizeof(*tmp))) || !(bytes = calloc(info.l.n + 1, sizeof(*bytes))) ||
+	    !(placed = calloc(info.l.n + 1, sizeof(*placed))) ||
+	    !(fds = calloc(info.l.n + 1, sizeof(*fds))) || !(lower = calloc(info.l.n + 1, sizeof(*lower))) ||
+	    !(info.l.dirs = calloc(info.l.n + 1, sizeof(*info.l.dirs)))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if ((rc = bt_mkdir_p(ldir, 0700, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < info.l.n; i++)
+		if (!(info.l.dirs[i] = layer_dir(sdir, info.l.chain[i]))) {
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+			goto out;
+		}
+	for (size_t i = 0; i < info.l.n; i++)
+		fds[i] = -1;
+	/* layers unpacked while downloaded: checked, then used like our own */
+	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
+		if (!streamed[i].tmp)
+			continue;
+		if (strcmp(streamed[i].diff_id, info.layers[i].diff_id)) {
+			rc = bt_error_set(err, BERTH_EINTEGRITY, 0,
+					  "layer %s: the uncompressed layer has digest %s, the image config says %s",
+					  info.layers[i].digest, streamed[i].diff_id, info.layers[i].diff_id);
+			goto out;
+		}
+		if (exists(info.l.dirs[i]))
+			continue;
+		tmp[i] = streamed[i].tmp;
+		streamed[i].tmp = NULL;
+		bytes[i] = streamed[i].bytes;
+	}
+	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
+		char *diff;
+		int dfd;
+
+		if (!tmp[i] || !streamed[i].implicit.n)
+			continue;
+		if ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0)
+			goto out;
+		if (!(diff = bt_strdup_printf("%s/diff", tmp[i]))) {
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+			goto out;
+		}
+		dfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = dfd < 0 ? bt_error_os(err, "opening %s", diff) : 0;
+		for (size_t k = 0; rc == 0 && k < streamed[i].implicit.n; k++)
+			rc = bt_unpack_inherit(dfd, streamed[i].implicit.v[k], lower, i, err);
+		if (dfd >= 0)
+			close(dfd);
+		free(diff);
+		if (rc < 0)
+			goto out;
+	}
+	/* unpack what is missing, without the lock */
+	for (size_t i = 0; i < info.l.n; i++)
+		if (!tmp[i] && !exists(info.l.dirs[i]) &&
+		    ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
+		     (rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts, lower, i,
+					  &tmp[i], &bytes[i], err)) < 0))
+			goto out;
+	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
+	    (rc = bt_layers_load(ctx, &j, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < info.l.n; i++) {
+		json_t *layers = json_object_get(j, "layers"), *entry;
+
+		if (!exists(info.l.dirs[i])) {
+			/* removed by another process since we looked: unpack again, now locked */
+			if (!tmp[i] && ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
+					(rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts,
+							     lower, i, &tmp[i], &bytes[i], err)) < 0))
+				goto out;
+			if (rename(tmp[i], info.l.dirs[i]) < 0) {
+				rc = bt_error_os(err, "moving %s into place", tmp[i]);
+				goto out;
+			}
+			free(tmp[i]);
+			tmp[i] = NULL;
+			placed[i] = true;
+		}
+		if (!(entry = json_object_get(layers, info.l.chain[i]))) {
+			entry = json_pack("{s:s, s:s?, s:s, s:I, s:[]}", "diff_id", info.layers[i].diff_id,
+					  "parent", i ? info.l.chain[i - 1] : NULL, "blob",
+					  info.layers[i].digest, "size",
+					  (json_int_t)(placed[i] ? bytes[i] : bt_tree_size(info.l.dirs[i])),
+					  "users");
+			if (!entry || json_object_set_new(layers, info.l.chain[i], entry) < 0) {
+				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+				goto out;
+			}
+		}
+		if (!json_is_array(json_object_get(entry, "users")) ||
+		    add_user(json_object_get(entry, "users"), user) < 0) {
+			rc = bt_error_set(err, BERTH_EINVAL, 0, "layers.json: layer %s has no users list",
+					  info.l.chain[i]);
+			goto out;
+		}
+	}
+	if ((rc = layers_save(ctx, j, err)) < 0 || (rc = bt_fsync_dir(ldir, err)) < 0)
+		goto out;
+	memset(placed, 0, (info.l.n + 1) * sizeof(*placed)); /* recorded: keep them */
+	bt_log_debug(ctx, "storage", "image %s: %zu layers ready for %s", image, info.l.n, user);
+	if (out) {
+		*out = info.l;
+		memset(&info.l, 0, sizeof(info.l));
+	}
+out:
+	/* on failure, layers this call put in place go again: the store is as before */
+	for (size_t i = 0; placed && i < info.l.n; i++)
+		if (placed[i])
+			bt_rm_rf(info.l.dirs[i], NULL);
+	for (size_t i = 0; tmp && i < info.l.n; i++)
+		if (tmp[i]) {
+			bt_rm_rf(tmp[i], NULL);
+			free(tmp[i]);
+		}
+	for (size_t i = 0; fds && i < info.l.n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(lower);
+	if (lockfd >= 0)
+		bt_lock_release(lockfd);
+	if (hold >= 0)
+		bt_store_release(hold);
+	json_decref(j);
+	free(tmp);
+	free(bytes);
+	free(placed);
+	free(user);
+	free(ldir);
+	free(sdir);
+	free(lock);
+	image_info_free(&info);
+	bt_store_close(s);
+	return rc;
+}
+
+int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_error **err)
+{
+	char *sdir = NULL, *lock = NULL;
+	struct bt_strv gone = { 0 };
+	const char *key;
+	json_t *j = NULL, *entry, *layers;
+	bool found = false;
+	void *tmpit;
+	int lockfd = -1, rc;
+
+	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
+		return rc;
+	if (!exists(sdir)) {
+		rc = must_exist ? bt_error_set(err, BERTH_ENOTFOUND, 0, "%s holds no layers", user) : 0;
+		goto out;
+	}
+	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
+	    (rc = bt_layers_load(ctx, &j, err)) < 0)
+		goto out;
+	layers = json_object_get(j, "layers");
+	json_object_foreach_safe(layers, tmpit, key, entry) {
+		json_t *users = json_object_get(entry, "users");
+		size_t i;
+		json_t *u;
+
+		json_array_foreach(users, i, u)
+			if (!strcmp(json_string_value(u) ?: "", user)) {
+				json_array_remove(users, i);
+				found = true;
+				break;
+			}
+		if (json_array_size(users) == 0) {
+			if (bt_strv_add(&gone, bt_strdup_printf("%s/layers/%s", sdir, strchr(key, ':') ? strchr(key, ':') + 1 : key)) < 0) {
+				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+				goto out;
+			}
+			json_object_del(layers, key);
+		}
+	}
+	if (!found && must_exist) {
+		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "%s holds no layers", user);
+		goto out;
+	}
+	/* the record first: a crash then leaves an unlisted directory, never a
+	 * listed layer that is half gone */
+	if ((rc = layers_save(ctx, j, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < gone.n; i++) {
+		bt_log_debug(ctx, "storage", "removing layer %s", gone.v[i]);
+		if ((rc = bt_rm_rf(gone.v[i], err)) < 0)
+			goto out;
+	}
+out:
+	if (lockfd >= 0)
+		bt_lock_release(lockfd);
+	bt_strv_free(gone.v, gone.n);
+	json_decref(j);
+	free(sdir);
+	free(lock);
+	return rc;
+}

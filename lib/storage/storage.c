@@ -1,0 +1,180 @@
+/* The storage module's public entry points that are not about one
+ * snapshot: unpacking and releasing images, disk usage. */
+#include "storage-internal.h"
+#include "../image/image-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void berth_storage_string_free(char *s)
+{
+	free(s);
+}
+
+int berth_image_unpack(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,
+		       berth_error **err)
+{
+	int rc = bt_layers_prepare(ctx, image, opts, NULL, NULL, 0, NULL, err);
+
+	return rc < 0 ? bt_error_wrap(err, rc, "unpacking image %.200s", image) : 0;
+}
+
+int berth_image_release(berth_ctx *ctx, const char *image, berth_error **err)
+{
+	struct bt_image_layers l;
+	berth_error *e = NULL;
+	char *user;
+	int rc;
+
+	if ((rc = bt_layers_of_image(ctx, image, &l, &e)) == BERTH_ENOTFOUND &&
+	    bt_digest_validate(image, NULL) == 0) {
+		/* gone from the content store already: its manifest digest still
+		 * names its hold on the layers */
+		memset(&l, 0, sizeof(l));
+		snprintf(l.manifest, sizeof(l.manifest), "%s", image);
+		rc = 0;
+	}
+	if (rc < 0) {
+		if (err)
+			*err = e;
+		else
+			berth_error_free(e);
+		return bt_error_wrap(err, rc, "releasing image %.200s", image);
+	}
+	berth_error_free(e);
+	if (bt_image_mounted(ctx, l.manifest)) {
+		bt_image_layers_free(&l);
+		return bt_error_set(err, BERTH_EBUSY, 0, "releasing image %.200s: it is mounted", image);
+	}
+	user = bt_strdup_printf("image:%s", l.manifest);
+	bt_image_layers_free(&l);
+	if (!user)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_layers_release(ctx, user, true, err);
+	free(user);
+	return rc < 0 ? bt_error_wrap(err, rc, "releasing image %.200s", image) : 0;
+}
+
+/* ---- disk usage ------------------------------------------------------------ */
+
+enum { ROW_IMAGES, ROW_LAYERS, ROW_CONTAINERS, ROWS };
+
+struct berth_storage_usage {
+	long long items[ROWS], bytes[ROWS], reclaimable[ROWS];
+};
+
+static const char *const row_names[ROWS] = { "images", "layers", "containers" };
+
+static int usage_images(berth_ctx *ctx, berth_storage_usage *u, berth_error **err)
+{
+	berth_image_list *list;
+	int rc;
+
+	if ((rc = berth_image_list_new(ctx, &list, err)) < 0)
+		return rc;
+	u->items[ROW_IMAGES] = (long long)berth_image_list_count(list);
+	for (size_t i = 0; i < berth_image_list_count(list); i++)
+		u->bytes[ROW_IMAGES] += berth_image_list_size(list, i);
+	berth_image_list_free(list);
+	return 0;
+}
+
+static void usage_layers(berth_ctx *ctx, berth_storage_usage *u, json_t *layers)
+{
+	const char *key;
+	json_t *entry;
+
+	(void)ctx;
+	json_object_foreach(layers, key, entry) {
+		long long size = (long long)json_integer_value(json_object_get(entry, "size"));
+
+		u->items[ROW_LAYERS]++;
+		u->bytes[ROW_LAYERS] += size;
+		if (json_array_size(json_object_get(entry, "users")) == 0)
+			u->reclaimable[ROW_LAYERS] += size;
+	}
+}
+
+static int usage_snapshots(berth_ctx *ctx, berth_storage_usage *u, berth_error **err)
+{
+	char *dir = bt_strdup_printf("%s/storage/snapshots", ctx->root);
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (!(d = opendir(dir))) {
+		int rc = errno == ENOENT ? 0 : bt_error_os(err, "listing %s", dir);
+		free(dir);
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!(sub = bt_strdup_printf("%s/%s", dir, de->d_name)))
+			break;
+		u->items[ROW_CONTAINERS]++;
+		u->bytes[ROW_CONTAINERS] += bt_tree_size(sub);
+		free(sub);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
+}
+
+int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **out, berth_error **err)
+{
+	berth_storage_usage *u = calloc(1, sizeof(*u));
+	json_t *j = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!u)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "disk usage: out of memory");
+	if ((rc = usage_images(ctx, u, err)) < 0 || (rc = bt_layers_load(ctx, &j, err)) < 0 ||
+	    (usage_layers(ctx, u, json_object_get(j, "layers")), rc = usage_snapshots(ctx, u, err)) < 0) {
+		json_decref(j);
+		free(u);
+		return bt_error_wrap(err, rc, "disk usage of %s", ctx->root);
+	}
+	json_decref(j);
+	*out = u;
+	return 0;
+}
+
+size_t berth_storage_usage_count(const berth_storage_usage *u)
+{
+	return u ? ROWS : 0;
+}
+
+const char *berth_storage_usage_kind(const berth_storage_usage *u, size_t i)
+{
+	return u && i < ROWS ? row_names[i] : NULL;
+}
+
+long long berth_storage_usage_items(const berth_storage_usage *u, size_t i)
+{
+	return u && i < ROWS ? u->items[i] : -1;
+}
+
+long long berth_storage_usage_bytes(const berth_storage_usage *u, size_t i)
+{
+	return u && i < ROWS ? u->bytes[i] : -1;
+}
+
+long long berth_storage_usage_reclaimable(const berth_storage_usage *u, size_t i)
+{
+	return u && i < ROWS ? u->reclaimable[i] : -1;
+}
+
+void berth_storage_usage_free(berth_storage_usage *u)
+{
+	free(u);
+}

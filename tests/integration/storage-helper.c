@@ -1,0 +1,126 @@
+/* Test helper for tests/integration/storage.sh: the storage module's public
+ * API, one call per command. Errors go to stderr as "storage-helper: <msg>"
+ * with the code name, so the test can check what was refused and why.
+ *
+ *   storage-helper ROOT RUNROOT unpack IMAGE [no-devices|cancel]
+ *   storage-helper ROOT RUNROOT pull REF          pull, unpacking in the same pass
+ *   storage-helper ROOT RUNROOT release|mount|unmount IMAGE
+ *   storage-helper ROOT RUNROOT snap-create ID IMAGE auto|overlay|copy
+ *   storage-helper ROOT RUNROOT snap-mount|snap-unmount|snap-remove ID
+ *   storage-helper ROOT RUNROOT snap-diff|snap-export ID FILE
+ *   storage-helper ROOT RUNROOT df
+ *
+ * BERTH_TEST_OVERLAY_LEGACY=1 makes overlay mounts use mount(2) with short
+ * symlinks instead of fsconfig's lowerdir+ (a test hook of libberth-test).
+ */
+#include <berth/berth.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern int bt_test_overlay_legacy;
+
+static int fail(berth_error *err)
+{
+	fprintf(stderr, "storage-helper: %s: %s\n", berth_error_code_name(berth_error_code(err)),
+		berth_error_message(err));
+	berth_error_free(err);
+	return 1;
+}
+
+/* Cancels at the first progress report. */
+static int cancel_at_once(const char *layer, long long done, long long total, void *userdata)
+{
+	(void)layer;
+	(void)done;
+	(void)total;
+	(void)userdata;
+	return 1;
+}
+
+static int print_path(char *path)
+{
+	printf("%s\n", path);
+	berth_storage_string_free(path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	berth_ctx_opts copts = BERTH_CTX_OPTS_INIT;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	const char *cmd;
+	char *path;
+	int rc = 0, fd;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s ROOT RUNROOT COMMAND ARGS...\n", argv[0]);
+		return 2;
+	}
+	bt_test_overlay_legacy = getenv("BERTH_TEST_OVERLAY_LEGACY") != NULL;
+	copts.root = argv[1];
+	copts.runroot = argv[2];
+	cmd = argv[3];
+	if (berth_ctx_new(&ctx, &copts, &err) < 0)
+		return fail(err);
+	if (!strcmp(cmd, "unpack") && argc >= 5) {
+		berth_unpack_opts o = BERTH_UNPACK_OPTS_INIT;
+		o.no_devices = argc > 5 && !strcmp(argv[5], "no-devices");
+		if (argc > 5 && !strcmp(argv[5], "cancel"))
+			o.progress = cancel_at_once;
+		rc = berth_image_unpack(ctx, argv[4], &o, &err);
+	} else if (!strcmp(cmd, "pull") && argc == 5) {
+		rc = berth_image_pull_unpack(ctx, argv[4], NULL, NULL, NULL, &err);
+	} else if (!strcmp(cmd, "release") && argc == 5) {
+		rc = berth_image_release(ctx, argv[4], &err);
+	} else if (!strcmp(cmd, "mount") && argc == 5) {
+		if ((rc = berth_image_mount(ctx, argv[4], &path, &err)) == 0)
+			print_path(path);
+	} else if (!strcmp(cmd, "unmount") && argc == 5) {
+		rc = berth_image_unmount(ctx, argv[4], &err);
+	} else if (!strcmp(cmd, "snap-create") && argc == 7) {
+		berth_snapshot_opts o = BERTH_SNAPSHOT_OPTS_INIT;
+		o.driver = !strcmp(argv[6], "copy")	     ? BERTH_SNAPSHOT_COPY
+			   : !strcmp(argv[6], "overlay") ? BERTH_SNAPSHOT_OVERLAY
+							 : BERTH_SNAPSHOT_AUTO;
+		rc = berth_snapshot_create(ctx, argv[4], argv[5], &o, &err);
+	} else if (!strcmp(cmd, "snap-mount") && argc == 5) {
+		if ((rc = berth_snapshot_mount(ctx, argv[4], &path, &err)) == 0)
+			print_path(path);
+	} else if (!strcmp(cmd, "snap-unmount") && argc == 5) {
+		rc = berth_snapshot_unmount(ctx, argv[4], &err);
+	} else if (!strcmp(cmd, "snap-remove") && argc == 5) {
+		rc = berth_snapshot_remove(ctx, argv[4], &err);
+	} else if ((!strcmp(cmd, "snap-diff") || !strcmp(cmd, "snap-export")) && argc == 6) {
+		if ((fd = open(argv[5], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+			perror(argv[5]);
+			return 1;
+		}
+		rc = !strcmp(cmd, "snap-diff") ? berth_snapshot_diff(ctx, argv[4], fd, &err)
+					       : berth_snapshot_export(ctx, argv[4], fd, &err);
+		close(fd);
+	} else if (!strcmp(cmd, "df") && argc == 4) {
+		berth_storage_usage *u;
+		if ((rc = berth_storage_usage_new(ctx, &u, &err)) == 0) {
+			for (size_t i = 0; i < berth_storage_usage_count(u); i++)
+				printf("%s %lld %lld %lld\n", berth_storage_usage_kind(u, i),
+				       berth_storage_usage_items(u, i), berth_storage_usage_bytes(u, i),
+				       berth_storage_usage_reclaimable(u, i));
+			berth_storage_usage_free(u);
+		}
+	} else {
+		fprintf(stderr, "storage-helper: bad command or arguments\n");
+		berth_ctx_free(ctx);
+		return 2;
+	}
+	if (rc < 0) {
+		berth_ctx_free(ctx);
+		return fail(err);
+	}
+	berth_ctx_free(ctx);
+	return 0;
+}
