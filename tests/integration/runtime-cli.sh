@@ -223,6 +223,29 @@ t_pause() {
 }
 check pause
 
+t_update_stats() {
+	id=cli-ex-$$
+	echo '{"pids":{"limit":50},"memory":{"limit":67108864}}' | rt update --resources - "$id" > "$T/out" 2>&1 ||
+		bad "update: $(cat "$T/out")" || return 1
+	for m in $(bt_cgroup_mounts); do
+		[ -f "$m/$cg/ex/pids.max" ] && { [ "$(cat "$m/$cg/ex/pids.max")" = 50 ] || bad "pids.max is $(cat "$m/$cg/ex/pids.max")" || return 1; }
+		[ -f "$m/$cg/ex/memory.limit_in_bytes" ] && { [ "$(cat "$m/$cg/ex/memory.limit_in_bytes")" = 67108864 ] ||
+			bad "memory.limit_in_bytes is $(cat "$m/$cg/ex/memory.limit_in_bytes")" || return 1; }
+	done
+	# a malformed update is refused, naming what is wrong, and changes nothing
+	if echo '{"pids":{"limit":"many"}}' | rt update --resources - "$id" > "$T/out" 2>&1; then
+		bad "update with a string pids.limit succeeded"
+		return 1
+	fi
+	grep -q 'pids.limit' "$T/out" || bad "update error does not name pids.limit: $(cat "$T/out")" || return 1
+	# (the stats below show the limit is still 50)
+	rt events --stats "$id" > "$T/stats" 2>&1 || bad "events --stats: $(cat "$T/stats")" || return 1
+	json "$T/stats" 'j["type"] == "stats" and j["data"]["pids"]["limit"] == 50 and j["data"]["pids"]["current"] >= 1 and j["data"]["memory"]["usage"]["limit"] == 67108864 and j["data"]["memory"]["usage"]["usage"] > 0 and j["data"]["cpu"]["usage"]["total"] > 0' |
+		grep -qx true || bad "events --stats: $(cat "$T/stats")" || return 1
+	echo "ok: update writes pids.max and the memory limit (a bad one is refused); events --stats reports them"
+}
+check update_stats
+
 t_kill_all() {
 	id=cli-ex-$$
 	rt kill --all "$id" KILL > "$T/out" 2>&1 || bad "kill --all KILL: $(cat "$T/out")" || return 1
