@@ -225,8 +225,11 @@ enum {
 };
 /* Removes an image: a reference removes that tag; an ID or digest removes
  * every tag of the image (refused with EBUSY when there are several, unless
- * forced). Blobs no other image uses are freed. Errors: ENOTFOUND, EBUSY
- * when a container uses it (unless forced). */
+ * forced). Blobs no other image uses are freed, and so are the image's
+ * unpacked layers that no snapshot or other image holds. Errors: ENOTFOUND;
+ * EBUSY, naming them, when its last tag would go while a storage snapshot (a
+ * container's root file system) or a read-only mount uses it, unless forced:
+ * a forced removal leaves those their layers. */
 BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, int flags,
 				    berth_error **err);
 /* Frees the blobs that no tagged image refers to; counts (may be NULL) of

@@ -306,10 +306,6 @@ int bt_image_store_open(const berth_ctx *ctx, bt_store **s, berth_error **err);
  * ENOTFOUND; EINVAL for an ambiguous prefix. */
 int bt_image_find(const bt_store *s, const char *name, bt_descriptor *out, berth_error **err);
 
-/* Whether a container uses the image (by manifest digest). The container
- * module will answer this; until then nothing uses any image. 1, 0 or a
- * negative code. */
-int bt_image_in_use(const berth_ctx *ctx, const char *manifest_digest, berth_error **err);
 /* Removes the blobs no tagged image refers to, under the exclusive gc lock.
  * only: when non-NULL, just those digests are candidates; nowait: give up
  * (returning 0, nothing removed) when a pull or writer holds the store. */

@@ -1,6 +1,9 @@
 /* The public, read-only view of the image store: listing tagged images. */
 #include "internal.h"
 #include "image-internal.h"
+/* a container's root file system is a storage snapshot of its image: storage
+ * says who still uses an image and holds its unpacked layers */
+#include "../storage/storage-internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -145,13 +148,6 @@ long long berth_image_list_size(const berth_image_list *list, size_t i)
 
 /* ---- tag, untag, remove, gc ---------------------------------------------- */
 
-int bt_image_in_use(const berth_ctx *ctx, const char *manifest_digest, berth_error **err)
-{
-	/* no containers yet: the container module answers this when it lands */
-	(void)ctx, (void)manifest_digest, (void)err;
-	return 0;
-}
-
 /* The normalised reference text of a name a user typed ("app" ->
  * "docker.io/library/app:latest"). */
 static int normalise(const char *name, char **out, berth_error **err)
@@ -204,7 +200,7 @@ int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error 
 	bool force = flags & BERTH_IMAGE_REMOVE_FORCE;
 	bt_descriptor d = { 0 }, tagged = { 0 }, *tags = NULL;
 	berth_reference *parsed = NULL;
-	struct bt_strv untag = { 0 };
+	struct bt_strv untag = { 0 }, blobs = { 0 }, users = { 0 }, gone = { 0 };
 	size_t ntags = 0;
 	bt_store *s = NULL;
 	int rc;
@@ -228,6 +224,10 @@ int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error 
 			goto out;
 		}
 	}
+	/* every digest of the image: for an index, a snapshot records the
+	 * platform manifest it was made from, not the index */
+	if ((rc = bt_manifest_collect(s, d.digest, &blobs, err)) < 0)
+		goto out;
 	/* the last tag of the manifest goes: a container must not lose its image */
 	{
 		size_t left = 0;
@@ -235,16 +235,31 @@ int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error 
 		for (size_t i = 0; i < ntags; i++)
 			if (tags[i].ref_name && !strcmp(tags[i].digest, d.digest))
 				left++;
-		if (left == untag.n && !force && (rc = bt_image_in_use(ctx, d.digest, err)) != 0) {
-			if (rc > 0)
-				rc = bt_error_set(err, BERTH_EBUSY, 0, "image %s is used by a container", d.digest);
+		if (left == untag.n && !force &&
+		    (rc = bt_storage_image_users(ctx, blobs.v, blobs.n, &users, err)) == 0 && users.n) {
+			rc = bt_error_set(err, BERTH_EBUSY, 0, "image %s is used by %s%s%s%s: remove %s first or "
+					  "force", d.digest, users.v[0], users.n > 1 ? ", " : "",
+					  users.n > 1 ? users.v[1] : "", users.n > 2 ? ", ..." : "",
+					  users.n > 1 ? "them" : "it");
 			goto out;
 		}
+		if (rc < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < untag.n; i++)
 		if ((rc = bt_store_untag(s, untag.v[i], err)) < 0)
 			goto out;
-	rc = bt_store_gc_unreferenced(s, NULL, 0, false, NULL, NULL, err);
+	if ((rc = bt_store_gc_unreferenced(s, NULL, 0, false, NULL, NULL, err)) < 0)
+		goto out;
+	/* manifests whose blobs went drop their hold on the unpacked layers;
+	 * a snapshot's own hold keeps what it still needs (forced removal) */
+	for (size_t i = 0; i < blobs.n; i++) {
+		if ((rc = bt_store_has_blob(s, blobs.v[i], -1, err)) < 0)
+			goto out;
+		if (rc == 0 && bt_strv_add(&gone, strdup(blobs.v[i])) < 0)
+			goto nomem;
+	}
+	rc = gone.n ? bt_storage_images_release(ctx, gone.v, gone.n, err) : 0;
 	goto out;
 nomem:
 	rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
@@ -252,6 +267,9 @@ out:
 	if (rc < 0)
 		bt_error_wrap(err, rc, "removing image %.200s", name ? name : "");
 	bt_strv_free(untag.v, untag.n);
+	bt_strv_free(blobs.v, blobs.n);
+	bt_strv_free(users.v, users.n);
+	bt_strv_free(gone.v, gone.n);
 	bt_descriptors_free(tags, ntags);
 	bt_descriptor_clear(&d);
 	bt_descriptor_clear(&tagged);

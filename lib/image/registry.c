@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,7 +57,7 @@ enum { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 struct token {
 	char *scope;
 	char *token;
-	time_t expires; /* CLOCK_MONOTONIC seconds */
+	int64_t expires_ms; /* CLOCK_MONOTONIC milliseconds */
 };
 
 struct bt_registry {
@@ -361,7 +362,7 @@ static char *auth_header(struct req *q)
 	if (r->mode == AUTH_BEARER) {
 		for (size_t i = 0; i < r->ntokens; i++)
 			if (!strcmp(r->tokens[i].scope, q->scope ? q->scope : "") &&
-			    r->tokens[i].expires > now.tv_sec)
+			    r->tokens[i].expires_ms > (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000)
 				h = bt_strdup_printf("Authorization: Bearer %s", r->tokens[i].token);
 	} else if (r->mode == AUTH_BASIC && r->user) {
 		pthread_mutex_unlock(&r->lock);
@@ -620,10 +621,13 @@ static int authenticate(struct req *q, berth_error **err)
 		rc = bt_error_set(err, BERTH_EAUTH, 0, "getting a token from %s: no token in the answer", ch.realm);
 		goto out;
 	}
-	if (json_is_integer(json_object_get(doc, "expires_in")))
+	/* the issuer's lifetime as given (the spec's 60 s when absent or not
+	 * positive); a day at most, so a bogus value cannot pin a token */
+	if (json_is_integer(json_object_get(doc, "expires_in")) &&
+	    json_integer_value(json_object_get(doc, "expires_in")) > 0)
 		expires = json_integer_value(json_object_get(doc, "expires_in"));
-	if (expires < 60) /* the spec's minimum when absent or shorter */
-		expires = 60;
+	if (expires > 86400)
+		expires = 86400;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&r->lock);
 	{
@@ -641,8 +645,10 @@ static int authenticate(struct req *q, berth_error **err)
 		if (v && i < r->ntokens) {
 			free(v[i].token);
 			v[i].token = strdup(tok);
-			/* 10 s early, so a token never expires on the way */
-			v[i].expires = now.tv_sec + (time_t)expires - 10;
+			/* dropped a tenth of its lifetime early (10 s at most), so a
+			 * token never expires on the way to the registry */
+			v[i].expires_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+					  expires * 1000 - (expires >= 100 ? 10000 : expires * 100);
 			r->mode = AUTH_BEARER;
 			rc = v[i].token ? 0 : BERTH_ENOMEM;
 		} else {

@@ -215,6 +215,17 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 /* layers.json, loaded (an empty object when missing). */
 int bt_layers_load(berth_ctx *ctx, json_t **out, berth_error **err);
 
+/* ---- asked by the image module when it removes an image (storage.c) ---- */
+/* Appends to *users what still uses any of the images with these manifest
+ * digests: "snapshot <id>" for each snapshot made from one, "mount of
+ * <digest>" for a read-only image mount. Nothing appended: unused. */
+int bt_storage_image_users(berth_ctx *ctx, char *const *manifests, size_t n, struct bt_strv *users,
+			   berth_error **err);
+/* Drops the holds "image:<digest>" of these manifests on their unpacked
+ * layers; layers no snapshot or other image holds are removed. Digests that
+ * hold nothing are skipped; a mounted image keeps its hold. */
+int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err);
+
 /* ---- overlay mounts (snapshot.c) -------------------------------------- */
 /* Whether the host can mount overlayfs (checked on each call: cheap). */
 bool bt_overlay_available(void);

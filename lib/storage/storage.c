@@ -60,6 +60,94 @@ int berth_image_release(berth_ctx *ctx, const char *image, berth_error **err)
 	return rc < 0 ? bt_error_wrap(err, rc, "releasing image %.200s", image) : 0;
 }
 
+/* ---- what the image module asks before and after removing an image ------ */
+
+int bt_storage_image_users(berth_ctx *ctx, char *const *manifests, size_t n, struct bt_strv *users,
+			   berth_error **err)
+{
+	char *dir = bt_strdup_printf("%s/storage/snapshots", ctx->root);
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (!dir)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (bt_image_mounted(ctx, manifests[i]) &&
+		    bt_strv_add(users, bt_strdup_printf("mount of %s", manifests[i])) < 0)
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (rc < 0 || !(d = opendir(dir))) {
+		if (rc == 0 && errno != ENOENT)
+			rc = bt_error_os(err, "listing %s", dir);
+		free(dir);
+		return rc;
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d))) {
+		struct bt_snapshot snap;
+		berth_error *e = NULL;
+
+		if (de->d_name[0] == '.') /* ., .., and creations not renamed into place */
+			continue;
+		if (bt_snapshot_load(ctx, de->d_name, &snap, &e) < 0) {
+			/* removed meanwhile, or not ours: it holds nothing we know of */
+			bt_log_debug(ctx, "storage", "skipping snapshot %s: %s", de->d_name,
+				     berth_error_message(e));
+			berth_error_free(e);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(snap.layers.manifest, manifests[i])) {
+				if (bt_strv_add(users, bt_strdup_printf("snapshot %s", snap.id)) < 0)
+					rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+				break;
+			}
+		bt_snapshot_clear(&snap);
+	}
+	if (rc == 0 && errno)
+		rc = bt_error_os(err, "listing %s", dir);
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err)
+{
+	json_t *j = NULL;
+	int rc;
+
+	/* one look at layers.json first, so digests that hold nothing (configs,
+	 * layer blobs, images never unpacked) cost no rewrite of it */
+	if ((rc = bt_layers_load(ctx, &j, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *user = bt_strdup_printf("image:%s", manifests[i]);
+		const char *key;
+		json_t *entry;
+		bool held = false;
+
+		if (!user) {
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+			break;
+		}
+		json_object_foreach(json_object_get(j, "layers"), key, entry) {
+			size_t k;
+			json_t *u;
+
+			json_array_foreach(json_object_get(entry, "users"), k, u)
+				held = held || !strcmp(json_string_value(u) ?: "", user);
+		}
+		if (held && bt_image_mounted(ctx, manifests[i]))
+			/* a forced removal: the mount keeps the layers until
+			 * berth_image_release(digest) after its unmount */
+			bt_log_info(ctx, "storage", "image %s is mounted: its layers stay", manifests[i]);
+		else if (held)
+			rc = bt_layers_release(ctx, user, false, err);
+		free(user);
+	}
+	json_decref(j);
+	return rc;
+}
+
 /* ---- disk usage ------------------------------------------------------------ */
 
 enum { ROW_IMAGES, ROW_LAYERS, ROW_CONTAINERS, ROWS };

@@ -74,4 +74,14 @@ n=$(grep -c 'scope=repository%3Aberth-test%2Fmulti%3Apull auth=yes' "$REG_TOKEN_
 [ "$n" = 1 ] || die "expected one token fetch for 5 blobs and a manifest, got: $(cat "$REG_TOKEN_LOG")"
 ok "login, then a pull with one Bearer token fetched and cached for all its requests"
 
+# tokens of 2 s: two GETs within the lifetime share one, a GET after it fetches another
+echo 2 > "${REG_TOKEN_LOG%.log}.expires"
+: > "$REG_TOKEN_LOG"
+"$top_builddir/tests/integration/registry-helper" token "$root" "$K/berth-test/multi" "$auth" \
+	|| die "manifest GETs with 2 s tokens"
+rm -f "${REG_TOKEN_LOG%.log}.expires"
+n=$(grep -c 'scope=repository%3Aberth-test%2Fmulti%3Apull auth=yes' "$REG_TOKEN_LOG" || true)
+[ "$n" = 2 ] || die "expected 2 token fetches for 3 GETs with a 2.5 s pause before the last, got: $(cat "$REG_TOKEN_LOG")"
+ok "expires_in honoured: a 2 s token serves two GETs, and a new one is fetched once it expired"
+
 echo "passed: $passed"

@@ -8,6 +8,11 @@
  *                                     module's hook) that hashes what it gets;
  *                                     prints "<digest> <bytes> verified" per
  *                                     layer, checked by the script
+ *   registry-helper token ROOT REF AUTHFILE
+ *                                     GETs REF's manifest twice through one
+ *                                     client, sleeps 2.5 s, then once more:
+ *                                     with 2 s tokens the issuer sees two
+ *                                     token requests, not one nor three
  */
 #include "internal.h"
 #include "image-internal.h"
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int cancel_cb(berth_pull_stage stage, const char *digest, long long done, long long total,
 		     void *userdata)
@@ -76,6 +82,39 @@ static int sink_end(void *state, bool verified, berth_error **err)
 	return 0;
 }
 
+/* Three manifest GETs through one registry client, the last after a 2 s
+ * token has expired. */
+static int token_expiry(berth_ctx *ctx, const char *text, const char *auth_file, berth_error **err)
+{
+	bt_registry_conf conf = { 0 };
+	berth_reference *ref = NULL;
+	bt_registry *r = NULL;
+	int rc;
+
+	conf.auth_file = auth_file;
+	conf.docker_config = "";
+	if ((rc = berth_reference_parse(text, &ref, err)) < 0 ||
+	    (rc = bt_registry_new(ctx, berth_reference_domain(ref), &conf, &r, err)) < 0)
+		goto out;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		char *body = NULL, *type = NULL, *digest = NULL;
+		size_t len;
+
+		if (i == 2)
+			nanosleep(&(struct timespec){ 2, 500000000 }, NULL);
+		rc = bt_registry_get_manifest(r, berth_reference_path(ref),
+					      berth_reference_tag(ref) ? berth_reference_tag(ref) : "latest",
+					      &body, &len, &type, &digest, err);
+		free(body);
+		free(type);
+		free(digest);
+	}
+out:
+	bt_registry_free(r);
+	berth_reference_free(ref);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
@@ -85,8 +124,8 @@ int main(int argc, char **argv)
 	berth_ctx *ctx;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: registry-helper cancel|sink ROOT REF\n");
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[1], "token"))) {
+		fprintf(stderr, "usage: registry-helper cancel|sink ROOT REF | token ROOT REF AUTHFILE\n");
 		return 2;
 	}
 	co.root = argv[2];
@@ -104,6 +143,11 @@ int main(int argc, char **argv)
 			printf("%s\n", berth_error_message(err));
 			rc = rc == BERTH_ECANCELED ? 0 : 1;
 		}
+	} else if (!strcmp(argv[1], "token")) {
+		rc = token_expiry(ctx, argv[3], argv[4], &err);
+		if (rc < 0)
+			fprintf(stderr, "%s\n", berth_error_message(err));
+		rc = rc < 0;
 	} else {
 		rc = bt_image_pull(ctx, argv[3], NULL, &sink, NULL, &err);
 		if (rc < 0)

@@ -12,38 +12,10 @@
 # Everything runs in a private mount namespace below a berth-test temp dir;
 # mounts are also unmounted by their exact paths in the trap.
 set -eu
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (overlay mounts, owners, trusted.* xattrs, device nodes)"; exit 77
-fi
-for tool in umoci zstd unshare tar; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
-done
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] || { echo "SKIP: busybox-static is not installed"; exit 77; }
-if [ -z "${BERTH_TEST_IN_NS:-}" ]; then
-	BERTH_TEST_IN_NS=1 exec unshare -m --propagation private "$0" "$@"
-fi
-
-helper="$top_builddir/tests/integration/storage-helper"
-fixture="$top_srcdir/tests/integration/storage-fixture.py"
-py=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d /tmp/berth-test-storage-XXXXXX)
-root="$tmp/root"
-run="$tmp/run"
+STORAGE_TOOLS="umoci zstd unshare tar"
+STORAGE_NAME=storage
+. "$(dirname "$0")/lib/storage.sh"
 layout="$root/content"
-cleanup() {
-	# innermost first: every mount we made lives below $tmp
-	if [ -d "$tmp" ]; then
-		awk -v t="$tmp/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-			while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-passed=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-die() { echo "FAIL: $*"; exit 1; }
-h() { "$helper" "$root" "$run" "$@"; }
 compare() { # compare EXPECTED ACTUAL WHAT
 	"$py" "$fixture" compare "$1" "$2" > "$tmp/compare.out" ||
 		die "$3 differs from umoci's: $(cat "$tmp/compare.out")"

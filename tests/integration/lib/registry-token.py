@@ -8,7 +8,8 @@ credentials that match USER:PASSWORD it grants what the scope asks for;
 without credentials it grants nothing (an anonymous token: the registry then
 answers 401 again); wrong credentials get 401. Tokens are JWTs signed RS256
 with KEY, carrying CERT in x5c (the registry trusts CERT through
-rootcertbundle). Writes its port to PORTFILE.
+rootcertbundle). Writes its port to PORTFILE. Tokens last 300 s, or the
+seconds PORTFILE.expires holds when it exists (read on each request).
 """
 import base64
 import http.server
@@ -71,7 +72,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if len(parts) >= 3:
                     access.append({"type": parts[0], "name": ":".join(parts[1:-1]),
                                    "actions": parts[-1].split(",")})
-        body = json.dumps({"token": token(sub, access), "expires_in": 300}).encode()
+        # PORTFILE.expires, when the test wrote it, holds the lifetime to announce
+        try:
+            with open(portfile + ".expires") as f:
+                expires_in = int(f.read())
+        except FileNotFoundError:
+            expires_in = 300
+        body = json.dumps({"token": token(sub, access), "expires_in": expires_in}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
