@@ -177,7 +177,7 @@ int cmd_list(struct rcli *cli, int argc, char **argv)
 		if (berth_container_state(cli->rt, ids[i], &text, NULL) < 0)
 			continue;
 		st = json_loads(text, 0, NULL);
-		berth_runtime_string_free(text);
+		berth_string_free(text);
 		if (!st)
 			continue;
 		if (json) {
@@ -227,7 +227,7 @@ int cmd_spec(struct rcli *cli, int argc, char **argv)
 	len = strlen(bundle) + sizeof("/config.json");
 	path = malloc(len);
 	if (!path) {
-		berth_runtime_string_free(json);
+		berth_string_free(json);
 		return rcli_failf(cli, "spec: out of memory");
 	}
 	snprintf(path, len, "%s/config.json", bundle);
@@ -236,7 +236,7 @@ int cmd_spec(struct rcli *cli, int argc, char **argv)
 		int rc = errno == EEXIST ? rcli_failf(cli, "spec: %s exists already; remove it first", path)
 					 : rcli_failf(cli, "spec: creating %s: %s", path, strerror(errno));
 		free(path);
-		berth_runtime_string_free(json);
+		berth_string_free(json);
 		return rc;
 	}
 	len = strlen(json);
@@ -244,11 +244,11 @@ int cmd_spec(struct rcli *cli, int argc, char **argv)
 		int rc = rcli_failf(cli, "spec: writing %s: %s", path, strerror(errno));
 		unlink(path);
 		free(path);
-		berth_runtime_string_free(json);
+		berth_string_free(json);
 		return rc;
 	}
 	free(path);
-	berth_runtime_string_free(json);
+	berth_string_free(json);
 	return 0;
 }
 
@@ -262,6 +262,6 @@ int cmd_features(struct rcli *cli, int argc, char **argv)
 	if (berth_runtime_features(&json, &err) < 0)
 		return rcli_fail(cli, err);
 	printf("%s\n", json);
-	berth_runtime_string_free(json);
+	berth_string_free(json);
 	return 0;
 }

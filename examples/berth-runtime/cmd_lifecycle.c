@@ -134,7 +134,7 @@ int cmd_state(struct rcli *cli, int argc, char **argv)
 	if (berth_container_state(cli->rt, argv[i], &json, &err) < 0)
 		return rcli_fail(cli, err);
 	printf("%s\n", json);
-	berth_runtime_string_free(json);
+	berth_string_free(json);
 	return 0;
 }
 

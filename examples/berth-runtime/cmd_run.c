@@ -274,7 +274,7 @@ static json_t *exec_process(struct rcli *cli, const char *id, char **cmd, int nc
 	if (berth_container_state(cli->rt, id, &state, err) < 0)
 		return NULL;
 	st = json_loads(state, 0, NULL);
-	berth_runtime_string_free(state);
+	berth_string_free(state);
 	bundle = json_string_value(json_object_get(st, "bundle"));
 	if (bundle && (file = malloc(strlen(bundle) + sizeof("/config.json")))) {
 		sprintf(file, "%s/config.json", bundle);

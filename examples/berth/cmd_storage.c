@@ -25,7 +25,7 @@ int cmd_image_mount(struct cli *cli, int argc, char **argv)
 
 		if (mount && berth_image_mount(ctx, argv[i], &path, &err) == 0) {
 			printf("%s\n", path);
-			berth_storage_string_free(path);
+			berth_string_free(path);
 		} else if (!mount && berth_image_unmount(ctx, argv[i], &err) == 0) {
 			printf("%s\n", argv[i]);
 		} else {

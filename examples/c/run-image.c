@@ -26,7 +26,7 @@ static char *make_config(const char *rootfs, char **command, berth_error **err)
 	if (berth_runtime_spec_default(0, &spec, err) < 0)
 		return NULL;
 	config = json_loads(spec, 0, NULL);
-	berth_runtime_string_free(spec);
+	berth_string_free(spec);
 	if (!config)
 		return NULL;
 	args = json_array();
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		exit_code = 1;
 out_snapshot:
 	rmdir(bundle); /* still the template when mkdtemp failed: harmless */
-	berth_storage_string_free(rootfs);
+	berth_string_free(rootfs);
 	free(config);
 	if (berth_snapshot_remove(ctx, id, err ? NULL : &err) < 0)
 		exit_code = 1;

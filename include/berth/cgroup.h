@@ -27,11 +27,10 @@ typedef enum {
 BERTH_EXTERN const char *berth_cgroup_mode_name(berth_cgroup_mode mode);
 
 /* The host's cgroup mode and, when controllers is not NULL, its available
- * controllers, space separated (free with berth_cgroup_string_free()).
+ * controllers, space separated (free with berth_string_free()).
  * Errors: EOS when the mount table cannot be read. */
 BERTH_EXTERN int berth_cgroup_detect(berth_cgroup_mode *mode, char **controllers,
 				     berth_error **err);
-BERTH_EXTERN void berth_cgroup_string_free(char *s);
 
 /* What the cgroup module sees on this host, as key/value pairs (read them
  * with berth_info_count/key/value/lookup, free with berth_info_free()):

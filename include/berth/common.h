@@ -77,6 +77,10 @@ BERTH_EXTERN const char *berth_error_code_name(int code);
 /* A short description of a code ("invalid argument", ...). */
 BERTH_EXTERN const char *berth_strerror(int code);
 
+/* Frees a string the library handed out through an out-parameter (state
+ * JSON, a mount path, ...). NULL is allowed. */
+BERTH_EXTERN void berth_string_free(char *s);
+
 /* ---- logging --------------------------------------------------------- */
 
 typedef enum {

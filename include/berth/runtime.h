@@ -68,10 +68,9 @@ BERTH_EXTERN int berth_container_create(berth_runtime *rt, const char *id, const
 BERTH_EXTERN int berth_container_start(berth_runtime *rt, const char *id, berth_error **err);
 /* The runtime-spec state of a container as JSON text (ociVersion, id,
  * status: creating, created, running, paused or stopped, pid, bundle,
- * rootfs, created, annotations). Free *json with berth_runtime_string_free(). */
+ * rootfs, created, annotations). Free *json with berth_string_free(). */
 BERTH_EXTERN int berth_container_state(berth_runtime *rt, const char *id, char **json,
 				       berth_error **err);
-BERTH_EXTERN void berth_runtime_string_free(char *s);
 
 enum { BERTH_KILL_ALL = 1 /* every process in the container's cgroup */ };
 /* Sends signal sig to the container's init, or with BERTH_KILL_ALL to
@@ -133,7 +132,7 @@ BERTH_EXTERN int berth_container_exec(berth_runtime *rt, const char *id,
 
 /* A default config.json like `runc spec` writes (busybox sh, rootfs
  * "rootfs"); rootless adds a user namespace mapping the caller. Free with
- * berth_runtime_string_free(). */
+ * berth_string_free(). */
 BERTH_EXTERN int berth_runtime_spec_default(int rootless, char **json, berth_error **err);
 /* The runtime-spec features document of this build. */
 BERTH_EXTERN int berth_runtime_features(char **json, berth_error **err);

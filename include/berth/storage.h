@@ -61,14 +61,13 @@ BERTH_EXTERN int berth_image_release(berth_ctx *ctx, const char *image, berth_er
 
 /* Mounts the image's root file system read-only (unpacking it first when
  * needed) and returns the path of the mount in *path, freed with
- * berth_storage_string_free(). Mounting a mounted image returns the same
+ * berth_string_free(). Mounting a mounted image returns the same
  * path. Errors: as berth_image_unpack; EUNSUPPORTED without overlayfs. */
 BERTH_EXTERN int berth_image_mount(berth_ctx *ctx, const char *image, char **path,
 				   berth_error **err);
 /* Unmounts what berth_image_mount mounted. ENOTFOUND when not mounted. */
 BERTH_EXTERN int berth_image_unmount(berth_ctx *ctx, const char *image, berth_error **err);
 
-BERTH_EXTERN void berth_storage_string_free(char *s);
 
 /* ---- container snapshots --------------------------------------------- */
 
@@ -94,7 +93,7 @@ typedef struct {
 BERTH_EXTERN int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 				       const berth_snapshot_opts *opts, berth_error **err);
 /* Makes the snapshot's root file system available and returns its path in
- * *path (free with berth_storage_string_free()): an overlay mount, or the
+ * *path (free with berth_string_free()): an overlay mount, or the
  * copy's directory. Mounting twice returns the same path. ENOTFOUND for an
  * unknown id. */
 BERTH_EXTERN int berth_snapshot_mount(berth_ctx *ctx, const char *id, char **path,

@@ -279,10 +279,6 @@ int berth_cgroup_detect(berth_cgroup_mode *mode, char **controllers, berth_error
 	return rc;
 }
 
-void berth_cgroup_string_free(char *s)
-{
-	free(s);
-}
 
 /* A file at the top of the v2 tree as one line of space-separated words;
  * "" without a v2 tree or the file. */

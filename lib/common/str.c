@@ -51,3 +51,8 @@ void bt_strv_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+void berth_string_free(char *s)
+{
+	free(s);
+}

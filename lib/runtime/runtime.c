@@ -57,10 +57,6 @@ void berth_runtime_free(berth_runtime *rt)
 	free(rt);
 }
 
-void berth_runtime_string_free(char *s)
-{
-	free(s);
-}
 
 void berth_runtime_pids_free(int *pids)
 {

@@ -11,10 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void berth_storage_string_free(char *s)
-{
-	free(s);
-}
 
 int berth_image_unpack(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,
 		       berth_error **err)

@@ -105,7 +105,7 @@ static json_t *config(const char *id, const char *const *argv)
 
 	ck_assert_ok(berth_runtime_spec_default(0, &text, &err), err);
 	c = json_loads(text, 0, NULL);
-	berth_runtime_string_free(text);
+	berth_string_free(text);
 	proc = json_object_get(c, "process");
 	json_object_set_new(proc, "terminal", json_false());
 	for (; *argv; argv++)
@@ -165,7 +165,7 @@ START_TEST(run_through_the_json_api)
 	ck_assert_ok(create(id, config(id, argv), &pid, &err), err);
 	ck_assert_ok(berth_container_state(rt, id, &state, &err), err);
 	ck_assert_ptr_nonnull(strstr(state, "\"created\""));
-	berth_runtime_string_free(state);
+	berth_string_free(state);
 	ck_assert_ok(berth_container_start(rt, id, &err), err);
 	ck_assert_int_eq(wait_exit(pid), 3);
 	ck_assert_fails(berth_container_start(rt, id, &err), err, BERTH_ESTATE, "stopped, not created");
@@ -206,7 +206,7 @@ START_TEST(duplicate_id_leaves_the_first)
 	ck_assert_fails(create(id, config(id, argv), &pid2, &err), err, BERTH_EEXISTS, "exists already");
 	ck_assert_ok(berth_container_state(rt, id, &state, &err), err);
 	ck_assert_ptr_nonnull(strstr(state, "\"created\""));
-	berth_runtime_string_free(state);
+	berth_string_free(state);
 	ck_assert_ok(berth_container_delete(rt, id, 0, &err), err); /* created: allowed */
 	waitpid(pid, NULL, 0);
 	assert_nothing_left(id);

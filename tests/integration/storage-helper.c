@@ -44,7 +44,7 @@ static int cancel_at_once(const char *layer, long long done, long long total, vo
 static int print_path(char *path)
 {
 	printf("%s\n", path);
-	berth_storage_string_free(path);
+	berth_string_free(path);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ static json_t *config_with(const char *path, const char *value_json)
 	ck_assert_ok(berth_runtime_spec_default(0, &text, &err), err);
 	c = json_loads(text, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	berth_runtime_string_free(text);
+	berth_string_free(text);
 	/* runc's default asks for a terminal; these tests want none */
 	json_object_set_new(json_object_get(c, "process"), "terminal", json_false());
 	if (!path)
@@ -434,12 +434,12 @@ START_TEST(features_and_default_spec_are_json)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersionMax")), "1.2.0");
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "hooks")), 6);
 	json_decref(j);
-	berth_runtime_string_free(text);
+	berth_string_free(text);
 	ck_assert_ok(berth_runtime_spec_default(1, &text, &err), err);
 	j = json_loads(text, 0, NULL);
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "linux"), "uidMappings"));
 	json_decref(j);
-	berth_runtime_string_free(text);
+	berth_string_free(text);
 }
 END_TEST
 
