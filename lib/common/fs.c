@@ -139,8 +139,8 @@ int bt_fsync_dir(const char *dir, berth_error **err)
 	return rc;
 }
 
-int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			 berth_error **err)
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
+			      bool durable, berth_error **err)
 {
 	char *copy = strdup(path), *tmp = NULL;
 	const char *dir, *base;
@@ -159,7 +159,7 @@ int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		rc = bt_error_os(err, "writing %s: creating a temporary file", path);
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		rc = bt_error_os(err, "writing %s", tmp);
 		goto out_unlink;
 	}
@@ -177,7 +177,7 @@ int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		rc = bt_error_os(err, "writing %s: renaming %s into place", path, tmp);
 		goto out_unlink;
 	}
-	rc = bt_fsync_dir(dir, err);
+	rc = durable ? bt_fsync_dir(dir, err) : 0;
 	goto out;
 
 out_unlink:
@@ -190,15 +190,29 @@ out:
 	return rc;
 }
 
-/* Removes the entries of the directory dfd (on device dev), then closes it. */
-static int rm_dir_contents(int dfd, dev_t dev, const char *path, berth_error **err)
+int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 berth_error **err)
+{
+	return write_file_renamed(path, data, len, mode, true, err);
+}
+
+int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
+			   berth_error **err)
+{
+	return write_file_renamed(path, data, len, mode, false, err);
+}
+
+/* Removes the entries of the directory dfd (on device dev), then closes it.
+ * Errors start with verb ("removing", "clearing"). */
+static int rm_dir_contents(int dfd, dev_t dev, const char *path, const char *verb,
+			   berth_error **err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
 	int rc = 0;
 
 	if (!d) {
-		rc = bt_error_os(err, "removing %s", path);
+		rc = bt_error_os(err, "%s %s", verb, path);
 		close(dfd);
 		return rc;
 	}
@@ -209,7 +223,7 @@ static int rm_dir_contents(int dfd, dev_t dev, const char *path, berth_error **e
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
-				rc = bt_error_os(err, "removing %s/%s", path, de->d_name);
+				rc = bt_error_os(err, "%s %s/%s", verb, path, de->d_name);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -217,22 +231,22 @@ static int rm_dir_contents(int dfd, dev_t dev, const char *path, berth_error **e
 			int cfd;
 
 			if (!sub) {
-				rc = bt_error_set(err, BERTH_ENOMEM, 0, "removing %s: out of memory", path);
+				rc = bt_error_set(err, BERTH_ENOMEM, 0, "%s %s: out of memory", verb, path);
 				break;
 			}
 			if (st.st_dev != dev) {
 				rc = bt_error_set(err, BERTH_EBUSY, 0,
-						  "removing %s: a file system is mounted there", sub);
+						  "%s %s: a file system is mounted there", verb, sub);
 			} else if ((cfd = openat(dirfd(d), de->d_name,
 						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-				rc = bt_error_os(err, "removing %s", sub);
-			} else if ((rc = rm_dir_contents(cfd, dev, sub, err)) == 0 &&
+				rc = bt_error_os(err, "%s %s", verb, sub);
+			} else if ((rc = rm_dir_contents(cfd, dev, sub, verb, err)) == 0 &&
 				   unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0) {
-				rc = bt_error_os(err, "removing %s", sub);
+				rc = bt_error_os(err, "%s %s", verb, sub);
 			}
 			free(sub);
 		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-			rc = bt_error_os(err, "removing %s/%s", path, de->d_name);
+			rc = bt_error_os(err, "%s %s/%s", verb, path, de->d_name);
 		}
 	}
 	if (rc == 0 && errno)
@@ -252,9 +266,24 @@ int bt_rm_rf(const char *path, berth_error **err)
 		return unlink(path) < 0 && errno != ENOENT ? bt_error_os(err, "removing %s", path) : 0;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return bt_error_os(err, "removing %s", path);
-	if ((rc = rm_dir_contents(fd, st.st_dev, path, err)) < 0)
+	if ((rc = rm_dir_contents(fd, st.st_dev, path, "removing", err)) < 0)
 		return rc;
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return bt_error_os(err, "removing %s", path);
 	return 0;
+}
+
+int bt_rm_dir_contents(int dirfd, const char *what, berth_error **err)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int rc = bt_error_os(err, "clearing %s", what);
+
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return rm_dir_contents(fd, st.st_dev, what, "clearing", err);
 }

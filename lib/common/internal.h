@@ -84,11 +84,16 @@ int bt_read_file(const char *path, size_t max, char **out, size_t *len, berth_er
  * fsync of the directory. */
 int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 berth_error **err);
+/* The same without the fsyncs, for files that die with a crash anyway. */
+int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
+			   berth_error **err);
 int bt_fsync_dir(const char *dir, berth_error **err);
 /* Removes path and everything below it. Never follows symlinks and never
  * descends into another file system (a mount point gives EBUSY). A missing
  * path is not an error. */
 int bt_rm_rf(const char *path, berth_error **err);
+/* Removes everything below dirfd (not dirfd itself), as bt_rm_rf does. */
+int bt_rm_dir_contents(int dirfd, const char *what, berth_error **err);
 #ifdef BERTH_TEST_HOOKS
 /* Test builds only: called by bt_write_file_atomic between the fsync of the
  * temp file and the rename, to let tests crash the process there. */

@@ -248,14 +248,13 @@ int bt_rt_id_check(const char *id, berth_error **err);
 int bt_rt_state_new(berth_runtime *rt, const char *id, bt_rt_state *st, berth_error **err);
 /* Locks and loads an existing container's state (ENOTFOUND when absent). */
 int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_error **err);
-int bt_rt_state_save(bt_rt_state *st, berth_error **err);
-/* Replaces path by rename of a temp file, without fsync. For what lives only
- * as long as the containers it describes (state.json, pid files): a crash of
+/* Saves state.json. What lives only as long as the containers it describes
+ * (state.json, pid files) is written with bt_write_file_volatile: a crash of
  * the writer leaves the old file or the new one, and after a crash of the
  * machine the processes are gone too, so the milliseconds an fsync costs on
  * every create buy nothing. A state.json that does not parse is treated as
  * a create that died half-way (delete removes it). */
-int bt_rt_write_volatile(const char *path, const char *data, berth_error **err);
+int bt_rt_state_save(bt_rt_state *st, berth_error **err);
 /* Closes the lock, frees; remove also deletes the directory. */
 void bt_rt_state_close(bt_rt_state *st, bool remove);
 /* "created", "running", "paused" or "stopped" from the saved pid, its start

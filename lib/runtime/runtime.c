@@ -135,7 +135,7 @@ static int write_pid_file(const char *path, int pid, berth_error **err)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%d", pid);
-	return bt_rt_write_volatile(path, buf, err);
+	return bt_write_file_volatile(path, buf, strlen(buf), 0644, err);
 }
 
 static int open_cgroup(berth_runtime *rt, const char *path, const char *id, bool create,

@@ -106,38 +106,6 @@ int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_e
 	return rc;
 }
 
-int bt_rt_write_volatile(const char *path, const char *data, berth_error **err)
-{
-	const char *slash = strrchr(path, '/');
-	size_t len = strlen(data);
-	char *tmp;
-	int fd, rc = 0;
-
-	/* a dot name beside the file, unique per process: listings skip it */
-	tmp = slash ? bt_strdup_printf("%.*s/.%s.%d", (int)(slash - path), path, slash + 1, (int)getpid())
-		    : bt_strdup_printf(".%s.%d", path, (int)getpid());
-	if (!tmp)
-		return bt_error_set(err, BERTH_ENOMEM, 0, "writing %s: out of memory", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
-		rc = bt_error_os(err, "writing %s", tmp);
-		goto out;
-	}
-	if (write(fd, data, len) != (ssize_t)len) {
-		rc = bt_error_os(err, "writing %s", tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		rc = bt_error_os(err, "writing %s: renaming %s into place", path, tmp);
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	return rc;
-}
-
 int bt_rt_state_save(bt_rt_state *st, berth_error **err)
 {
 	char *file = bt_strdup_printf("%s/state.json", st->dir);
@@ -147,7 +115,7 @@ int bt_rt_state_save(bt_rt_state *st, berth_error **err)
 	if (!file || !text)
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "saving %s: out of memory", st->dir);
 	else
-		rc = bt_rt_write_volatile(file, text, err);
+		rc = bt_write_file_volatile(file, text, strlen(text), 0644, err);
 	free(file);
 	free(text);
 	return rc;

@@ -1,5 +1,5 @@
 /* Directory trees through fds: applying a layer onto a copy (the copy
- * driver, and diffs of copies), clearing, sizing. Only our own layer
+ * driver, and diffs of copies), sizing. Only our own layer
  * directories and snapshot copies are walked here, never paths from a
  * layer's text, and nothing ever follows a symlink. */
 #include "storage-internal.h"
@@ -16,55 +16,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-int bt_tree_clear(int dirfd, const char *what, berth_error **err)
-{
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), rc = 0;
-	struct stat top;
-	struct dirent *de;
-	DIR *d;
-
-	if (fd < 0 || fstat(fd, &top) < 0 || !(d = fdopendir(fd))) {
-		rc = bt_error_os(err, "clearing %s", what);
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	while (rc == 0 && (errno = 0, de = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT)
-				rc = bt_error_os(err, "clearing %s/%s", what, de->d_name);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub;
-
-			if (st.st_dev != top.st_dev) {
-				rc = bt_error_set(err, BERTH_EBUSY, 0, "clearing %s: a file system is mounted on %s",
-						  what, de->d_name);
-				break;
-			}
-			if ((sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-				rc = bt_error_os(err, "clearing %s/%s", what, de->d_name);
-				break;
-			}
-			rc = bt_tree_clear(sub, what, err);
-			close(sub);
-			if (rc == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0)
-				rc = bt_error_os(err, "clearing %s/%s", what, de->d_name);
-		} else if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
-			rc = bt_error_os(err, "clearing %s/%s", what, de->d_name);
-		}
-	}
-	if (rc == 0 && errno)
-		rc = bt_error_os(err, "listing %s", what);
-	closedir(d);
-	return rc;
-}
-
 /* Removes the entry name of dirfd whatever it is. */
 static int remove_entry(int dirfd, const char *name, const char *what, berth_error **err)
 {
@@ -77,7 +28,7 @@ static int remove_entry(int dirfd, const char *name, const char *what, berth_err
 		return unlinkat(dirfd, name, 0) < 0 ? bt_error_os(err, "removing %s/%s", what, name) : 0;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return bt_error_os(err, "removing %s/%s", what, name);
-	rc = bt_tree_clear(fd, what, err);
+	rc = bt_rm_dir_contents(fd, what, err);
 	close(fd);
 	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 		rc = bt_error_os(err, "removing %s/%s", what, name);
@@ -274,7 +225,7 @@ static int apply_dir(struct links *l, int sfd, int dfd, const char *rel, berth_e
 				/* an opaque directory hides everything below it */
 				else if (have && lgetxattr(proc, "trusted.overlay.opaque", opq, sizeof(opq)) == 1 &&
 					 opq[0] == 'y')
-					rc = bt_tree_clear(d2, path, err);
+					rc = bt_rm_dir_contents(d2, path, err);
 				if (rc == 0 && d2 >= 0)
 					rc = apply_dir(l, s2, d2, path, err);
 				if (d2 >= 0)

@@ -260,7 +260,7 @@ static int clear_slot(int pfd, const char *base, bool want_dir, berth_error **er
 			return 1;
 		if ((dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			return bt_error_os(err, "replacing directory %s", base);
-		rc = bt_tree_clear(dfd, base, err);
+		rc = bt_rm_dir_contents(dfd, base, err);
 		close(dfd);
 		if (rc < 0)
 			return rc;
