@@ -22,25 +22,30 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Prints the facts of one list, each key after prefix; with skip_cgroup the
+ * "cgroup.*" keys are left out. */
+static void info_print(const berth_info *info, const char *prefix, bool skip_cgroup, json_t *obj)
+{
+	for (size_t i = 0; i < berth_info_count(info); i++) {
+		char key[64];
+
+		if (skip_cgroup && !strncmp(berth_info_key(info, i), "cgroup.", 7))
+			continue;
+		snprintf(key, sizeof(key), "%s%s", prefix, berth_info_key(info, i));
+		if (obj)
+			json_object_set_new(obj, key, json_string(berth_info_value(info, i)));
+		else
+			printf("%-22s %s\n", key, berth_info_value(info, i));
+	}
+}
+
 /* The facts of the common layer, then the cgroup module's own view of the
  * host's cgroups as "cgroup.*" keys (mode, v1 and v2 controllers, v2
  * delegated), which replace the common layer's summary of them. */
-static void info_print(const berth_info *info, const berth_info *cg, json_t *obj)
+static void info_print_all(const berth_info *info, const berth_info *cg, json_t *obj)
 {
-	for (size_t i = 0; i < berth_info_count(info) + berth_info_count(cg); i++) {
-		bool own = i >= berth_info_count(info);
-		const berth_info *from = own ? cg : info;
-		size_t k = own ? i - berth_info_count(info) : i;
-		char key[64];
-
-		if (!own && !strncmp(berth_info_key(from, k), "cgroup.", 7))
-			continue;
-		snprintf(key, sizeof(key), "%s%s", own ? "cgroup." : "", berth_info_key(from, k));
-		if (obj)
-			json_object_set_new(obj, key, json_string(berth_info_value(from, k)));
-		else
-			printf("%-22s %s\n", key, berth_info_value(from, k));
-	}
+	info_print(info, "", true, obj);
+	info_print(cg, "cgroup.", false, obj);
 }
 
 /* --format json: one object; else aligned "key: value" lines. */
@@ -81,12 +86,12 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 	}
 	if (!strcmp(format, "json")) {
 		json_t *obj = json_object();
-		info_print(info, cg, obj);
+		info_print_all(info, cg, obj);
 		json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(obj);
 	} else {
-		info_print(info, cg, NULL);
+		info_print_all(info, cg, NULL);
 	}
 	berth_info_free(cg);
 	berth_info_free(info);
