@@ -286,6 +286,29 @@ static void fake_log_clear(fake_tree *t)
 	t->log[0] = '\0';
 }
 
+/* The common start of a test: creates the cgroup "/c" and clears the log
+ * of the writes that made it. */
+static berth_cgroup *fake_create(fake_tree *t)
+{
+	berth_cgroup *cg;
+	berth_error *err = NULL;
+
+	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
+	fake_log_clear(t);
+	return cg;
+}
+
+/* The common end of a test: removes the cgroup, frees it, and checks the
+ * tree is back as it was after setup. */
+static void fake_done(fake_tree *t, berth_cgroup *cg)
+{
+	berth_error *err = NULL;
+
+	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
+	berth_cgroup_free(cg);
+	fake_free(t, true);
+}
+
 #define ck_assert_log(t, expected) ck_assert_str_eq((t)->log, (expected))
 
 /* Applies resources JSON text through the internal API. */

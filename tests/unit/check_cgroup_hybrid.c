@@ -83,8 +83,7 @@ START_TEST(one_directory_per_hierarchy_and_v2)
 	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
 	berth_cgroup_free(cg);
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_ok(berth_cgroup_attach(cg, 77, &err), err);
 	ck_assert(strstr(t->log, "memory/c/cgroup.procs=77\n"));
 	ck_assert(strstr(t->log, "systemd/c/cgroup.procs=77\n"));
@@ -105,9 +104,7 @@ START_TEST(one_directory_per_hierarchy_and_v2)
 	ck_assert_log(t, "freezer/c/freezer.state=FROZEN\n"
 			 "freezer/c/freezer.state=THAWED\n"
 			 "unified/c/cgroup.kill=1\n");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -138,9 +135,7 @@ START_TEST(resources_go_to_v1_and_unified_to_v2)
 			err, BERTH_EUNSUPPORTED, "linux.resources.hugepageLimits[0]: hugetlb controller not available");
 	ck_assert_fails(fake_apply(cg, "{\"unified\": {\"memory.max\": \"1\"}}", &err), err,
 			BERTH_EUNSUPPORTED, "memory.max is not available");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -151,17 +146,14 @@ START_TEST(v2_controller_used_when_no_v1_hierarchy_has_it)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_ok(fake_apply(cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 2097152}]}", &err), err);
 	ck_assert_log(t, "unified/c/hugetlb.2MB.max=2097152\n");
 	ck_assert_fails(fake_apply(cg, "{\"hugepageLimits\": [{\"pageSize\": \"64KB\", \"limit\": 0}]}", &err),
 			err, BERTH_EUNSUPPORTED, "linux.resources.hugepageLimits[0]: hugetlb.64KB.max is not available");
 	ck_assert_fails(fake_apply(cg, "{\"hugepageLimits\": [{\"pageSize\": \"../x\", \"limit\": 0}]}", &err),
 			err, BERTH_EINVAL, "linux.resources.hugepageLimits[0].pageSize");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 

@@ -51,9 +51,7 @@ START_TEST(create_default_path_copies_cpuset_and_remove_cleans_up)
 	berth_cgroup *again;
 	ck_assert_fails(bt_cgroup_create(NULL, t->host, NULL, "c1", &again, &err), err, BERTH_EEXISTS,
 			"exists already");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -96,8 +94,7 @@ START_TEST(resources_exact_writes)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_ok(fake_apply(cg, "{"
 		"\"memory\": {\"limit\": 104857600, \"reservation\": 52428800, \"swap\": 209715200,"
 		"  \"swappiness\": 10, \"disableOOMKiller\": true, \"kernel\": 1000, \"kernelTCP\": 4096},"
@@ -141,9 +138,7 @@ START_TEST(resources_exact_writes)
 			 "memory/c/memory.limit_in_bytes=-1\n"
 			 "pids/c/pids.max=max\n"
 			 "cpu,cpuacct/c/cpu.cfs_quota_us=-1\n");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -153,8 +148,7 @@ START_TEST(unavailable_and_malformed_fields_are_errors_and_write_nothing)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	/* valid fields before the bad one are not written either */
 	ck_assert_fails(fake_apply(cg, "{\"pids\": {\"limit\": 5}, \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 1}]}", &err),
 			err, BERTH_EUNSUPPORTED, "linux.resources.hugepageLimits[0]: hugetlb controller not available");
@@ -185,9 +179,7 @@ START_TEST(unavailable_and_malformed_fields_are_errors_and_write_nothing)
 	ck_assert_fails(fake_apply(cg, "{\"bogus\": {}}", &err), err, BERTH_EINVAL,
 			"linux.resources.bogus: unknown resource");
 	ck_assert_log(t, "");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -257,9 +249,7 @@ START_TEST(memory_and_swap_in_the_order_the_kernel_accepts)
 	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"swap\": 1000, \"limit\": -1}}", &err), err, BERTH_EINVAL,
 			"linux.resources.memory.swap: 1000 is below the memory limit");
 	ck_assert_log(t, "");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -273,8 +263,7 @@ START_TEST(attach_freeze_stats_kill)
 	size_t n;
 	char *d;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_ok(berth_cgroup_attach(cg, 4242, &err), err);
 	ck_assert_log(t, "blkio/c/cgroup.procs=4242\n"
 			 "cpu,cpuacct/c/cgroup.procs=4242\n"
@@ -327,9 +316,7 @@ START_TEST(attach_freeze_stats_kill)
 	ck_assert_ok(berth_cgroup_pids(cg, &pids, &n, &err), err);
 	ck_assert_uint_eq(n, 0);
 	berth_cgroup_pids_free(pids);
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -345,9 +332,7 @@ START_TEST(missing_freezer_is_unsupported)
 			"linux.resources.cpu: cpu controller not available");
 	ck_assert_fails(fake_apply(cg, "{\"devices\": [{\"allow\": false}]}", &err), err, BERTH_EUNSUPPORTED,
 			"linux.resources.devices: devices controller not available");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 

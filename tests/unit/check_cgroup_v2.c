@@ -29,9 +29,7 @@ START_TEST(detects_v2_and_enables_controllers_in_created_parents)
 	ck_assert_str_eq(ctl, "cpuset cpu io memory pids");
 	free(ctl);
 	free(d);
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -41,8 +39,7 @@ START_TEST(resources_exact_writes_and_conversions)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_ok(fake_apply(cg, "{"
 		"\"memory\": {\"limit\": 104857600, \"reservation\": 52428800, \"swap\": 209715200},"
 		"\"cpu\": {\"shares\": 1024, \"quota\": 50000, \"period\": 100000, \"cpus\": \"0-1\", \"mems\": \"0\"},"
@@ -77,9 +74,7 @@ START_TEST(resources_exact_writes_and_conversions)
 			 "c/memory.swap.max=max\n"
 			 "c/cpu.max=max 200000\n"
 			 "c/pids.max=max\n");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -89,8 +84,7 @@ START_TEST(fields_v2_cannot_apply)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	ck_assert_fails(fake_apply(cg, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}]}", &err),
 			err, BERTH_EUNSUPPORTED, "linux.resources.hugepageLimits[0]: hugetlb controller not available");
 	ck_assert_fails(fake_apply(cg, "{\"memory\": {\"swappiness\": 10}}", &err), err, BERTH_EUNSUPPORTED,
@@ -116,9 +110,7 @@ START_TEST(fields_v2_cannot_apply)
 	ck_assert_fails(fake_apply(cg, "{\"unified\": {\"memory.max\": 5}}", &err), err,
 			BERTH_EINVAL, "expected a string, got integer");
 	ck_assert_log(t, "");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -128,8 +120,7 @@ START_TEST(device_rules_become_a_device_program_attached_last)
 	berth_cgroup *cg;
 	berth_error *err = NULL;
 
-	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/c", "x", &cg, &err), err);
-	fake_log_clear(t);
+	cg = fake_create(t);
 	/* 6 loads + m: 4 + r: 8 + w: 8 + 2 (check_cgroup_devices has the instructions) */
 	ck_assert_ok(fake_apply(cg, "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
 				    "  {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"}],"
@@ -146,9 +137,7 @@ START_TEST(device_rules_become_a_device_program_attached_last)
 	/* an empty list changes nothing */
 	ck_assert_ok(fake_apply(cg, "{\"devices\": []}", &err), err);
 	ck_assert_log(t, "");
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -204,9 +193,7 @@ START_TEST(freeze_kill_pids_stats)
 	ck_assert_uint_eq(st.pids_current, 3);
 	ck_assert(st.pids_limit == BERTH_CGROUP_UNLIMITED);
 	free(d);
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
@@ -226,9 +213,7 @@ START_TEST(open_existing_and_remove_only_leaf)
 	ck_assert_int_eq(access(d, F_OK), 0);
 	free(d);
 	/* removing again: gone already is fine, and the parent we made goes */
-	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
-	berth_cgroup_free(cg);
-	fake_free(t, true);
+	fake_done(t, cg);
 }
 END_TEST
 
