@@ -8,32 +8,20 @@
 #
 #   bench/pull.sh [BUILD_DIR]     (default: ./build)
 #
-# berth and skopeo download and verify only; podman also unpacks (vfs), so
-# its ratio includes that until berth unpacks in the same pass (storage).
+# berth (--no-unpack) and skopeo download and verify only; podman also
+# unpacks (vfs): bench/unpack.sh compares pull + unpack.
 # Results go to stdout and bench/results/pull-*.json.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-runs=${RUNS:-5}
-out="$here/results"; mkdir -p "$out"
-REG_LIB=$here/../tests/integration/lib
-. "$REG_LIB/registry.sh"
-for tool in hyperfine podman; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install $tool)"; exit 1; }
-done
-berth="$build/examples/berth/.libs/berth"
-[ -x "$berth" ] || { echo "bench: build berth first ($berth missing)"; exit 1; }
-export LD_LIBRARY_PATH="$build/lib/.libs"
-reg_bench_setup
-t=$REG_TMP
+. "$here/lib.sh"
+bench_need hyperfine podman skopeo
 for image in multi big; do
 	hyperfine -N --runs "$runs" --export-json "$out/pull-$image.json" \
-		--prepare "rm -rf $t/b $t/s $t/p $t/pr" \
-		-n "berth pull" "$berth --root $t/b pull -q $R/bench/$image" \
+		--prepare "$bench_fresh" \
+		-n "berth pull" "$berth --root $t/b pull -q --no-unpack $R/bench/$image" \
 		-n "skopeo copy" "skopeo copy -q --src-tls-verify=false docker://$R/bench/$image oci:$t/s:$image" \
 		-n "podman pull" "podman --root $t/p --runroot $t/pr --storage-driver vfs pull -q --tls-verify=false $R/bench/$image" \
 		>/dev/null
-	rm -rf "$t/p" "$t/pr" 2>/dev/null || true
 	$PY - "$out/pull-$image.json" "$image" "$(du -sm "$REG_DIR" | cut -f1)" <<'PY'
 import json, statistics, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}

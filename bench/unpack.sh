@@ -1,6 +1,7 @@
 #!/bin/sh
-# Pull + unpack: berth (berth_image_pull_unpack: each layer unpacked into the
-# layer store while it downloads; and, for reference, pull then unpack)
+# Pull + unpack: `berth pull` (berth_image_pull_unpack: each layer unpacked
+# into the layer store while it downloads; and, for reference, `berth pull
+# --no-unpack` then unpack)
 # against `skopeo copy` + `umoci unpack` and against `podman pull`
 # (overlay driver: it unpacks too), side by side in one hyperfine run, from a
 # docker-registry on 127.0.0.1 that this script starts and stops by PID
@@ -15,48 +16,38 @@
 # Results go to stdout and bench/results/unpack-*.json.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
-runs=${RUNS:-5}
-out="$here/results"; mkdir -p "$out"
-REG_LIB=$here/../tests/integration/lib
-. "$REG_LIB/registry.sh"
-for tool in hyperfine podman umoci skopeo; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install $tool)"; exit 1; }
-done
+. "$here/lib.sh"
+bench_need hyperfine podman umoci skopeo
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (owners, overlay)"; exit 1; }
-berth="$build/examples/berth/.libs/berth"
 helper="$build/tests/integration/storage-helper"
-[ -x "$berth" ] && [ -x "$helper" ] || { echo "bench: build berth and check programs first"; exit 1; }
-export LD_LIBRARY_PATH="$build/lib/.libs"
-reg_bench_setup # sets R; the images as in bench/pull.sh
-t=$REG_TMP
+[ -x "$helper" ] || { echo "bench: build the check programs first (make check)"; exit 1; }
+lim=$REG_TMP/lim
 for image in multi big; do
 	# the limit's inputs: the image's blobs and its largest layer, from the layout
 	layout=$REG_TMP/layout; [ "$image" = big ] && layout=$REG_TMP/big
-	skopeo copy -q "oci:$layout:$image" "oci:$t/lim:$image"
-	blobs=$(ls -S "$t/lim/blobs/sha256/" | sed "s|^|$t/lim/blobs/sha256/|")
+	rm -rf "$lim" && skopeo copy -q "oci:$layout:$image" "oci:$lim:$image"
+	blobs=$(ls -S "$lim/blobs/sha256/" | sed "s|^|$lim/blobs/sha256/|")
 	largest=$(echo "$blobs" | head -n1)
-	gzip -dc "$largest" > "$t/largest.tar"
+	gzip -dc "$largest" > "$REG_TMP/largest.tar"
 	hyperfine -N --runs "$runs" --export-json "$out/unpack-$image.json" \
-		--prepare "sh -c 'rm -rf $t/b $t/br $t/s $t/u $t/p $t/pr $t/x; mkdir $t/x'" \
-		-n "berth pull+unpack" "$helper $t/b $t/br pull $R/bench/$image" \
-		-n "berth pull, unpack" "sh -c '$berth --root $t/b pull -q $R/bench/$image >/dev/null && $helper $t/b $t/br unpack $R/bench/$image'" \
+		--prepare "$bench_fresh" \
+		-n "berth pull" "$berth --root $t/b pull -q $R/bench/$image" \
+		-n "berth pull --no-unpack, unpack" "sh -c '$berth --root $t/b pull -q --no-unpack $R/bench/$image >/dev/null && $helper $t/b $t/br unpack $R/bench/$image'" \
 		-n "skopeo+umoci" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$R/bench/$image oci:$t/s:$image && umoci unpack --image $t/s:$image $t/u >/dev/null'" \
 		-n "podman pull" "podman --root $t/p --runroot $t/pr --storage-driver overlay pull -q --tls-verify=false $R/bench/$image" \
 		-n "limit: read blobs" "cat $(echo $blobs)" \
 		-n "limit: gzip -dc" "gzip -dc $largest" \
-		-n "limit: tar -x" "tar -xf $t/largest.tar -C $t/x" \
+		-n "limit: tar -x" "tar -xf $REG_TMP/largest.tar -C $t" \
 		>/dev/null
-	rm -rf "$t/p" "$t/pr" "$t/lim" "$t/largest.tar" 2>/dev/null || true
 	$PY - "$out/unpack-$image.json" "$image" <<'PY'
 import json, statistics, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 med = {k: statistics.median(v["times"]) * 1000 for k, v in res.items()}
 limit = max(v for k, v in med.items() if k.startswith("limit"))
-b = med["berth pull+unpack"]
+b = med["berth pull"]
 print(f"image {sys.argv[2]}:")
 for k, v in med.items():
-    print(f"  {k:20s} median {v:8.1f} ms")
+    print(f"  {k:31s} median {v:8.1f} ms")
 print(f"  podman / berth = {med['podman pull'] / b:.2f}x (target >= 2), "
       f"skopeo+umoci / berth = {med['skopeo+umoci'] / b:.2f}x, "
       f"berth / machine limit = {b / limit:.2f}x (target <= 1.3)")

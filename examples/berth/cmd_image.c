@@ -149,10 +149,12 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{ "platform", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-unpack", no_argument, NULL, 'N' },
 		REG_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	berth_pull_opts o = BERTH_PULL_OPTS_INIT;
+	bool unpack = true;
 	struct pull_view view = { .tty = isatty(STDOUT_FILENO) };
 	struct reg_opts r = { .ninsecure = 0 };
 	berth_error *err = NULL;
@@ -166,6 +168,8 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 			o.platform = optarg;
 		else if (opt == 'q')
 			view.quiet = true;
+		else if (opt == 'N')
+			unpack = false;
 		else if (reg_option(&r, opt) <= 0)
 			goto usage;
 	}
@@ -180,7 +184,10 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (!view.quiet)
 		printf("Pulling %s\n", argv[optind]);
-	rc = berth_image_pull(ctx, argv[optind], &o, &img, &err);
+	/* unpacked while it downloads, ready to run, as docker pull leaves it;
+	 * --no-unpack keeps only the blobs (no root needed) */
+	rc = unpack ? berth_image_pull_unpack(ctx, argv[optind], &o, NULL, &img, &err)
+		    : berth_image_pull(ctx, argv[optind], &o, &img, &err);
 	free(view.lines);
 	if (rc < 0) {
 		berth_ctx_free(ctx);
@@ -197,7 +204,8 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	berth_ctx_free(ctx);
 	return 0;
 usage:
-	fprintf(stderr, "Usage: berth pull [-q] [--platform OS/ARCH[/VARIANT]] [--insecure-registry HOST:PORT]...\n"
+	fprintf(stderr, "Usage: berth pull [-q] [--no-unpack] [--platform OS/ARCH[/VARIANT]]\n"
+			"                  [--insecure-registry HOST:PORT]...\n"
 			"                  [--certs-dir DIR] [--auth-file FILE] IMAGE\n");
 	return 2;
 }

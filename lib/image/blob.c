@@ -15,6 +15,7 @@
 
 /* writers' temp files in blobs/<alg>/, which gc removes */
 #define TMP_PREFIX ".tmp-"
+#define WRITEBACK_STEP (8u << 20)
 
 static const char *const algorithms[] = { "sha256", "sha512" };
 
@@ -68,6 +69,7 @@ struct bt_blob_writer {
 	const char *algorithm;
 	int64_t size;
 	uint64_t written;
+	uint64_t flushed; /* bytes whose writeback was started */
 	bt_digester *digester;
 	int fd;
 	int hold;
@@ -176,6 +178,13 @@ int bt_blob_writer_write(bt_blob_writer *w, const void *data, size_t len, berth_
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	/* start writing back what is complete, so the fsync at commit waits
+	 * for the last few megabytes, not the whole blob (best effort) */
+	if (w->written - w->flushed >= WRITEBACK_STEP) {
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->written;
 	}
 	return 0;
 }

@@ -26,12 +26,14 @@
 #define DEFAULT_CERTS_DIR "/etc/berth/certs.d"
 #define ERROR_BODY_MAX 8192
 #define TOKEN_BODY_MAX (1u << 20)
+#define IDLE_HANDLES 8
 
 static struct {
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
 	CURLcode (*easy_perform)(CURL *);
 	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
@@ -43,6 +45,7 @@ static const bt_dl_sym curl_syms[] = {
 	{ "curl_easy_setopt", (void **)&curl.easy_setopt },
 	{ "curl_easy_perform", (void **)&curl.easy_perform },
 	{ "curl_easy_cleanup", (void **)&curl.easy_cleanup },
+	{ "curl_easy_reset", (void **)&curl.easy_reset },
 	{ "curl_easy_getinfo", (void **)&curl.easy_getinfo },
 	{ "curl_easy_strerror", (void **)&curl.easy_strerror },
 	{ "curl_slist_append", (void **)&curl.slist_append },
@@ -71,10 +74,15 @@ struct bt_registry {
 	char *user, *pass;
 	int retries;
 	const int *cancel;
-	pthread_mutex_t lock; /* mode, tokens, base */
+	pthread_mutex_t lock; /* mode, tokens, base, idle */
 	int mode;
 	struct token *tokens;
 	size_t ntokens;
+	/* handles done with, kept for their open connections and their parsed
+	 * CA store: a new handle per request would connect (and for TLS load
+	 * the CA bundle, tens of milliseconds) every time */
+	CURL *idle[IDLE_HANDLES];
+	size_t nidle;
 };
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -129,6 +137,8 @@ void bt_registry_free(bt_registry *r)
 	free(r->base);
 	free(r->host);
 	free(r->domain);
+	for (size_t i = 0; i < r->nidle; i++)
+		curl.easy_cleanup(r->idle[i]);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -376,13 +386,37 @@ static char *auth_header(struct req *q)
 	return h;
 }
 
+static CURL *take_handle(bt_registry *r)
+{
+	CURL *e = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->nidle > 0)
+		e = r->idle[--r->nidle];
+	pthread_mutex_unlock(&r->lock);
+	return e ? e : curl.easy_init();
+}
+
+static void give_back_handle(bt_registry *r, CURL *e)
+{
+	curl.easy_reset(e); /* options go; connections and caches stay */
+	pthread_mutex_lock(&r->lock);
+	if (r->nidle < IDLE_HANDLES) {
+		r->idle[r->nidle++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (e)
+		curl.easy_cleanup(e);
+}
+
 static CURLcode perform(struct req *q, bool verify_tls)
 {
 	bt_registry *r = q->r;
 	struct curl_slist *headers = NULL, *h;
 	char *line = NULL, *auth = auth_header(q);
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
-	CURL *e = curl.easy_init();
+	CURL *e = take_handle(r);
 
 	if (!e)
 		goto out;
@@ -423,6 +457,9 @@ static CURLcode perform(struct req *q, bool verify_tls)
 	curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
 	curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	/* blobs arrive in big pieces: fewer calls down the write path (digest,
+	 * blob file, unpacker) per byte; libcurl's default is 16 KiB */
+	curl.easy_setopt(e, CURLOPT_BUFFERSIZE, 512L << 10);
 	curl.easy_setopt(e, CURLOPT_WRITEDATA, q);
 	curl.easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xfer);
 	curl.easy_setopt(e, CURLOPT_XFERINFODATA, q);
@@ -445,7 +482,7 @@ out:
 	free(line);
 	curl.slist_free_all(headers);
 	if (e)
-		curl.easy_cleanup(e);
+		give_back_handle(r, e);
 	return cc;
 }
 
@@ -738,8 +775,11 @@ static int ping_at(bt_registry *r, const char *base, bool must_auth, CURLcode *c
 	q.max = ERROR_BODY_MAX;
 	*cc_out = CURLE_OK;
 	if (!must_auth) {
-		/* only the scheme is being found out: one try, any HTTP answer will do */
-		CURLcode cc = perform(&q, !r->insecure);
+		/* only the scheme is being found out: one try, any HTTP answer will
+		 * do. Nothing secret is sent, so a loopback registry is not verified
+		 * here (later requests are): loading the CA bundle costs more than
+		 * the rest of a small pull from a plain-HTTP local registry. */
+		CURLcode cc = perform(&q, !(r->insecure || r->loopback));
 
 		*cc_out = cc;
 		if (cc != CURLE_OK)

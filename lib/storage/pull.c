@@ -247,6 +247,7 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
 	char *sdir = NULL;
+	bool made_sdir = false, made_ldir = false;
 	int rc;
 
 	if (out)
@@ -259,6 +260,9 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
+	/* a failed pull leaves the store as it was: no new empty folders */
+	made_sdir = access(sdir, F_OK) < 0;
+	made_ldir = access(s.ldir, F_OK) < 0;
 	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 ||
 	    (rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0)
 		goto out;
@@ -278,6 +282,8 @@ out:
 		bt_strv_free(s.layers[i].implicit.v, s.layers[i].implicit.n);
 	}
 	free(s.layers);
+	if (rc < 0 && made_ldir && rmdir(s.ldir) == 0 && made_sdir)
+		rmdir(sdir); /* fails, as it should, if a concurrent pull put something there */
 	berth_image_free(img);
 	pthread_mutex_destroy(&s.lock);
 	free(s.ldir);

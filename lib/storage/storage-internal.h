@@ -140,6 +140,25 @@ struct bt_unpack_params {
 int bt_unpack_layer(int dirfd, const char *dir, const struct bt_unpack_params *p,
 		    char diff_id[BT_DIGEST_MAX], int64_t *bytes, berth_error **err);
 
+/* ---- the decompressing stage of an unpack (inflate.c) ------------------- */
+/* Starts a thread that reads p's blob, decompresses it, hashes what comes
+ * out and hands it on in blocks; the first bytes are read (and a wrong
+ * format refused) before it returns. */
+struct bt_inflater;
+int bt_inflater_start(const struct bt_unpack_params *p, struct bt_inflater **out,
+		      berth_error **err);
+/* The next block, valid until the next call: its length, 0 at the end, -1
+ * when decompression failed (bt_inflater_error says why). *consumed gets
+ * the compressed bytes read so far. */
+ssize_t bt_inflater_read(struct bt_inflater *f, const void **buf, int64_t *consumed);
+/* Why decompression failed (free it), or NULL. */
+char *bt_inflater_error(struct bt_inflater *f);
+/* to_end: reads and hashes the rest of the stream, then digest gets the
+ * digest of all of it (or the decompression error is returned); otherwise
+ * stops at once. Frees f (NULL is fine). */
+int bt_inflater_finish(struct bt_inflater *f, bool to_end, char digest[BT_DIGEST_MAX],
+		       berth_error **err);
+
 /* Gives directory path of rootfd (made as a parent, not listed by its
  * layer) the attributes it has in the topmost of lowerfds that has it. */
 int bt_unpack_inherit(int rootfd, const char *path, const int *lowerfds, size_t nlower,

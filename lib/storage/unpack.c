@@ -22,8 +22,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define BLOCK_SIZE (1u << 20)
-
 struct dir_time {
 	char *path;
 	struct timespec mtime;
@@ -31,13 +29,10 @@ struct dir_time {
 
 struct unpack {
 	const struct bt_unpack_params *p;
-	char *inbuf;       /* the compressed input, read from p->blobfd */
-	size_t head_used;  /* bytes of p->head handed out */
 	const char *dir;
 	int rootfd;
-	struct archive *raw, *tar;
-	bt_digester *dg;
-	char *raw_error;   /* why the decompressing reader failed */
+	struct bt_inflater *inf; /* decompresses and hashes, on its own thread */
+	struct archive *tar;
 	bool canceled;
 	int64_t bytes;
 	/* the parent directory of the last entry, kept open while entries stay in it */
@@ -47,71 +42,40 @@ struct unpack {
 	size_t ndirs, capdirs;
 };
 
-/* The decompressing reader's input: the head bytes the caller read, then
- * the fd (a file, or a socket a download writes into). */
-static la_ssize_t blob_read(struct archive *a, void *data, const void **buf)
+/* The tar reader's input: the blocks the decompressing stage hands over
+ * (inflate.c). Each stays valid until the next call, as libarchive asks. */
+static la_ssize_t tar_input(struct archive *a, void *data, const void **buf)
 {
 	struct unpack *u = data;
+	int64_t consumed = 0;
 	ssize_t n;
 
 	(void)a;
-	if (u->head_used < u->p->headlen) {
-		*buf = (const char *)u->p->head + u->head_used;
-		n = (ssize_t)(u->p->headlen - u->head_used);
-		u->head_used = u->p->headlen;
-		return n;
-	}
-	do
-		n = read(u->p->blobfd, u->inbuf, BLOCK_SIZE);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		free(u->raw_error);
-		u->raw_error = bt_strdup_printf("reading the blob: %s", strerror(errno));
-		return -1;
-	}
-	*buf = u->inbuf;
-	return n;
-}
-
-/* The tar reader's input: the next block the decompressing reader gives,
- * hashed on the way. The block stays valid until the next call, as
- * libarchive asks of a read callback. */
-static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
-{
-	struct unpack *u = data;
-	size_t size = 0;
-	la_int64_t offset;
-	int r;
-
-	(void)a;
-	r = bt_ar.read_data_block(u->raw, buf, &size, &offset);
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r < ARCHIVE_WARN) {
-		free(u->raw_error);
-		u->raw_error = strdup(bt_ar.error_string(u->raw) ? bt_ar.error_string(u->raw)
-								 : "decompression failed");
-		return -1;
-	}
-	bt_digester_update(u->dg, *buf, size);
-	if (u->p->progress &&
-	    u->p->progress(u->p->what, (long long)bt_ar.filter_bytes(u->raw, -1),
-			   (long long)u->p->blob_size, u->p->progress_userdata)) {
+	n = bt_inflater_read(u->inf, buf, &consumed);
+	if (n > 0 && u->p->progress &&
+	    u->p->progress(u->p->what, (long long)consumed, (long long)u->p->blob_size,
+			   u->p->progress_userdata)) {
 		u->canceled = true;
 		return -1;
 	}
-	return (la_ssize_t)size;
+	return n;
 }
 
 static int archive_failure(struct unpack *u, struct archive *a, const char *doing,
 			   berth_error **err)
 {
+	char *why;
+	int rc;
+
 	if (u->canceled)
 		return bt_error_set(err, BERTH_ECANCELED, 0, "%s: canceled", doing);
-	if (u->raw_error)
-		return bt_error_set(err, BERTH_EINVAL, 0, "%s: %s", doing, u->raw_error);
-	return bt_error_set(err, BERTH_EINVAL, bt_ar.errno_(a) > 0 ? bt_ar.errno_(a) : 0, "%s: %s",
-			    doing, bt_ar.error_string(a) ? bt_ar.error_string(a) : "unreadable tar");
+	if ((why = bt_inflater_error(u->inf))) { /* the tar ended because its input did */
+		rc = bt_error_set(err, BERTH_EINVAL, 0, "decompressing: %s", why);
+		free(why);
+		return rc;
+	}
+	return bt_error_set(err, BERTH_EINVAL, bt_ar.errno_(a) > 0 ? bt_ar.errno_(a) : 0,
+			    "%s: %s", doing, bt_ar.error_string(a) ? bt_ar.error_string(a) : "unreadable tar");
 }
 
 static void drop_cached_parent(struct unpack *u)
@@ -563,30 +527,16 @@ int bt_unpack_layer(int dirfd, const char *dir, const struct bt_unpack_params *p
 	char got[BT_DIGEST_MAX];
 	int rc, r;
 
-	if ((rc = bt_archive_load(err)) < 0 || (rc = bt_digester_new("sha256", &u.dg, err)) < 0)
-		return rc;
-	if (!(u.raw = bt_ar.read_new()) || !(u.tar = bt_ar.read_new())) {
+	if ((rc = bt_archive_load(err)) < 0)
+		return bt_error_wrap(err, rc, "unpacking layer %s into %s", p->what, dir);
+	if (!(u.tar = bt_ar.read_new())) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((p->compression == BT_COMPRESS_GZIP && bt_ar.read_support_filter_gzip(u.raw) != ARCHIVE_OK) ||
-	    (p->compression == BT_COMPRESS_ZSTD && bt_ar.read_support_filter_zstd(u.raw) != ARCHIVE_OK)) {
-		rc = bt_error_set(err, BERTH_EUNSUPPORTED, 0, "this libarchive cannot decompress %s",
-				  p->compression == BT_COMPRESS_GZIP ? "gzip" : "zstd");
-		goto out;
-	}
-	bt_ar.read_support_format_raw(u.raw);
 	bt_ar.read_support_format_tar(u.tar);
-	if (!(u.inbuf = malloc(BLOCK_SIZE))) {
-		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = bt_inflater_start(p, &u.inf, err)) < 0)
 		goto out;
-	}
-	if (bt_ar.read_open(u.raw, &u, NULL, blob_read, NULL) != ARCHIVE_OK ||
-	    bt_ar.read_next_header(u.raw, &e) != ARCHIVE_OK) {
-		rc = archive_failure(&u, u.raw, "decompressing", err);
-		goto out;
-	}
-	if (bt_ar.read_open(u.tar, &u, NULL, raw_read, NULL) != ARCHIVE_OK) {
+	if (bt_ar.read_open(u.tar, &u, NULL, tar_input, NULL) != ARCHIVE_OK) {
 		rc = archive_failure(&u, u.tar, "reading the tar", err);
 		goto out;
 	}
@@ -597,22 +547,12 @@ int bt_unpack_layer(int dirfd, const char *dir, const struct bt_unpack_params *p
 		rc = archive_failure(&u, u.tar, "reading the tar", err);
 		goto out;
 	}
-	/* what follows the end-of-archive blocks is part of the diff_id too */
-	{
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-
-		while ((r = bt_ar.read_data_block(u.raw, &buf, &len, &off)) == ARCHIVE_OK)
-			bt_digester_update(u.dg, buf, len);
-		if (r != ARCHIVE_EOF) {
-			rc = archive_failure(&u, u.raw, "decompressing", err);
-			goto out;
-		}
-	}
-	bt_digester_final(u.dg, got);
-	bt_digester_free(u.dg);
-	u.dg = NULL;
+	/* hashing goes on to the end of the stream: what follows the
+	 * end-of-archive blocks is part of the diff_id too */
+	rc = bt_inflater_finish(u.inf, true, got, err);
+	u.inf = NULL;
+	if (rc < 0)
+		goto out;
 	if (p->diff_id && strcmp(got, p->diff_id)) {
 		rc = bt_error_set(err, BERTH_EINTEGRITY, 0,
 				  "the uncompressed layer has digest %s, the image config says %s", got,
@@ -626,16 +566,12 @@ int bt_unpack_layer(int dirfd, const char *dir, const struct bt_unpack_params *p
 	if (bytes)
 		*bytes = u.bytes;
 out:
+	bt_inflater_finish(u.inf, false, NULL, NULL);
 	drop_cached_parent(&u);
 	for (size_t i = 0; i < u.ndirs; i++)
 		free(u.dirs[i].path);
 	free(u.dirs);
-	free(u.raw_error);
-	free(u.inbuf);
 	if (u.tar)
 		bt_ar.read_free(u.tar);
-	if (u.raw)
-		bt_ar.read_free(u.raw);
-	bt_digester_free(u.dg);
 	return rc < 0 ? bt_error_wrap(err, rc, "unpacking layer %s into %s", p->what, dir) : 0;
 }

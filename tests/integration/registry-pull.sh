@@ -35,6 +35,11 @@ b pull "$R/berth-test/busybox" > "$REG_TMP/out" || die "pull busybox"
 grep -q "Pull complete" "$REG_TMP/out" || die "no per-layer lines: $(cat "$REG_TMP/out")"
 same_blobs
 ok "pull busybox (plain HTTP on loopback), blobs identical to the registry's"
+[ -n "$(find "$root/storage/layers" -path '*/diff/bin/busybox' -type f)" ] || die "pull did not unpack"
+b pull --no-unpack "$R/berth-test/busybox" > /dev/null || die "pull --no-unpack"
+"$berth" --root "$REG_TMP/blobs-only" pull -q --no-unpack "$R/berth-test/busybox" > /dev/null || die "pull --no-unpack"
+[ -d "$REG_TMP/blobs-only/content" ] && [ ! -e "$REG_TMP/blobs-only/storage/layers.json" ] || die "--no-unpack unpacked"
+ok "pull unpacks the layers as it downloads; --no-unpack keeps the blobs only"
 
 b pull "$R/berth-test/multi" > "$REG_TMP/out" || die "pull multi"
 grep -q "Already exists" "$REG_TMP/out" || die "the shared busybox layer was downloaded again"

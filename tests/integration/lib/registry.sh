@@ -168,9 +168,14 @@ reg_proxy() {
 	PROXY_LOG=$pf.log
 }
 
+# what a failed pull must leave as it was: every blob, and the unpacked
+# layers (their paths and the storage's records)
 reg_snapshot() {
 	if [ -d "$1/content" ]; then
 		(cd "$1/content" && find . -print | sort && find . -type f -exec sha256sum {} + | sort)
+	fi
+	if [ -d "$1/storage" ]; then
+		(cd "$1/storage" && find . -print | sort && find . -maxdepth 1 -type f -exec sha256sum {} + | sort)
 	fi
 }
 
