@@ -276,7 +276,9 @@ int bt_auth_file_path(const berth_ctx *ctx, const bt_registry_conf *conf, char *
  * verified. A layer already in the store is replayed from the store.
  * Calls for one layer come from one thread; layers run in parallel. */
 typedef struct {
-	/* before a layer's first byte (again after a restart, after end(false)) */
+	/* before a layer's first byte (again after a restart, after end(false));
+	 * leaving *state NULL says the sink has the layer already: no data()
+	 * or end() follow, and a stored layer is not replayed */
 	int (*begin)(void *ud, size_t index, const char *digest, const char *media_type,
 		     int64_t size, void **state, berth_error **err);
 	int (*data)(void *state, const void *buf, size_t len, berth_error **err);

@@ -72,9 +72,10 @@ static int sink_begin(struct fetch *f, berth_error **err)
 
 	if (!k || !f->layer)
 		return 0;
+	f->state = NULL;
 	if ((rc = k->begin(k->ud, f->index, f->d->digest, f->d->media_type, f->d->size, &f->state, err)) < 0)
 		return rc;
-	f->sink_open = true;
+	f->sink_open = f->state != NULL; /* NULL: the sink has this layer already */
 	return 0;
 }
 
@@ -133,7 +134,7 @@ static int replay(struct fetch *f, berth_error **err)
 
 	if ((rc = bt_store_open_blob(f->p->s, f->d->digest, &fd, &size, err)) < 0)
 		return rc;
-	if ((rc = sink_begin(f, err)) == 0) {
+	if ((rc = sink_begin(f, err)) == 0 && f->sink_open) {
 		for (;;) {
 			ssize_t n = read(fd, buf, sizeof(buf));
 

@@ -19,6 +19,10 @@
 struct stream {
 	char *ldir; /* <root>/storage/layers */
 	bool no_devices;
+	/* blobs unpacked already (layers.json, read before the pull): not
+	 * unpacked again. Only a hint: bt_layers_prepare unpacks any layer
+	 * still missing from the store. */
+	json_t *have;
 	pthread_mutex_t lock;
 	struct bt_streamed_layer *layers; /* by layer index */
 	size_t n;
@@ -81,6 +85,10 @@ static int sink_begin(void *ud, size_t index, const char *digest, const char *me
 
 	(void)size;
 	*state = NULL;
+	if (json_object_get(s->have, digest)) {
+		free(l);
+		return 0;
+	}
 	if (!l)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	l->s = s;
@@ -239,6 +247,25 @@ static int sink_end(void *state, bool verified, berth_error **err)
 	return rc;
 }
 
+/* The blobs of the layers in the store, as keys of *out. */
+static int unpacked_blobs(berth_ctx *ctx, json_t **out, berth_error **err)
+{
+	json_t *j = NULL, *entry, *blob;
+	const char *chain;
+	int rc;
+
+	if ((rc = bt_layers_load(ctx, &j, err)) < 0)
+		return rc;
+	if (!(*out = json_object()))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	json_object_foreach(json_object_get(j, "layers"), chain, entry)
+		if (rc == 0 && json_is_string(blob = json_object_get(entry, "blob")) &&
+		    json_object_set_new(*out, json_string_value(blob), json_true()) < 0)
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	json_decref(j);
+	return rc;
+}
+
 int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_opts *popts,
 			    const berth_unpack_opts *uopts, berth_image **out, berth_error **err)
 {
@@ -263,7 +290,7 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	/* a failed pull leaves the store as it was: no new empty folders */
 	made_sdir = access(sdir, F_OK) < 0;
 	made_ldir = access(s.ldir, F_OK) < 0;
-	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 ||
+	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 || (rc = unpacked_blobs(ctx, &s.have, err)) < 0 ||
 	    (rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0)
 		goto out;
 	if ((rc = bt_layers_prepare(ctx, berth_image_digest(img), &opts, NULL, s.layers, s.n, NULL,
@@ -282,6 +309,7 @@ out:
 		bt_strv_free(s.layers[i].implicit.v, s.layers[i].implicit.n);
 	}
 	free(s.layers);
+	json_decref(s.have);
 	if (rc < 0 && made_ldir && rmdir(s.ldir) == 0 && made_sdir)
 		rmdir(sdir); /* fails, as it should, if a concurrent pull put something there */
 	berth_image_free(img);
