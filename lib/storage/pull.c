@@ -124,12 +124,16 @@ static int sink_begin(void *ud, size_t index, const char *digest, const char *me
 /* Starts the unpacker once the magic bytes are in. */
 static int start(struct slayer *l, berth_error **err)
 {
-	int rc;
+	int rc, bufsize = 4 << 20;
 
 	if ((rc = bt_layer_compression(l->media_type, l->head, l->headlen, &l->p.compression, err)) < 0)
 		return bt_error_wrap(err, rc, "layer %s", l->digest);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->sock) < 0)
 		return bt_error_os(err, "layer %s: creating a socket pair", l->digest);
+	/* room for a few of the download's pieces, so it runs ahead of the
+	 * unpacker instead of in step with it (beyond wmem_max only as root) */
+	if (setsockopt(l->sock[1], SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
+		setsockopt(l->sock[1], SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
 	l->p.blobfd = l->sock[0];
 	l->p.head = l->head;
 	l->p.headlen = l->headlen;
