@@ -381,17 +381,29 @@ static json_t *string_array(const char *const *v)
 	return a;
 }
 
-static json_t *inspect_json(const berth_image *img)
+/* docker inspect's keys, plus each layer's diff ID and unpacked size from
+ * the layer store (null when not unpacked) and their sum (null unless all are). */
+static json_t *inspect_json(const berth_image *img, const berth_image_layers *ul)
 {
 	json_t *o = json_object(), *refs = json_array(), *layers = json_array(), *labels = json_object();
-	json_t *config = json_loads(berth_image_config_json(img), 0, NULL);
+	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *diff_ids = json_array();
+	long long unpacked = 0;
 
 	for (size_t i = 0; i < berth_image_reference_count(img); i++)
 		json_array_append_new(refs, json_string(berth_image_reference(img, i)));
-	for (size_t i = 0; i < berth_image_layer_count(img); i++)
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "Digest", berth_image_layer_digest(img, i),
-							"MediaType", berth_image_layer_media_type(img, i), "Size",
-							(json_int_t)berth_image_layer_size(img, i)));
+	for (size_t i = 0; i < berth_image_layer_count(img); i++) {
+		const char *diff_id = berth_image_layers_diff_id(ul, i);
+		long long size = berth_image_layers_unpacked_size(ul, i);
+
+		json_array_append_new(layers, json_pack("{s:s, s:s, s:I, s:s?, s:o}", "Digest",
+							berth_image_layer_digest(img, i), "MediaType",
+							berth_image_layer_media_type(img, i), "Size",
+							(json_int_t)berth_image_layer_size(img, i), "DiffID",
+							diff_id, "UnpackedSize",
+							size < 0 ? json_null() : json_integer(size)));
+		json_array_append_new(diff_ids, diff_id ? json_string(diff_id) : json_null());
+		unpacked = size < 0 || unpacked < 0 ? -1 : unpacked + size;
+	}
 	for (size_t i = 0; i < berth_image_label_count(img); i++)
 		json_object_set_new(labels, berth_image_label_key(img, i), json_string(berth_image_label_value(img, i)));
 	json_object_set_new(o, "Id", json_string(berth_image_id(img)));
@@ -403,12 +415,14 @@ static json_t *inspect_json(const berth_image *img)
 		json_object_set_new(o, "Variant", json_string(berth_image_variant(img)));
 	json_object_set_new(o, "Os", json_string(berth_image_os(img) ? berth_image_os(img) : ""));
 	json_object_set_new(o, "Size", json_integer(berth_image_size(img)));
+	json_object_set_new(o, "UnpackedSize", unpacked < 0 ? json_null() : json_integer(unpacked));
 	json_object_set_new(o, "Env", string_array(berth_image_env(img)));
 	json_object_set_new(o, "Cmd", string_array(berth_image_cmd(img)));
 	json_object_set_new(o, "Entrypoint", string_array(berth_image_entrypoint(img)));
 	json_object_set_new(o, "ExposedPorts", string_array(berth_image_exposed_ports(img)));
 	json_object_set_new(o, "Labels", labels);
 	json_object_set_new(o, "Layers", layers);
+	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
 	json_object_set_new(o, "Config", config ? config : json_null());
 	return o;
 }
@@ -455,6 +469,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 		return 1;
 	arr = json_array();
 	for (int i = 2; i < argc; i++) {
+		berth_image_layers *ul;
 		berth_image *img;
 
 		if (berth_image_lookup(ctx, argv[i], &img, &err) < 0) {
@@ -462,7 +477,14 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 			err = NULL;
 			continue;
 		}
-		json_array_append_new(arr, inspect_json(img));
+		if (berth_image_layers_new(ctx, argv[i], &ul, &err) < 0) {
+			status = cli_fail(err);
+			err = NULL;
+			berth_image_free(img);
+			continue;
+		}
+		json_array_append_new(arr, inspect_json(img, ul));
+		berth_image_layers_free(ul);
 		berth_image_free(img);
 	}
 	json_dumpf(arr, stdout, JSON_INDENT(4));

@@ -232,8 +232,10 @@ enum {
  * a forced removal leaves those their layers. */
 BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, int flags,
 				    berth_error **err);
-/* Frees the blobs that no tagged image refers to; counts (may be NULL) of
- * blobs and bytes freed. */
+/* Frees the blobs that no tagged image refers to, and the unpacked layers
+ * that only the images among them held (as berth_image_remove does; a
+ * snapshot keeps its layers, a mounted image its hold); counts (may be NULL)
+ * of blobs and bytes freed. */
 BERTH_EXTERN int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes,
 				berth_error **err);
 

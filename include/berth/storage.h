@@ -134,6 +134,29 @@ BERTH_EXTERN long long berth_storage_usage_bytes(const berth_storage_usage *u, s
 BERTH_EXTERN long long berth_storage_usage_reclaimable(const berth_storage_usage *u, size_t i);
 BERTH_EXTERN void berth_storage_usage_free(berth_storage_usage *u);
 
+/* ---- an image's layers on disk ---------------------------------------- */
+
+/* The layers of an image as the layer store has them, for `image inspect`:
+ * read from the content store and layers.json, changing nothing. */
+typedef struct berth_image_layers berth_image_layers;
+
+/* Reads the layers of an image (any name berth_image_lookup accepts).
+ * Errors: ENOTFOUND for an unknown image or a missing manifest or config
+ * blob; EINVAL for a malformed manifest, config or layers.json. */
+BERTH_EXTERN int berth_image_layers_new(berth_ctx *ctx, const char *image,
+					berth_image_layers **out, berth_error **err);
+/* Number of layers, bottom layer first (0 for NULL). */
+BERTH_EXTERN size_t berth_image_layers_count(const berth_image_layers *l);
+/* The i-th layer's diff ID (the config's rootfs.diff_ids[i]) and chain ID,
+ * borrowed; NULL when out of range. */
+BERTH_EXTERN const char *berth_image_layers_diff_id(const berth_image_layers *l, size_t i);
+BERTH_EXTERN const char *berth_image_layers_chain_id(const berth_image_layers *l, size_t i);
+/* Bytes of the i-th layer's content as recorded when it was unpacked; -1
+ * when that layer is not unpacked (e.g. pulled with --no-unpack) or out of
+ * range. */
+BERTH_EXTERN long long berth_image_layers_unpacked_size(const berth_image_layers *l, size_t i);
+BERTH_EXTERN void berth_image_layers_free(berth_image_layers *l);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@ struct gc {
 	const char *const *only; /* when set, the only candidates */
 	size_t nonly;
 	const json_t *manifests;
+	struct bt_strv *removed; /* when set, gets the digests removed */
 	size_t freed;
 	uint64_t bytes;
 	const char *dir;
@@ -61,6 +62,8 @@ static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *d
 	if (!temp) {
 		g->freed++;
 		g->bytes += (uint64_t)st.st_size;
+		if (g->removed && bt_strv_add(g->removed, strdup(digest)) < 0)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	}
 	return 0;
 }
@@ -68,7 +71,7 @@ static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *d
 int bt_store_gc(bt_store *s, const char *const *keep, size_t nkeep, size_t *freed,
 		uint64_t *bytes, berth_error **err)
 {
-	struct gc g = { keep, nkeep, NULL, 0, NULL, 0, 0, s->dir };
+	struct gc g = { .keep = keep, .nkeep = nkeep, .dir = s->dir };
 	int gc_fd = -1, index_fd = -1, rc;
 	json_t *index = NULL;
 
@@ -93,10 +96,11 @@ out:
 }
 
 int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,
-			     size_t *freed, uint64_t *bytes, berth_error **err)
+			     bt_gc_removed_fn removed, void *data, size_t *freed, uint64_t *bytes,
+			     berth_error **err)
 {
-	struct gc g = { .only = only, .nonly = nonly, .dir = s->dir };
-	struct bt_strv keep = { 0 };
+	struct bt_strv keep = { 0 }, gone = { 0 };
+	struct gc g = { .only = only, .nonly = nonly, .dir = s->dir, .removed = removed ? &gone : NULL };
 	int gc_fd = -1, index_fd = -1, rc;
 	json_t *index = NULL, *d;
 	size_t i;
@@ -129,6 +133,18 @@ int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly,
 	g.nkeep = keep.n;
 	g.manifests = json_object_get(index, "manifests");
 	rc = bt_store_each_blob(s, gc_one, &g, err);
+	/* still holding the gc lock, so no pull brings those blobs back before
+	 * the callback is done with them (also after a failure part way) */
+	bt_lock_release(index_fd);
+	index_fd = -1;
+	if (gone.n) {
+		berth_error *e = NULL;
+		int rc2 = removed((char *const *)gone.v, gone.n, data, rc < 0 ? &e : err);
+
+		if (rc == 0)
+			rc = rc2;
+		berth_error_free(e);
+	}
 out:
 	if (rc < 0)
 		bt_error_wrap(err, rc, "collecting unreferenced blobs in %s", s->dir);
@@ -136,6 +152,7 @@ out:
 	bt_lock_release(gc_fd);
 	json_decref(index);
 	bt_strv_free(keep.v, keep.n);
+	bt_strv_free(gone.v, gone.n);
 	if (freed)
 		*freed = g.freed;
 	if (bytes)

@@ -308,10 +308,14 @@ int bt_image_store_open(const berth_ctx *ctx, bt_store **s, berth_error **err);
  * ENOTFOUND; EINVAL for an ambiguous prefix. */
 int bt_image_find(const bt_store *s, const char *name, bt_descriptor *out, berth_error **err);
 
+/* Called with the digests a collection removed, under the gc lock still. */
+typedef int (*bt_gc_removed_fn)(char *const *digests, size_t n, void *data, berth_error **err);
 /* Removes the blobs no tagged image refers to, under the exclusive gc lock.
  * only: when non-NULL, just those digests are candidates; nowait: give up
- * (returning 0, nothing removed) when a pull or writer holds the store. */
+ * (returning 0, nothing removed) when a pull or writer holds the store;
+ * removed (may be NULL) is called with data and what went, if anything. */
 int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,
-			     size_t *freed, uint64_t *bytes, berth_error **err);
+			     bt_gc_removed_fn removed, void *data, size_t *freed, uint64_t *bytes,
+			     berth_error **err);
 
 #endif

@@ -195,12 +195,27 @@ int berth_image_untag(berth_ctx *ctx, const char *name, berth_error **err)
 	return rc;
 }
 
+/* A collection's removed blobs: the manifests among them drop storage's
+ * hold on their unpacked layers. What a snapshot holds stays (snapshots are
+ * users of their own), and so does what a mounted image holds. */
+static int release_layers(char *const *digests, size_t n, void *ctx, berth_error **err)
+{
+	return bt_storage_images_release(ctx, digests, n, err);
+}
+
+/* Frees the blobs no tagged image reaches and the unpacked layers that only
+ * the images among them held (remove and gc). */
+static int collect(berth_ctx *ctx, bt_store *s, size_t *freed, uint64_t *bytes, berth_error **err)
+{
+	return bt_store_gc_unreferenced(s, NULL, 0, false, release_layers, ctx, freed, bytes, err);
+}
+
 int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error **err)
 {
 	bool force = flags & BERTH_IMAGE_REMOVE_FORCE;
 	bt_descriptor d = { 0 }, tagged = { 0 }, *tags = NULL;
 	berth_reference *parsed = NULL;
-	struct bt_strv untag = { 0 }, blobs = { 0 }, users = { 0 }, gone = { 0 };
+	struct bt_strv untag = { 0 }, blobs = { 0 }, users = { 0 };
 	size_t ntags = 0;
 	bt_store *s = NULL;
 	int rc;
@@ -249,17 +264,8 @@ int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error 
 	for (size_t i = 0; i < untag.n; i++)
 		if ((rc = bt_store_untag(s, untag.v[i], err)) < 0)
 			goto out;
-	if ((rc = bt_store_gc_unreferenced(s, NULL, 0, false, NULL, NULL, err)) < 0)
-		goto out;
-	/* manifests whose blobs went drop their hold on the unpacked layers;
-	 * a snapshot's own hold keeps what it still needs (forced removal) */
-	for (size_t i = 0; i < blobs.n; i++) {
-		if ((rc = bt_store_has_blob(s, blobs.v[i], -1, err)) < 0)
-			goto out;
-		if (rc == 0 && bt_strv_add(&gone, strdup(blobs.v[i])) < 0)
-			goto nomem;
-	}
-	rc = gone.n ? bt_storage_images_release(ctx, gone.v, gone.n, err) : 0;
+	/* a forced removal leaves snapshots the layers they hold */
+	rc = collect(ctx, s, NULL, NULL, err);
 	goto out;
 nomem:
 	rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
@@ -269,7 +275,6 @@ out:
 	bt_strv_free(untag.v, untag.n);
 	bt_strv_free(blobs.v, blobs.n);
 	bt_strv_free(users.v, users.n);
-	bt_strv_free(gone.v, gone.n);
 	bt_descriptors_free(tags, ntags);
 	bt_descriptor_clear(&d);
 	bt_descriptor_clear(&tagged);
@@ -291,7 +296,7 @@ int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes, ber
 			*err = NULL;
 		}
 		rc = 0; /* no store: nothing to collect */
-	} else if (rc == 0 && (rc = bt_store_gc_unreferenced(s, NULL, 0, false, &n, &b, err)) < 0) {
+	} else if (rc == 0 && (rc = collect(ctx, s, &n, &b, err)) < 0) {
 		bt_error_wrap(err, rc, "collecting unused image blobs");
 	}
 	if (freed)

@@ -419,7 +419,7 @@ fail:
 		berth_error *e = NULL;
 
 		if (bt_store_gc_unreferenced(p.s, (const char *const *)p.created.v, p.created.n, true, NULL,
-					     NULL, &e) < 0) {
+					     NULL, NULL, NULL, &e) < 0) {
 			bt_log_warn(ctx, "image", "removing what a failed pull wrote: %s", berth_error_message(e));
 			berth_error_free(e);
 		}

@@ -42,6 +42,7 @@ void bt_image_layers_free(struct bt_image_layers *l)
 	if (!l)
 		return;
 	free(l->chain);
+	free(l->diff_ids);
 	bt_strv_free(l->dirs, l->dirs ? l->n : 0);
 	memset(l, 0, sizeof(*l));
 }
@@ -166,7 +167,8 @@ static int load_image(const bt_store *s, const char *image, struct image_info *i
 	}
 	info->l.n = info->nlayers = json_array_size(layers);
 	if (!(info->layers = calloc(info->l.n + 1, sizeof(*info->layers))) ||
-	    !(info->l.chain = calloc(info->l.n + 1, sizeof(*info->l.chain)))) {
+	    !(info->l.chain = calloc(info->l.n + 1, sizeof(*info->l.chain))) ||
+	    !(info->l.diff_ids = calloc(info->l.n + 1, sizeof(*info->l.diff_ids)))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
@@ -193,6 +195,7 @@ static int load_image(const bt_store *s, const char *image, struct image_info *i
 		}
 		snprintf(ld->digest, BT_DIGEST_MAX, "%s", dg);
 		snprintf(ld->diff_id, BT_DIGEST_MAX, "%s", did);
+		snprintf(info->l.diff_ids[i], BT_DIGEST_MAX, "%s", did);
 		ld->size = size;
 		if ((rc = bt_chain_id(i ? info->l.chain[i - 1] : NULL, did, info->l.chain[i], err)) < 0)
 			goto out;
@@ -272,28 +275,27 @@ static char *layer_dir(const char *sdir, const char *chain)
 	return bt_strdup_printf("%s/layers/%s", sdir, strchr(chain, ':') + 1);
 }
 
-/* Unpacks layer i of info into a new temp directory in sdir/layers; *tmp
- * gets its path. */
+/* Unpacks layer i of info into a new temp directory in sdir/layers (*tmp,
+ * held while it is used). */
 static int unpack_to_temp(const bt_store *s, const char *sdir, const struct layer_desc *ld,
 			  const char *chain, const berth_unpack_opts *opts, const int *lowerfds,
-			  size_t nlower, char **tmp, int64_t *bytes, berth_error **err)
+			  size_t nlower, struct bt_tmpdir *tmp, int64_t *bytes, berth_error **err)
 {
 	unsigned char magic[8];
 	struct bt_unpack_params p = { .blobfd = -1 };
-	char *diff = NULL;
+	char *diff = NULL, *ldir, tag[17];
 	int64_t size;
 	ssize_t n;
 	int dfd = -1, rc;
 
-	if (!(*tmp = bt_strdup_printf("%s/layers/.tmp-%.16s-XXXXXX", sdir, strchr(chain, ':') + 1)))
+	snprintf(tag, sizeof(tag), "%.16s", strchr(chain, ':') + 1);
+	if (!(ldir = bt_strdup_printf("%s/layers", sdir)))
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	if (!mkdtemp(*tmp)) {
-		rc = bt_error_os(err, "creating %s", *tmp);
-		free(*tmp);
-		*tmp = NULL;
+	rc = bt_tmpdir_make(ldir, tag, tmp, err);
+	free(ldir);
+	if (rc < 0)
 		return rc;
-	}
-	if (!(diff = bt_strdup_printf("%s/diff", *tmp))) {
+	if (!(diff = bt_strdup_printf("%s/diff", tmp->path))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
@@ -332,14 +334,14 @@ out:
 
 /* The diff/ directories below layer i, topmost first, opened as needed:
  * the layer in place, or the temp directory it was just unpacked into. */
-static int lowers_of(struct image_info *info, char **tmp, int *fds, size_t i, int *out,
+static int lowers_of(struct image_info *info, struct bt_tmpdir *tmp, int *fds, size_t i, int *out,
 		     berth_error **err)
 {
 	for (size_t k = 0; k < i; k++) {
 		size_t j = i - 1 - k;
 
 		if (fds[j] < 0) {
-			char *diff = bt_strdup_printf("%s/diff", tmp[j] ? tmp[j] : info->l.dirs[j]);
+			char *diff = bt_strdup_printf("%s/diff", tmp[j].path ?: info->l.dirs[j]);
 
 			if (!diff)
 				return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
@@ -379,7 +381,8 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 {
 	berth_unpack_opts opts = BERTH_UNPACK_OPTS_INIT;
 	struct image_info info = { 0 };
-	char *sdir = NULL, *lock = NULL, **tmp = NULL, *user = NULL, *ldir = NULL;
+	char *sdir = NULL, *lock = NULL, *user = NULL, *ldir = NULL;
+	struct bt_tmpdir *tmp = NULL;
 	int64_t *bytes = NULL;
 	int *fds = NULL, *lower = NULL;
 	bool *placed = NULL;
@@ -415,7 +418,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 		fds[i] = -1;
 	/* layers unpacked while downloaded: checked, then used like our own */
 	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
-		if (!streamed[i].tmp)
+		if (!streamed[i].tmp.path)
 			continue;
 		if (strcmp(streamed[i].diff_id, info.layers[i].diff_id)) {
 			rc = bt_error_set(err, BERTH_EINTEGRITY, 0,
@@ -426,18 +429,18 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 		if (exists(info.l.dirs[i]))
 			continue;
 		tmp[i] = streamed[i].tmp;
-		streamed[i].tmp = NULL;
+		streamed[i].tmp.path = NULL;
 		bytes[i] = streamed[i].bytes;
 	}
 	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
 		char *diff;
 		int dfd;
 
-		if (!tmp[i] || !streamed[i].implicit.n)
+		if (!tmp[i].path || !streamed[i].implicit.n)
 			continue;
 		if ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0)
 			goto out;
-		if (!(diff = bt_strdup_printf("%s/diff", tmp[i]))) {
+		if (!(diff = bt_strdup_printf("%s/diff", tmp[i].path))) {
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 			goto out;
 		}
@@ -453,7 +456,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 	}
 	/* unpack what is missing, without the lock */
 	for (size_t i = 0; i < info.l.n; i++)
-		if (!tmp[i] && !exists(info.l.dirs[i]) &&
+		if (!tmp[i].path && !exists(info.l.dirs[i]) &&
 		    ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
 		     (rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts, lower, i,
 					  &tmp[i], &bytes[i], err)) < 0))
@@ -461,21 +464,21 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
+	bt_storage_sweep(ctx, sdir); /* ours are held: only the dead's go */
 	for (size_t i = 0; i < info.l.n; i++) {
 		json_t *layers = json_object_get(j, "layers"), *entry;
 
 		if (!exists(info.l.dirs[i])) {
 			/* removed by another process since we looked: unpack again, now locked */
-			if (!tmp[i] && ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
+			if (!tmp[i].path && ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
 					(rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts,
 							     lower, i, &tmp[i], &bytes[i], err)) < 0))
 				goto out;
-			if (rename(tmp[i], info.l.dirs[i]) < 0) {
-				rc = bt_error_os(err, "moving %s into place", tmp[i]);
+			if (rename(tmp[i].path, info.l.dirs[i]) < 0) {
+				rc = bt_error_os(err, "moving %s into place", tmp[i].path);
 				goto out;
 			}
-			free(tmp[i]);
-			tmp[i] = NULL;
+			bt_tmpdir_placed(&tmp[i]);
 			placed[i] = true;
 		}
 		if (!(entry = json_object_get(layers, info.l.chain[i]))) {
@@ -510,10 +513,7 @@ out:
 		if (placed[i])
 			bt_rm_rf(info.l.dirs[i], NULL);
 	for (size_t i = 0; tmp && i < info.l.n; i++)
-		if (tmp[i]) {
-			bt_rm_rf(tmp[i], NULL);
-			free(tmp[i]);
-		}
+		bt_tmpdir_remove(&tmp[i]);
 	for (size_t i = 0; fds && i < info.l.n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -555,6 +555,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
+	bt_storage_sweep(ctx, sdir);
 	layers = json_object_get(j, "layers");
 	json_object_foreach_safe(layers, tmpit, key, entry) {
 		json_t *users = json_object_get(entry, "users");

@@ -33,7 +33,7 @@ struct slayer {
 	size_t index;
 	char digest[BT_DIGEST_MAX];
 	char *media_type;
-	char *tmp;
+	struct bt_tmpdir tmp; /* held until placed or removed */
 	int dirfd;
 	int sock[2]; /* [0]: the unpacker reads; [1]: data() writes */
 	unsigned char head[8];
@@ -56,9 +56,7 @@ static void slayer_free(struct slayer *l)
 		close(l->sock[1]);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	if (l->tmp)
-		bt_rm_rf(l->tmp, NULL);
-	free(l->tmp);
+	bt_tmpdir_remove(&l->tmp);
 	free(l->media_type);
 	bt_strv_free(l->implicit.v, l->implicit.n);
 	berth_error_free(l->err);
@@ -69,7 +67,7 @@ static void *unpack_thread(void *data)
 {
 	struct slayer *l = data;
 
-	l->rc = bt_unpack_layer(l->dirfd, l->tmp, &l->p, l->diff_id, &l->bytes, &l->err);
+	l->rc = bt_unpack_layer(l->dirfd, l->tmp.path, &l->p, l->diff_id, &l->bytes, &l->err);
 	/* a failed unpack stops reading: the writer then sees EPIPE, not a hang */
 	shutdown(l->sock[0], SHUT_RD);
 	return NULL;
@@ -95,19 +93,15 @@ static int sink_begin(void *ud, size_t index, const char *digest, const char *me
 	l->index = index;
 	l->dirfd = l->sock[0] = l->sock[1] = -1;
 	snprintf(l->digest, sizeof(l->digest), "%s", digest);
-	if (!(l->media_type = strdup(media_type)) ||
-	    !(l->tmp = bt_strdup_printf("%s/.tmp-pull-XXXXXX", s->ldir))) {
+	if (!(l->media_type = strdup(media_type))) {
 		slayer_free(l);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	}
-	if (!mkdtemp(l->tmp)) {
-		rc = bt_error_os(err, "creating %s", l->tmp);
-		free(l->tmp);
-		l->tmp = NULL;
+	if ((rc = bt_tmpdir_make(s->ldir, "pull", &l->tmp, err)) < 0) {
 		slayer_free(l);
 		return rc;
 	}
-	if (!(diff = bt_strdup_printf("%s/diff", l->tmp)))
+	if (!(diff = bt_strdup_printf("%s/diff", l->tmp.path)))
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	else if (mkdir(diff, 0755) < 0 ||
 		 (l->dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -233,16 +227,15 @@ static int sink_end(void *state, bool verified, berth_error **err)
 		if (rc == 0) {
 			struct bt_streamed_layer *t = &s->layers[l->index];
 
-			if (t->tmp) { /* the same layer twice in one image */
-				bt_rm_rf(t->tmp, NULL);
-				free(t->tmp);
+			if (t->tmp.path) { /* the same layer twice in one image */
+				bt_tmpdir_remove(&t->tmp);
 				bt_strv_free(t->implicit.v, t->implicit.n);
 			}
 			t->tmp = l->tmp;
 			memcpy(t->diff_id, l->diff_id, BT_DIGEST_MAX);
 			t->bytes = l->bytes;
 			t->implicit = l->implicit;
-			l->tmp = NULL;
+			l->tmp.path = NULL;
 			memset(&l->implicit, 0, sizeof(l->implicit));
 		}
 		pthread_mutex_unlock(&s->lock);
@@ -306,10 +299,7 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	}
 out:
 	for (size_t i = 0; i < s.n; i++) {
-		if (s.layers[i].tmp) {
-			bt_rm_rf(s.layers[i].tmp, NULL);
-			free(s.layers[i].tmp);
-		}
+		bt_tmpdir_remove(&s.layers[i].tmp);
 		bt_strv_free(s.layers[i].implicit.v, s.layers[i].implicit.n);
 	}
 	free(s.layers);

@@ -378,7 +378,8 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 {
 	berth_snapshot_opts opts = BERTH_SNAPSHOT_OPTS_INIT;
 	struct bt_image_layers l = { 0 };
-	char *sdir = NULL, *parent = NULL, *dir = NULL, *tmp = NULL, *user = NULL, *sub = NULL;
+	char *sdir = NULL, *parent = NULL, *dir = NULL, *user = NULL, *sub = NULL;
+	struct bt_tmpdir tmp = { NULL, -1 };
 	bool held = false;
 	json_t *j = NULL;
 	int rc, driver;
@@ -399,7 +400,6 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		return rc;
 	if (!(parent = bt_strdup_printf("%s/snapshots", sdir)) ||
 	    !(dir = bt_strdup_printf("%s/%s", parent, id)) ||
-	    !(tmp = bt_strdup_printf("%s/.tmp-%s-XXXXXX", parent, id)) ||
 	    !(user = bt_strdup_printf("snapshot:%s", id))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
@@ -411,19 +411,13 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	if ((rc = bt_layers_prepare(ctx, image, NULL, user, NULL, 0, &l, err)) < 0)
 		goto out;
 	held = true;
-	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0)
+	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0 || (rc = bt_tmpdir_make(parent, id, &tmp, err)) < 0)
 		goto out;
-	if (!mkdtemp(tmp)) {
-		rc = bt_error_os(err, "creating %s", tmp);
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
 	if (driver == BERTH_SNAPSHOT_OVERLAY) {
 		static const char *const subs[] = { "upper", "work" };
 		for (size_t i = 0; i < 2 && rc == 0; i++) {
 			free(sub);
-			if (!(sub = bt_strdup_printf("%s/%s", tmp, subs[i])))
+			if (!(sub = bt_strdup_printf("%s/%s", tmp.path, subs[i])))
 				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 			else if (mkdir(sub, 0755) < 0)
 				rc = bt_error_os(err, "creating %s", sub);
@@ -431,7 +425,7 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	} else {
 		int rootfd = -1;
 
-		if (!(sub = bt_strdup_printf("%s/rootfs", tmp)))
+		if (!(sub = bt_strdup_printf("%s/rootfs", tmp.path)))
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		else if (mkdir(sub, 0755) < 0 ||
 			 (rootfd = open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -462,26 +456,24 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	for (size_t i = 0; i < l.n; i++)
 		json_array_append_new(json_object_get(j, "layers"), json_string(l.chain[i]));
 	free(sub);
-	if (!(sub = bt_strdup_printf("%s/snapshot.json", tmp))) {
+	if (!(sub = bt_strdup_printf("%s/snapshot.json", tmp.path))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
 	if ((rc = bt_json_write_atomic(sub, j, err)) < 0)
 		goto out;
-	if (rename(tmp, dir) < 0) {
+	if (rename(tmp.path, dir) < 0) {
 		rc = errno == EEXIST || errno == ENOTEMPTY
 			     ? bt_error_set(err, BERTH_EEXISTS, 0, "snapshot %s exists already", id)
-			     : bt_error_os(err, "moving %s into place", tmp);
+			     : bt_error_os(err, "moving %s into place", tmp.path);
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
+	bt_tmpdir_placed(&tmp);
 	rc = bt_fsync_dir(parent, err);
 	bt_log_debug(ctx, "storage", "snapshot %s of %s (%s)", id, l.manifest,
 		     driver == BERTH_SNAPSHOT_COPY ? "copy" : "overlay");
 out:
-	if (tmp)
-		bt_rm_rf(tmp, NULL);
+	bt_tmpdir_remove(&tmp);
 	if (rc < 0 && held)
 		bt_layers_release(ctx, user, false, NULL);
 	json_decref(j);
@@ -489,7 +481,6 @@ out:
 	free(sdir);
 	free(parent);
 	free(dir);
-	free(tmp);
 	free(user);
 	free(sub);
 	return rc < 0 ? bt_error_wrap(err, rc, "creating snapshot %s of %.200s", id, image) : 0;

@@ -195,12 +195,33 @@ int bt_tar_add_marker(bt_tar_writer *w, const char *path, berth_error **err);
 int bt_tar_writer_finish(bt_tar_writer *w, berth_error **err);
 void bt_tar_writer_abort(bt_tar_writer *w);
 
+/* ---- temp directories (storage.c) ---------------------------------------- */
+/* A directory filled before it is renamed into place: layers/.tmp-* (unpacks,
+ * pulls) and snapshots/.tmp-*. Made without the storage lock, so its maker
+ * holds flock(LOCK_SH) on fd for as long as it uses it, and a sweep removes
+ * only those nobody holds: what a process that died left. */
+struct bt_tmpdir {
+	char *path; /* NULL: none (fd is then meaningless) */
+	int fd;     /* the directory, held shared */
+};
+/* Makes and holds <parent>/.tmp-<tag>-XXXXXX (0700). */
+int bt_tmpdir_make(const char *parent, const char *tag, struct bt_tmpdir *t, berth_error **err);
+/* Renamed into place: forgets the path and drops the hold. */
+void bt_tmpdir_placed(struct bt_tmpdir *t);
+/* Removes the directory, if any, then drops the hold. */
+void bt_tmpdir_remove(struct bt_tmpdir *t);
+/* Removes the temp directories in layers/ and snapshots/ of the storage
+ * directory sdir that no live process holds (failures logged). One readdir
+ * each; called with the storage lock held exclusively. */
+void bt_storage_sweep(berth_ctx *ctx, const char *sdir);
+
 /* ---- the layer store (layers.c) ------------------------------------------ */
 struct bt_image_layers {
 	char manifest[BT_DIGEST_MAX];
 	size_t n;
-	char (*chain)[BT_DIGEST_MAX]; /* bottom layer first */
-	char **dirs;                  /* their diff/ directories */
+	char (*chain)[BT_DIGEST_MAX];    /* bottom layer first */
+	char (*diff_ids)[BT_DIGEST_MAX]; /* rootfs.diff_ids; NULL when read from a snapshot */
+	char **dirs;                     /* their diff/ directories */
 };
 void bt_image_layers_free(struct bt_image_layers *l);
 /* The storage directory <root>/storage and its lock file path. */
@@ -208,7 +229,7 @@ int bt_storage_dirs(const berth_ctx *ctx, char **dir, char **lock, berth_error *
 /* A layer unpacked while it was downloaded (pull.c), not yet checked
  * against the config nor placed. */
 struct bt_streamed_layer {
-	char *tmp;                   /* temp dir in layers/ with diff/ below it */
+	struct bt_tmpdir tmp;        /* temp dir in layers/ with diff/ below it */
 	char diff_id[BT_DIGEST_MAX]; /* of what was unpacked */
 	int64_t bytes;
 	struct bt_strv implicit;     /* parents made without attributes yet */
@@ -217,12 +238,13 @@ struct bt_streamed_layer {
  * layers (idempotent); user NULL means "image:<manifest digest>". *out (may
  * be NULL) gets the layers. streamed (may be NULL) holds layers unpacked
  * already, by index: each is checked against its diff_id and placed (its
- * tmp taken over, set to NULL) or left to the caller to remove. */
+ * tmp taken over, its path set to NULL) or left to the caller to remove.
+ * Sweeps dead processes' temp directories (bt_storage_sweep) once locked. */
 int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,
 		      const char *user, struct bt_streamed_layer *streamed, size_t nstreamed,
 		      struct bt_image_layers *out, berth_error **err);
-/* Resolves an image to its manifest digest and the chain IDs of its layers,
- * reading the content store only (nothing unpacked). */
+/* Resolves an image to its manifest digest and the chain IDs and diff IDs
+ * of its layers, reading the content store only (nothing unpacked). */
 int bt_layers_of_image(berth_ctx *ctx, const char *image, struct bt_image_layers *out,
 		       berth_error **err);
 /* Removes `user` from every layer that lists it and deletes layers left

@@ -1,15 +1,133 @@
 /* The storage module's public entry points that are not about one
- * snapshot: unpacking and releasing images, disk usage. */
+ * snapshot: unpacking and releasing images, disk usage; and the temp
+ * directories layers and snapshots are made in. */
 #include "storage-internal.h"
 #include "../image/image-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- temp directories -------------------------------------------------------- */
+
+int bt_tmpdir_make(const char *parent, const char *tag, struct bt_tmpdir *t, berth_error **err)
+{
+	t->path = NULL;
+	t->fd = -1;
+	/* a sweep that saw the directory between mkdtemp and our lock may have
+	 * removed it: then it is gone from its path, and we make another */
+	for (int tries = 0; tries < 3; tries++) {
+		char *path = bt_strdup_printf("%s/.tmp-%s-XXXXXX", parent, tag);
+		struct stat a, b;
+		int fd, rc;
+
+		if (!path)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		if (!mkdtemp(path)) {
+			rc = bt_error_os(err, "creating %s", path);
+			free(path);
+			return rc;
+		}
+		if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 && errno == ENOENT) {
+			free(path);
+			continue;
+		}
+		rc = fd < 0 ? -1 : flock(fd, LOCK_SH);
+		while (rc < 0 && fd >= 0 && errno == EINTR)
+			rc = flock(fd, LOCK_SH);
+		if (rc < 0 || fstat(fd, &a) < 0) {
+			rc = bt_error_os(err, "holding %s", path);
+			if (fd >= 0)
+				close(fd);
+			rmdir(path);
+			free(path);
+			return rc;
+		}
+		if (stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			t->path = path;
+			t->fd = fd;
+			return 0;
+		}
+		close(fd);
+		free(path);
+	}
+	return bt_error_set(err, BERTH_EBUSY, 0, "creating a temp directory in %s: removed as soon as made",
+			    parent);
+}
+
+void bt_tmpdir_placed(struct bt_tmpdir *t)
+{
+	if (!t->path)
+		return;
+	close(t->fd);
+	free(t->path);
+	t->path = NULL;
+	t->fd = -1;
+}
+
+void bt_tmpdir_remove(struct bt_tmpdir *t)
+{
+	if (!t->path)
+		return;
+	bt_rm_rf(t->path, NULL); /* still held: no sweep races us */
+	bt_tmpdir_placed(t);
+}
+
+/* Removes the .tmp-* directories of dir that nobody holds. */
+static void sweep_dir(berth_ctx *ctx, const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		if (errno != ENOENT)
+			bt_log_warn(ctx, "storage", "listing %s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		berth_error *e = NULL;
+		char *path;
+		int fd;
+
+		if (strncmp(de->d_name, ".tmp-", 5))
+			continue;
+		/* not a directory (ENOTDIR), or gone meanwhile: not ours to sweep */
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		/* a live maker holds it shared; the lock stays ours until it is gone */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
+			bt_log_info(ctx, "storage", "removing %s, left by a process that died", path);
+			if (bt_rm_rf(path, &e) < 0) {
+				bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+				berth_error_free(e);
+			}
+			free(path);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+void bt_storage_sweep(berth_ctx *ctx, const char *sdir)
+{
+	static const char *const subs[] = { "layers", "snapshots" };
+
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		char *dir = bt_strdup_printf("%s/%s", sdir, subs[i]);
+
+		if (dir)
+			sweep_dir(ctx, dir);
+		free(dir);
+	}
+}
+
+/* ---- unpacking and releasing images ------------------------------------------- */
 
 
 int berth_image_unpack(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,

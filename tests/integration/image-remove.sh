@@ -7,7 +7,11 @@
 # - the snapshot removed: rmi succeeds, the image's blobs and unpacked layers
 #   are gone;
 # - rmi -f with a snapshot: the image goes, the snapshot still mounts on the
-#   layers it holds, and they go with the snapshot.
+#   layers it holds, and they go with the snapshot;
+# - an image's last tag removed, then `berth image prune`: storage's hold
+#   image:<manifest> leaves layers.json and the layers only that image held go,
+#   while a tagged image keeps the layers it shares; a snapshot of the pruned
+#   image keeps its layers until it goes.
 # Images come from storage-fixture.py (offline); everything lives below a
 # berth-test temp dir in a private mount namespace.
 set -eu
@@ -24,6 +28,22 @@ digest() {
 for m in json.load(open(sys.argv[1]))["manifests"]:
     if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
         print(m["digest"])' "$root/content/index.json" "$1"
+}
+# what berth_image_untag does: the tag's entry leaves index.json
+untag() {
+	"$py" -c 'import json, os, sys
+p = sys.argv[1]
+index = json.load(open(p))
+index["manifests"] = [m for m in index["manifests"]
+                      if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != sys.argv[2]]
+json.dump(index, open(p + ".tmp", "w"))
+os.rename(p + ".tmp", p)' "$root/content/index.json" "$1"
+}
+# the users layers.json lists for layer $1 (chain hex)
+users() {
+	"$py" -c 'import json, sys
+print(" ".join(json.load(open(sys.argv[1]))["layers"].get("sha256:" + sys.argv[2], {}).get("users", [])))' \
+		"$root/storage/layers.json" "$1"
 }
 # what rmi may change: the content store and the layer store (paths, sizes,
 # link targets; not times)
@@ -75,5 +95,47 @@ p=$(h snap-mount berth-test-s2) || die "mounting snapshot berth-test-s2 after rm
 h snap-remove berth-test-s2 || die "removing snapshot berth-test-s2"
 [ "$(layers)" = "$before" ] || die "the snapshot's layers stayed after it went: $(layers)"
 ok "rmi -f with a snapshot: image gone, snapshot still mounts, its layers go with it"
+
+# ---- untagged, then pruned ------------------------------------------------------
+# zstd-extra: layered-zstd (tagged, unpacked) with one more layer of its own
+mkdir "$tmp/extra"
+echo extra > "$tmp/extra/extra"
+tar -C "$tmp/extra" -cf "$tmp/extra.tar" extra
+"$py" "$fixture" append "$root/content" layered-zstd zstd-extra "$tmp/extra.tar"
+h unpack layered-zstd || die "unpacking layered-zstd"
+shared=$(layers)
+[ "$(echo $shared | wc -w)" -eq 3 ] || die "layered-zstd: expected 3 layers, got: $shared"
+for round in plain snapshot; do
+	zx=$(digest zstd-extra)
+	h unpack zstd-extra || die "unpacking zstd-extra"
+	own=$(layers | grep -vxF "$shared" || true)
+	[ "$(echo $own | wc -w)" -eq 1 ] || die "zstd-extra: expected 1 layer of its own, got: $own"
+	grep -q "\"image:$zx\"" "$root/storage/layers.json" || die "unpacking zstd-extra recorded no hold image:$zx"
+	[ $round = plain ] || h snap-create berth-test-s3 zstd-extra auto || die "snapshot of zstd-extra"
+	untag zstd-extra
+	b image prune > "$tmp/out" 2>&1 || die "berth image prune: $(cat "$tmp/out")"
+	grep -q "\"image:$zx\"" "$root/storage/layers.json" &&
+		die "prune ($round) left the hold image:$zx in layers.json: $(users "$own")"
+	for l in $shared; do
+		[ -d "$root/storage/layers/$l" ] || die "prune ($round) took layer $l, which layered-zstd holds"
+		case " $(users "$l") " in
+		*" image:$(digest layered-zstd) "*) ;;
+		*) die "layer $l lost the hold of layered-zstd: users $(users "$l")" ;;
+		esac
+	done
+	if [ $round = plain ]; then
+		[ ! -e "$root/storage/layers/$own" ] || die "prune left layer $own, which only zstd-extra held"
+		ok "untag + prune: hold image:$zx dropped, its own layer gone, the 3 shared kept ($(cat "$tmp/out"))"
+		# the same image again, for the round with a snapshot
+		"$py" "$fixture" append "$root/content" layered-zstd zstd-extra "$tmp/extra.tar"
+	else
+		[ "$(users "$own")" = "snapshot:berth-test-s3" ] || die "layer $own has users $(users "$own")"
+		p=$(h snap-mount berth-test-s3) || die "mounting snapshot berth-test-s3 after prune"
+		[ "$(cat "$p/extra")" = extra ] || die "snapshot berth-test-s3 lost its top layer after prune"
+		h snap-remove berth-test-s3 || die "removing snapshot berth-test-s3"
+		[ ! -e "$root/storage/layers/$own" ] || die "layer $own stayed after its snapshot went"
+		ok "untag + prune with a snapshot: hold image:$zx dropped, the snapshot keeps and mounts its layers"
+	fi
+done
 
 echo "passed: $passed"

@@ -9,6 +9,7 @@
  *   storage-helper ROOT RUNROOT snap-mount|snap-unmount|snap-remove ID
  *   storage-helper ROOT RUNROOT snap-diff|snap-export ID FILE
  *   storage-helper ROOT RUNROOT df
+ *   storage-helper ROOT RUNROOT layers IMAGE     "<diff id> <chain id> <unpacked size>" per layer
  *
  * BERTH_TEST_OVERLAY_LEGACY=1 makes overlay mounts use mount(2) with short
  * symlinks instead of fsconfig's lowerdir+ (a test hook of libberth-test).
@@ -111,6 +112,20 @@ int main(int argc, char **argv)
 				       berth_storage_usage_items(u, i), berth_storage_usage_bytes(u, i),
 				       berth_storage_usage_reclaimable(u, i));
 			berth_storage_usage_free(u);
+		}
+	} else if (!strcmp(cmd, "layers") && argc == 5) {
+		berth_image_layers *l;
+		if ((rc = berth_image_layers_new(ctx, argv[4], &l, &err)) == 0) {
+			for (size_t i = 0; i < berth_image_layers_count(l); i++)
+				printf("%s %s %lld\n", berth_image_layers_diff_id(l, i),
+				       berth_image_layers_chain_id(l, i),
+				       berth_image_layers_unpacked_size(l, i));
+			/* out of range: NULL and -1, as documented */
+			if (berth_image_layers_diff_id(l, berth_image_layers_count(l)) ||
+			    berth_image_layers_chain_id(l, berth_image_layers_count(l)) ||
+			    berth_image_layers_unpacked_size(l, berth_image_layers_count(l)) != -1)
+				printf("out of range answered\n");
+			berth_image_layers_free(l);
 		}
 	} else {
 		fprintf(stderr, "storage-helper: bad command or arguments\n");
