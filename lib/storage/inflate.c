@@ -79,17 +79,20 @@ static la_ssize_t blob_read(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
-/* Waits for a free block; false when the reader wants no more. */
-static bool wait_free_block(struct bt_inflater *f)
+/* Waits for a free block: the ring's tail, or NULL when the reader wants
+ * no more. The tail stays put while the reader takes blocks (first moves
+ * up as count goes down) until publish() adds it. */
+static struct block *wait_free_block(struct bt_inflater *f)
 {
-	bool go;
+	struct block *b = NULL;
 
 	pthread_mutex_lock(&f->lock);
 	while (f->count == NBLOCKS && !f->abort && !f->tar_done)
 		pthread_cond_wait(&f->cond, &f->lock);
-	go = !f->abort && !f->tar_done;
+	if (!f->abort && !f->tar_done)
+		b = &f->ring[(f->first + f->count) % NBLOCKS];
 	pthread_mutex_unlock(&f->lock);
-	return go;
+	return b;
 }
 
 static void publish(struct bt_inflater *f, struct block *b, size_t len)
@@ -126,10 +129,10 @@ static void *inflate_thread(void *data)
 			size_t take;
 
 			if (!b) {
-				/* the tail of the ring stays put while the reader takes blocks */
-				if (!(copying = wait_free_block(f)))
+				if (!(b = wait_free_block(f))) {
+					copying = false;
 					break;
-				b = &f->ring[(f->first + f->count) % NBLOCKS];
+				}
 				used = 0;
 			}
 			take = len < BLOCK_SIZE - used ? len : BLOCK_SIZE - used;
