@@ -779,7 +779,10 @@ static int ping_at(bt_registry *r, const char *base, bool must_auth, CURLcode *c
 		 * do. Nothing secret is sent, so a loopback registry is not verified
 		 * here (later requests are): loading the CA bundle costs more than
 		 * the rest of a small pull from a plain-HTTP local registry. */
-		CURLcode cc = perform(&q, !(r->insecure || r->loopback));
+		CURLcode cc;
+
+		q.no_registry_auth = true; /* and no credentials go with it, whatever is known */
+		cc = perform(&q, !(r->insecure || r->loopback));
 
 		*cc_out = cc;
 		if (cc != CURLE_OK)

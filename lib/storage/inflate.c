@@ -207,7 +207,8 @@ int bt_inflater_start(const struct bt_unpack_params *p, struct bt_inflater **out
 	 * type says fails before any thread starts */
 	if (bt_ar.read_open(f->raw, f, NULL, blob_read, NULL) != ARCHIVE_OK ||
 	    bt_ar.read_next_header(f->raw, &e) != ARCHIVE_OK) {
-		const char *why = bt_ar.error_string(f->raw);
+		/* a failed read of the blob says why itself; libarchive does not */
+		const char *why = f->error ? f->error : bt_ar.error_string(f->raw);
 
 		rc = bt_error_set(err, BERTH_EINVAL, 0, "decompressing: %s",
 				  why ? why : "unreadable input");

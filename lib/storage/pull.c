@@ -118,7 +118,7 @@ static int sink_begin(void *ud, size_t index, const char *digest, const char *me
 /* Starts the unpacker once the magic bytes are in. */
 static int start(struct slayer *l, berth_error **err)
 {
-	int rc, bufsize = 4 << 20;
+	int rc, bufsize = 2 << 20;
 
 	if ((rc = bt_layer_compression(l->media_type, l->head, l->headlen, &l->p.compression, err)) < 0)
 		return bt_error_wrap(err, rc, "layer %s", l->digest);
@@ -271,7 +271,6 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
 	char *sdir = NULL;
-	bool made_sdir = false, made_ldir = false;
 	int rc;
 
 	if (out)
@@ -284,9 +283,6 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	/* a failed pull leaves the store as it was: no new empty folders */
-	made_sdir = access(sdir, F_OK) < 0;
-	made_ldir = access(s.ldir, F_OK) < 0;
 	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 || (rc = unpacked_blobs(ctx, &s.have, err)) < 0 ||
 	    (rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0)
 		goto out;
@@ -304,8 +300,6 @@ out:
 	}
 	free(s.layers);
 	json_decref(s.have);
-	if (rc < 0 && made_ldir && rmdir(s.ldir) == 0 && made_sdir)
-		rmdir(sdir); /* fails, as it should, if a concurrent pull put something there */
 	berth_image_free(img);
 	pthread_mutex_destroy(&s.lock);
 	free(s.ldir);

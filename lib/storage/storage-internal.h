@@ -155,7 +155,8 @@ ssize_t bt_inflater_read(struct bt_inflater *f, const void **buf, int64_t *consu
 char *bt_inflater_error(struct bt_inflater *f);
 /* to_end: reads and hashes the rest of the stream, then digest gets the
  * digest of all of it (or the decompression error is returned); otherwise
- * stops at once. Frees f (NULL is fine). */
+ * stops after the read under way (on a socket: when the next bytes or the
+ * end come). Frees f (NULL is fine). */
 int bt_inflater_finish(struct bt_inflater *f, bool to_end, char digest[BT_DIGEST_MAX],
 		       berth_error **err);
 

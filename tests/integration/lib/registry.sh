@@ -169,13 +169,16 @@ reg_proxy() {
 }
 
 # what a failed pull must leave as it was: every blob, and the unpacked
-# layers (their paths and the storage's records)
+# layers (their paths and the storage's records). Empty folders hold
+# nothing: a pull may make storage/layers before it fails (removing them
+# again could pull them from under a concurrent pull).
 reg_snapshot() {
 	if [ -d "$1/content" ]; then
 		(cd "$1/content" && find . -print | sort && find . -type f -exec sha256sum {} + | sort)
 	fi
 	if [ -d "$1/storage" ]; then
-		(cd "$1/storage" && find . -print | sort && find . -maxdepth 1 -type f -exec sha256sum {} + | sort)
+		(cd "$1/storage" && find . -mindepth 1 \( -type d -empty -prune \) -o -print | sort &&
+			find . -maxdepth 1 -type f -exec sha256sum {} + | sort)
 	fi
 }
 
