@@ -176,15 +176,13 @@ typedef struct {
 
 static size_t emit(prog_buf *b, struct bpf_insn i)
 {
-	if (b->n == b->cap && !b->oom) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		struct bpf_insn *v = realloc(b->v, cap * sizeof(*v));
-		if (!v)
-			b->oom = true;
-		else {
+	if (!b->oom) {
+		struct bpf_insn *v = bt_grow(b->v, b->n, &b->cap, sizeof(*v), 64);
+
+		if (v)
 			b->v = v;
-			b->cap = cap;
-		}
+		else
+			b->oom = true;
 	}
 	if (b->oom)
 		return b->n;

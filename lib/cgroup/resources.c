@@ -96,20 +96,15 @@ int bt_cg_int(const json_t *obj, const char *path, const char *key, long long mi
 int bt_cg_plan_add(bt_cg_plan *p, size_t dir, const char *file, const char *jpath,
 		   berth_error **err, const char *fmt, ...)
 {
-	bt_cg_op *op;
+	bt_cg_op *op, *ops;
 	va_list ap;
 
 	if (!bt_cg_has_file(p->cg, dir, file))
 		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "%s: %s is not available in %s", jpath,
 				    file, p->cg->dirs[dir].dir);
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		bt_cg_op *ops = realloc(p->ops, cap * sizeof(*ops));
-		if (!ops)
-			return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jpath);
-		p->ops = ops;
-		p->cap = cap;
-	}
+	if (!(ops = bt_grow(p->ops, p->n, &p->cap, sizeof(*ops), 16)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "%s: out of memory", jpath);
+	p->ops = ops;
 	op = &p->ops[p->n];
 	op->dir = dir;
 	va_start(ap, fmt);

@@ -74,6 +74,11 @@ struct bt_strv {
 int bt_strv_add(struct bt_strv *sv, char *s);
 /* Frees v[0..n) and v. NULL is allowed. */
 void bt_strv_free(char **v, size_t n);
+/* Room for one more element in array v holding n of *cap elements of size
+ * bytes: v itself while n < *cap, else v moved to twice the room (first
+ * elements at the start), *cap updated. NULL when out of memory (v and *cap
+ * then unchanged). */
+void *bt_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
 
 /* ---- files (fs.c) ---------------------------------------------------- */
 int bt_mkdir_p(const char *path, mode_t mode, berth_error **err);

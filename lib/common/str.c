@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 char *bt_strdup_vprintf(const char *fmt, va_list ap)
@@ -24,21 +25,30 @@ char *bt_strdup_printf(const char *fmt, ...)
 	return s;
 }
 
+void *bt_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	void *bigger;
+
+	if (n < *cap)
+		return v;
+	if (want < *cap || want > SIZE_MAX / size || !(bigger = realloc(v, want * size)))
+		return NULL;
+	*cap = want;
+	return bigger;
+}
+
 int bt_strv_add(struct bt_strv *sv, char *s)
 {
+	char **v;
+
 	if (!s)
 		return -1;
-	if (sv->n == sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 16;
-		char **v = realloc(sv->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(s);
-			return -1;
-		}
-		sv->v = v;
-		sv->cap = cap;
+	if (!(v = bt_grow(sv->v, sv->n, &sv->cap, sizeof(*v), 16))) {
+		free(s);
+		return -1;
 	}
+	sv->v = v;
 	sv->v[sv->n++] = s;
 	return 0;
 }

@@ -77,17 +77,15 @@ static int sink_begin(void *ud, size_t index, const char *digest, const char *me
 		      int64_t size, void **state, berth_error **err)
 {
 	struct stream *s = ud;
-	struct slayer *l = calloc(1, sizeof(*l));
+	struct slayer *l;
 	char *diff = NULL;
 	int rc = 0;
 
 	(void)size;
 	*state = NULL;
-	if (json_object_get(s->have, digest)) {
-		free(l);
-		return 0;
-	}
-	if (!l)
+	if (json_object_get(s->have, digest))
+		return 0; /* unpacked already: *state stays NULL */
+	if (!(l = calloc(1, sizeof(*l))))
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	l->s = s;
 	l->index = index;

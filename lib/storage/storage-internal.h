@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <archive.h>
@@ -164,6 +165,22 @@ int bt_inflater_finish(struct bt_inflater *f, bool to_end, char digest[BT_DIGEST
  * layer) the attributes it has in the topmost of lowerfds that has it. */
 int bt_unpack_inherit(int rootfd, const char *path, const int *lowerfds, size_t nlower,
 		      berth_error **err);
+
+/* ---- hardlinks met in a walk (hardlinks.c) -------------------------------- */
+struct bt_hardlink {
+	dev_t dev;
+	ino_t ino;
+	char *path; /* where the inode was first seen */
+};
+struct bt_hardlinks { /* start from { 0 } */
+	struct bt_hardlink *v;
+	size_t n, cap;
+};
+/* The path the inode of st was first seen at, or NULL. */
+const char *bt_hardlinks_find(const struct bt_hardlinks *h, const struct stat *st);
+/* Records path for the inode of st; -1 when out of memory. */
+int bt_hardlinks_add(struct bt_hardlinks *h, const struct stat *st, const char *path);
+void bt_hardlinks_free(struct bt_hardlinks *h);
 
 /* ---- trees (tree.c) ------------------------------------------------------ */
 /* Copies the layer directory srcfd onto dstfd, keeping owners, modes,

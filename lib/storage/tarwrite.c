@@ -18,12 +18,7 @@
 struct bt_tar_writer {
 	struct archive *a;
 	struct archive_entry *e;
-	struct {
-		dev_t dev;
-		ino_t ino;
-		char *path;
-	} *links;
-	size_t nlinks, caplinks;
+	struct bt_hardlinks links;
 };
 
 static int tar_error(bt_tar_writer *w, const char *doing, const char *path, berth_error **err)
@@ -65,9 +60,7 @@ void bt_tar_writer_abort(bt_tar_writer *w)
 		bt_ar.write_free(w->a);
 	if (w->e)
 		bt_ar.entry_free(w->e);
-	for (size_t i = 0; i < w->nlinks; i++)
-		free(w->links[i].path);
-	free(w->links);
+	bt_hardlinks_free(&w->links);
 	free(w);
 }
 
@@ -104,29 +97,15 @@ int bt_tar_add(bt_tar_writer *w, int dirfd, const char *name, const char *path,
 	bt_ar.entry_set_gid(e, st->st_gid);
 	bt_ar.entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
 	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
-		for (size_t i = 0; i < w->nlinks; i++)
-			if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino)
-				first = w->links[i].path;
-		if (first) { /* the inode went in already: a hardlink entry, no data */
+		if ((first = bt_hardlinks_find(&w->links, st))) { /* the inode went in already: a hardlink entry, no data */
 			bt_ar.entry_set_hardlink(e, first);
 			bt_ar.entry_set_size(e, 0);
 			if (bt_ar.write_header(w->a, e) < ARCHIVE_WARN)
 				return tar_error(w, "writing", path, err);
 			return 0;
 		}
-		if (w->nlinks == w->caplinks) {
-			size_t cap = w->caplinks ? 2 * w->caplinks : 16;
-			void *bigger = realloc(w->links, cap * sizeof(*w->links));
-			if (!bigger)
-				return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-			w->links = bigger;
-			w->caplinks = cap;
-		}
-		if (!(w->links[w->nlinks].path = strdup(path)))
+		if (bt_hardlinks_add(&w->links, st, path) < 0)
 			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		w->links[w->nlinks].dev = st->st_dev;
-		w->links[w->nlinks].ino = st->st_ino;
-		w->nlinks++;
 	}
 	if (S_ISLNK(st->st_mode)) {
 		char target[PATH_MAX];

@@ -142,40 +142,9 @@ out:
 
 /* Hardlinked files met in one pass: the first copy's path below the root. */
 struct links {
-	struct {
-		dev_t dev;
-		ino_t ino;
-		char *path;
-	} *v;
-	size_t n, cap;
+	struct bt_hardlinks seen;
 	int rootfd;
 };
-
-static const char *links_find(const struct links *l, const struct stat *st)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].dev == st->st_dev && l->v[i].ino == st->st_ino)
-			return l->v[i].path;
-	return NULL;
-}
-
-static int links_add(struct links *l, const struct stat *st, const char *path)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *bigger = realloc(l->v, cap * sizeof(*l->v));
-		if (!bigger)
-			return -1;
-		l->v = bigger;
-		l->cap = cap;
-	}
-	if (!(l->v[l->n].path = strdup(path)))
-		return -1;
-	l->v[l->n].dev = st->st_dev;
-	l->v[l->n].ino = st->st_ino;
-	l->n++;
-	return 0;
-}
 
 static int apply_dir(struct links *l, int sfd, int dfd, const char *rel, berth_error **err)
 {
@@ -237,7 +206,7 @@ static int apply_dir(struct links *l, int sfd, int dfd, const char *rel, berth_e
 			if (rc == 0)
 				rc = copy_meta(sfd, name, dfd, &st, err);
 		} else if ((rc = remove_entry(dfd, name, rel, err)) == 0) {
-			const char *first = st.st_nlink > 1 ? links_find(l, &st) : NULL;
+			const char *first = st.st_nlink > 1 ? bt_hardlinks_find(&l->seen, &st) : NULL;
 
 			if (first) {
 				if (linkat(l->rootfd, first, dfd, name, 0) < 0)
@@ -258,7 +227,7 @@ static int apply_dir(struct links *l, int sfd, int dfd, const char *rel, berth_e
 				}
 				if (rc == 0)
 					rc = copy_meta(sfd, name, dfd, &st, err);
-				if (rc == 0 && st.st_nlink > 1 && links_add(l, &st, path) < 0)
+				if (rc == 0 && st.st_nlink > 1 && bt_hardlinks_add(&l->seen, &st, path) < 0)
 					rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 			}
 		}
@@ -278,9 +247,7 @@ int bt_tree_apply_layer(int srcfd, int dstfd, const char *src, berth_error **err
 	/* the root's own attributes come from the topmost layer, as in overlayfs */
 	if (rc == 0)
 		rc = bt_tree_copy_attrs(srcfd, dstfd, src, err);
-	for (size_t i = 0; i < l.n; i++)
-		free(l.v[i].path);
-	free(l.v);
+	bt_hardlinks_free(&l.seen);
 	return rc < 0 ? bt_error_wrap(err, rc, "copying layer %s", src) : 0;
 }
 

@@ -335,14 +335,11 @@ out:
 
 static int remember_dir(struct unpack *u, const char *path, struct archive_entry *e)
 {
-	if (u->ndirs == u->capdirs) {
-		size_t cap = u->capdirs ? 2 * u->capdirs : 64;
-		struct dir_time *bigger = realloc(u->dirs, cap * sizeof(*bigger));
-		if (!bigger)
-			return -1;
-		u->dirs = bigger;
-		u->capdirs = cap;
-	}
+	struct dir_time *bigger = bt_grow(u->dirs, u->ndirs, &u->capdirs, sizeof(*bigger), 64);
+
+	if (!bigger)
+		return -1;
+	u->dirs = bigger;
 	if (!(u->dirs[u->ndirs].path = strdup(path)))
 		return -1;
 	u->dirs[u->ndirs].mtime.tv_sec = bt_ar.entry_mtime(e);
