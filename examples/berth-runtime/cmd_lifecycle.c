@@ -69,7 +69,8 @@ int rcli_create_opts(struct rcli *cli, int argc, char **argv, struct create_args
 		case 'c': a->opts.console_socket = optarg; break;
 		case 'P': a->opts.preserve_fds = atoi(optarg); break;
 		case 'n': a->opts.no_pivot = 1; break;
-		case 'k': case 'I': break; /* accepted as runc does; nothing to do */
+		case 'k': a->opts.no_new_keyring = 1; break;
+		case 'I': break; /* accepted as runc does; nothing to do */
 		case 'd': case 'K':
 			if (a->run) {
 				*(c == 'd' ? &a->detach : &a->keep) = true;

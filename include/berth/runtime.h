@@ -47,9 +47,13 @@ typedef struct {
 	const char *pid_file;       /* written with the init's pid once created */
 	int preserve_fds;           /* fds 3..3+n-1 are passed to the container */
 	int no_pivot;               /* move the root instead of pivot_root (ramfs roots) */
+	int no_new_keyring;         /* keep the caller's session keyring (and its keys)
+				       visible in the container, in the processes exec
+				       starts too; by default each gets a new session
+				       keyring named after the container id */
 } berth_create_opts;
 
-#define BERTH_CREATE_OPTS_INIT { sizeof(berth_create_opts), NULL, NULL, 0, 0 }
+#define BERTH_CREATE_OPTS_INIT { sizeof(berth_create_opts), NULL, NULL, 0, 0, 0 }
 
 /* Creates container `id` from a bundle directory: its config.json is
  * loaded and validated, namespaces, cgroup, mounts, devices and the process

@@ -112,7 +112,7 @@ int bt_rt_child_mkpath(int rootfd, const char *rel, bool file)
 }
 
 /* Flags a remount must keep: in a user namespace the kernel locks them. */
-static unsigned long locked_flags(const char *path)
+unsigned long bt_rt_locked_flags(const char *path)
 {
 	struct statfs sf;
 	unsigned long f = 0;
@@ -157,14 +157,6 @@ static int mount_one(const bt_rt_mount *m, int rootfd, const char **what)
 				rc = -errno;
 			remount = true;
 		}
-		/* likewise a cgroup2 tree outside a cgroup namespace of our own:
-		 * the host's hierarchies are bound, read-only below */
-		if (rc == -EPERM && (m->kind & BT_MNT_CGROUP)) {
-			rc = 0;
-			if (mount("/sys/fs/cgroup", p, NULL, MS_BIND | MS_REC, NULL) < 0)
-				rc = -errno;
-			remount = true;
-		}
 	}
 	close(fd);
 	if (rc < 0 || !(remount || m->propagation))
@@ -175,7 +167,7 @@ static int mount_one(const bt_rt_mount *m, int rootfd, const char **what)
 		return -errno;
 	bt_rt_fd_path(p, fd);
 	if (remount) {
-		if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | (m->flags & ~(MS_REC | MS_BIND)) | locked_flags(p), NULL) < 0)
+		if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | (m->flags & ~(MS_REC | MS_BIND)) | bt_rt_locked_flags(p), NULL) < 0)
 			rc = -errno;
 	}
 	if (!rc && m->propagation) {
@@ -186,7 +178,7 @@ static int mount_one(const bt_rt_mount *m, int rootfd, const char **what)
 	return rc;
 }
 
-int bt_rt_child_mounts(const bt_rt_config *cfg, const char **what)
+int bt_rt_child_mounts(const bt_rt_config *cfg, const bt_rt_cgmount *cm, const char **what)
 {
 	int rootfd, rc = 0;
 
@@ -200,7 +192,9 @@ int bt_rt_child_mounts(const bt_rt_config *cfg, const char **what)
 	if ((rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
 	for (size_t i = 0; i < cfg->nmounts && rc == 0; i++)
-		rc = mount_one(&cfg->mounts[i], rootfd, what);
+		rc = cfg->mounts[i].kind & BT_MNT_CGROUP
+			     ? bt_rt_child_cgroup_mount(&cfg->mounts[i], cm, cfg->new_cgroupns, rootfd, what)
+			     : mount_one(&cfg->mounts[i], rootfd, what);
 	if (rc == 0)
 		rc = bt_rt_child_devices(cfg, rootfd, what);
 	close(rootfd);
@@ -244,7 +238,7 @@ static int remount_ro(const char *path, bool bind_first)
 {
 	if (bind_first && mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(path), NULL) < 0)
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | bt_rt_locked_flags(path), NULL) < 0)
 		return -errno;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -30,6 +31,8 @@ static inline BT_PRINTF(3, 4) void bt_rt_jpath(char *buf, size_t size, const cha
 struct berth_runtime {
 	berth_ctx *ctx;
 	char *root;
+	pthread_mutex_t helper_lock; /* guards helper_fd */
+	int helper_fd;               /* the exec helper's sealed memfd, made on first use */
 };
 
 /* ---- the parsed config (config.c) ------------------------------------- */
@@ -181,8 +184,61 @@ int bt_rt_child_process(const bt_rt_process *p, const bt_rt_seccomp *sc, bool in
 			const char **what);
 int bt_rt_child_seccomp(const bt_rt_seccomp *sc, const char **what);
 
+/* ---- the exec helper (exec.c, bpf.c; exec-helper.h says why) ------------- */
+enum { BT_EXEC_VIA_FD, BT_EXEC_VIA_PROC };
+/* The runtime's sealed memfd holding the helper, made on first use; the fd
+ * stays the handle's. */
+int bt_rt_exec_helper(berth_runtime *rt, int *fd, berth_error **err);
+/* How the child can run the helper under the seccomp filter sc (may be
+ * NULL): execveat of the fd, or execve of /proc/self/fd/N; EUNSUPPORTED
+ * when the filter refuses both. */
+int bt_rt_exec_via(const bt_rt_seccomp *sc, int helper_fd, int *via, berth_error **err);
+/* A copy of args (borrowed strings) with BT_EXEC_HELPER_SLOTS free slots in
+ * front, for bt_rt_child_exec; free() it. NULL when out of memory. */
+char **bt_rt_exec_argv(char *const *args);
+/* Child side: runs prog (a path, or "#N" for fd N) through the helper, with
+ * hargv from bt_rt_exec_argv; failures of the program's own execve are
+ * reported on sync (-1: on stderr). Returns -errno when the helper could not
+ * be started. */
+int bt_rt_child_exec(int helper_fd, int via, char **hargv, const char *prog, char *const *env,
+		     int sync);
+/* What the compiled filter answers (SECCOMP_RET_*) for system call nr with
+ * args on this machine's architecture. */
+uint32_t bt_rt_seccomp_answer(const bt_rt_seccomp *sc, int nr, const uint64_t args[6]);
+
+/* ---- the `cgroup` mount (cgroup-mount.c) -------------------------------- */
+/* What a container's cgroup mount shows: only the container's own cgroup,
+ * one view per hierarchy it is in. */
+typedef struct {
+	char *name;    /* below the mount ("memory", "cpu,cpuacct", "unified"); NULL: the
+			  mount itself (a host with only the v2 tree) */
+	char *dir;     /* the container's cgroup directory on the host */
+	char *fs_opts; /* v1: the options naming the hierarchy ("memory",
+			  "none,name=systemd"); NULL for cgroup2 */
+} bt_rt_cgview;
+
+typedef struct {
+	bt_rt_cgview *views;
+	size_t nviews;
+	char **links;  /* pairs of link name and target: "cpu", "cpu,cpuacct" */
+	size_t nlinks;
+} bt_rt_cgmount;
+
+/* Parent side: the views of cg (NULL: none, an empty mount). */
+int bt_rt_cgmount_prepare(const berth_cgroup *cg, bt_rt_cgmount *out, berth_error **err);
+void bt_rt_cgmount_clear(bt_rt_cgmount *cm);
+/* Child side: mount m (a cgroup mount) below rootfd: with a cgroup namespace
+ * of its own (own_ns) each hierarchy mounted as the namespace shows it,
+ * else the host's directories bound; under a tmpfs unless the host has
+ * only the v2 tree. */
+int bt_rt_child_cgroup_mount(const bt_rt_mount *m, const bt_rt_cgmount *cm, bool own_ns,
+			     int rootfd, const char **what);
+/* Child side: the mount flags a remount of path must keep (a user
+ * namespace locks them). */
+unsigned long bt_rt_locked_flags(const char *path);
+
 /* ---- child-side setup (mounts.c, devices.c) ----------------------------- */
-int bt_rt_child_mounts(const bt_rt_config *cfg, const char **what);
+int bt_rt_child_mounts(const bt_rt_config *cfg, const bt_rt_cgmount *cm, const char **what);
 int bt_rt_child_devices(const bt_rt_config *cfg, int rootfd, const char **what);
 int bt_rt_child_pivot(const bt_rt_config *cfg, bool no_pivot, const char **what);
 int bt_rt_child_finish_fs(const bt_rt_config *cfg, const char **what);
@@ -206,6 +262,8 @@ typedef struct {
 	int lock_fd;                   /* the state lock: the child closes it, or
 					  it would hold the lock as long as it lives */
 	berth_cgroup *cgroup;          /* the child is born in it; may be NULL */
+	const char *keyring;           /* the name of the new session keyring it joins
+					  (the container id); NULL: the caller's is kept */
 } bt_rt_spawn;
 
 /* Forks the container process (inside sp->cgroup when given) and runs its
@@ -232,7 +290,7 @@ int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns
  * runs in the namespaces of that process (createContainer, startContainer);
  * with in_container_root its path also resolves there. Errors name the
  * hook kind, index and path. */
-int bt_rt_hooks_run(const berth_runtime *rt, const bt_rt_hook *hooks, size_t n, int kind,
+int bt_rt_hooks_run(berth_runtime *rt, const bt_rt_hook *hooks, size_t n, int kind,
 		    const char *state, int ns_pid, berth_error **err);
 
 /* ---- state (state.c) ---------------------------------------------------- */

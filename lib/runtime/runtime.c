@@ -40,6 +40,8 @@ int berth_runtime_new(berth_ctx *ctx, const berth_runtime_opts *opts, berth_runt
 		return bt_error_set(err, BERTH_ENOMEM, 0, "opening the runtime: out of memory");
 	}
 	rt->ctx = ctx;
+	rt->helper_fd = -1;
+	pthread_mutex_init(&rt->helper_lock, NULL);
 	*out = rt;
 	return 0;
 }
@@ -53,6 +55,9 @@ void berth_runtime_free(berth_runtime *rt)
 {
 	if (!rt)
 		return;
+	if (rt->helper_fd >= 0)
+		close(rt->helper_fd);
+	pthread_mutex_destroy(&rt->helper_lock);
 	free(rt->root);
 	free(rt);
 }
@@ -273,6 +278,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 	sp.preserve_fds = o.preserve_fds;
 	sp.lock_fd = st.lock_fd;
 	sp.cgroup = cr.cg;
+	sp.keyring = o.no_new_keyring ? NULL : id;
 	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, on_create_hooks, &cr, err)) < 0)
 		goto fail;
 	b = json_object();
@@ -291,6 +297,8 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		json_object_set(b, "hooks", hooks);
 	if (cfg->seccomp_json)
 		json_object_set(b, "seccomp", (json_t *)cfg->seccomp_json);
+	if (o.no_new_keyring)
+		json_object_set_new(b, "noNewKeyring", json_true());
 	json_object_set_new(st.json, "berth", b);
 	json_object_set_new(st.json, "pid", json_integer(pid));
 	if ((rc = bt_rt_state_save(&st, err)) < 0 ||
@@ -786,6 +794,9 @@ int berth_container_exec(berth_runtime *rt, const char *id, const char *process_
 	sp.lock_fd = st.lock_fd;
 	sp.seccomp = &cfg0.seccomp;
 	sp.cgroup = cg;
+	/* a new keyring for each process, as for the init, unless create said no */
+	sp.keyring = json_is_true(json_object_get(json_object_get(st.json, "berth"), "noNewKeyring"))
+			     ? NULL : id;
 	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, NULL, NULL, err)) < 0) {
 		rc = bt_error_wrap(err, rc, "executing in container %s", id);
 		goto out;

@@ -13,16 +13,20 @@
  *                                       -> READY (or ERROR with what and errno)
  *   create: waits on exec.fifo until start
  *   closes every fd not meant for the container, chdir(cwd) and checks it
- *   lies below the root, seccomp, execve
+ *   lies below the root, seccomp, execveat of the exec helper, which
+ *   executes the program (exec-helper.h)
  *
  * The child runs only system calls on data the parent prepared (no malloc,
  * no locks, no stdio), so the library stays safe in a multithreaded host.
  * It is made non-dumpable first thing, so processes in the container cannot
- * open /proc/<pid>/exe of the runtime before the execve replaces it (the
- * CVE-2019-5736 class); and every host fd is closed before the chdir into
- * the container (CVE-2024-21626). */
+ * open /proc/<pid>/exe of the runtime before the exec replaces it, and it
+ * executes the program through the exec helper, so no exec in the container
+ * leads back to the binary that embeds libberth (the CVE-2019-5736 class);
+ * every host fd is closed before the chdir into the container
+ * (CVE-2024-21626). */
 #define _GNU_SOURCE
 #include "runtime-internal.h"
+#include "exec-helper.h"
 #include "../cgroup/cgroup-internal.h"
 
 #include <berth/cgroup.h>
@@ -30,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,19 +53,20 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-enum { MSG_NS_READY = 1, MSG_GO, MSG_HOOKS, MSG_READY, MSG_ERROR };
-
-struct msg {
-	int type;
-	int err;
-	char text[240];
-};
+/* What the parent prepares for the child besides the spawn: the exec
+ * helper and the views of the cgroup mount. */
+typedef struct {
+	int helper_fd;
+	int via;          /* BT_EXEC_VIA_* */
+	char **hargv;     /* process.args with the helper's slots in front */
+	bt_rt_cgmount cgm;
+} prepared;
 
 /* ---- the child ------------------------------------------------------------- */
 
 static void child_send(int fd, int type, int err, const char *what)
 {
-	struct msg m;
+	struct bt_sync_msg m;
 	size_t i = 0;
 
 	memset(&m, 0, sizeof(m));
@@ -74,13 +80,13 @@ static void child_send(int fd, int type, int err, const char *what)
 
 static int child_wait_go(int fd)
 {
-	struct msg m;
+	struct bt_sync_msg m;
 	ssize_t n;
 
 	do
 		n = recv(fd, &m, sizeof(m), 0);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(m) && m.type == MSG_GO ? 0 : -EPIPE;
+	return n == (ssize_t)sizeof(m) && m.type == BT_SYNC_GO ? 0 : -EPIPE;
 }
 
 /* The value of NAME= in a NULL-terminated environment, or NULL. */
@@ -182,19 +188,29 @@ static int child_terminal(int console, const char **what)
 	return 0;
 }
 
-/* Closes every fd from lo up, except a and b (either may be -1). */
-static void close_except(int lo, int a, int b)
+/* Closes every fd from lo up except those in keep (ascending; -1 skipped). */
+static void close_except(int lo, const int *keep, size_t n)
 {
-	int k[2] = { a < b ? a : b, a < b ? b : a };
-
-	for (int i = 0; i < 2; i++) {
-		if (k[i] < lo)
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < lo)
 			continue;
-		if (k[i] > lo)
-			syscall(SYS_close_range, lo, k[i] - 1, 0);
-		lo = k[i] + 1;
+		if (keep[i] > lo)
+			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		lo = keep[i] + 1;
 	}
 	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/* keep sorted, for close_except */
+static void sort3(int *k)
+{
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2 - i; j++)
+			if (k[j] > k[j + 1]) {
+				int t = k[j];
+				k[j] = k[j + 1];
+				k[j + 1] = t;
+			}
 }
 
 static int child_join(const bt_rt_spawn *sp, const int *nsfd, const int *nstype, size_t nns,
@@ -214,14 +230,14 @@ static int child_join(const bt_rt_spawn *sp, const int *nsfd, const int *nstype,
 	return 0;
 }
 
-static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const int *nstype,
-		      size_t nns)
+static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const int *nsfd,
+		      const int *nstype, size_t nns)
 {
 	const bt_rt_config *cfg = sp->cfg;
 	const bt_rt_process *p = sp->proc;
 	const char *what = "setting up the container";
 	char prog[4096], cwd[4096];
-	int rc, keep;
+	int rc, keep, kept[3];
 	bool ready = false;
 	char c;
 
@@ -239,12 +255,21 @@ static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const in
 		goto fail;
 	for (size_t i = 0; i < nns; i++)
 		close(nsfd[i]);
-	child_send(sync, MSG_NS_READY, 0, NULL);
+	child_send(sync, BT_SYNC_NS_READY, 0, NULL);
 	if ((rc = child_wait_go(sync)) < 0)
 		_exit(1); /* the parent gave up and reports why */
 	if (cfg && cfg->new_userns) {
 		what = "becoming root in the user namespace";
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	/* nothing of the caller's keys is the container's (runc and crun do
+	 * the same); kernels without keyrings have nothing to hide */
+	if (sp->keyring) {
+		what = "joining a new session keyring";
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, sp->keyring) < 0 && errno != ENOSYS) {
 			rc = -errno;
 			goto fail;
 		}
@@ -258,11 +283,11 @@ static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const in
 	}
 	if (cfg) {
 		umask(0);
-		if ((rc = bt_rt_child_mounts(cfg, &what)) < 0)
+		if ((rc = bt_rt_child_mounts(cfg, &pr->cgm, &what)) < 0)
 			goto fail;
 		if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
 		    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
-			child_send(sync, MSG_HOOKS, 0, NULL);
+			child_send(sync, BT_SYNC_HOOKS, 0, NULL);
 			if (child_wait_go(sync) < 0)
 				_exit(1);
 		}
@@ -284,9 +309,14 @@ static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const in
 	if (p->terminal && sp->console_fd >= 0 && (rc = child_terminal(sp->console_fd, &what)) < 0)
 		goto fail;
 	/* nothing of the host is left open to chdir through (CVE-2024-21626):
-	 * only stdio, the preserved fds, the sync socket and exec.fifo */
+	 * only stdio, the preserved fds, the sync socket, exec.fifo and the
+	 * sealed exec helper */
 	keep = 3 + sp->preserve_fds;
-	close_except(keep, sync, sp->fifo_fd);
+	kept[0] = sync;
+	kept[1] = sp->fifo_fd;
+	kept[2] = pr->helper_fd;
+	sort3(kept);
+	close_except(keep, kept, 3);
 	what = "entering process.cwd";
 	if (chdir(p->cwd) < 0) {
 		rc = -errno;
@@ -300,7 +330,7 @@ static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const in
 	/* the container outlives the process that made it: cleared before
 	 * READY, since the parent may be gone right after reading it */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	child_send(sync, MSG_READY, 0, NULL);
+	child_send(sync, BT_SYNC_READY, 0, NULL);
 	ready = true;
 	if (sp->fifo_fd >= 0) {
 		/* blocked until start writes to exec.fifo */
@@ -338,11 +368,13 @@ static int child_main(const bt_rt_spawn *sp, int sync, const int *nsfd, const in
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
-	what = "executing process.args[0]";
-	execve(prog, p->args, p->env);
-	rc = -errno;
+	/* through the sealed helper: whatever the program is, even a
+	 * `#!/proc/self/exe` script, /proc/<pid>/exe never shows the binary
+	 * that embeds libberth (exec-helper.h) */
+	what = "executing the exec helper";
+	rc = bt_rt_child_exec(pr->helper_fd, pr->via, pr->hargv, prog, p->env, sync);
 fail:
-	child_send(sync, MSG_ERROR, -rc, what);
+	child_send(sync, BT_SYNC_ERROR, -rc, what);
 	if (ready && sp->fifo_fd >= 0) {
 		/* after create the parent is gone; stderr is all there is */
 		static const char msg[] = "berth-runtime: container process: ";
@@ -355,6 +387,29 @@ fail:
 }
 
 /* ---- the parent ------------------------------------------------------------ */
+
+static bool has_cgroup_mount(const bt_rt_config *cfg)
+{
+	for (size_t i = 0; cfg && i < cfg->nmounts; i++)
+		if (cfg->mounts[i].kind & BT_MNT_CGROUP)
+			return true;
+	return false;
+}
+
+/* Everything the child needs beyond the spawn, made before the clone. */
+static int prepare(berth_runtime *rt, const bt_rt_spawn *sp, prepared *pr, berth_error **err)
+{
+	int rc;
+
+	if ((rc = bt_rt_exec_helper(rt, &pr->helper_fd, err)) < 0 ||
+	    (rc = bt_rt_exec_via(sp->seccomp, pr->helper_fd, &pr->via, err)) < 0)
+		return rc;
+	if (!(pr->hargv = bt_rt_exec_argv(sp->proc->args)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "preparing the container process: out of memory");
+	if (has_cgroup_mount(sp->cfg))
+		return bt_rt_cgmount_prepare(sp->cgroup, &pr->cgm, err);
+	return 0;
+}
 
 static int write_proc(int pid, const char *file, const char *text, berth_error **err)
 {
@@ -374,7 +429,7 @@ static int write_proc(int pid, const char *file, const char *text, berth_error *
 	return 0;
 }
 
-static int parent_recv(int sync, struct msg *m)
+static int parent_recv(int sync, struct bt_sync_msg *m)
 {
 	ssize_t n;
 
@@ -389,7 +444,7 @@ static int parent_recv(int sync, struct msg *m)
 
 static int parent_go(int sync, berth_error **err)
 {
-	struct msg m = { MSG_GO, 0, "" };
+	struct bt_sync_msg m = { BT_SYNC_GO, 0, "" };
 
 	if (send(sync, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		return bt_error_os(err, "releasing the container process");
@@ -485,11 +540,13 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 	int nsfd[16], nstype[16], sv[2] = { -1, -1 }, selfpid = -1, selftime = -1, pid = -1, status, rc = 0;
 	size_t nns = 0;
 	unsigned long flags = SIGCHLD;
-	struct msg m;
+	struct bt_sync_msg m;
 	bool ready = false;
+	prepared pr = { .helper_fd = -1 };
 
 	*pidp = -1;
-	if ((rc = open_namespaces(sp, nsfd, nstype, &nns, err)) < 0)
+	if ((rc = prepare(rt, sp, &pr, err)) < 0 ||
+	    (rc = open_namespaces(sp, nsfd, nstype, &nns, err)) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = bt_error_os(err, "making the socket to the container process");
@@ -529,7 +586,7 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 		close(sv[0]);
 		/* setup dies with the thread that asked for it */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		child_main(sp, sv[1], nsfd, nstype, nns);
+		child_main(sp, &pr, sv[1], nsfd, nstype, nns);
 		_exit(127);
 	}
 	if (selftime >= 0 && setns(selftime, CLONE_NEWTIME) < 0)
@@ -546,7 +603,7 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 			goto out;
 		}
 		switch (m.type) {
-		case MSG_NS_READY:
+		case BT_SYNC_NS_READY:
 			if (cfg && cfg->new_userns &&
 			    ((rc = write_proc(pid, "uid_map", cfg->uid_map, err)) < 0 ||
 			     (rc = write_proc(pid, "gid_map", cfg->gid_map, err)) < 0))
@@ -558,16 +615,16 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 			if ((rc = parent_go(sv[0], err)) < 0)
 				goto out;
 			break;
-		case MSG_HOOKS:
+		case BT_SYNC_HOOKS:
 			if (on_hooks && (rc = on_hooks(ud, pid, err)) < 0)
 				goto out;
 			if ((rc = parent_go(sv[0], err)) < 0)
 				goto out;
 			break;
-		case MSG_READY:
+		case BT_SYNC_READY:
 			ready = true;
 			break;
-		case MSG_ERROR:
+		case BT_SYNC_ERROR:
 		default:
 			rc = bt_error_set(err, m.err == EPERM || m.err == EACCES ? BERTH_EPERM
 					  : m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS,
@@ -577,7 +634,7 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 	}
 	if (sp->fifo_fd < 0) {
 		/* exec: the socket closes when execve succeeds, else an error comes */
-		if (parent_recv(sv[0], &m) == 0 && m.type == MSG_ERROR) {
+		if (parent_recv(sv[0], &m) == 0 && m.type == BT_SYNC_ERROR) {
 			rc = bt_error_set(err, m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS, m.err, "%s: %s",
 					  m.text, strerror(m.err));
 			goto out;
@@ -606,5 +663,7 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	free(pr.hargv);
+	bt_rt_cgmount_clear(&pr.cgm);
 	return rc;
 }
