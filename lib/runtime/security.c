@@ -377,7 +377,10 @@ int bt_rt_child_process(const bt_rt_process *p, const bt_rt_seccomp *sc, bool in
 	 * goes in before the capabilities are dropped */
 	if (!p->nnp && (rc = bt_rt_child_seccomp(sc, what)) < 0)
 		return rc;
-	if (setgroups(p->ngids, p->gids) < 0 && !(in_userns && errno == EPERM && !p->ngids)) {
+	/* raw system calls: glibc's set*id wrappers signal every thread the
+	 * caller had to change its ids too, and in this child those threads do
+	 * not exist: the wrapper would wait for them for ever */
+	if (syscall(SYS_setgroups, p->ngids, p->gids) < 0 && !(in_userns && errno == EPERM && !p->ngids)) {
 		*what = "setting process.user.additionalGids";
 		return -errno;
 	}
@@ -394,11 +397,11 @@ int bt_rt_child_process(const bt_rt_process *p, const bt_rt_seccomp *sc, bool in
 		*what = "keeping capabilities across the user change";
 		return -errno;
 	}
-	if (setresgid(p->gid, p->gid, p->gid) < 0) {
+	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0) {
 		*what = "setting process.user.gid";
 		return -errno;
 	}
-	if (setresuid(p->uid, p->uid, p->uid) < 0) {
+	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0) {
 		*what = "setting process.user.uid";
 		return -errno;
 	}

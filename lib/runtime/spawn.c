@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -260,7 +261,7 @@ static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const
 		_exit(1); /* the parent gave up and reports why */
 	if (cfg && cfg->new_userns) {
 		what = "becoming root in the user namespace";
-		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
 			rc = -errno;
 			goto fail;
 		}
@@ -429,17 +430,54 @@ static int write_proc(int pid, const char *file, const char *text, berth_error *
 	return 0;
 }
 
+/* How long the parent waits for any one step of the child's setup. */
+#define SETUP_STEP_TIMEOUT_MS 60000
+
+/* The child's next message: 0, or -ETIMEDOUT after the step's deadline, or
+ * -EPIPE when the child closed the socket (exited, or exec succeeded). */
 static int parent_recv(int sync, struct bt_sync_msg *m)
 {
+	struct pollfd pfd = { sync, POLLIN, 0 };
 	ssize_t n;
+	int r;
 
 	do
-		n = recv(sync, m, sizeof(*m), 0);
+		r = poll(&pfd, 1, SETUP_STEP_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return -ETIMEDOUT;
+	do
+		n = recv(sync, m, sizeof(*m), MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*m))
-		return -1;
+		return -EPIPE;
 	m->text[sizeof(m->text) - 1] = '\0';
 	return 0;
+}
+
+/* Why the child is gone without a word: killed by the OOM killer of its
+ * cgroup is worth saying (a memory limit too small to set it up). */
+static int child_vanished(const bt_rt_spawn *sp, int pid, int why, const char *step,
+			  berth_error **err)
+{
+	berth_cgroup_stats st = BERTH_CGROUP_STATS_INIT;
+	int status = 0;
+
+	if (why == -ETIMEDOUT)
+		return bt_error_set(err, BERTH_EOS, ETIMEDOUT,
+				    "the container process did not answer within %d s while %s",
+				    SETUP_STEP_TIMEOUT_MS / 1000, step);
+	/* the socket closed: the child has exited or is about to */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && sp->cgroup &&
+	    berth_cgroup_stats_get(sp->cgroup, &st, NULL) == 0 && st.oom_kills != BERTH_CGROUP_UNKNOWN &&
+	    st.oom_kills > 0)
+		return bt_error_set(err, BERTH_ERROR, 0,
+				    "the container process was killed by the OOM killer while %s: its memory limit "
+				    "is too small to set it up", step);
+	return bt_error_set(err, BERTH_ERROR, 0, "the container process exited while %s", step);
 }
 
 static int parent_go(int sync, berth_error **err)
@@ -449,6 +487,57 @@ static int parent_go(int sync, berth_error **err)
 	if (send(sync, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		return bt_error_os(err, "releasing the container process");
 	return 0;
+}
+
+/* The parent's side of the child's setup, step by step, until the child is
+ * ready (create: blocked on exec.fifo) or has executed the program (exec:
+ * the socket closes). Every wait has a deadline and its error names the
+ * step the child was in. */
+static int follow_setup(const bt_rt_spawn *sp, int pid, int sync,
+			int (*on_hooks)(void *ud, int pid, berth_error **err), void *ud,
+			berth_error **err)
+{
+	static const char executing[] = "executing process.args[0]";
+	const bt_rt_config *cfg = sp->cfg;
+	const char *step = "entering its namespaces";
+	struct bt_sync_msg m;
+	int r, rc;
+
+	for (;;) {
+		if ((r = parent_recv(sync, &m)) < 0)
+			return r == -EPIPE && step == executing ? 0 : child_vanished(sp, pid, r, step, err);
+		switch (m.type) {
+		case BT_SYNC_NS_READY:
+			if (cfg && cfg->new_userns &&
+			    ((rc = write_proc(pid, "uid_map", cfg->uid_map, err)) < 0 ||
+			     (rc = write_proc(pid, "gid_map", cfg->gid_map, err)) < 0))
+				return rc;
+			if (sp->proc->has_oom && (rc = write_proc(pid, "oom_score_adj", sp->proc->oom, err)) < 0)
+				return bt_error_wrap(err, rc, "process.oomScoreAdj %s", sp->proc->oom);
+			if ((rc = parent_go(sync, err)) < 0)
+				return rc;
+			step = cfg ? "setting up its mounts and devices" : "setting up its process";
+			break;
+		case BT_SYNC_HOOKS:
+			if (on_hooks && (rc = on_hooks(ud, pid, err)) < 0)
+				return rc;
+			if ((rc = parent_go(sync, err)) < 0)
+				return rc;
+			step = "setting up its root, user and capabilities";
+			break;
+		case BT_SYNC_READY:
+			/* create: it waits on exec.fifo now; exec: it executes */
+			if (sp->fifo_fd >= 0)
+				return 0;
+			step = executing;
+			break;
+		case BT_SYNC_ERROR:
+		default:
+			return bt_error_set(err, m.err == EPERM || m.err == EACCES ? BERTH_EPERM
+					    : m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS,
+					    m.err, "%s: %s", m.text, strerror(m.err));
+		}
+	}
 }
 
 int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns,
@@ -540,8 +629,6 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 	int nsfd[16], nstype[16], sv[2] = { -1, -1 }, selfpid = -1, selftime = -1, pid = -1, status, rc = 0;
 	size_t nns = 0;
 	unsigned long flags = SIGCHLD;
-	struct bt_sync_msg m;
-	bool ready = false;
 	prepared pr = { .helper_fd = -1 };
 
 	*pidp = -1;
@@ -597,49 +684,8 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 		goto out;
 	close(sv[1]);
 	sv[1] = -1;
-	while (!ready) {
-		if (parent_recv(sv[0], &m) < 0) {
-			rc = bt_error_set(err, BERTH_ERROR, 0, "the container process exited during setup");
-			goto out;
-		}
-		switch (m.type) {
-		case BT_SYNC_NS_READY:
-			if (cfg && cfg->new_userns &&
-			    ((rc = write_proc(pid, "uid_map", cfg->uid_map, err)) < 0 ||
-			     (rc = write_proc(pid, "gid_map", cfg->gid_map, err)) < 0))
-				goto out;
-			if (sp->proc->has_oom && (rc = write_proc(pid, "oom_score_adj", sp->proc->oom, err)) < 0) {
-				rc = bt_error_wrap(err, rc, "process.oomScoreAdj %s", sp->proc->oom);
-				goto out;
-			}
-			if ((rc = parent_go(sv[0], err)) < 0)
-				goto out;
-			break;
-		case BT_SYNC_HOOKS:
-			if (on_hooks && (rc = on_hooks(ud, pid, err)) < 0)
-				goto out;
-			if ((rc = parent_go(sv[0], err)) < 0)
-				goto out;
-			break;
-		case BT_SYNC_READY:
-			ready = true;
-			break;
-		case BT_SYNC_ERROR:
-		default:
-			rc = bt_error_set(err, m.err == EPERM || m.err == EACCES ? BERTH_EPERM
-					  : m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS,
-					  m.err, "%s: %s", m.text, strerror(m.err));
-			goto out;
-		}
-	}
-	if (sp->fifo_fd < 0) {
-		/* exec: the socket closes when execve succeeds, else an error comes */
-		if (parent_recv(sv[0], &m) == 0 && m.type == BT_SYNC_ERROR) {
-			rc = bt_error_set(err, m.err == ENOENT ? BERTH_ENOTFOUND : BERTH_EOS, m.err, "%s: %s",
-					  m.text, strerror(m.err));
-			goto out;
-		}
-	}
+	if ((rc = follow_setup(sp, pid, sv[0], on_hooks, ud, err)) < 0)
+		goto out;
 	*pidp = pid;
 out:
 	if (rc < 0 && pid > 0) {

@@ -195,6 +195,24 @@ START_TEST(failed_mount_leaves_nothing)
 }
 END_TEST
 
+/* A memory limit too small for the setup: the error says so (the OOM
+ * killer ended the process), not just that it exited, and nothing stays. */
+START_TEST(memory_limit_too_small_is_said)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	berth_error *err = NULL;
+	char *id = new_id();
+	json_t *c = config(id, argv);
+	int pid;
+
+	json_object_set_new(json_object_get(c, "linux"), "resources",
+			    json_pack("{s:{s:i}}", "memory", "limit", 4096));
+	ck_assert_fails(create(id, c, &pid, &err), err, BERTH_ERROR, "memory limit is too small");
+	assert_nothing_left(id);
+	free(id);
+}
+END_TEST
+
 START_TEST(duplicate_id_leaves_the_first)
 {
 	static const char *const argv[] = { "/bin/sleep", "30", NULL };
@@ -377,6 +395,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, run_through_the_json_api);
 	tcase_add_test(tc, failed_mount_leaves_nothing);
 	tcase_add_test(tc, duplicate_id_leaves_the_first);
+	tcase_add_test(tc, memory_limit_too_small_is_said);
 	tcase_add_test(tc, symlinked_mount_destination_stays_inside);
 	tcase_add_test(tc, leaked_host_fd_is_no_cwd);
 	tcase_add_test(tc, hook_timeout_is_an_error);
