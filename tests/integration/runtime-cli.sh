@@ -394,6 +394,32 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 }
 check seccomp
 
+# Several conditions on one argument (Docker's and podman's profiles allow
+# personality for a list of values that way) mean any of them, as runc and
+# crun apply them. Default deny, every other system call of this
+# architecture allowed, personality only for 0, PER_LINUX32 and
+# PER_LINUX32|UNAME26: busybox linux64 (0) and linux32 (8) run, linux32 -R
+# (PER_LINUX32|ADDR_NO_RANDOMIZE) is refused.
+t_seccomp_same_arg() {
+	hdr=$(ls /usr/include/*/asm/unistd_64.h 2>/dev/null | head -1)
+	[ -n "$hdr" ] || { echo "ok: (skipped) no asm/unistd_64.h to list system calls from"; return 0; }
+	newid scarg
+	mkb scarg "
+import re
+names = sorted(set(re.findall(r'#define __NR_(\\w+) ', open('$hdr').read())) - {'personality'})
+eq = lambda v: {'index': 0, 'value': v, 'op': 'SCMP_CMP_EQ'}
+c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 1, 'syscalls': [
+  {'names': names, 'action': 'SCMP_ACT_ALLOW'},
+  {'names': ['personality'], 'action': 'SCMP_ACT_ALLOW', 'args': [eq(0), eq(8), eq(0x20008)]}]}
+" /bin/sh -c 'linux64 echo p0; linux32 echo p8; linux32 -R echo p40008 2>&1; echo done'
+	rt run -b "$T/scarg" "$id" > "$T/out" 2> "$T/err" < /dev/null || bad "run: $(cat "$T/err")" || return 1
+	grep -qx p0 "$T/out" && grep -qx p8 "$T/out" || bad "personality 0 or 8 was refused: $(cat "$T/out")" || return 1
+	! grep -qx p40008 "$T/out" && grep -q 'not permitted' "$T/out" && grep -qx done "$T/out" ||
+		bad "personality 0x40008 was not refused with EPERM: $(cat "$T/out")" || return 1
+	echo "ok: seccomp: three conditions on personality's arg 0 allow any of them, refuse the rest"
+}
+check seccomp_same_arg
+
 t_hooks() {
 	newid hk
 	log=$T/hooks.log

@@ -4,9 +4,11 @@
 #include "unit.h"
 #include "runtime-internal.h"
 
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 static char *bundle;
@@ -351,6 +353,37 @@ START_TEST(seccomp_compiles_before_the_fork)
 }
 END_TEST
 
+/* Several conditions on one argument mean any of them (one rule each, as
+ * runc and crun do); conditions on different arguments all must hold. */
+START_TEST(seccomp_conditions_on_one_argument)
+{
+	bt_rt_config *cfg = NULL;
+	berth_error *err = NULL;
+	const uint64_t p0[6] = { 0 }, p8[6] = { 8 }, p40008[6] = { 0x40008 }, p9[6] = { 9 };
+	const uint64_t s12[6] = { 1, 2 }, s13[6] = { 1, 3 };
+
+	if (!berth_has_feature("seccomp"))
+		return;
+	ck_assert_ok(parse(config_with("linux.seccomp",
+				       "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+				       "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":["
+				       "{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":0,\"value\":262152,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]},"
+				       "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":["
+				       "{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":1,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+			   &cfg, &err), err);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p0), SECCOMP_RET_ALLOW);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p8), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p40008), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p9), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_socket, s12), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_socket, s13), SECCOMP_RET_ALLOW);
+	bt_rt_config_free(cfg);
+}
+END_TEST
+
 START_TEST(time_namespace_and_offsets)
 {
 	bt_rt_config *cfg = NULL;
@@ -464,6 +497,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, bad_hooks);
 	tcase_add_test(tc, hooks_parse);
 	tcase_add_test(tc, seccomp_compiles_before_the_fork);
+	tcase_add_test(tc, seccomp_conditions_on_one_argument);
 	tcase_add_test(tc, time_namespace_and_offsets);
 	tcase_add_test(tc, unsupported_fields_are_errors);
 	tcase_add_test(tc, container_ids);
