@@ -289,7 +289,8 @@ int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns
 /* Runs the hooks in order with `state` on stdin. ns_pid > 0: each hook
  * runs in the namespaces of that process (createContainer, startContainer);
  * with in_container_root its path also resolves there. Errors name the
- * hook kind, index and path. */
+ * hook kind, index and path. A failing poststart or poststop hook is
+ * logged as a warning and the next ones run (the spec: not fatal). */
 int bt_rt_hooks_run(berth_runtime *rt, const bt_rt_hook *hooks, size_t n, int kind,
 		    const char *state, int ns_pid, berth_error **err);
 

@@ -446,6 +446,34 @@ c['hooks']['startContainer'] = [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo i
 }
 check hooks
 
+# runtime-spec: a failing poststart or poststop hook is logged and the
+# remaining hooks of that kind still run; the operation does not fail.
+t_hooks_failing_post() {
+	# runc kills the container when a poststart hook fails, unlike the spec
+	[ "$RUNTIME_NAME" != runc ] || { echo "ok: (skipped) runc makes a failing poststart hook fatal"; return 0; }
+	newid hkf
+	mkb hkf "
+ok = lambda name: {'path': '/bin/sh', 'args': ['sh', '-c', 'touch $T/hkf-' + name]}
+bad = {'path': '/bin/sh', 'args': ['sh', '-c', 'exit 7']}
+c['hooks'] = {'poststart': [bad, ok('poststart')], 'poststop': [bad, ok('poststop')]}
+" /bin/true
+	rm -f "$T/hkf-poststart" "$T/hkf-poststop"
+	rt --log "$T/hkf.log" run -b "$T/hkf" "$id" > "$T/out" 2> "$T/err" < /dev/null ||
+		bad "a failing poststart/poststop hook failed run: $(cat "$T/err")" || return 1
+	[ -e "$T/hkf-poststart" ] || bad "the poststart hook after a failing one did not run" || return 1
+	[ -e "$T/hkf-poststop" ] || bad "the poststop hook after a failing one did not run" || return 1
+	if [ "$RUNTIME_NAME" = berth-runtime ]; then
+		cat "$T/err" "$T/hkf.log" > "$T/all" 2>/dev/null
+		for k in poststart poststop; do
+			grep -q "hooks\.$k\[0\].*status 7" "$T/all" ||
+				bad "the failing $k hook was not logged: $(cat "$T/all")" || return 1
+		done
+	fi
+	nothing_left "$id" hkf || return 1
+	echo "ok: failing poststart/poststop hooks are logged, the next ones run, run succeeds"
+}
+check hooks_failing_post
+
 t_terminal() {
 	newid tty
 	mkb tty 'c["process"]["terminal"] = True' /bin/sh -c 'tty; echo term-ok'
