@@ -563,6 +563,26 @@ t_bad_namespace() {
 }
 check bad_namespace
 
+# A security label the host cannot apply is an error, not ignored.
+t_lsm_missing() {
+	if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+		echo "ok: (skipped) this host has AppArmor"
+	else
+		newid aa
+		mkb aa 'c["process"]["apparmorProfile"] = "berth-test-profile"' /bin/true
+		refused aa 'process.apparmorProfile without AppArmor' 'apparmor' 'process\.apparmorProfile.*AppArmor' || return 1
+	fi
+	# runc ignores an SELinux label where SELinux is off: berth-runtime only
+	if [ -e /sys/fs/selinux/enforce ] || [ "$RUNTIME_NAME" != berth-runtime ]; then
+		echo "ok: (skipped) this host has SELinux, or $RUNTIME_NAME ignores the label"
+	else
+		newid se
+		mkb se 'c["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"' /bin/true
+		refused se 'process.selinuxLabel without SELinux' 'selinux' 'process\.selinuxLabel.*SELinux' || return 1
+	fi
+}
+check lsm_missing
+
 t_bad_json() {
 	newid badjson
 	mkb badjson '' /bin/true
