@@ -258,6 +258,53 @@ t_kill_all() {
 }
 check kill_all
 
+# One place per context: without linux.cgroupsPath a container's cgroup
+# names its state root, so the same id in two roots gets two cgroups, and
+# kill --all in one leaves the other running. (runc puts both in /<id>.)
+same_cleanup() {
+	for m in $(bt_cgroup_mounts); do
+		for d in "$m/berth/$1"-*; do
+			[ -d "$d" ] && bt_cgroup_remove "berth/${d##*/}"
+		done
+		# /berth itself only when this test made it and it is empty
+		[ -e "$T/.berth-cg-was-there" ] || rmdir "$m/berth" 2>/dev/null
+	done
+	return 0
+}
+t_state_roots() {
+	[ "$RUNTIME_NAME" = berth-runtime ] || { echo "ok: (skipped) default cgroups per state root are berth-runtime's"; return 0; }
+	sid=cli-same-$$
+	for m in $(bt_cgroup_mounts); do [ -d "$m/berth" ] && : > "$T/.berth-cg-was-there"; done
+	bt_cleanup_add "same_cleanup $sid"
+	for r in A B; do
+		bt_cleanup_add "bt_timeout '$RUNTIME_EXEC' --root '$T/root$r' delete -f $sid"
+	done
+	mkb same 'del c["linux"]["cgroupsPath"]' /bin/sh -c 'trap "exit 0" TERM; sleep 60 & wait'
+	for r in A B; do
+		bt_timeout "$RUNTIME_EXEC" --root "$T/root$r" run -d -b "$T/same" "$sid" > "$T/out" 2>&1 < /dev/null ||
+			bad "run -d $sid in root $r: $(cat "$T/out")" || return 1
+		json "$T/root$r/$sid/state.json" 'j["berth"]["cgroupsPath"]' > "$T/cg$r"
+	done
+	[ "$(cat "$T/cgA")" != "$(cat "$T/cgB")" ] || bad "both roots put $sid in cgroup $(cat "$T/cgA")" || return 1
+	bt_timeout "$RUNTIME_EXEC" --root "$T/rootA" kill --all "$sid" KILL > "$T/out" 2>&1 || bad "kill --all: $(cat "$T/out")" || return 1
+	stateB() { bt_timeout "$RUNTIME_EXEC" --root "$T/rootB" state "$sid" 2>/dev/null | json - "j['$1']"; }
+	stoppedA() { [ "$(bt_timeout "$RUNTIME_EXEC" --root "$T/rootA" state "$sid" 2>/dev/null | json - 'j["status"]')" = stopped ]; }
+	bt_wait_for 5 stoppedA || bad "kill --all in root A did not stop $sid there" || return 1
+	sleep 0.2
+	[ "$(stateB status)" = running ] && alive "$(stateB pid)" ||
+		bad "kill --all in root A stopped $sid of root B too ($(stateB status))" || return 1
+	for r in A B; do
+		bt_timeout "$RUNTIME_EXEC" --root "$T/root$r" delete -f "$sid" > "$T/out" 2>&1 || bad "delete -f in root $r: $(cat "$T/out")" || return 1
+	done
+	for m in $(bt_cgroup_mounts); do
+		for d in "$m/berth/$sid"-*; do
+			[ ! -d "$d" ] || bad "cgroup $d left after delete" || return 1
+		done
+	done
+	echo "ok: same id in two state roots: cgroups $(cat "$T/cgA") and $(cat "$T/cgB"); kill --all in one leaves the other"
+}
+check state_roots
+
 # One run reports what the default config gives the process.
 t_isolation() {
 	newid iso
@@ -628,6 +675,30 @@ t_duplicate_id() {
 	echo "ok: a duplicate ID is refused without touching the first; delete -f removes a running one"
 }
 check duplicate_id
+
+# A cgroup that holds processes is not joined unless the config asks for
+# it (annotation io.berth.cgroup.join); a joined container's delete leaves
+# the cgroup and its other processes alone.
+t_cgroup_busy() {
+	[ "$RUNTIME_NAME" = berth-runtime ] || { echo "ok: (skipped) io.berth.cgroup.join is berth-runtime's"; return 0; }
+	newid busy
+	busy=$id
+	mkb busy '' /bin/sh -c 'trap "exit 0" TERM; sleep 60 & wait'
+	rt run -d -b "$T/busy" "$busy" > "$T/out" 2>&1 < /dev/null || bad "run -d: $(cat "$T/out")" || return 1
+	newid busy2
+	mkb busy2 "c['linux']['cgroupsPath'] = '/$cg/busy'" /bin/true
+	refused busy2 'creating into a cgroup that holds processes' 'cgroup.*process' 'io\.berth\.cgroup\.join' || return 1
+	newid busy3
+	mkb busy3 "c['linux']['cgroupsPath'] = '/$cg/busy'
+c['annotations'] = {'io.berth.cgroup.join': 'true'}" /bin/true
+	rt run -b "$T/busy3" "$id" > "$T/out" 2>&1 < /dev/null || bad "run with io.berth.cgroup.join: $(cat "$T/out")" || return 1
+	[ "$(status_of "$busy")" = running ] && alive "$(pid_of "$busy")" ||
+		bad "the joined container's delete stopped the first one ($(status_of "$busy"))" || return 1
+	rt delete -f "$busy" > "$T/out" 2>&1 || bad "delete -f: $(cat "$T/out")" || return 1
+	nothing_left "$busy" busy || return 1
+	echo "ok: a populated cgroup is refused, joined with io.berth.cgroup.join, left to its owner"
+}
+check cgroup_busy
 
 t_state_unknown() {
 	! rt state cli-no-such-$$ > "$T/out" 2>&1 || bad "state of an unknown container succeeded" || return 1

@@ -433,6 +433,47 @@ START_TEST(container_ids)
 }
 END_TEST
 
+/* One place per context: the state root defaults to a folder of the
+ * context's run root, and a container without linux.cgroupsPath gets a
+ * cgroup that names its state root, so two roots never share one. */
+START_TEST(runtime_root_and_cgroup_follow_the_context)
+{
+	berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
+	berth_runtime_opts ro = BERTH_RUNTIME_OPTS_INIT;
+	berth_ctx *ctx = NULL;
+	berth_runtime *a = NULL, *b = NULL, *a2 = NULL;
+	berth_error *err = NULL;
+	char *pa = NULL, *pb = NULL, *pa2 = NULL;
+
+	co.root = "/tmp/berth-unit-rt-root";
+	co.runroot = "/tmp/berth-unit-rt-run";
+	ck_assert_ok(berth_ctx_new(&ctx, &co, &err), err);
+	ck_assert_ok(berth_runtime_new(ctx, NULL, &a, &err), err);
+	ck_assert_str_eq(berth_runtime_root(a), "/tmp/berth-unit-rt-run/runtime");
+	ro.root = "/tmp/berth-unit-rt-other";
+	ck_assert_ok(berth_runtime_new(ctx, &ro, &b, &err), err);
+	ck_assert_str_eq(berth_runtime_root(b), "/tmp/berth-unit-rt-other");
+	ro.root = "/tmp/berth-unit-rt-run/runtime/";
+	ck_assert_ok(berth_runtime_new(ctx, &ro, &a2, &err), err);
+	ck_assert_str_eq(berth_runtime_root(a2), "/tmp/berth-unit-rt-run/runtime");
+
+	ck_assert_ok(bt_rt_default_cgroup(a, "same", &pa, &err), err);
+	ck_assert_ok(bt_rt_default_cgroup(b, "same", &pb, &err), err);
+	ck_assert_ok(bt_rt_default_cgroup(a2, "same", &pa2, &err), err);
+	ck_assert_str_ne(pa, pb);
+	ck_assert_str_eq(pa, pa2);
+	ck_assert_ptr_nonnull(strstr(pa, "same"));
+	ck_assert_int_eq(pa[0], '/');
+	free(pa);
+	free(pb);
+	free(pa2);
+	berth_runtime_free(a);
+	berth_runtime_free(b);
+	berth_runtime_free(a2);
+	berth_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(exec_process_object)
 {
 	bt_rt_process p;
@@ -501,6 +542,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, time_namespace_and_offsets);
 	tcase_add_test(tc, unsupported_fields_are_errors);
 	tcase_add_test(tc, container_ids);
+	tcase_add_test(tc, runtime_root_and_cgroup_follow_the_context);
 	tcase_add_test(tc, exec_process_object);
 	tcase_add_test(tc, features_and_default_spec_are_json);
 	suite_add_tcase(s, tc);
