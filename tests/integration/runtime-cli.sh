@@ -428,6 +428,23 @@ $(readlink "/proc/$pa/ns/uts")"
 }
 check join_ns
 
+# A namespace type missing from linux.namespaces is the runtime's (the
+# spec): only a mount namespace listed, the process sees our pid, net,
+# ipc, uts and cgroup namespaces.
+t_shared_ns() {
+	newid shns
+	mkb shns "
+c['linux']['namespaces'] = [{'type': 'mount'}]
+c.pop('hostname', None)
+" /bin/sh -c 'for n in pid net ipc uts cgroup; do readlink /proc/self/ns/$n; done'
+	rt run -b "$T/shns" "$id" > "$T/out" 2> "$T/err" < /dev/null || bad "run without pid/net/ipc/uts namespaces: $(cat "$T/err")" || return 1
+	want=$(for n in pid net ipc uts cgroup; do readlink /proc/self/ns/$n; done)
+	[ "$(cat "$T/out")" = "$want" ] || bad "the container's namespaces '$(cat "$T/out" | tr '\n' ' ')' are not ours '$(echo "$want" | tr '\n' ' ')'" || return 1
+	nothing_left "$id" shns || return 1
+	echo "ok: namespaces not listed are shared with the runtime (pid, net, ipc, uts, cgroup)"
+}
+check shared_ns
+
 t_seccomp() {
 	newid sc
 	mkb sc '
