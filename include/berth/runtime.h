@@ -1,6 +1,7 @@
 /* berth/runtime.h: OCI runtime-spec bundles run as containers.
  *
- * A berth_runtime is a state root (default /run/berth-runtime) holding one
+ * A berth_runtime is a state root (default: <run root of the context>/runtime,
+ * so /run/berth/runtime, rootless $XDG_RUNTIME_DIR/berth/runtime) holding one
  * directory per container: its state.json, a lock and, between create and
  * start, the exec.fifo the container's init waits on. Containers are named
  * by id; every call takes the id and works on the state found on disk, so a
@@ -25,7 +26,7 @@ typedef struct berth_runtime berth_runtime;
 
 typedef struct {
 	size_t size;      /* sizeof(berth_runtime_opts): set by the INIT macro */
-	const char *root; /* state root; NULL: /run/berth-runtime */
+	const char *root; /* state root; NULL: berth_ctx_runroot(ctx) + "/runtime" */
 } berth_runtime_opts;
 
 #define BERTH_RUNTIME_OPTS_INIT { sizeof(berth_runtime_opts), NULL }
@@ -63,7 +64,12 @@ typedef struct {
  * On success *pid (when not NULL) is the container's init; the caller's
  * process is its parent until it exits. Errors: EINVAL for a bad config
  * (naming the JSON path), EEXISTS when the id is in use, EUNSUPPORTED,
- * EPERM, EOS. A failure leaves no process, mount, cgroup or state behind. */
+ * EPERM, EOS. A failure leaves no process, mount, cgroup or state behind.
+ * Without linux.cgroupsPath the cgroup is "/berth/<id>-<hash of the state
+ * root>", so two state roots never share one. A cgroup that exists already
+ * is used when it is empty; one that holds processes is refused (EBUSY)
+ * unless the config's annotation "io.berth.cgroup.join" is "true", and then
+ * delete leaves the cgroup and its other processes alone. */
 BERTH_EXTERN int berth_container_create(berth_runtime *rt, const char *id, const char *bundle,
 					const char *config_json, const berth_create_opts *opts,
 					int *pid, berth_error **err);

@@ -42,7 +42,9 @@ int bt_error_set(berth_error **err, int code, int sys_errno, const char *fmt, ..
 	berth_error_free(*err);
 	*err = error_new(code, sys_errno, bt_strdup_vprintf(fmt, ap), NULL);
 	va_end(ap);
-	return code;
+	/* the error's code, so that an error that could not be made (ENOMEM)
+	 * and the returned code still agree */
+	return (*err)->code;
 }
 
 int bt_error_code_from_errno(int e)
@@ -93,7 +95,7 @@ int bt_error_os(berth_error **err, const char *fmt, ...)
 	berth_error_free(*err);
 	*err = error_new(code, saved, message, NULL);
 	errno = saved;
-	return code;
+	return (*err)->code;
 }
 
 int bt_error_wrap(berth_error **err, int code, const char *fmt, ...)
@@ -102,20 +104,27 @@ int bt_error_wrap(berth_error **err, int code, const char *fmt, ...)
 	char *context, *message;
 	berth_error *cause;
 
+	/* a wrap reports a failure: a caller passing no failure code (a stray
+	 * 0) returns the cause's, never success with an error set */
+	if (code >= 0)
+		code = err && *err && (*err)->code < 0 ? (*err)->code : BERTH_ERROR;
 	if (!err)
 		return code;
 	cause = *err;
 	if (!cause) /* the callee failed without saying why: say at least this */
 		cause = error_new(code, 0, bt_strdup_printf("%s", berth_strerror(code)), NULL);
 	if (cause == &out_of_memory)
-		return code;
+		return (*err = cause)->code;
 	va_start(ap, fmt);
 	context = bt_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	message = context ? bt_strdup_printf("%s: %s", context, cause->message) : NULL;
 	free(context);
-	*err = error_new(cause->code, cause->sys_errno, message, cause);
-	return code;
+	/* the code is the one this caller returns (a bad 401 challenge is
+	 * EINVAL to the parser and EAUTH to the pull); the cause keeps its own,
+	 * berth_error_cause() reaches it */
+	*err = error_new(code, cause->sys_errno, message, cause);
+	return (*err)->code;
 }
 
 const char *berth_error_message(const berth_error *err)

@@ -35,7 +35,10 @@ int bt_error_set(berth_error **err, int code, int sys_errno, const char *fmt, ..
  * EACCES/EPERM: EPERM, ENOMEM: ENOMEM, EBUSY/EAGAIN: EBUSY, else EOS), and the
  * message ends with strerror(errno). */
 int bt_error_os(berth_error **err, const char *fmt, ...) BT_PRINTF(2, 3);
-/* Adds context in front of *err; returns `code` (the code being passed up). */
+/* Adds context in front of *err with `code` (the code being passed up) and
+ * returns it: the returned code and berth_error_code(*err) always agree
+ * (ENOMEM for both when the error itself cannot be made); the cause keeps
+ * its own code. */
 int bt_error_wrap(berth_error **err, int code, const char *fmt, ...) BT_PRINTF(3, 4);
 int bt_error_code_from_errno(int e);
 

@@ -157,6 +157,41 @@ void bt_rt_process_clear(bt_rt_process *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A security label the host cannot apply is refused: running the process
+ * without the confinement its config asks for would be silent. (On hosts
+ * that have the LSM, berth does not apply labels yet either: see
+ * docs/architecture.md, runtime, known limits.) */
+static int lsm_check(const json_t *proc, const char *path, berth_error **err)
+{
+	/* AppArmor's parameter says Y or N; SELinux's file exists when it is on */
+	static const struct {
+		const char *field, *lsm, *probe;
+		bool says_y;
+	} lsms[] = {
+		{ "apparmorProfile", "AppArmor", "/sys/module/apparmor/parameters/enabled", true },
+		{ "selinuxLabel", "SELinux", "/sys/fs/selinux/enforce", false },
+	};
+
+	for (size_t i = 0; i < BT_ARRAY_SIZE(lsms); i++) {
+		const char *v = json_string_value(json_object_get(proc, lsms[i].field));
+		char on[2] = "";
+		FILE *f;
+
+		if (!v || !*v)
+			continue;
+		if ((f = fopen(lsms[i].probe, "re"))) {
+			if (!fgets(on, sizeof(on), f))
+				on[0] = '\0';
+			fclose(f);
+			if (!lsms[i].says_y || on[0] == 'Y')
+				continue;
+		}
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "%s.%s \"%s\": this host has no %s",
+				    path, lsms[i].field, v, lsms[i].lsm);
+	}
+	return 0;
+}
+
 int bt_rt_process_parse(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
 {
 	char jp[256];
@@ -170,7 +205,8 @@ int bt_rt_process_parse(const json_t *proc, const char *path, bt_rt_process *p, 
 		return bt_error_set(err, BERTH_EINVAL, 0, "%s: expected an object, got %s", path,
 				    bt_json_type_name(proc));
 	if ((rc = bt_json_bool(proc, path, "terminal", false, &p->terminal, err)) < 0 ||
-	    (rc = bt_json_bool(proc, path, "noNewPrivileges", false, &p->nnp, err)) < 0)
+	    (rc = bt_json_bool(proc, path, "noNewPrivileges", false, &p->nnp, err)) < 0 ||
+	    (rc = lsm_check(proc, path, err)) < 0)
 		goto fail;
 	if ((rc = bt_json_member(proc, path, "args", JSON_ARRAY, true, &v, err)) < 0)
 		goto fail;

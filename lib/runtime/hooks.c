@@ -133,13 +133,22 @@ out:
 int bt_rt_hooks_run(berth_runtime *rt, const bt_rt_hook *hooks, size_t n, int kind,
 		    const char *state, int ns_pid, berth_error **err)
 {
+	/* the spec: poststart and poststop failures are logged, not fatal, and
+	 * the hooks after a failed one still run */
+	bool fatal = kind != BT_HOOK_POSTSTART && kind != BT_HOOK_POSTSTOP;
+
 	for (size_t i = 0; i < n; i++) {
+		berth_error *e = NULL;
 		int rc;
 
 		bt_log_debug(rt->ctx, "runtime", "running hook %s[%zu] %s", bt_rt_hook_names[kind], i,
 			     hooks[i].path);
-		if ((rc = run_one(rt, &hooks[i], i, kind, state, ns_pid, err)) < 0)
-			return rc;
+		if ((rc = run_one(rt, &hooks[i], i, kind, state, ns_pid, fatal ? err : &e)) < 0) {
+			if (fatal)
+				return rc;
+			bt_log_warn(rt->ctx, "runtime", "%s", berth_error_message(e));
+			berth_error_free(e);
+		}
 	}
 	return 0;
 }

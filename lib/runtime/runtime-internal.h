@@ -280,6 +280,11 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 			   const json_t *config, const berth_create_opts *opts, int *pid,
 			   berth_error **err);
 
+/* The cgroupsPath of a container whose config has none:
+ * "/berth/<id>-<hash of the state root>", so the same id in two state
+ * roots gets two cgroups. */
+int bt_rt_default_cgroup(const berth_runtime *rt, const char *id, char **out, berth_error **err);
+
 /* Opens /proc/<pid>/ns/<kind> of each namespace of pid that differs from ours
  * (user first; pid only with with_pid): what joining pid's container takes. */
 int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns,
@@ -289,7 +294,8 @@ int bt_rt_open_ns_of(int pid, bool with_pid, int *nsfd, int *nstype, size_t *nns
 /* Runs the hooks in order with `state` on stdin. ns_pid > 0: each hook
  * runs in the namespaces of that process (createContainer, startContainer);
  * with in_container_root its path also resolves there. Errors name the
- * hook kind, index and path. */
+ * hook kind, index and path. A failing poststart or poststop hook is
+ * logged as a warning and the next ones run (the spec: not fatal). */
 int bt_rt_hooks_run(berth_runtime *rt, const bt_rt_hook *hooks, size_t n, int kind,
 		    const char *state, int ns_pid, berth_error **err);
 

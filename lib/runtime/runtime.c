@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_ROOT "/run/berth-runtime"
+/* A config asks to run in a cgroup that other processes use already with
+ * this annotation set to "true"; without it such a cgroup is refused. */
+#define JOIN_ANNOTATION "io.berth.cgroup.join"
 
 int berth_runtime_new(berth_ctx *ctx, const berth_runtime_opts *opts, berth_runtime **out,
 		      berth_error **err)
@@ -35,10 +37,15 @@ int berth_runtime_new(berth_ctx *ctx, const berth_runtime_opts *opts, berth_runt
 		return rc;
 	if (o.root && o.root[0] != '/')
 		return bt_error_set(err, BERTH_EINVAL, 0, "runtime root \"%s\" is not an absolute path", o.root);
-	if (!(rt = calloc(1, sizeof(*rt))) || !(rt->root = strdup(o.root ? o.root : DEFAULT_ROOT))) {
+	/* one place per context: its run root (rootless: under $XDG_RUNTIME_DIR) */
+	if (!(rt = calloc(1, sizeof(*rt))) ||
+	    !(rt->root = o.root ? strdup(o.root) : bt_strdup_printf("%s/runtime", berth_ctx_runroot(ctx)))) {
 		free(rt);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "opening the runtime: out of memory");
 	}
+	/* "/run/x/" and "/run/x" are one root, and name one cgroup */
+	for (size_t len = strlen(rt->root); len > 1 && rt->root[len - 1] == '/'; len--)
+		rt->root[len - 1] = '\0';
 	rt->ctx = ctx;
 	rt->helper_fd = -1;
 	pthread_mutex_init(&rt->helper_lock, NULL);
@@ -143,24 +150,83 @@ static int write_pid_file(const char *path, int pid, berth_error **err)
 	return bt_write_file_volatile(path, buf, strlen(buf), 0644, err);
 }
 
-static int open_cgroup(berth_runtime *rt, const char *path, const char *id, bool create,
-		       berth_cgroup **cg, bool *created, berth_error **err)
+int bt_rt_default_cgroup(const berth_runtime *rt, const char *id, char **out, berth_error **err)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a: short, stable, no libcrypto */
+
+	for (const char *c = rt->root; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	/* FNV-1a's last bytes reach few bits: mixed so roots that differ at
+	 * the end differ in every digit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	if (!(*out = bt_strdup_printf("/berth/%s-%012llx", id, (unsigned long long)(h >> 16))))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "naming the cgroup of %s: out of memory", id);
+	return 0;
+}
+
+/* Refuses a cgroup that already holds processes unless the config joins it
+ * on purpose: kill --all and delete act on the whole cgroup, so a stray
+ * join (two runtimes, one default path) would reach another's processes. */
+static int check_cgroup_empty(berth_cgroup *cg, bool join, bool *shared, berth_error **err)
+{
+	int *pids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = berth_cgroup_pids(cg, &pids, &n, err)) < 0)
+		return rc;
+	if (n && !join)
+		rc = bt_error_set(err, BERTH_EBUSY, 0,
+				  "cgroup %s already holds %zu process(es) (pid %d); set the annotation "
+				  JOIN_ANNOTATION "=true to run in it anyway", berth_cgroup_path(cg), n, pids[0]);
+	*shared = n > 0;
+	berth_cgroup_pids_free(pids);
+	return rc;
+}
+
+/* Creates the container's cgroup, or opens one made for it beforehand
+ * (podman's pod cgroups) when it is empty or `join` says so (*shared then
+ * tells whether others run in it). */
+static int make_cgroup(berth_runtime *rt, const char *path, const char *id, bool join,
+		       berth_cgroup **cg, bool *created, bool *shared, berth_error **err)
 {
 	int rc;
 
-	*created = false;
-	if (!create)
-		return berth_cgroup_open(rt->ctx, path, id, cg, err);
+	*created = *shared = false;
 	rc = berth_cgroup_create(rt->ctx, path, id, cg, err);
 	if (rc == BERTH_EEXISTS) {
-		/* a cgroup made for us beforehand (podman's pod cgroups): joined */
 		berth_error_free(err ? *err : NULL);
 		if (err)
 			*err = NULL;
-		return berth_cgroup_open(rt->ctx, path, id, cg, err);
+		if ((rc = berth_cgroup_open(rt->ctx, path, id, cg, err)) == 0 &&
+		    (rc = check_cgroup_empty(*cg, join, shared, err)) < 0) {
+			berth_cgroup_free(*cg);
+			*cg = NULL;
+		}
+		return rc;
 	}
 	if (rc == 0)
 		*created = true;
+	return rc;
+}
+
+/* The cgroup a create uses: linux.cgroupsPath, else one named after the
+ * id and the state root, so two roots never share a cgroup. */
+static int create_cgroup(struct create_run *cr, const json_t *config, const char *id, bool *created,
+			 bool *shared, berth_error **err)
+{
+	const char *join = json_string_value(
+		json_object_get(json_object_get(config, "annotations"), JOIN_ANNOTATION));
+	char *def = NULL;
+	int rc;
+
+	if (!cr->cfg->cgroups_path && (rc = bt_rt_default_cgroup(cr->rt, id, &def, err)) < 0)
+		return rc;
+	rc = make_cgroup(cr->rt, def ? def : cr->cfg->cgroups_path, id, join && !strcmp(join, "true"),
+			 &cr->cg, created, shared, err);
+	free(def);
 	return rc;
 }
 
@@ -214,7 +280,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 	bt_rt_state st = { .lock_fd = -1 };
 	struct create_run cr = { rt, NULL, &st, NULL };
 	bt_rt_spawn sp = { 0 };
-	bool cg_created = false;
+	bool cg_created = false, cg_shared = false;
 	char *fifo = NULL, *created = NULL;
 	int fifo_fd = -1, console = -1, pid = -1, rc;
 	json_t *b, *hooks;
@@ -249,7 +315,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		rc = bt_error_os(err, "creating %s", fifo);
 		goto fail;
 	}
-	rc = open_cgroup(rt, cfg->cgroups_path, id, true, &cr.cg, &cg_created, err);
+	rc = create_cgroup(&cr, config, id, &cg_created, &cg_shared, err);
 	if (rc == BERTH_EUNSUPPORTED && !cfg->resources) {
 		berth_error_free(err ? *err : NULL);
 		if (err)
@@ -292,6 +358,8 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		for (size_t i = 0; cg_created && i < cr.cg->ndirs; i++)
 			json_array_append_new(made, json_integer((json_int_t)cr.cg->dirs[i].created));
 		json_object_set_new(b, "cgroupCreated", made);
+		if (cg_shared)
+			json_object_set_new(b, "cgroupShared", json_true());
 	}
 	if ((hooks = json_object_get(config, "hooks")))
 		json_object_set(b, "hooks", hooks);
@@ -564,6 +632,12 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 		goto out;
 	}
 	rc = state_cgroup(rt, &st, id, &cg, NULL);
+	/* a cgroup joined while others ran in it stays theirs: only the
+	 * container's init is killed */
+	if (cg && json_is_true(json_object_get(json_object_get(st.json, "berth"), "cgroupShared"))) {
+		berth_cgroup_free(cg);
+		cg = NULL;
+	}
 	if (strcmp(status, "stopped")) {
 		unsigned long long start = bt_rt_proc_starttime(pid);
 

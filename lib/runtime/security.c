@@ -172,6 +172,61 @@ static int seccomp_op(const char *name, enum scmp_compare *out)
 	return -1;
 }
 
+/* The conditions of syscalls[i].args into cmp; *same_arg when two of them
+ * test one argument. */
+static int seccomp_conds(const json_t *args, const char *ep, struct scmp_arg_cmp cmp[6],
+			 unsigned *ncmp, bool *same_arg, berth_error **err)
+{
+	unsigned seen = 0;
+	size_t j;
+	json_t *v;
+	char jp[96];
+	int rc;
+
+	*ncmp = 0;
+	*same_arg = false;
+	if (json_array_size(args) > 6)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.args: more than 6 conditions", ep);
+	json_array_foreach(args, j, v) {
+		long long index = 0, value = 0, two = 0;
+		const char *op = NULL;
+
+		bt_rt_jpath(jp, sizeof(jp), "%s.args[%zu]", ep, j);
+		if ((rc = bt_json_int(v, jp, "index", true, &index, err)) < 0 ||
+		    (rc = bt_json_int(v, jp, "value", true, &value, err)) < 0 ||
+		    (rc = bt_json_int(v, jp, "valueTwo", false, &two, err)) < 0 ||
+		    (rc = bt_json_string(v, jp, "op", true, &op, err)) < 0)
+			return rc;
+		if (index < 0 || index > 5)
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s.index: %lld not in 0..5", jp, index);
+		if (seccomp_op(op, &cmp[*ncmp].op) < 0)
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s.op: unknown operator \"%s\"", jp, op);
+		if (seen & (1u << index))
+			*same_arg = true;
+		seen |= 1u << index;
+		cmp[*ncmp].arg = (unsigned)index;
+		cmp[*ncmp].datum_a = (scmp_datum_t)value;
+		cmp[*ncmp].datum_b = (scmp_datum_t)two;
+		(*ncmp)++;
+	}
+	return 0;
+}
+
+/* libseccomp refuses two conditions on one argument in a rule; profiles
+ * use them to list allowed values (Docker's personality rule), so as runc
+ * and crun do, each condition becomes a rule of its own: any one matches. */
+static int seccomp_add(scmp_filter_ctx sc, uint32_t act, int nr, const struct scmp_arg_cmp *cmp,
+		       unsigned ncmp, bool same_arg)
+{
+	int rc = 0;
+
+	if (!same_arg)
+		return seccomp_rule_add_array(sc, act, nr, ncmp, cmp);
+	for (unsigned k = 0; k < ncmp && rc == 0; k++)
+		rc = seccomp_rule_add_array(sc, act, nr, 1, &cmp[k]);
+	return rc;
+}
+
 static int seccomp_rules(scmp_filter_ctx sc, const json_t *syscalls, uint32_t def,
 			 berth_error **err)
 {
@@ -185,6 +240,7 @@ static int seccomp_rules(scmp_filter_ctx sc, const json_t *syscalls, uint32_t de
 		json_t *names, *args;
 		struct scmp_arg_cmp cmp[6];
 		unsigned ncmp = 0;
+		bool same_arg;
 		uint32_t act;
 
 		bt_rt_jpath(ep, sizeof(ep), "linux.seccomp.syscalls[%zu]", i);
@@ -193,29 +249,9 @@ static int seccomp_rules(scmp_filter_ctx sc, const json_t *syscalls, uint32_t de
 		    (rc = bt_json_member(e, ep, "args", JSON_ARRAY, false, &args, err)) < 0)
 			return rc;
 		bt_rt_jpath(jp, sizeof(jp), "%s.action", ep);
-		if ((rc = seccomp_action(action, json_object_get(e, "errnoRet"), jp, &act, err)) < 0)
+		if ((rc = seccomp_action(action, json_object_get(e, "errnoRet"), jp, &act, err)) < 0 ||
+		    (rc = seccomp_conds(args, ep, cmp, &ncmp, &same_arg, err)) < 0)
 			return rc;
-		if (json_array_size(args) > 6)
-			return bt_error_set(err, BERTH_EINVAL, 0, "%s.args: more than 6 conditions", ep);
-		json_array_foreach(args, j, v) {
-			long long index = 0, value = 0, two = 0;
-			const char *op = NULL;
-
-			bt_rt_jpath(jp, sizeof(jp), "%s.args[%zu]", ep, j);
-			if ((rc = bt_json_int(v, jp, "index", true, &index, err)) < 0 ||
-			    (rc = bt_json_int(v, jp, "value", true, &value, err)) < 0 ||
-			    (rc = bt_json_int(v, jp, "valueTwo", false, &two, err)) < 0 ||
-			    (rc = bt_json_string(v, jp, "op", true, &op, err)) < 0)
-				return rc;
-			if (index < 0 || index > 5)
-				return bt_error_set(err, BERTH_EINVAL, 0, "%s.index: %lld not in 0..5", jp, index);
-			if (seccomp_op(op, &cmp[ncmp].op) < 0)
-				return bt_error_set(err, BERTH_EINVAL, 0, "%s.op: unknown operator \"%s\"", jp, op);
-			cmp[ncmp].arg = (unsigned)index;
-			cmp[ncmp].datum_a = (scmp_datum_t)value;
-			cmp[ncmp].datum_b = (scmp_datum_t)two;
-			ncmp++;
-		}
 		if (act == def)
 			continue; /* libseccomp refuses rules that repeat the default */
 		json_array_foreach(names, j, v) {
@@ -229,7 +265,7 @@ static int seccomp_rules(scmp_filter_ctx sc, const json_t *syscalls, uint32_t de
 			 * every architecture */
 			if ((nr = seccomp_syscall_resolve_name(name)) == __NR_SCMP_ERROR)
 				continue;
-			if ((rc = seccomp_rule_add_array(sc, act, nr, ncmp, cmp)) < 0)
+			if ((rc = seccomp_add(sc, act, nr, cmp, ncmp, same_arg)) < 0)
 				return bt_error_set(err, BERTH_EINVAL, -rc, "%s.names[%zu]: adding a rule for %s: %s",
 						    ep, j, name, strerror(-rc));
 		}

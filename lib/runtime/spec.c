@@ -191,6 +191,7 @@ static const char default_spec[] =
 int berth_runtime_spec_default(int rootless, char **json, berth_error **err)
 {
 	json_t *spec, *lx, *ns, *map;
+	int rc;
 
 	*json = NULL;
 	if (!rootless) {
@@ -200,8 +201,8 @@ int berth_runtime_spec_default(int rootless, char **json, berth_error **err)
 	}
 	/* rootless: a user namespace mapping the caller to root, no network
 	 * namespace setup beyond what an unprivileged user may make */
-	if (bt_json_parse(default_spec, strlen(default_spec), "the default config", &spec, err) < 0)
-		return BERTH_ERROR;
+	if ((rc = bt_json_parse(default_spec, strlen(default_spec), "the default config", &spec, err)) < 0)
+		return rc; /* the code its error carries */
 	lx = json_object_get(spec, "linux");
 	ns = json_object_get(lx, "namespaces");
 	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));

@@ -258,6 +258,53 @@ t_kill_all() {
 }
 check kill_all
 
+# One place per context: without linux.cgroupsPath a container's cgroup
+# names its state root, so the same id in two roots gets two cgroups, and
+# kill --all in one leaves the other running. (runc puts both in /<id>.)
+same_cleanup() {
+	for m in $(bt_cgroup_mounts); do
+		for d in "$m/berth/$1"-*; do
+			[ -d "$d" ] && bt_cgroup_remove "berth/${d##*/}"
+		done
+		# /berth itself only when this test made it and it is empty
+		[ -e "$T/.berth-cg-was-there" ] || rmdir "$m/berth" 2>/dev/null
+	done
+	return 0
+}
+t_state_roots() {
+	[ "$RUNTIME_NAME" = berth-runtime ] || { echo "ok: (skipped) default cgroups per state root are berth-runtime's"; return 0; }
+	sid=cli-same-$$
+	for m in $(bt_cgroup_mounts); do [ -d "$m/berth" ] && : > "$T/.berth-cg-was-there"; done
+	bt_cleanup_add "same_cleanup $sid"
+	for r in A B; do
+		bt_cleanup_add "bt_timeout '$RUNTIME_EXEC' --root '$T/root$r' delete -f $sid"
+	done
+	mkb same 'del c["linux"]["cgroupsPath"]' /bin/sh -c 'trap "exit 0" TERM; sleep 60 & wait'
+	for r in A B; do
+		bt_timeout "$RUNTIME_EXEC" --root "$T/root$r" run -d -b "$T/same" "$sid" > "$T/out" 2>&1 < /dev/null ||
+			bad "run -d $sid in root $r: $(cat "$T/out")" || return 1
+		json "$T/root$r/$sid/state.json" 'j["berth"]["cgroupsPath"]' > "$T/cg$r"
+	done
+	[ "$(cat "$T/cgA")" != "$(cat "$T/cgB")" ] || bad "both roots put $sid in cgroup $(cat "$T/cgA")" || return 1
+	bt_timeout "$RUNTIME_EXEC" --root "$T/rootA" kill --all "$sid" KILL > "$T/out" 2>&1 || bad "kill --all: $(cat "$T/out")" || return 1
+	stateB() { bt_timeout "$RUNTIME_EXEC" --root "$T/rootB" state "$sid" 2>/dev/null | json - "j['$1']"; }
+	stoppedA() { [ "$(bt_timeout "$RUNTIME_EXEC" --root "$T/rootA" state "$sid" 2>/dev/null | json - 'j["status"]')" = stopped ]; }
+	bt_wait_for 5 stoppedA || bad "kill --all in root A did not stop $sid there" || return 1
+	sleep 0.2
+	[ "$(stateB status)" = running ] && alive "$(stateB pid)" ||
+		bad "kill --all in root A stopped $sid of root B too ($(stateB status))" || return 1
+	for r in A B; do
+		bt_timeout "$RUNTIME_EXEC" --root "$T/root$r" delete -f "$sid" > "$T/out" 2>&1 || bad "delete -f in root $r: $(cat "$T/out")" || return 1
+	done
+	for m in $(bt_cgroup_mounts); do
+		for d in "$m/berth/$sid"-*; do
+			[ ! -d "$d" ] || bad "cgroup $d left after delete" || return 1
+		done
+	done
+	echo "ok: same id in two state roots: cgroups $(cat "$T/cgA") and $(cat "$T/cgB"); kill --all in one leaves the other"
+}
+check state_roots
+
 # One run reports what the default config gives the process.
 t_isolation() {
 	newid iso
@@ -381,6 +428,23 @@ $(readlink "/proc/$pa/ns/uts")"
 }
 check join_ns
 
+# A namespace type missing from linux.namespaces is the runtime's (the
+# spec): only a mount namespace listed, the process sees our pid, net,
+# ipc, uts and cgroup namespaces.
+t_shared_ns() {
+	newid shns
+	mkb shns "
+c['linux']['namespaces'] = [{'type': 'mount'}]
+c.pop('hostname', None)
+" /bin/sh -c 'for n in pid net ipc uts cgroup; do readlink /proc/self/ns/$n; done'
+	rt run -b "$T/shns" "$id" > "$T/out" 2> "$T/err" < /dev/null || bad "run without pid/net/ipc/uts namespaces: $(cat "$T/err")" || return 1
+	want=$(for n in pid net ipc uts cgroup; do readlink /proc/self/ns/$n; done)
+	[ "$(cat "$T/out")" = "$want" ] || bad "the container's namespaces '$(cat "$T/out" | tr '\n' ' ')' are not ours '$(echo "$want" | tr '\n' ' ')'" || return 1
+	nothing_left "$id" shns || return 1
+	echo "ok: namespaces not listed are shared with the runtime (pid, net, ipc, uts, cgroup)"
+}
+check shared_ns
+
 t_seccomp() {
 	newid sc
 	mkb sc '
@@ -393,6 +457,32 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 	echo "ok: seccomp: mkdir refused with EPERM, the rest allowed"
 }
 check seccomp
+
+# Several conditions on one argument (Docker's and podman's profiles allow
+# personality for a list of values that way) mean any of them, as runc and
+# crun apply them. Default deny, every other system call of this
+# architecture allowed, personality only for 0, PER_LINUX32 and
+# PER_LINUX32|UNAME26: busybox linux64 (0) and linux32 (8) run, linux32 -R
+# (PER_LINUX32|ADDR_NO_RANDOMIZE) is refused.
+t_seccomp_same_arg() {
+	hdr=$(ls /usr/include/*/asm/unistd_64.h 2>/dev/null | head -1)
+	[ -n "$hdr" ] || { echo "ok: (skipped) no asm/unistd_64.h to list system calls from"; return 0; }
+	newid scarg
+	mkb scarg "
+import re
+names = sorted(set(re.findall(r'#define __NR_(\\w+) ', open('$hdr').read())) - {'personality'})
+eq = lambda v: {'index': 0, 'value': v, 'op': 'SCMP_CMP_EQ'}
+c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 1, 'syscalls': [
+  {'names': names, 'action': 'SCMP_ACT_ALLOW'},
+  {'names': ['personality'], 'action': 'SCMP_ACT_ALLOW', 'args': [eq(0), eq(8), eq(0x20008)]}]}
+" /bin/sh -c 'linux64 echo p0; linux32 echo p8; linux32 -R echo p40008 2>&1; echo done'
+	rt run -b "$T/scarg" "$id" > "$T/out" 2> "$T/err" < /dev/null || bad "run: $(cat "$T/err")" || return 1
+	grep -qx p0 "$T/out" && grep -qx p8 "$T/out" || bad "personality 0 or 8 was refused: $(cat "$T/out")" || return 1
+	! grep -qx p40008 "$T/out" && grep -q 'not permitted' "$T/out" && grep -qx done "$T/out" ||
+		bad "personality 0x40008 was not refused with EPERM: $(cat "$T/out")" || return 1
+	echo "ok: seccomp: three conditions on personality's arg 0 allow any of them, refuse the rest"
+}
+check seccomp_same_arg
 
 t_hooks() {
 	newid hk
@@ -419,6 +509,34 @@ c['hooks']['startContainer'] = [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo i
 	echo "ok: hooks ran in order: $order(state on stdin)"
 }
 check hooks
+
+# runtime-spec: a failing poststart or poststop hook is logged and the
+# remaining hooks of that kind still run; the operation does not fail.
+t_hooks_failing_post() {
+	# runc kills the container when a poststart hook fails, unlike the spec
+	[ "$RUNTIME_NAME" != runc ] || { echo "ok: (skipped) runc makes a failing poststart hook fatal"; return 0; }
+	newid hkf
+	mkb hkf "
+ok = lambda name: {'path': '/bin/sh', 'args': ['sh', '-c', 'touch $T/hkf-' + name]}
+bad = {'path': '/bin/sh', 'args': ['sh', '-c', 'exit 7']}
+c['hooks'] = {'poststart': [bad, ok('poststart')], 'poststop': [bad, ok('poststop')]}
+" /bin/true
+	rm -f "$T/hkf-poststart" "$T/hkf-poststop"
+	rt --log "$T/hkf.log" run -b "$T/hkf" "$id" > "$T/out" 2> "$T/err" < /dev/null ||
+		bad "a failing poststart/poststop hook failed run: $(cat "$T/err")" || return 1
+	[ -e "$T/hkf-poststart" ] || bad "the poststart hook after a failing one did not run" || return 1
+	[ -e "$T/hkf-poststop" ] || bad "the poststop hook after a failing one did not run" || return 1
+	if [ "$RUNTIME_NAME" = berth-runtime ]; then
+		cat "$T/err" "$T/hkf.log" > "$T/all" 2>/dev/null
+		for k in poststart poststop; do
+			grep -q "hooks\.$k\[0\].*status 7" "$T/all" ||
+				bad "the failing $k hook was not logged: $(cat "$T/all")" || return 1
+		done
+	fi
+	nothing_left "$id" hkf || return 1
+	echo "ok: failing poststart/poststop hooks are logged, the next ones run, run succeeds"
+}
+check hooks_failing_post
 
 t_terminal() {
 	newid tty
@@ -509,6 +627,26 @@ t_bad_namespace() {
 }
 check bad_namespace
 
+# A security label the host cannot apply is an error, not ignored.
+t_lsm_missing() {
+	if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+		echo "ok: (skipped) this host has AppArmor"
+	else
+		newid aa
+		mkb aa 'c["process"]["apparmorProfile"] = "berth-test-profile"' /bin/true
+		refused aa 'process.apparmorProfile without AppArmor' 'apparmor' 'process\.apparmorProfile.*AppArmor' || return 1
+	fi
+	# runc ignores an SELinux label where SELinux is off: berth-runtime only
+	if [ -e /sys/fs/selinux/enforce ] || [ "$RUNTIME_NAME" != berth-runtime ]; then
+		echo "ok: (skipped) this host has SELinux, or $RUNTIME_NAME ignores the label"
+	else
+		newid se
+		mkb se 'c["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"' /bin/true
+		refused se 'process.selinuxLabel without SELinux' 'selinux' 'process\.selinuxLabel.*SELinux' || return 1
+	fi
+}
+check lsm_missing
+
 t_bad_json() {
 	newid badjson
 	mkb badjson '' /bin/true
@@ -554,6 +692,30 @@ t_duplicate_id() {
 	echo "ok: a duplicate ID is refused without touching the first; delete -f removes a running one"
 }
 check duplicate_id
+
+# A cgroup that holds processes is not joined unless the config asks for
+# it (annotation io.berth.cgroup.join); a joined container's delete leaves
+# the cgroup and its other processes alone.
+t_cgroup_busy() {
+	[ "$RUNTIME_NAME" = berth-runtime ] || { echo "ok: (skipped) io.berth.cgroup.join is berth-runtime's"; return 0; }
+	newid busy
+	busy=$id
+	mkb busy '' /bin/sh -c 'trap "exit 0" TERM; sleep 60 & wait'
+	rt run -d -b "$T/busy" "$busy" > "$T/out" 2>&1 < /dev/null || bad "run -d: $(cat "$T/out")" || return 1
+	newid busy2
+	mkb busy2 "c['linux']['cgroupsPath'] = '/$cg/busy'" /bin/true
+	refused busy2 'creating into a cgroup that holds processes' 'cgroup.*process' 'io\.berth\.cgroup\.join' || return 1
+	newid busy3
+	mkb busy3 "c['linux']['cgroupsPath'] = '/$cg/busy'
+c['annotations'] = {'io.berth.cgroup.join': 'true'}" /bin/true
+	rt run -b "$T/busy3" "$id" > "$T/out" 2>&1 < /dev/null || bad "run with io.berth.cgroup.join: $(cat "$T/out")" || return 1
+	[ "$(status_of "$busy")" = running ] && alive "$(pid_of "$busy")" ||
+		bad "the joined container's delete stopped the first one ($(status_of "$busy"))" || return 1
+	rt delete -f "$busy" > "$T/out" 2>&1 || bad "delete -f: $(cat "$T/out")" || return 1
+	nothing_left "$busy" busy || return 1
+	echo "ok: a populated cgroup is refused, joined with io.berth.cgroup.join, left to its owner"
+}
+check cgroup_busy
 
 t_state_unknown() {
 	! rt state cli-no-such-$$ > "$T/out" 2>&1 || bad "state of an unknown container succeeded" || return 1

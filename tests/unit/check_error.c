@@ -58,7 +58,8 @@ START_TEST(wrap_builds_a_chain_outermost_first)
 	ck_assert_str_eq(berth_error_message(err),
 			 "pulling busybox: fetching layer sha256:ab12: connecting to 127.0.0.1:5000: "
 			 "Connection refused");
-	/* the errno and code of the root cause show through every link */
+	/* the errno of the root cause shows through every link, the code is
+	 * the one the outermost wrap returned */
 	ck_assert_int_eq(berth_error_errno(err), ECONNREFUSED);
 	ck_assert_int_eq(berth_error_code(err), BERTH_EOS);
 	cause = berth_error_cause(err);
@@ -77,6 +78,34 @@ START_TEST(wrap_without_a_cause_names_the_code)
 	bt_error_wrap(&err, BERTH_EBUSY, "locking the store");
 	ck_assert_str_eq(berth_error_message(err), "locking the store: busy");
 	ck_assert_int_eq(berth_error_code(err), BERTH_EBUSY);
+	berth_error_free(err);
+}
+END_TEST
+
+/* What a call returns is what its error says: a caller that names another
+ * code than its callee's (a malformed 401 challenge is EINVAL to the parser,
+ * EAUTH to the pull) changes the outer link's code; the cause keeps its own. */
+START_TEST(wrap_code_is_the_returned_code)
+{
+	berth_error *err = NULL;
+	int rc;
+
+	bt_error_set(&err, BERTH_EINVAL, 0, "parsing WWW-Authenticate");
+	rc = bt_error_wrap(&err, BERTH_EAUTH, "GET %s: registry answered 401", "/v2/");
+	ck_assert_int_eq(rc, BERTH_EAUTH);
+	ck_assert_int_eq(berth_error_code(err), rc);
+	ck_assert_int_eq(berth_error_code(berth_error_cause(err)), BERTH_EINVAL);
+	rc = bt_error_wrap(&err, BERTH_ENETWORK, "pulling %s", "busybox");
+	ck_assert_int_eq(berth_error_code(err), rc);
+	ck_assert_int_eq(rc, BERTH_ENETWORK);
+	/* a stray 0 is no success once an error is set */
+	rc = bt_error_wrap(&err, 0, "caller");
+	ck_assert_int_eq(rc, BERTH_ENETWORK);
+	ck_assert_int_eq(berth_error_code(err), rc);
+	berth_error_free(err);
+	err = NULL;
+	ck_assert_int_eq(bt_error_wrap(&err, 0, "nothing said"), BERTH_ERROR);
+	ck_assert_int_eq(berth_error_code(err), BERTH_ERROR);
 	berth_error_free(err);
 }
 END_TEST
@@ -114,6 +143,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, os_error_maps_errno);
 	tcase_add_test(tc, wrap_builds_a_chain_outermost_first);
 	tcase_add_test(tc, wrap_without_a_cause_names_the_code);
+	tcase_add_test(tc, wrap_code_is_the_returned_code);
 	tcase_add_test(tc, set_replaces_an_earlier_error);
 	tcase_add_test(tc, code_names_are_stable);
 	suite_add_tcase(s, tc);

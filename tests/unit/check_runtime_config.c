@@ -4,9 +4,11 @@
 #include "unit.h"
 #include "runtime-internal.h"
 
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 static char *bundle;
@@ -351,6 +353,37 @@ START_TEST(seccomp_compiles_before_the_fork)
 }
 END_TEST
 
+/* Several conditions on one argument mean any of them (one rule each, as
+ * runc and crun do); conditions on different arguments all must hold. */
+START_TEST(seccomp_conditions_on_one_argument)
+{
+	bt_rt_config *cfg = NULL;
+	berth_error *err = NULL;
+	const uint64_t p0[6] = { 0 }, p8[6] = { 8 }, p40008[6] = { 0x40008 }, p9[6] = { 9 };
+	const uint64_t s12[6] = { 1, 2 }, s13[6] = { 1, 3 };
+
+	if (!berth_has_feature("seccomp"))
+		return;
+	ck_assert_ok(parse(config_with("linux.seccomp",
+				       "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+				       "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":["
+				       "{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":0,\"value\":262152,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]},"
+				       "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":["
+				       "{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"},"
+				       "{\"index\":1,\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+			   &cfg, &err), err);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p0), SECCOMP_RET_ALLOW);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p8), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p40008), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_personality, p9), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_socket, s12), SECCOMP_RET_ERRNO | 1);
+	ck_assert_uint_eq(bt_rt_seccomp_answer(&cfg->seccomp, SYS_socket, s13), SECCOMP_RET_ALLOW);
+	bt_rt_config_free(cfg);
+}
+END_TEST
+
 START_TEST(time_namespace_and_offsets)
 {
 	bt_rt_config *cfg = NULL;
@@ -397,6 +430,47 @@ START_TEST(container_ids)
 	ck_assert_fails(bt_rt_id_check("a/b", &err), err, BERTH_EINVAL, "only letters");
 	ck_assert_fails(bt_rt_id_check(".hidden", &err), err, BERTH_EINVAL, "only letters");
 	ck_assert_fails(bt_rt_id_check("", &err), err, BERTH_EINVAL, "1 to 1024");
+}
+END_TEST
+
+/* One place per context: the state root defaults to a folder of the
+ * context's run root, and a container without linux.cgroupsPath gets a
+ * cgroup that names its state root, so two roots never share one. */
+START_TEST(runtime_root_and_cgroup_follow_the_context)
+{
+	berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
+	berth_runtime_opts ro = BERTH_RUNTIME_OPTS_INIT;
+	berth_ctx *ctx = NULL;
+	berth_runtime *a = NULL, *b = NULL, *a2 = NULL;
+	berth_error *err = NULL;
+	char *pa = NULL, *pb = NULL, *pa2 = NULL;
+
+	co.root = "/tmp/berth-unit-rt-root";
+	co.runroot = "/tmp/berth-unit-rt-run";
+	ck_assert_ok(berth_ctx_new(&ctx, &co, &err), err);
+	ck_assert_ok(berth_runtime_new(ctx, NULL, &a, &err), err);
+	ck_assert_str_eq(berth_runtime_root(a), "/tmp/berth-unit-rt-run/runtime");
+	ro.root = "/tmp/berth-unit-rt-other";
+	ck_assert_ok(berth_runtime_new(ctx, &ro, &b, &err), err);
+	ck_assert_str_eq(berth_runtime_root(b), "/tmp/berth-unit-rt-other");
+	ro.root = "/tmp/berth-unit-rt-run/runtime/";
+	ck_assert_ok(berth_runtime_new(ctx, &ro, &a2, &err), err);
+	ck_assert_str_eq(berth_runtime_root(a2), "/tmp/berth-unit-rt-run/runtime");
+
+	ck_assert_ok(bt_rt_default_cgroup(a, "same", &pa, &err), err);
+	ck_assert_ok(bt_rt_default_cgroup(b, "same", &pb, &err), err);
+	ck_assert_ok(bt_rt_default_cgroup(a2, "same", &pa2, &err), err);
+	ck_assert_str_ne(pa, pb);
+	ck_assert_str_eq(pa, pa2);
+	ck_assert_ptr_nonnull(strstr(pa, "same"));
+	ck_assert_int_eq(pa[0], '/');
+	free(pa);
+	free(pb);
+	free(pa2);
+	berth_runtime_free(a);
+	berth_runtime_free(b);
+	berth_runtime_free(a2);
+	berth_ctx_free(ctx);
 }
 END_TEST
 
@@ -464,9 +538,11 @@ Suite *make_suite(void)
 	tcase_add_test(tc, bad_hooks);
 	tcase_add_test(tc, hooks_parse);
 	tcase_add_test(tc, seccomp_compiles_before_the_fork);
+	tcase_add_test(tc, seccomp_conditions_on_one_argument);
 	tcase_add_test(tc, time_namespace_and_offsets);
 	tcase_add_test(tc, unsupported_fields_are_errors);
 	tcase_add_test(tc, container_ids);
+	tcase_add_test(tc, runtime_root_and_cgroup_follow_the_context);
 	tcase_add_test(tc, exec_process_object);
 	tcase_add_test(tc, features_and_default_spec_are_json);
 	suite_add_tcase(s, tc);
