@@ -14,14 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* In the container's namespaces the hook starts through the sealed exec
+/* In the container's namespaces the hook starts through the exec
  * helper, like every process there (exec-helper.h); `helper` is -1 for
  * hooks run in the runtime's own. */
 static void hook_child(const bt_rt_hook *h, int in, int exe, const char *exe_ref, int helper,
@@ -45,12 +48,113 @@ static void hook_child(const bt_rt_hook *h, int in, int exe, const char *exe_ref
 	_exit(127);
 }
 
+/* The state on a memfd: a hook reads all of it however large, at its own
+ * pace, and one that does not read cannot block or SIGPIPE the host. */
+static int state_file(const char *state, int *fd, berth_error **err)
+{
+	size_t len = strlen(state), done = 0;
+
+	if ((*fd = memfd_create("berth-hook-state", MFD_CLOEXEC)) < 0)
+		return bt_error_os(err, "making the state file for a hook");
+	while (done < len) {
+		ssize_t n = pwrite(*fd, state + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bt_error_os(err, "writing the state for a hook");
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A child that tells of its end only through *pidfd: exit signal 0, so a
+ * host that reaps with waitpid(-1) or its own SIGCHLD handler never takes
+ * it (only __WALL waits see such children). Like fork(): 0 in the child. */
+static pid_t spawn_quiet(int *pidfd)
+{
+	struct clone_args ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/* The quiet child's life: an execve makes a process an ordinary child
+ * again (its parent gets SIGCHLD), so the hook is its child, not ours, and
+ * it passes the hook's end on as its own exit status (128 + signal for a
+ * signal). The hook dies with it (a timeout kills this one). */
+static void hook_parent(const bt_rt_hook *h, int in, int exe, const char *exe_ref, int helper,
+			char **hargv, const int *nsfd, const int *nstype, size_t nns)
+{
+	pid_t self = (pid_t)syscall(SYS_getpid), pid;
+	int status = 0;
+
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (syscall(SYS_getppid) != self)
+			_exit(126);
+		hook_child(h, in, exe, exe_ref, helper, hargv, nsfd, nstype, nns);
+	}
+	if (pid < 0)
+		_exit(126);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Waits for the hook through its pidfd, at most timeout seconds (0: no
+ * limit): 0 with *status as waitpid gives it, or ECANCELED after killing it. */
+static int wait_hook(int pidfd, int timeout, int *status)
+{
+	struct pollfd pfd = { pidfd, POLLIN, 0 };
+	siginfo_t si;
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout ? timeout * 1000 : -1);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	*status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+	return r == 0 ? -ECANCELED : 0;
+}
+
+static int verdict(const bt_rt_hook *h, size_t i, int kind, int rc, int status, berth_error **err)
+{
+	const char *name = bt_rt_hook_names[kind];
+
+	if (rc == -ECANCELED)
+		return bt_error_set(err, BERTH_ECANCELED, 0, "hooks.%s[%zu] %s: timed out after %d s", name, i,
+				    h->path, h->timeout);
+	if (rc < 0)
+		return bt_error_set(err, BERTH_EOS, -rc, "hooks.%s[%zu]: waiting for %s: %s", name, i,
+				    h->path, strerror(-rc));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) > 128)
+		return bt_error_set(err, BERTH_ERROR, 0, "hooks.%s[%zu] %s: killed by signal %d", name, i,
+				    h->path, WEXITSTATUS(status) - 128);
+	if (WIFEXITED(status))
+		return bt_error_set(err, BERTH_ERROR, 0, "hooks.%s[%zu] %s: exited with status %d%s", name, i,
+				    h->path, WEXITSTATUS(status),
+				    WEXITSTATUS(status) == 127 ? " (could not be executed)" : "");
+	return bt_error_set(err, BERTH_ERROR, 0, "hooks.%s[%zu] %s: killed by signal %d", name, i, h->path,
+			    WTERMSIG(status));
+}
+
 static int run_one(berth_runtime *rt, const bt_rt_hook *h, size_t i, int kind, const char *state,
 		   int ns_pid, berth_error **err)
 {
-	int p[2] = { -1, -1 }, nsfd[8], nstype[8], exe = -1, helper = -1, status = 0, rc = 0;
-	size_t nns = 0, len = strlen(state);
-	long waited = 0;
+	int in = -1, nsfd[8], nstype[8], exe = -1, helper = -1, pidfd = -1, status = 0, rc = 0;
+	size_t nns = 0;
 	char exe_ref[16] = "", **hargv = NULL;
 	pid_t pid;
 
@@ -66,67 +170,26 @@ static int run_one(berth_runtime *rt, const bt_rt_hook *h, size_t i, int kind, c
 		goto out;
 	}
 	snprintf(exe_ref, sizeof(exe_ref), "#%d", exe);
-	/* a socket rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE
-	 * in the host when a hook does not read its stdin */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) {
-		rc = bt_error_os(err, "hooks.%s[%zu]: making a pipe", bt_rt_hook_names[kind], i);
+	if ((rc = state_file(state, &in, err)) < 0)
 		goto out;
-	}
-	if ((pid = fork()) < 0) {
-		rc = bt_error_os(err, "hooks.%s[%zu]: fork", bt_rt_hook_names[kind], i);
+	if ((pid = spawn_quiet(&pidfd)) < 0) {
+		rc = bt_error_os(err, "hooks.%s[%zu]: starting %s", bt_rt_hook_names[kind], i, h->path);
 		goto out;
 	}
 	if (pid == 0)
-		hook_child(h, p[0], exe, exe_ref, helper, hargv, nsfd, nstype, nns);
-	close(p[0]);
-	p[0] = -1;
-	/* the state is small (it fits the socket buffer); a hook need not read it */
-	if (send(p[1], state, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* ignored: see above */
-	}
-	close(p[1]);
-	p[1] = -1;
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			rc = bt_error_os(err, "hooks.%s[%zu]: waiting for %s", bt_rt_hook_names[kind], i, h->path);
-			goto out;
-		}
-		if (h->timeout && waited >= h->timeout * 1000L) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			rc = bt_error_set(err, BERTH_ECANCELED, 0, "hooks.%s[%zu] %s: timed out after %d s",
-					  bt_rt_hook_names[kind], i, h->path, h->timeout);
-			goto out;
-		}
-		{
-			struct timespec ts = { 0, waited < 100 ? 1000000L : 10000000L };
-			nanosleep(&ts, NULL);
-			waited += waited < 100 ? 1 : 10;
-		}
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		goto out;
-	if (WIFEXITED(status))
-		rc = bt_error_set(err, BERTH_ERROR, 0, "hooks.%s[%zu] %s: exited with status %d%s",
-				  bt_rt_hook_names[kind], i, h->path, WEXITSTATUS(status),
-				  WEXITSTATUS(status) == 127 ? " (could not be executed)" : "");
-	else
-		rc = bt_error_set(err, BERTH_ERROR, 0, "hooks.%s[%zu] %s: killed by signal %d",
-				  bt_rt_hook_names[kind], i, h->path, WTERMSIG(status));
+		hook_parent(h, in, exe, exe_ref, helper, hargv, nsfd, nstype, nns);
+	rc = wait_hook(pidfd, h->timeout, &status);
+	rc = verdict(h, i, kind, rc, status, err);
 out:
 	free(hargv);
 	for (size_t k = 0; k < nns; k++)
 		close(nsfd[k]);
 	if (exe >= 0)
 		close(exe);
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	if (in >= 0)
+		close(in);
+	if (pidfd >= 0)
+		close(pidfd);
 	return rc;
 }
 

@@ -310,6 +310,51 @@ START_TEST(hook_timeout_is_an_error)
 }
 END_TEST
 
+static void reap_everything(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	errno = saved;
+}
+
+/* A host that reaps every child from its own SIGCHLD handler, and a state
+ * far larger than a socket buffer: the hook still gets waited for and
+ * reads the whole state. */
+START_TEST(hooks_survive_a_reaping_host)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	struct sigaction sa = { .sa_handler = reap_everything, .sa_flags = SA_RESTART };
+	berth_error *err = NULL;
+	char *id = new_id(), *out = bt_strdup_printf("%s/state-size", tmp), *big, *text = NULL;
+	json_t *c = config(id, argv);
+	size_t len;
+	int pid;
+
+	ck_assert_int_eq(sigaction(SIGCHLD, &sa, NULL), 0);
+	big = calloc(1, 1 << 20);
+	memset(big, 'x', (1 << 20) - 1);
+	json_object_set_new(c, "annotations", json_pack("{s:s}", "berth.test.big", big));
+	json_object_set_new(c, "hooks", json_pack("{s:[{s:s,s:[s,s,s]}]}", "createRuntime", "path", "/bin/sh",
+						  "args", "sh", "-c", "wc -c > \"$0\""));
+	json_array_append_new(json_object_get(json_array_get(json_object_get(json_object_get(c, "hooks"),
+									     "createRuntime"), 0), "args"),
+			      json_string(out));
+	ck_assert_ok(create(id, c, &pid, &err), err);
+	ck_assert_ok(bt_read_file(out, 64, &text, &len, &err), err);
+	ck_assert_msg(atol(text) > 1 << 20, "the hook read %s bytes of the state", text);
+	ck_assert_ok(berth_container_delete(rt, id, BERTH_DELETE_FORCE, &err), err);
+	signal(SIGCHLD, SIG_DFL);
+	assert_nothing_left(id);
+	free(text);
+	free(big);
+	free(out);
+	free(id);
+}
+END_TEST
+
 START_TEST(exec_through_the_api)
 {
 	static const char *const argv[] = { "/bin/sleep", "30", NULL };
@@ -399,6 +444,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, symlinked_mount_destination_stays_inside);
 	tcase_add_test(tc, leaked_host_fd_is_no_cwd);
 	tcase_add_test(tc, hook_timeout_is_an_error);
+	tcase_add_test(tc, hooks_survive_a_reaping_host);
 	tcase_add_test(tc, exec_through_the_api);
 	tcase_add_test(tc, new_time_namespace_with_offsets);
 	suite_add_tcase(s, tc);
