@@ -278,7 +278,7 @@ static char *layer_dir(const char *sdir, const char *chain)
 /* Unpacks layer i of info into a new temp directory in sdir/layers (*tmp,
  * held while it is used). */
 static int unpack_to_temp(const bt_store *s, const char *sdir, const struct layer_desc *ld,
-			  const char *chain, const berth_unpack_opts *opts, const int *lowerfds,
+			  const char *chain, const berth_storage_unpack_opts *opts, const int *lowerfds,
 			  size_t nlower, struct bt_tmpdir *tmp, int64_t *bytes, berth_error **err)
 {
 	unsigned char magic[8];
@@ -375,11 +375,11 @@ static int add_user(json_t *users, const char *user)
 	return json_array_append_new(users, json_string(user));
 }
 
-int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts *uopts,
+int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *uopts,
 		      const char *user_in, struct bt_streamed_layer *streamed, size_t nstreamed,
 		      struct bt_image_layers *out, berth_error **err)
 {
-	berth_unpack_opts opts = BERTH_UNPACK_OPTS_INIT;
+	berth_storage_unpack_opts opts = BERTH_STORAGE_UNPACK_OPTS_INIT;
 	struct image_info info = { 0 };
 	char *sdir = NULL, *lock = NULL, *user = NULL, *ldir = NULL;
 	struct bt_tmpdir *tmp = NULL;
@@ -392,7 +392,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_unpack_opts", err)) < 0 ||
+	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
 	    (rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0 ||
 	    (rc = bt_store_open_ctx(ctx, &s, err)) < 0 ||
 	    (rc = bt_store_hold(s, &hold, err)) < 0 || /* keeps gc off the blobs we read */

@@ -28,4 +28,22 @@ sed -n 's/^[[:space:]]*\(berth_[a-z0-9_]*\);$/\1/p' "$sym" | sort > "$tmp/script
 if ! diff -u "$tmp/script" "$tmp/names"; then
 	echo "lib/libberth.sym (-) and exports (+) differ"; exit 1
 fi
+# one public prefix per header: berth_<word> of every function and type a
+# header declares belongs to that header alone (berth_runtime_* is the OCI
+# runtime's, berth_container_* is left for the engine)
+for h in "$top_srcdir"/include/berth/*.h; do
+	tr '\n' ' ' < "$h" | sed 's/;/;\n/g' |
+		sed -n -e 's/.*BERTH_EXTERN[^(]*[ *]\(berth_[a-z0-9_]*\) *(.*/\1/p' \
+			-e 's/.*}[[:space:]]*\(berth_[a-z0-9_]*\)[[:space:]]*;.*/\1/p' \
+			-e 's/.*typedef[^;(]*[[:space:]]\(berth_[a-z0-9_]*\)[[:space:]]*;.*/\1/p' \
+			-e 's/.*typedef[^;]*(\*[[:space:]]*\(berth_[a-z0-9_]*\)).*/\1/p' |
+		sed 's/^\(berth_[a-z0-9]*\).*/\1/' | sort -u | sed "s|\$| $(basename "$h")|"
+done > "$tmp/prefixes"
+shared=$(awk '{ n[$1]++; h[$1] = h[$1] " " $2 } END { for (p in n) if (n[p] > 1) print p ":" h[p] }' "$tmp/prefixes")
+if [ -n "$shared" ]; then
+	echo "prefixes declared in more than one header:"; echo "$shared"; exit 1
+fi
+if grep -q '^berth_container ' "$tmp/prefixes"; then
+	echo "berth_container_* is the engine's prefix; the OCI runtime's calls are berth_runtime_*"; exit 1
+fi
 echo "1 passed, 0 failed: $(wc -l < "$tmp/names") symbols, all berth_*@@BERTH_0.1 and declared"

@@ -1,6 +1,6 @@
 /* A program that embeds libberth, for runtime-escape.sh: runs `/sp/evil`
  * (a `#!/proc/self/exe` script) N times in a running container through
- * berth_container_exec, waiting for each. Whatever /proc/<pid>/exe of the
+ * berth_runtime_exec, waiting for each. Whatever /proc/<pid>/exe of the
  * exec'd process shows must not be this program's file.
  *   escape-exec STATE_ROOT ID N */
 #include <berth/berth.h>
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		int pid, status;
 
-		if (berth_container_exec(rt, argv[2], proc, NULL, &pid, &err) < 0)
+		if (berth_runtime_exec(rt, argv[2], proc, NULL, &pid, &err) < 0)
 			goto fail;
 		waitpid(pid, &status, 0);
 		ran++;

@@ -8,7 +8,7 @@
 # the host runs `#!/proc/self/exe` scripts in the container 15 times:
 #   exec:  berth-runtime exec (a copy of the binary is what runs);
 #   embed: a small C program that embeds libberth and calls
-#          berth_container_exec (a copy of it);
+#          berth_runtime_exec (a copy of it);
 #   run:   berth-runtime run of a second container in the attacker's pid
 #          namespace whose init itself is `#!/proc/self/exe`.
 # Each host file must be byte-identical afterwards and the attacker must
@@ -16,7 +16,7 @@
 # failure damages nothing but this test's temp dir.
 # 2. The caller's session keyring: a key the caller holds is not found from
 #    inside (key-probe.c), the container has a keyring named after its id,
-#    and --no-new-keyring (berth_create_opts.no_new_keyring) shares it.
+#    and --no-new-keyring (berth_runtime_create_opts.no_new_keyring) shares it.
 # 3. The cgroup mount: with and without a cgroup namespace it shows the
 #    container's own cgroup (its limits), not a cgroup the test made at the
 #    root of each host hierarchy.

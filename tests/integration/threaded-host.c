@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 		/* a hung create never returns: the alarm ends the program and
 		 * the test reports the hang */
 		alarm(20);
-		if (berth_container_create(rt, id, argv[2], config, NULL, &pid, &err) < 0 ||
-		    berth_container_start(rt, id, &err) < 0)
+		if (berth_runtime_create(rt, id, argv[2], config, NULL, &pid, &err) < 0 ||
+		    berth_runtime_start(rt, id, &err) < 0)
 			goto fail;
 		alarm(0);
 		if ((code = wait_exit(pid)) != 0) {
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 			kill(pid, SIGKILL);
 			goto fail_quiet;
 		}
-		if (berth_container_delete(rt, id, 0, &err) < 0)
+		if (berth_runtime_delete(rt, id, 0, &err) < 0)
 			goto fail;
 		if ((t = now() - t0) > worst)
 			worst = t;
