@@ -381,6 +381,7 @@ static const int error_codes[] = {
 	BERTH_EEXISTS,     BERTH_ENOMEM,    BERTH_EOS,      BERTH_EPERM,
 	BERTH_EBUSY,       BERTH_EUNSUPPORTED, BERTH_ECANCELED, BERTH_EAUTH,
 	BERTH_ENETWORK,    BERTH_EINTEGRITY, BERTH_ESTATE,  BERTH_ESCAPE,
+	BERTH_ETIMEOUT,
 };
 
 __attribute__((visibility("default"))) int luaopen_berth(lua_State *L);

@@ -34,8 +34,8 @@ PyMODINIT_FUNC PyInit_berth(void);
 
 /* The exception classes, indexed by -code: 0 is unused (BERTH_OK), 1 is the
  * base class berth.Error (BERTH_ERROR). */
-#define N_CODES 16
-_Static_assert(BERTH_ESCAPE == 1 - N_CODES, "error_classes[] must list every berth_errcode");
+#define N_CODES 17
+_Static_assert(BERTH_ETIMEOUT == 1 - N_CODES, "error_classes[] must list every berth_errcode");
 
 static const struct {
 	int code;
@@ -73,6 +73,7 @@ static const struct {
 	  "Not allowed in the object's current state (ESTATE); also raised by the\n"
 	  "binding for a closed Context." },
 	{ BERTH_ESCAPE, "PathEscapeError", "A path would leave the root it must stay in (ESCAPE)." },
+	{ BERTH_ETIMEOUT, "TimeoutError", "The time allowed ran out (ETIMEOUT). Also the built-in TimeoutError." },
 };
 
 typedef struct {
@@ -200,6 +201,8 @@ static int add_error_classes(PyObject *module, module_state *st)
 			bases = PyTuple_Pack(2, st->errors[1], PyExc_MemoryError);
 		else if (code == BERTH_EOS)
 			bases = PyTuple_Pack(2, st->errors[1], PyExc_OSError);
+		else if (code == BERTH_ETIMEOUT)
+			bases = PyTuple_Pack(2, st->errors[1], PyExc_TimeoutError);
 		else
 			bases = PyTuple_Pack(1, st->errors[1]);
 		if (!bases || !(dict = PyDict_New()))
@@ -720,7 +723,8 @@ PyDoc_STRVAR(berth_doc,
 "library's error code (berth.errors maps code names such as \"EINVAL\" to the\n"
 "classes); some also derive from the matching built-in exception\n"
 "(InvalidArgumentError is a ValueError, NotFoundError a LookupError,\n"
-"OutOfMemoryError a MemoryError, SystemCallError an OSError).");
+"OutOfMemoryError a MemoryError, SystemCallError an OSError, TimeoutError the\n"
+"built-in TimeoutError).");
 
 static struct PyModuleDef berth_module = {
 	PyModuleDef_HEAD_INIT,

@@ -36,16 +36,10 @@ int rcli_failf(struct rcli *cli, const char *fmt, ...) BERTH_PRINTF(2, 3);
 int rcli_signal(const char *s);
 /* Reads a whole file ("-": stdin) into a new string; NULL on failure. */
 char *rcli_read_file(const char *path);
-/* Waits for our child pid while forwarding signals to it; with tty_master
- * >= 0 also copies between our stdio and the pty. Returns the exit status
- * as a shell reports it (128+signal when killed). */
-int rcli_supervise(int pid, int tty_master);
-/* A listening console socket in a fresh temp dir, for foreground terminals:
- * *path is its address (free it), *lfd the listener. */
-int rcli_console_listen(char **path, int *lfd);
-/* Accepts on the listener and receives the pty master; -1 on failure. */
-int rcli_console_receive(int lfd);
-void rcli_console_cleanup(char *path, int lfd);
+/* Waits for the process (its pidfd) while forwarding signals to it; with a
+ * pty also copies between our stdio and the pty. Returns the exit status as
+ * a shell reports it (128+signal when killed). */
+int rcli_supervise(berth_runtime_process *p);
 
 /* The options of create, and of run (run set: --detach and --keep too). */
 struct create_args {

@@ -52,12 +52,14 @@ static bool copy_fd(int from, int to)
 	return true;
 }
 
-int rcli_supervise(int pid, int master)
+int rcli_supervise(berth_runtime_process *p)
 {
 	struct termios saved, raw;
-	bool restore = false, in_open = master >= 0;
+	berth_runtime_exit ex = BERTH_RUNTIME_EXIT_INIT;
+	int master = berth_runtime_process_pty(p);
+	bool restore = false, in_open = master >= 0, ended = false;
 	sigset_t set;
-	int sfd, status = 0;
+	int sfd;
 
 	block_signals(&set);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0)
@@ -71,11 +73,12 @@ int rcli_supervise(int pid, int master)
 		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 			ioctl(master, TIOCSWINSZ, &ws);
 	}
-	/* a SIGCHLD from before the block was discarded: look once first */
-	while (waitpid(pid, &status, WNOHANG) != pid) {
-		struct pollfd pf[3] = { { sfd, POLLIN, 0 }, { master, POLLIN, 0 },
-					{ in_open ? 0 : -1, POLLIN, 0 } };
-		int n = poll(pf, 3, -1);
+	/* the process's end shows on its pidfd: no SIGCHLD, no waitpid(-1) */
+	while (!ended) {
+		struct pollfd pf[4] = { { sfd, POLLIN, 0 }, { master, POLLIN, 0 },
+					{ in_open ? 0 : -1, POLLIN, 0 },
+					{ berth_runtime_process_pidfd(p), POLLIN, 0 } };
+		int n = poll(pf, 4, -1);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -85,23 +88,20 @@ int rcli_supervise(int pid, int master)
 		}
 		if (pf[2].revents & (POLLIN | POLLHUP) && !copy_fd(0, master))
 			in_open = false;
+		if (pf[3].revents & POLLIN)
+			ended = berth_runtime_process_wait(p, 0, &ex, NULL) == 0;
 		if (pf[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			if (read(sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo == SIGCHLD)
 				continue;
-			if (si.ssi_signo == SIGCHLD) {
-				if (waitpid(pid, &status, WNOHANG) == pid)
-					break;
-				continue;
-			}
 			if (si.ssi_signo == SIGWINCH && master >= 0) {
 				struct winsize ws;
 				if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 					ioctl(master, TIOCSWINSZ, &ws);
 				continue;
 			}
-			kill(pid, (int)si.ssi_signo);
+			berth_runtime_process_signal(p, (int)si.ssi_signo, NULL);
 		}
 	}
 	/* what the process wrote last */
@@ -111,76 +111,9 @@ int rcli_supervise(int pid, int master)
 		tcsetattr(0, TCSANOW, &saved);
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
+	return ended ? ex.code : 1;
 }
 
-int rcli_console_listen(char **path, int *lfd)
-{
-	char dir[] = "/tmp/berth-runtime-console.XXXXXX";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	*path = NULL;
-	*lfd = -1;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", dir);
-	if ((*lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(*lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(*lfd, 1) < 0) {
-		if (*lfd >= 0)
-			close(*lfd);
-		*lfd = -1;
-		unlink(sa.sun_path);
-		rmdir(dir);
-		return -1;
-	}
-	*path = strdup(sa.sun_path);
-	return *path ? 0 : -1;
-}
-
-int rcli_console_receive(int lfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char data[256];
-	struct iovec iov = { data, sizeof(data) };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *cm;
-	int conn, fd = -1;
-
-	if ((conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
-		return -1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	if (recvmsg(conn, &mh, MSG_CMSG_CLOEXEC) > 0 && (cm = CMSG_FIRSTHDR(&mh)) &&
-	    cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	close(conn);
-	return fd;
-}
-
-void rcli_console_cleanup(char *path, int lfd)
-{
-	if (lfd >= 0)
-		close(lfd);
-	if (path) {
-		char *slash = strrchr(path, '/');
-
-		unlink(path);
-		if (slash) {
-			*slash = '\0';
-			rmdir(path);
-		}
-		free(path);
-	}
-}
 
 static bool maybe_terminal(const char *text)
 {
@@ -202,9 +135,10 @@ int cmd_run(struct rcli *cli, int argc, char **argv)
 	berth_runtime_create_opts *o = &a.opts;
 	berth_error *err = NULL;
 	const char *bundle;
+	berth_runtime_process *p = NULL;
 	bool terminal = false;
-	char *text = NULL, *file = NULL, *console = NULL;
-	int pid, lfd = -1, master = -1, rc;
+	char *text = NULL, *file = NULL;
+	int rc;
 	size_t len;
 
 	if (rcli_create_opts(cli, argc, argv, &a))
@@ -232,32 +166,24 @@ int cmd_run(struct rcli *cli, int argc, char **argv)
 		free(text);
 		return rcli_failf(cli, "run: process.terminal with --detach needs --console-socket");
 	}
-	if (terminal) {
-		if (rcli_console_listen(&console, &lfd) < 0) {
-			free(text);
-			return rcli_failf(cli, "run: making a console socket: %s", strerror(errno));
-		}
-		o->console_socket = console;
-	}
-	rc = berth_runtime_create(cli->rt, a.id, bundle, text, o, &pid, &err);
+	/* with a terminal and no console socket the library hands back the
+	 * pty master (berth_runtime_process_pty), which we proxy */
+	rc = berth_runtime_create(cli->rt, a.id, bundle, text, o, &p, &err);
 	free(text);
-	if (rc < 0) {
-		rcli_console_cleanup(console, lfd);
+	if (rc < 0)
 		return rcli_fail(cli, err);
-	}
-	if (terminal)
-		master = rcli_console_receive(lfd);
-	rcli_console_cleanup(console, lfd);
 	if (berth_runtime_start(cli->rt, a.id, &err) < 0) {
 		rc = rcli_fail(cli, err);
+		berth_runtime_process_free(p);
 		berth_runtime_delete(cli->rt, a.id, BERTH_RUNTIME_DELETE_FORCE, NULL);
 		return rc;
 	}
-	if (a.detach)
+	if (a.detach) {
+		berth_runtime_process_free(p);
 		return 0;
-	rc = rcli_supervise(pid, master);
-	if (master >= 0)
-		close(master);
+	}
+	rc = rcli_supervise(p);
+	berth_runtime_process_free(p);
 	if (!a.keep && berth_runtime_delete(cli->rt, a.id, BERTH_RUNTIME_DELETE_FORCE, &err) < 0)
 		rcli_fail(cli, err);
 	return rc;
@@ -321,8 +247,9 @@ int cmd_exec(struct rcli *cli, int argc, char **argv)
 	const char *process_file = NULL, *cwd = NULL, *user = NULL;
 	bool tty = false, detach = false, nnp = false;
 	json_t *env_add = json_array(), *caps_add = json_array(), *gids = json_array(), *proc = NULL;
-	char *text = NULL, *console = NULL;
-	int c, pid, lfd = -1, master = -1, rc = 1;
+	berth_runtime_process *p = NULL;
+	char *text = NULL;
+	int c, rc = 1;
 
 	while ((c = getopt_long_only(argc, argv, "+p:tdu:e:c:", opts, NULL)) != -1) {
 		switch (c) {
@@ -409,32 +336,18 @@ int cmd_exec(struct rcli *cli, int argc, char **argv)
 			json_array_extend(arr, caps_add);
 		}
 	}
-	if (json_is_true(json_object_get(proc, "terminal")) && !o.console_socket) {
-		if (detach) {
-			rc = rcli_failf(cli, "exec: --tty with --detach needs --console-socket");
-			goto out;
-		}
-		if (rcli_console_listen(&console, &lfd) < 0) {
-			rc = rcli_failf(cli, "exec: making a console socket: %s", strerror(errno));
-			goto out;
-		}
-		o.console_socket = console;
+	if (json_is_true(json_object_get(proc, "terminal")) && !o.console_socket && detach) {
+		rc = rcli_failf(cli, "exec: --tty with --detach needs --console-socket");
+		goto out;
 	}
 	text = json_dumps(proc, JSON_COMPACT);
-	if (berth_runtime_exec(cli->rt, argv[optind], text ? text : "", &o, &pid, &err) < 0) {
+	if (berth_runtime_exec(cli->rt, argv[optind], text ? text : "", &o, &p, &err) < 0) {
 		rc = rcli_fail(cli, err);
 		goto out;
 	}
-	if (console)
-		master = rcli_console_receive(lfd);
-	rcli_console_cleanup(console, lfd);
-	console = NULL;
-	lfd = -1;
-	rc = detach ? 0 : rcli_supervise(pid, master);
-	if (master >= 0)
-		close(master);
+	rc = detach ? 0 : rcli_supervise(p);
+	berth_runtime_process_free(p);
 out:
-	rcli_console_cleanup(console, lfd);
 	free(text);
 	json_decref(proc);
 	json_decref(env_add);

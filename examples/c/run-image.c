@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -52,7 +51,9 @@ int main(int argc, char **argv)
 	berth_error *err = NULL;
 	berth_runtime *rt = NULL;
 	berth_ctx *ctx = NULL;
-	int pid = -1, status = 0, exit_code = 1;
+	berth_runtime_process *proc = NULL;
+	berth_runtime_exit how = BERTH_RUNTIME_EXIT_INIT;
+	int exit_code = 1;
 	const char *step = "opening the store";
 
 	if (argc < 3) {
@@ -79,15 +80,16 @@ int main(int argc, char **argv)
 		goto out_snapshot;
 	}
 	step = "running the container";
-	if (berth_runtime_create(rt, id, bundle, config, NULL, &pid, &err) < 0)
+	if (berth_runtime_create(rt, id, bundle, config, NULL, &proc, &err) < 0)
 		goto out_snapshot;
-	if (berth_runtime_start(rt, id, &err) < 0) {
+	if (berth_runtime_start(rt, id, &err) < 0 ||
+	    berth_runtime_process_wait(proc, -1, &how, &err) < 0) {
+		berth_runtime_process_free(proc);
 		berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, NULL);
 		goto out_snapshot;
 	}
-	/* we created it, so its init is our child */
-	if (waitpid(pid, &status, 0) == pid)
-		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	exit_code = how.code;
+	berth_runtime_process_free(proc);
 	if (berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, &err) < 0)
 		exit_code = 1;
 out_snapshot:

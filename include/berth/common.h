@@ -51,6 +51,7 @@ typedef enum {
 	BERTH_EINTEGRITY = -13,  /* content does not match its digest or size */
 	BERTH_ESTATE = -14,      /* not allowed in the object's current state */
 	BERTH_ESCAPE = -15,      /* a path would leave the root it must stay in */
+	BERTH_ETIMEOUT = -16,    /* the time allowed ran out */
 } berth_errcode;
 
 /* An error: a code, the errno behind it (0 when none), and a message that

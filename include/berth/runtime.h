@@ -41,6 +41,28 @@ BERTH_EXTERN const char *berth_runtime_root(const berth_runtime *rt);
 /* Frees the handle; containers stay. NULL is allowed. */
 BERTH_EXTERN void berth_runtime_free(berth_runtime *rt);
 
+/* A process the runtime started in a container (its init, or one exec
+ * started): the caller's child. Freeing it closes the descriptors it holds;
+ * the process goes on. */
+typedef struct berth_runtime_process berth_runtime_process;
+
+/* How a process ended. */
+typedef struct {
+	size_t size;     /* sizeof(berth_runtime_exit): set by the INIT macro */
+	int code;        /* its exit code, or 128 + the signal that ended it (137: SIGKILL) */
+	int signal;      /* that signal; 0 when it exited */
+	int oom_killed;  /* ended by SIGKILL while the container's cgroup's OOM killer
+			    had killed (its memory limit) */
+} berth_runtime_exit;
+
+#define BERTH_RUNTIME_EXIT_INIT { sizeof(berth_runtime_exit), 0, 0, 0 }
+
+/* How the process is given its stdio and descriptors, in both option
+ * structs: nothing of the caller's own 0-2 changes, no dup2 around a call.
+ * stdio NULL: the process inherits the caller's 0, 1 and 2; else stdio[0..2]
+ * become its 0, 1 and 2 (-1: /dev/null). fds[0..nfds-1] become its 3, 4, ...
+ * (then preserve_fds stays 0). With process.terminal the pty master goes to
+ * console_socket (SCM_RIGHTS), or without one to berth_runtime_process_pty(). */
 typedef struct {
 	size_t size;                /* sizeof(berth_runtime_create_opts): set by the INIT macro */
 	const char *console_socket; /* AF_UNIX socket path that receives the pty master
@@ -52,17 +74,22 @@ typedef struct {
 				       visible in the container, in the processes exec
 				       starts too; by default each gets a new session
 				       keyring named after the container id */
+	const int *stdio;           /* see above */
+	const int *fds;
+	size_t nfds;                /* at most 1024 */
 } berth_runtime_create_opts;
 
-#define BERTH_RUNTIME_CREATE_OPTS_INIT { sizeof(berth_runtime_create_opts), NULL, NULL, 0, 0, 0 }
+#define BERTH_RUNTIME_CREATE_OPTS_INIT \
+	{ sizeof(berth_runtime_create_opts), NULL, NULL, 0, 0, 0, NULL, NULL, 0 }
 
 /* Creates container `id` from a bundle directory: its config.json is
  * loaded and validated, namespaces, cgroup, mounts, devices and the process
  * are set up, and the user process waits until berth_runtime_start().
  * `config_json`, when not NULL, is the config's text used instead of
  * bundle/config.json (root.path still resolves against the bundle).
- * On success *pid (when not NULL) is the container's init; the caller's
- * process is its parent until it exits. Errors: EINVAL for a bad config
+ * On success *proc (when not NULL) is the container's init, the caller's
+ * child until it exits: wait for it with berth_runtime_process_wait(),
+ * which records how it ended for every process to read. Errors: EINVAL for a bad config
  * (naming the JSON path), EEXISTS when the id is in use, EUNSUPPORTED,
  * EPERM, EOS. A failure leaves no process, mount, cgroup or state behind.
  * Without linux.cgroupsPath the cgroup is "/berth/<id>-<hash of the state
@@ -72,7 +99,7 @@ typedef struct {
  * delete leaves the cgroup and its other processes alone. */
 BERTH_EXTERN int berth_runtime_create(berth_runtime *rt, const char *id, const char *bundle,
 					const char *config_json, const berth_runtime_create_opts *opts,
-					int *pid, berth_error **err);
+					berth_runtime_process **proc, berth_error **err);
 /* Lets a created container's process run. Errors: ENOTFOUND, ESTATE when
  * the container is not in the created state (started already, stopped). */
 BERTH_EXTERN int berth_runtime_start(berth_runtime *rt, const char *id, berth_error **err);
@@ -127,18 +154,47 @@ typedef struct {
 	const char *console_socket; /* as for create, when the process has terminal: true */
 	const char *pid_file;       /* written with the new process's pid */
 	int preserve_fds;
+	const int *stdio;           /* as for create */
+	const int *fds;
+	size_t nfds;
 } berth_runtime_exec_opts;
 
-#define BERTH_RUNTIME_EXEC_OPTS_INIT { sizeof(berth_runtime_exec_opts), NULL, NULL, 0 }
+#define BERTH_RUNTIME_EXEC_OPTS_INIT { sizeof(berth_runtime_exec_opts), NULL, NULL, 0, NULL, NULL, 0 }
 
 /* Runs a new process in a running container: `process_json` is a
  * runtime-spec process object. The process joins the container's
- * namespaces and cgroup; it is the caller's child and *pid its host pid.
+ * namespaces and cgroup; it is the caller's child, handed back in *proc
+ * (may be NULL).
  * Errors: ESTATE when the container is not running, EINVAL for a bad
  * process (naming the JSON path), ENOTFOUND when args[0] is missing. */
 BERTH_EXTERN int berth_runtime_exec(berth_runtime *rt, const char *id,
 				      const char *process_json, const berth_runtime_exec_opts *opts,
-				      int *pid, berth_error **err);
+				      berth_runtime_process **proc, berth_error **err);
+
+/* The process's host pid; a pidfd of it (borrowed: it lives as long as p);
+ * the pty master with process.terminal and no console socket, else -1
+ * (borrowed too). */
+BERTH_EXTERN int berth_runtime_process_pid(const berth_runtime_process *p);
+BERTH_EXTERN int berth_runtime_process_pidfd(const berth_runtime_process *p);
+BERTH_EXTERN int berth_runtime_process_pty(const berth_runtime_process *p);
+/* Sends sig through the pidfd: never to another process that got its pid.
+ * Errors: ESTATE once it has ended, EINVAL for a bad signal. */
+BERTH_EXTERN int berth_runtime_process_signal(berth_runtime_process *p, int sig,
+					      berth_error **err);
+/* Waits at most timeout_ms (-1: as long as it takes; 0: a look) for the
+ * process to end, reaps it and fills *out (may be NULL); for a container's
+ * init the end is recorded in the container's state (see
+ * berth_runtime_exit_status). Waiting again returns the same. Errors:
+ * ETIMEOUT while it runs, ESTATE when something else (a waitpid(-1) of the
+ * caller's) reaped it first. Safe from any thread; reaps only this process. */
+BERTH_EXTERN int berth_runtime_process_wait(berth_runtime_process *p, int timeout_ms,
+					    berth_runtime_exit *out, berth_error **err);
+BERTH_EXTERN void berth_runtime_process_free(berth_runtime_process *p);
+/* How container id's init ended, as its waiter recorded it: readable from
+ * any process until the container is deleted. Errors: ENOTFOUND, ESTATE
+ * while it runs or when nobody waited for it. */
+BERTH_EXTERN int berth_runtime_exit_status(berth_runtime *rt, const char *id,
+					   berth_runtime_exit *out, berth_error **err);
 
 /* A default config.json like `runc spec` writes (busybox sh, rootfs
  * "rootfs"); rootless adds a user namespace mapping the caller. Free with

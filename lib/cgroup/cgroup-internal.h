@@ -89,6 +89,9 @@ int bt_cgroup_open(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgrou
 /* Applies an OCI linux.resources object. All fields are checked (form and
  * whether this host can apply them) before anything is written. */
 int bt_cgroup_apply(berth_cgroup *cg, const json_t *resources, berth_error **err);
+/* Signals pid through a pidfd if it is in cg (or below) in any hierarchy:
+ * 0, -ESRCH when it is not (or gone), -errno. */
+int bt_cgroup_signal(const berth_cgroup *cg, int pid, int sig);
 /* Kills with a SIGKILL loop over cgroup.procs even where cgroup.kill exists. */
 int bt_cgroup_kill_loop(berth_cgroup *cg, berth_error **err);
 /* An O_PATH|O_DIRECTORY fd of the v2 directory, for clone3(CLONE_INTO_CGROUP);
@@ -103,9 +106,10 @@ int bt_cgroup_v2_fd(const berth_cgroup *cg);
  * child runs without glibc's fork handlers: async-signal-safe calls only,
  * then exec or _exit. Errors (in the parent): EINVAL for other flags,
  * EUNSUPPORTED for CLONE_NEWTIME without clone3, EOS/EPERM from the kernel;
- * a child that could not be attached is killed and reaped. */
-int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *into_cgroup,
-		   berth_error **err);
+ * a child that could not be attached is killed and reaped. pidfd (may be
+ * NULL) receives a pidfd of the child in the parent (CLONE_PIDFD). */
+int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, int *pidfd,
+		   bool *into_cgroup, berth_error **err);
 
 /* Writes value to file in dirs[i]; the file must exist (the kernel made it). */
 int bt_cg_write(const berth_cgroup *cg, size_t i, const char *file, const char *value,

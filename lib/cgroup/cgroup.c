@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void sleep_ms(int ms)
@@ -666,6 +668,43 @@ static int wait_empty(berth_cgroup *cg, long long deadline, bool *empty, berth_e
 	}
 }
 
+/* Through a pidfd, and only after reading that pid is (still) ours: a pid
+ * listed in cgroup.procs may be another process's by the time it is
+ * signalled. */
+int bt_cgroup_signal(const berth_cgroup *cg, int pid, int sig)
+{
+	char path[64], buf[4096];
+	const char *want = cg->path;
+	size_t wl = strlen(want);
+	ssize_t n;
+	int fd, cfd, rc = -ESRCH;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+		return -errno;
+	/* read after the pidfd: if pid is someone else's by now, the send
+	 * below fails, as the process the pidfd holds is gone */
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if ((cfd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(cfd, buf, sizeof(buf) - 1);
+		close(cfd);
+		buf[n > 0 ? n : 0] = '\0';
+		/* lines "ID:CONTROLLERS:PATH"; ours or below it in any hierarchy */
+		for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			char *p = strchr(l, ':');
+
+			p = p ? strchr(p + 1, ':') : NULL;
+			if (p && !strncmp(p + 1, want, wl) && (p[1 + wl] == '\n' || p[1 + wl] == '/' || !p[1 + wl])) {
+				rc = 0;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int bt_cgroup_kill_loop(berth_cgroup *cg, berth_error **err)
 {
 	long long deadline = now_ms() + cg->host->kill_timeout_ms;
@@ -686,7 +725,7 @@ int bt_cgroup_kill_loop(berth_cgroup *cg, berth_error **err)
 		}
 		for (size_t i = 0; i < n; i++)
 			if (pids[i] > 0)
-				kill(pids[i], SIGKILL);
+				bt_cgroup_signal(cg, pids[i], SIGKILL);
 		free(pids);
 		if (frozen)
 			set_frozen(cg, false, true, NULL);

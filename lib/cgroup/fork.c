@@ -27,27 +27,30 @@
 	((uint64_t)(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |    \
 		    CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME))
 
-static pid_t clone_into(uint64_t flags, int cgfd)
+static pid_t clone_into(uint64_t flags, int cgfd, int *pidfd)
 {
 	struct clone_args args;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = flags | CLONE_INTO_CGROUP;
+	args.flags = flags | CLONE_INTO_CGROUP | (pidfd ? CLONE_PIDFD : 0);
 	args.exit_signal = SIGCHLD;
 	args.cgroup = (uint64_t)cgfd;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* clone(2) without a new stack behaves like fork(2) and takes namespace
- * flags; s390 passes the stack first. */
-static pid_t clone_plain(uint64_t flags)
+/* clone(2) without a new stack behaves like fork(2) (without the host's
+ * fork handlers) and takes namespace flags; the pidfd comes back where the
+ * parent tid would, the third argument on every architecture (s390 passes
+ * the stack first). */
+static pid_t clone_plain(uint64_t flags, int *pidfd)
 {
-	if (flags == 0)
-		return fork();
+	unsigned long f = (unsigned long)flags | SIGCHLD | (pidfd ? CLONE_PIDFD : 0);
+
 #if defined(__s390__) || defined(__CRIS__)
-	return (pid_t)syscall(SYS_clone, 0UL, (unsigned long)flags | SIGCHLD, 0UL, 0UL, 0UL);
+	return (pid_t)syscall(SYS_clone, 0UL, f, pidfd, 0UL, 0UL);
 #else
-	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+	return (pid_t)syscall(SYS_clone, f, 0UL, pidfd, 0UL, 0UL);
 #endif
 }
 
@@ -66,8 +69,8 @@ static void child_wait(int fd)
 	close(fd);
 }
 
-int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *into_cgroup,
-		   berth_error **err)
+int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, int *pidfd,
+		   bool *into_cgroup, berth_error **err)
 {
 	int sync[2] = { -1, -1 }, cgfd = -1, rc = 0;
 	bool need_attach;
@@ -75,6 +78,8 @@ int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *int
 	char buf[32];
 
 	*pid = -1;
+	if (pidfd)
+		*pidfd = -1;
 	if (into_cgroup)
 		*into_cgroup = false;
 	if (clone_flags & ~NS_FLAGS)
@@ -90,7 +95,7 @@ int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *int
 		goto out;
 	}
 	if (cgfd >= 0) {
-		child = clone_into(clone_flags, cgfd);
+		child = clone_into(clone_flags, cgfd, pidfd);
 		/* No clone3 (ENOSYS; EPERM from container seccomp profiles) or no
 		 * CLONE_INTO_CGROUP in it (E2BIG: struct larger than the kernel's). */
 		if (child < 0 && (errno == ENOSYS || errno == EPERM || errno == E2BIG)) {
@@ -108,7 +113,7 @@ int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *int
 					  cg->path);
 			goto out;
 		}
-		child = clone_plain(clone_flags);
+		child = clone_plain(clone_flags, pidfd);
 	}
 	if (child == 0) {
 		if (need_attach) {
@@ -136,6 +141,10 @@ int bt_cgroup_fork(berth_cgroup *cg, uint64_t clone_flags, pid_t *pid, bool *int
 		kill(child, SIGKILL);
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (pidfd && *pidfd >= 0) {
+			close(*pidfd);
+			*pidfd = -1;
+		}
 		goto out;
 	}
 	bt_log_debug(cg->ctx, "cgroup", "started process %d in cgroup %s (%s)", (int)child, cg->path,

@@ -73,6 +73,8 @@ int bt_error_code_from_errno(int e)
 		return BERTH_EUNSUPPORTED;
 	case EXDEV:
 		return BERTH_ESCAPE;
+	case ETIMEDOUT:
+		return BERTH_ETIMEOUT;
 	default:
 		return BERTH_EOS;
 	}
@@ -179,6 +181,7 @@ static const struct {
 	{ BERTH_EINTEGRITY, "EINTEGRITY", "content does not match its digest" },
 	{ BERTH_ESTATE, "ESTATE", "not allowed in the current state" },
 	{ BERTH_ESCAPE, "ESCAPE", "path leads outside its root" },
+	{ BERTH_ETIMEOUT, "ETIMEOUT", "timed out" },
 };
 
 const char *berth_error_code_name(int code)

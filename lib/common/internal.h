@@ -48,6 +48,10 @@ int bt_error_code_from_errno(int e);
  * prefix; a larger (newer) one is accepted when the unknown tail is zero. */
 int bt_opts_copy(void *dst, size_t known_size, const void *src, const char *what,
 		 berth_error **err);
+/* The other way, for structs the library fills (their size field set by the
+ * caller's INIT macro): as much of src as dst's size covers; dst keeps its
+ * size. */
+void bt_opts_copy_out(void *dst, const void *src, size_t known_size);
 
 /* ---- logging (log.c) ------------------------------------------------- */
 void bt_log(const berth_ctx *ctx, berth_log_level level, const char *module,

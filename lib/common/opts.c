@@ -27,3 +27,14 @@ int bt_opts_copy(void *dst, size_t known_size, const void *src, const char *what
 	memcpy(dst, &known_size, sizeof(known_size));
 	return 0;
 }
+
+void bt_opts_copy_out(void *dst, const void *src, size_t known_size)
+{
+	size_t size;
+
+	memcpy(&size, dst, sizeof(size));
+	if (size <= sizeof(size_t))
+		return;
+	memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t),
+	       (size < known_size ? size : known_size) - sizeof(size_t));
+}

@@ -264,20 +264,26 @@ typedef struct {
 	berth_cgroup *cgroup;          /* the child is born in it; may be NULL */
 	const char *keyring;           /* the name of the new session keyring it joins
 					  (the container id); NULL: the caller's is kept */
+	const int *stdio;              /* 3 fds for 0-2 (-1: /dev/null); NULL: inherited */
+	const int *fds;                /* become 3..3+nfds-1 (then preserve_fds is 0) */
+	size_t nfds;                   /* at most BT_RT_MAX_FDS */
 } bt_rt_spawn;
+
+#define BT_RT_MAX_FDS 1024
 
 /* Forks the container process (inside sp->cgroup when given) and runs its
  * setup; returns when it is ready (create: blocked on the fifo; exec:
- * execve done). `on_hooks` is called with the child's pid when it reached
+ * execve done) with its pid and a pidfd of it (the caller's). `on_hooks` is called with the child's pid when it reached
  * the point where createRuntime and createContainer hooks run. */
-int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pid,
+int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pid, int *pidfd,
 		    int (*on_hooks)(void *ud, int pid, berth_error **err),
 		    void *ud, berth_error **err);
 
 /* ---- lifecycle (runtime.c) --------------------------------------------- */
 /* berth_runtime_create() for a config the engine already holds. */
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
-			   const json_t *config, const berth_runtime_create_opts *opts, int *pid,
+			   const json_t *config, const berth_runtime_create_opts *opts,
+			   berth_runtime_process **proc,
 			   berth_error **err);
 
 /* The cgroupsPath of a container whose config has none:
@@ -319,6 +325,9 @@ int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_e
  * every create buy nothing. A state.json that does not parse is treated as
  * a create that died half-way (delete removes it). */
 int bt_rt_state_save(bt_rt_state *st, berth_error **err);
+/* The container's cgroup as its state records it (EUNSUPPORTED without). */
+int bt_rt_state_cgroup(berth_runtime *rt, const bt_rt_state *st, const char *id, berth_cgroup **cg,
+		       berth_error **err);
 /* Closes the lock, frees; remove also deletes the directory. */
 void bt_rt_state_close(bt_rt_state *st, bool remove);
 /* "created", "running", "paused" or "stopped" from the saved pid, its start
@@ -329,5 +338,38 @@ int bt_rt_state_pid(const bt_rt_state *st);
 unsigned long long bt_rt_proc_starttime(int pid);
 /* The spec's state JSON with the given status, newly allocated text. */
 char *bt_rt_state_spec_json(const bt_rt_state *st, const char *status);
+
+/* ---- the process contract (process.c, status.c) ------------------------ */
+/* What the options give a process: its terminal, stdio and extra fds. */
+typedef struct {
+	const char *console_socket;
+	const int *stdio;
+	const int *fds;
+	size_t nfds;
+	int preserve_fds;
+} bt_rt_io_opts;
+
+typedef struct {
+	int console;  /* for the child: connected console socket, or our socket pair's end */
+	int pty_peer; /* the pair's other end, where the pty master comes back; -1 */
+} bt_rt_io;
+
+/* Checks the fds, connects the console socket or makes the pair. */
+int bt_rt_io_prepare(bt_rt_io *io, bool terminal, const bt_rt_io_opts *o, berth_error **err);
+/* After a ready child: the pty master from the pair (-1 without one). */
+int bt_rt_io_pty(bt_rt_io *io, int *pty, berth_error **err);
+void bt_rt_io_clear(bt_rt_io *io);
+/* A process handed to the caller; takes pidfd and pty. */
+int bt_rt_process_new(berth_runtime *rt, const char *id, bool init, int pid, int pidfd, int pty,
+		      berth_runtime_process **out, berth_error **err);
+/* Whether the OOM killer of container id's cgroup has killed anything. */
+bool bt_rt_oom_killed(berth_runtime *rt, const char *id);
+/* Records how the init pid of container id ended in its state (if the state
+ * still describes that init). */
+int bt_rt_record_exit(berth_runtime *rt, const char *id, int pid, const berth_runtime_exit *e,
+		      berth_error **err);
+/* Signals pid, the init the state describes, through a pidfd: ESRCH when
+ * that process is gone, even if its pid is in use again. 0 or -errno. */
+int bt_rt_state_signal(const bt_rt_state *st, int sig);
 
 #endif

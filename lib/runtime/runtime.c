@@ -124,24 +124,6 @@ static int on_create_hooks(void *ud, int pid, berth_error **err)
 	return rc;
 }
 
-static int connect_console(const char *path, int *fd, berth_error **err)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return bt_error_set(err, BERTH_EINVAL, 0, "console socket %s: path too long", path);
-	strcpy(sa.sun_path, path);
-	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return bt_error_os(err, "connecting to console socket %s", path);
-	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int rc = bt_error_os(err, "connecting to console socket %s", path);
-		close(*fd);
-		*fd = -1;
-		return rc;
-	}
-	return 0;
-}
-
 static int write_pid_file(const char *path, int pid, berth_error **err)
 {
 	char buf[24];
@@ -271,50 +253,112 @@ static int apply_resources(struct create_run *cr, berth_error **err)
 	return rc;
 }
 
+/* What the state keeps beyond the spec's fields, for the later calls of
+ * any process: the init's start time (pid reuse), its cgroup and how much
+ * of it create made, hooks, seccomp, the keyring choice. */
+static json_t *berth_record(const struct create_run *cr, const json_t *config, int pid,
+			    bool cg_created, bool cg_shared, bool no_new_keyring)
+{
+	json_t *b = json_object(), *hooks;
+
+	json_object_set_new(b, "starttime", json_integer((json_int_t)bt_rt_proc_starttime(pid)));
+	if (cr->cg) {
+		json_t *made = json_array();
+
+		json_object_set_new(b, "cgroupsPath", json_string(berth_cgroup_path(cr->cg)));
+		/* how many directories create made per hierarchy, so delete
+		 * removes the parents it made too (when empty) */
+		for (size_t i = 0; cg_created && i < cr->cg->ndirs; i++)
+			json_array_append_new(made, json_integer((json_int_t)cr->cg->dirs[i].created));
+		json_object_set_new(b, "cgroupCreated", made);
+		if (cg_shared)
+			json_object_set_new(b, "cgroupShared", json_true());
+	}
+	if ((hooks = json_object_get(config, "hooks")))
+		json_object_set(b, "hooks", hooks);
+	if (cr->cfg->seccomp_json)
+		json_object_set(b, "seccomp", (json_t *)cr->cfg->seccomp_json);
+	if (no_new_keyring)
+		json_object_set_new(b, "noNewKeyring", json_true());
+	return b;
+}
+
+/* The spec's fields of the state. */
+static void spec_record(json_t *st, const char *id, const char *bundle, const bt_rt_config *cfg,
+			const json_t *config)
+{
+	char *created = now_rfc3339();
+
+	json_object_set_new(st, "ociVersion", json_string("1.2.0"));
+	json_object_set_new(st, "id", json_string(id));
+	json_object_set_new(st, "bundle", json_string(bundle));
+	json_object_set_new(st, "rootfs", json_string(cfg->rootfs));
+	json_object_set_new(st, "created", json_string(created ? created : ""));
+	json_object_set_new(st, "owner", json_string(""));
+	if (json_object_get(config, "annotations"))
+		json_object_set(st, "annotations", json_object_get(config, "annotations"));
+	free(created);
+}
+
+/* The exec.fifo the init waits on until start: opened read-write, so it
+ * never sees EOF; start opens it write-only without blocking, which fails
+ * once no init holds it. */
+static int make_fifo(const bt_rt_state *st, int *fd, berth_error **err)
+{
+	char *fifo = bt_strdup_printf("%s/exec.fifo", st->dir);
+	int rc = 0;
+
+	if (!fifo)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (mkfifo(fifo, 0600) < 0 || (*fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
+		rc = bt_error_os(err, "creating %s", fifo);
+	free(fifo);
+	return rc;
+}
+
+static int create_checked(berth_runtime *rt, const char *id, const berth_runtime_create_opts *opts,
+			  berth_runtime_create_opts *o, berth_error **err)
+{
+	int rc;
+
+	if ((rc = bt_opts_copy(o, sizeof(*o), opts, "berth_runtime_create_opts", err)) < 0)
+		return rc;
+	if (o->preserve_fds < 0 || o->preserve_fds > 65536)
+		return bt_error_set(err, BERTH_EINVAL, 0, "preserve_fds: %d out of range", o->preserve_fds);
+	(void)rt;
+	return bt_rt_id_check(id, err);
+}
+
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
-			   const json_t *config, const berth_runtime_create_opts *opts, int *pidp,
-			   berth_error **err)
+			   const json_t *config, const berth_runtime_create_opts *opts,
+			   berth_runtime_process **proc, berth_error **err)
 {
 	berth_runtime_create_opts o = BERTH_RUNTIME_CREATE_OPTS_INIT;
 	bt_rt_config *cfg = NULL;
 	bt_rt_state st = { .lock_fd = -1 };
 	struct create_run cr = { rt, NULL, &st, NULL };
 	bt_rt_spawn sp = { 0 };
+	bt_rt_io io = { -1, -1 };
 	bool cg_created = false, cg_shared = false;
-	char *fifo = NULL, *created = NULL;
-	int fifo_fd = -1, console = -1, pid = -1, rc;
-	json_t *b, *hooks;
+	int fifo_fd = -1, pid = -1, pidfd = -1, pty = -1, rc;
 
-	if (pidp)
-		*pidp = -1;
-	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_create_opts", err)) < 0)
-		return rc;
-	if (o.preserve_fds < 0 || o.preserve_fds > 65536)
-		return bt_error_set(err, BERTH_EINVAL, 0, "preserve_fds: %d out of range", o.preserve_fds);
-	if ((rc = bt_rt_id_check(id, err)) < 0)
+	if (proc)
+		*proc = NULL;
+	if ((rc = create_checked(rt, id, opts, &o, err)) < 0)
 		return rc;
 	if ((rc = bt_rt_config_parse(config, bundle, &cfg, err)) < 0)
 		return bt_error_wrap(err, rc, "creating container %s", id);
 	cr.cfg = cfg;
-	if (cfg->proc.terminal && !o.console_socket) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0,
-				  "creating container %s: process.terminal is true but no console socket was given", id);
+	if ((rc = bt_rt_io_prepare(&io, cfg->proc.terminal,
+				   &(bt_rt_io_opts){ o.console_socket, o.stdio, o.fds, o.nfds, o.preserve_fds },
+				   err)) < 0) {
+		rc = bt_error_wrap(err, rc, "creating container %s", id);
 		goto fail_cfg;
 	}
 	if ((rc = bt_rt_state_new(rt, id, &st, err)) < 0)
 		goto fail_cfg;
-	if (cfg->proc.terminal && (rc = connect_console(o.console_socket, &console, err)) < 0)
+	if ((rc = make_fifo(&st, &fifo_fd, err)) < 0)
 		goto fail;
-	if (!(fifo = bt_strdup_printf("%s/exec.fifo", st.dir))) {
-		rc = bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
-		goto fail;
-	}
-	/* the init opens it read-write, so it never sees EOF; start opens it
-	 * write-only without blocking, which fails once no init holds it */
-	if (mkfifo(fifo, 0600) < 0 || (fifo_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
-		rc = bt_error_os(err, "creating %s", fifo);
-		goto fail;
-	}
 	rc = create_cgroup(&cr, config, id, &cg_created, &cg_shared, err);
 	if (rc == BERTH_EUNSUPPORTED && !cfg->resources) {
 		berth_error_free(err ? *err : NULL);
@@ -326,55 +370,33 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		goto fail;
 	if (cr.cg && cfg->resources && (rc = apply_resources(&cr, err)) < 0)
 		goto fail;
-	created = now_rfc3339();
-	json_object_set_new(st.json, "ociVersion", json_string("1.2.0"));
-	json_object_set_new(st.json, "id", json_string(id));
-	json_object_set_new(st.json, "bundle", json_string(bundle));
-	json_object_set_new(st.json, "rootfs", json_string(cfg->rootfs));
-	json_object_set_new(st.json, "created", json_string(created ? created : ""));
-	json_object_set_new(st.json, "owner", json_string(""));
-	if (json_object_get(config, "annotations"))
-		json_object_set(st.json, "annotations", json_object_get(config, "annotations"));
+	spec_record(st.json, id, bundle, cfg, config);
 	sp.cfg = cfg;
 	sp.proc = &cfg->proc;
 	sp.seccomp = &cfg->seccomp;
 	sp.no_pivot = o.no_pivot;
-	sp.console_fd = console;
+	sp.console_fd = io.console;
 	sp.fifo_fd = fifo_fd;
 	sp.preserve_fds = o.preserve_fds;
 	sp.lock_fd = st.lock_fd;
 	sp.cgroup = cr.cg;
 	sp.keyring = o.no_new_keyring ? NULL : id;
-	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, on_create_hooks, &cr, err)) < 0)
+	sp.stdio = o.stdio;
+	sp.fds = o.fds;
+	sp.nfds = o.nfds;
+	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, &pidfd, on_create_hooks, &cr, err)) < 0 ||
+	    (rc = bt_rt_io_pty(&io, &pty, err)) < 0)
 		goto fail;
-	b = json_object();
-	json_object_set_new(b, "starttime", json_integer((json_int_t)bt_rt_proc_starttime(pid)));
-	if (cr.cg) {
-		json_t *made = json_array();
-
-		json_object_set_new(b, "cgroupsPath", json_string(berth_cgroup_path(cr.cg)));
-		/* how many directories create made per hierarchy, so delete
-		 * removes the parents it made too (when empty) */
-		for (size_t i = 0; cg_created && i < cr.cg->ndirs; i++)
-			json_array_append_new(made, json_integer((json_int_t)cr.cg->dirs[i].created));
-		json_object_set_new(b, "cgroupCreated", made);
-		if (cg_shared)
-			json_object_set_new(b, "cgroupShared", json_true());
-	}
-	if ((hooks = json_object_get(config, "hooks")))
-		json_object_set(b, "hooks", hooks);
-	if (cfg->seccomp_json)
-		json_object_set(b, "seccomp", (json_t *)cfg->seccomp_json);
-	if (o.no_new_keyring)
-		json_object_set_new(b, "noNewKeyring", json_true());
-	json_object_set_new(st.json, "berth", b);
+	json_object_set_new(st.json, "berth", berth_record(&cr, config, pid, cg_created, cg_shared,
+							   o.no_new_keyring));
 	json_object_set_new(st.json, "pid", json_integer(pid));
 	if ((rc = bt_rt_state_save(&st, err)) < 0 ||
-	    (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0))
+	    (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0) ||
+	    (proc && (rc = bt_rt_process_new(rt, id, true, pid, pidfd, pty, proc, err)) < 0))
 		goto fail;
+	if (proc)
+		pidfd = pty = -1; /* the process object's now */
 	bt_log_debug(rt->ctx, "runtime", "created container %s: pid %d", id, pid);
-	if (pidp)
-		*pidp = pid;
 	goto out;
 fail:
 	rc = bt_error_wrap(err, rc, "creating container %s", id);
@@ -389,27 +411,29 @@ fail:
 out:
 	if (fifo_fd >= 0)
 		close(fifo_fd);
-	if (console >= 0)
-		close(console);
-	free(fifo);
-	free(created);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (pty >= 0)
+		close(pty);
+	bt_rt_io_clear(&io);
 	berth_cgroup_free(cr.cg);
 	bt_rt_state_close(&st, false);
 fail_cfg:
 	bt_rt_config_free(cfg);
+	bt_rt_io_clear(&io);
 	return rc;
 }
 
 int berth_runtime_create(berth_runtime *rt, const char *id, const char *bundle,
-			   const char *config_json, const berth_runtime_create_opts *opts, int *pid,
-			   berth_error **err)
+			   const char *config_json, const berth_runtime_create_opts *opts,
+			   berth_runtime_process **proc, berth_error **err)
 {
 	char abs[PATH_MAX], *file = NULL;
 	json_t *config = NULL;
 	int rc;
 
-	if (pid)
-		*pid = -1;
+	if (proc)
+		*proc = NULL;
 	if (!bundle || !realpath(bundle, abs))
 		return bt_error_os(err, "creating container %s: bundle %s", id, bundle ? bundle : "(none)");
 	if (config_json)
@@ -421,7 +445,7 @@ int berth_runtime_create(berth_runtime *rt, const char *id, const char *bundle,
 	free(file);
 	if (rc < 0)
 		return bt_error_wrap(err, rc, "creating container %s", id);
-	rc = bt_runtime_create_json(rt, id, abs, config, opts, pid, err);
+	rc = bt_runtime_create_json(rt, id, abs, config, opts, proc, err);
 	json_decref(config);
 	return rc;
 }
@@ -521,17 +545,6 @@ int berth_runtime_state(berth_runtime *rt, const char *id, char **json, berth_er
 	return rc;
 }
 
-static int state_cgroup(berth_runtime *rt, bt_rt_state *st, const char *id, berth_cgroup **cg,
-			berth_error **err)
-{
-	const char *path = json_string_value(
-		json_object_get(json_object_get(st->json, "berth"), "cgroupsPath"));
-
-	*cg = NULL;
-	if (!path)
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "container %s has no cgroup", id);
-	return berth_cgroup_open(rt->ctx, path, id, cg, err);
-}
 
 int berth_runtime_kill(berth_runtime *rt, const char *id, int sig, int flags, berth_error **err)
 {
@@ -551,18 +564,20 @@ int berth_runtime_kill(berth_runtime *rt, const char *id, int sig, int flags, be
 		int *pids = NULL;
 		size_t n = 0;
 
-		if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+		if ((rc = bt_rt_state_cgroup(rt, &st, id, &cg, err)) < 0 ||
 		    (rc = berth_cgroup_pids(cg, &pids, &n, err)) < 0) {
 			rc = bt_error_wrap(err, rc, "killing every process of container %s", id);
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
+			bt_cgroup_signal(cg, pids[i], sig);
 		berth_cgroup_pids_free(pids);
 		if (!n && !strcmp(bt_rt_state_status(&st), "stopped"))
 			rc = bt_error_set(err, BERTH_ESTATE, 0, "killing container %s: it is not running", id);
-	} else if (kill(bt_rt_state_pid(&st), sig) < 0) {
-		rc = bt_error_os(err, "killing container %s (pid %d)", id, bt_rt_state_pid(&st));
+	} else if ((rc = bt_rt_state_signal(&st, sig)) < 0) {
+		errno = -rc;
+		rc = rc == -ESRCH ? bt_error_set(err, BERTH_ESTATE, 0, "killing container %s: it is not running", id)
+				  : bt_error_os(err, "killing container %s (pid %d)", id, bt_rt_state_pid(&st));
 	}
 out:
 	berth_cgroup_free(cg);
@@ -631,7 +646,7 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 				  id, status);
 		goto out;
 	}
-	rc = state_cgroup(rt, &st, id, &cg, NULL);
+	rc = bt_rt_state_cgroup(rt, &st, id, &cg, NULL);
 	/* a cgroup joined while others ran in it stays theirs: only the
 	 * container's init is killed */
 	if (cg && json_is_true(json_object_get(json_object_get(st.json, "berth"), "cgroupShared"))) {
@@ -641,7 +656,7 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 	if (strcmp(status, "stopped")) {
 		unsigned long long start = bt_rt_proc_starttime(pid);
 
-		kill(pid, SIGKILL);
+		bt_rt_state_signal(&st, SIGKILL);
 		if (cg) {
 			berth_error *e = NULL;
 			if (berth_cgroup_kill(cg, &e) < 0) {
@@ -691,7 +706,7 @@ static int pause_resume(berth_runtime *rt, const char *id, bool pause, berth_err
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "%s container %s: it is %s", what, id, status);
 		goto out;
 	}
-	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	if ((rc = bt_rt_state_cgroup(rt, &st, id, &cg, err)) < 0 ||
 	    (rc = pause ? berth_cgroup_freeze(cg, err) : berth_cgroup_thaw(cg, err)) < 0) {
 		rc = bt_error_wrap(err, rc, "%s container %s", what, id);
 		goto out;
@@ -726,7 +741,7 @@ int berth_runtime_ps(berth_runtime *rt, const char *id, int **pids, size_t *coun
 	*count = 0;
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
 		return bt_error_wrap(err, rc, "listing the processes of container %s", id);
-	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	if ((rc = bt_rt_state_cgroup(rt, &st, id, &cg, err)) < 0 ||
 	    (rc = berth_cgroup_pids(cg, pids, count, err)) < 0)
 		rc = bt_error_wrap(err, rc, "listing the processes of container %s", id);
 	berth_cgroup_free(cg);
@@ -743,7 +758,7 @@ int berth_runtime_stats(berth_runtime *rt, const char *id, berth_cgroup_stats *s
 
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
 		return bt_error_wrap(err, rc, "reading the statistics of container %s", id);
-	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	if ((rc = bt_rt_state_cgroup(rt, &st, id, &cg, err)) < 0 ||
 	    (rc = berth_cgroup_stats_get(cg, stats, err)) < 0)
 		rc = bt_error_wrap(err, rc, "reading the statistics of container %s", id);
 	berth_cgroup_free(cg);
@@ -801,7 +816,7 @@ int berth_runtime_update(berth_runtime *rt, const char *id, const char *resource
 
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
 		return bt_error_wrap(err, rc, "updating container %s", id);
-	if ((rc = state_cgroup(rt, &st, id, &cg, err)) < 0 ||
+	if ((rc = bt_rt_state_cgroup(rt, &st, id, &cg, err)) < 0 ||
 	    (rc = berth_cgroup_set_resources(cg, resources_json, err)) < 0)
 		rc = bt_error_wrap(err, rc, "updating container %s", id);
 	berth_cgroup_free(cg);
@@ -811,77 +826,93 @@ int berth_runtime_update(berth_runtime *rt, const char *id, const char *resource
 
 /* ---- exec ------------------------------------------------------------------- */
 
-int berth_runtime_exec(berth_runtime *rt, const char *id, const char *process_json,
-			 const berth_runtime_exec_opts *opts, int *pidp, berth_error **err)
+/* exec's process object parsed and checked. */
+static int exec_process(const char *id, const char *process_json, bt_rt_process *proc,
+			berth_error **err)
 {
-	berth_runtime_exec_opts o = BERTH_RUNTIME_EXEC_OPTS_INIT;
-	bt_rt_config cfg0;
-	bt_rt_state st;
-	bt_rt_process proc;
-	bt_rt_spawn sp = { 0 };
-	berth_cgroup *cg = NULL;
-	json_t *pj = NULL, *sc;
-	const char *status;
-	int console = -1, pid = -1, rc;
+	json_t *pj = NULL;
+	int rc;
 
-	*pidp = -1;
-	memset(&cfg0, 0, sizeof(cfg0));
-	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_exec_opts", err)) < 0)
-		return rc;
 	if ((rc = bt_json_parse(process_json, strlen(process_json), "process", &pj, err)) < 0)
 		return bt_error_wrap(err, rc, "executing in container %s", id);
-	rc = bt_rt_process_parse(pj, "process", &proc, err);
+	rc = bt_rt_process_parse(pj, "process", proc, err);
 	json_decref(pj);
 	if (rc < 0)
 		return bt_error_wrap(err, rc, "executing in container %s", id);
-	if ((rc = bt_rt_rlimits_check(&proc, err)) < 0) {
-		bt_rt_process_clear(&proc);
+	if ((rc = bt_rt_rlimits_check(proc, err)) < 0) {
+		bt_rt_process_clear(proc);
 		return bt_error_wrap(err, rc, "executing in container %s", id);
 	}
+	return 0;
+}
+
+int berth_runtime_exec(berth_runtime *rt, const char *id, const char *process_json,
+		       const berth_runtime_exec_opts *opts, berth_runtime_process **out,
+		       berth_error **err)
+{
+	berth_runtime_exec_opts o = BERTH_RUNTIME_EXEC_OPTS_INIT;
+	bt_rt_seccomp seccomp = { 0 };
+	bt_rt_state st;
+	bt_rt_process proc;
+	bt_rt_spawn sp = { 0 };
+	bt_rt_io io = { -1, -1 };
+	berth_cgroup *cg = NULL;
+	json_t *sc, *b;
+	const char *status;
+	int pid = -1, pidfd = -1, pty = -1, rc;
+
+	if (out)
+		*out = NULL;
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_exec_opts", err)) < 0 ||
+	    (rc = exec_process(id, process_json, &proc, err)) < 0)
+		return rc;
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
 		bt_rt_process_clear(&proc);
 		return bt_error_wrap(err, rc, "executing in container %s", id);
 	}
+	b = json_object_get(st.json, "berth");
 	status = bt_rt_state_status(&st);
 	if (strcmp(status, "running") && strcmp(status, "created")) {
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "executing in container %s: it is %s", id, status);
 		goto out;
 	}
-	if (proc.terminal && !o.console_socket) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0,
-				  "executing in container %s: process.terminal is true but no console socket was given", id);
-		goto out;
-	}
-	if (proc.terminal && (rc = connect_console(o.console_socket, &console, err)) < 0)
-		goto out;
 	/* the container's seccomp filter applies to what runs in it later too */
-	if ((sc = json_object_get(json_object_get(st.json, "berth"), "seccomp")) &&
-	    (rc = bt_rt_seccomp_compile(sc, &cfg0.seccomp, err)) < 0)
+	if ((rc = bt_rt_io_prepare(&io, proc.terminal,
+				   &(bt_rt_io_opts){ o.console_socket, o.stdio, o.fds, o.nfds, o.preserve_fds },
+				   err)) < 0 ||
+	    ((sc = json_object_get(b, "seccomp")) && (rc = bt_rt_seccomp_compile(sc, &seccomp, err)) < 0))
 		goto out;
-	if (state_cgroup(rt, &st, id, &cg, NULL) < 0)
+	if (bt_rt_state_cgroup(rt, &st, id, &cg, NULL) < 0)
 		cg = NULL;
 	sp.proc = &proc;
 	sp.init_pid = bt_rt_state_pid(&st);
-	sp.console_fd = console;
+	sp.console_fd = io.console;
 	sp.fifo_fd = -1;
 	sp.preserve_fds = o.preserve_fds;
 	sp.lock_fd = st.lock_fd;
-	sp.seccomp = &cfg0.seccomp;
+	sp.seccomp = &seccomp;
 	sp.cgroup = cg;
+	sp.stdio = o.stdio;
+	sp.fds = o.fds;
+	sp.nfds = o.nfds;
 	/* a new keyring for each process, as for the init, unless create said no */
-	sp.keyring = json_is_true(json_object_get(json_object_get(st.json, "berth"), "noNewKeyring"))
-			     ? NULL : id;
-	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, NULL, NULL, err)) < 0) {
-		rc = bt_error_wrap(err, rc, "executing in container %s", id);
+	sp.keyring = json_is_true(json_object_get(b, "noNewKeyring")) ? NULL : id;
+	if ((rc = bt_rt_spawn_run(rt, &sp, &pid, &pidfd, NULL, NULL, err)) < 0 ||
+	    (rc = bt_rt_io_pty(&io, &pty, err)) < 0 ||
+	    (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0) ||
+	    (out && (rc = bt_rt_process_new(rt, id, false, pid, pidfd, pty, out, err)) < 0))
 		goto out;
-	}
-	if (o.pid_file && (rc = write_pid_file(o.pid_file, pid, err)) < 0)
-		goto out;
-	*pidp = pid;
+	if (out)
+		pidfd = pty = -1;
 out:
-	if (console >= 0)
-		close(console);
-	free(cfg0.seccomp.bpf);
+	if (rc < 0)
+		rc = bt_error_wrap(err, rc, "executing in container %s", id);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (pty >= 0)
+		close(pty);
+	bt_rt_io_clear(&io);
+	free(seccomp.bpf);
 	berth_cgroup_free(cg);
 	bt_rt_state_close(&st, false);
 	bt_rt_process_clear(&proc);

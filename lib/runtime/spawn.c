@@ -231,14 +231,174 @@ static int child_join(const bt_rt_spawn *sp, const int *nsfd, const int *nstype,
 	return 0;
 }
 
+/* The descriptors the child works with. When the caller maps fds onto the
+ * container's 0..n, its own are first moved above them. */
+typedef struct {
+	int sync, fifo, helper, console;
+	int keep; /* the container's descriptors are 0..keep-1 */
+} child_fds;
+
+/* fd moved to a number >= base (close-on-exec), or -errno */
+static int lift(int fd, int base)
+{
+	int n;
+
+	if (fd < 0 || fd >= base)
+		return fd;
+	if ((n = fcntl(fd, F_DUPFD_CLOEXEC, base)) < 0)
+		return -errno;
+	close(fd);
+	return n;
+}
+
+/* The caller's stdio and extra fds become 0-2 and 3..3+n-1: each is first
+ * copied above every target, then duplicated onto its target, so a list
+ * whose sources and targets overlap still lands right. */
+static int child_map_fds(const bt_rt_spawn *sp, child_fds *cf, const char **what)
+{
+	int tmp[3 + BT_RT_MAX_FDS], base;
+
+	cf->keep = 3 + (sp->nfds ? (int)sp->nfds : sp->preserve_fds);
+	if (!sp->stdio && !sp->nfds)
+		return 0;
+	base = cf->keep;
+	*what = "giving the container its descriptors";
+	if ((cf->sync = lift(cf->sync, base)) < 0 || (cf->fifo = lift(cf->fifo, base)) < -1 ||
+	    (cf->helper = lift(cf->helper, base)) < 0 || (cf->console = lift(cf->console, base)) < -1)
+		return -EBADF;
+	for (size_t i = 0; i < 3 + sp->nfds; i++) {
+		int src = i < 3 ? (sp->stdio ? sp->stdio[i] : -2) : sp->fds[i - 3];
+
+		tmp[i] = -1;
+		if (src == -2)
+			continue; /* the caller's own stdio, inherited */
+		if (src < 0 && (src = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			return -errno;
+		if ((tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, base)) < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < 3 + sp->nfds; i++)
+		if (tmp[i] >= 0 && dup2(tmp[i], (int)i) < 0)
+			return -errno;
+	return 0;
+}
+
+/* Namespaces: joined and created, the parent's maps awaited, root in a new
+ * user namespace, a keyring of its own, then the cgroup namespace. */
+static int child_namespaces(const bt_rt_spawn *sp, int sync, const int *nsfd, const int *nstype,
+			    size_t nns, const char **what)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	int rc;
+
+	if ((rc = child_join(sp, nsfd, nstype, nns, what)) < 0)
+		return rc;
+	for (size_t i = 0; i < nns; i++)
+		close(nsfd[i]);
+	child_send(sync, BT_SYNC_NS_READY, 0, NULL);
+	if (child_wait_go(sync) < 0)
+		_exit(1); /* the parent gave up and reports why */
+	if (cfg && cfg->new_userns) {
+		*what = "becoming root in the user namespace";
+		if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+			return -errno;
+	}
+	/* nothing of the caller's keys is the container's (runc and crun do
+	 * the same); kernels without keyrings have nothing to hide */
+	if (sp->keyring) {
+		*what = "joining a new session keyring";
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, sp->keyring) < 0 && errno != ENOSYS)
+			return -errno;
+	}
+	if (cfg && cfg->new_cgroupns) {
+		*what = "creating the cgroup namespace";
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* The file systems (with the hooks that run between mounts and pivot),
+ * hostname and domainname: create only. */
+static int child_fs(const bt_rt_spawn *sp, const prepared *pr, int sync, const char **what)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	int rc;
+
+	umask(0);
+	if ((rc = bt_rt_child_mounts(cfg, &pr->cgm, what)) < 0)
+		return rc;
+	if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
+	    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
+		child_send(sync, BT_SYNC_HOOKS, 0, NULL);
+		if (child_wait_go(sync) < 0)
+			_exit(1);
+	}
+	if ((rc = bt_rt_child_pivot(cfg, sp->no_pivot, what)) < 0 ||
+	    (rc = bt_rt_child_finish_fs(cfg, what)) < 0)
+		return rc;
+	*what = "setting the hostname";
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return -errno;
+	*what = "setting the domainname";
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		return -errno;
+	umask(022);
+	return 0;
+}
+
+/* The last steps, after READY (and for create, after start): the kept fds
+ * handed over, cwd entered again and checked, seccomp with
+ * noNewPrivileges, signals reset, and the program run through the exec
+ * helper. Returns only on failure. */
+static int child_exec(const bt_rt_spawn *sp, const prepared *pr, const child_fds *cf,
+		      const char *prog, const char **what)
+{
+	const bt_rt_process *p = sp->proc;
+	char cwd[4096];
+	int rc;
+
+	/* the container's fds reach the process; ours close on exec */
+	for (int fd = 3; fd < cf->keep; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fd != cf->sync && fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	*what = "entering process.cwd";
+	if (chdir(p->cwd) < 0)
+		return -errno;
+	*what = "checking process.cwd lies in the container";
+	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/')
+		return -EPERM;
+	if (p->nnp && (rc = bt_rt_child_seccomp(sp->seccomp, what)) < 0)
+		return rc;
+	/* the caller's blocked and ignored signals are not the container's */
+	{
+		sigset_t none;
+		struct sigaction dfl = { .sa_handler = SIG_DFL }, cur;
+
+		for (int sig = 1; sig < 65; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
+			    cur.sa_handler == SIG_IGN)
+				sigaction(sig, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	/* through the helper: whatever the program is, even a
+	 * `#!/proc/self/exe` script, /proc/<pid>/exe never shows the binary
+	 * that embeds libberth (exec-helper.h) */
+	*what = "executing the exec helper";
+	return bt_rt_child_exec(cf->helper, pr->via, pr->hargv, prog, p->env, cf->sync);
+}
+
 static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const int *nsfd,
 		      const int *nstype, size_t nns)
 {
-	const bt_rt_config *cfg = sp->cfg;
 	const bt_rt_process *p = sp->proc;
 	const char *what = "setting up the container";
-	char prog[4096], cwd[4096];
-	int rc, keep, kept[3];
+	child_fds cf = { sync, sp->fifo_fd, pr->helper_fd, sp->console_fd, 3 };
+	char prog[4096];
+	int rc, kept[3];
 	bool ready = false;
 	char c;
 
@@ -252,72 +412,20 @@ static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const
 	setsid();
 	if (sp->lock_fd >= 0)
 		close(sp->lock_fd);
-	if ((rc = child_join(sp, nsfd, nstype, nns, &what)) < 0)
+	if ((rc = child_namespaces(sp, cf.sync, nsfd, nstype, nns, &what)) < 0 ||
+	    (rc = child_map_fds(sp, &cf, &what)) < 0 ||
+	    (sp->cfg && (rc = child_fs(sp, pr, cf.sync, &what)) < 0))
 		goto fail;
-	for (size_t i = 0; i < nns; i++)
-		close(nsfd[i]);
-	child_send(sync, BT_SYNC_NS_READY, 0, NULL);
-	if ((rc = child_wait_go(sync)) < 0)
-		_exit(1); /* the parent gave up and reports why */
-	if (cfg && cfg->new_userns) {
-		what = "becoming root in the user namespace";
-		if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-	}
-	/* nothing of the caller's keys is the container's (runc and crun do
-	 * the same); kernels without keyrings have nothing to hide */
-	if (sp->keyring) {
-		what = "joining a new session keyring";
-		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, sp->keyring) < 0 && errno != ENOSYS) {
-			rc = -errno;
-			goto fail;
-		}
-	}
-	if (cfg && cfg->new_cgroupns) {
-		what = "creating the cgroup namespace";
-		if (unshare(CLONE_NEWCGROUP) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-	}
-	if (cfg) {
-		umask(0);
-		if ((rc = bt_rt_child_mounts(cfg, &pr->cgm, &what)) < 0)
-			goto fail;
-		if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
-		    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
-			child_send(sync, BT_SYNC_HOOKS, 0, NULL);
-			if (child_wait_go(sync) < 0)
-				_exit(1);
-		}
-		if ((rc = bt_rt_child_pivot(cfg, sp->no_pivot, &what)) < 0 ||
-		    (rc = bt_rt_child_finish_fs(cfg, &what)) < 0)
-			goto fail;
-		what = "setting the hostname";
-		if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		what = "setting the domainname";
-		if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		umask(022);
-	}
-	if (p->terminal && sp->console_fd >= 0 && (rc = child_terminal(sp->console_fd, &what)) < 0)
+	if (p->terminal && cf.console >= 0 && (rc = child_terminal(cf.console, &what)) < 0)
 		goto fail;
 	/* nothing of the host is left open to chdir through (CVE-2024-21626):
-	 * only stdio, the preserved fds, the sync socket, exec.fifo and the
-	 * sealed exec helper */
-	keep = 3 + sp->preserve_fds;
-	kept[0] = sync;
-	kept[1] = sp->fifo_fd;
-	kept[2] = pr->helper_fd;
+	 * only the container's fds, the sync socket, exec.fifo and the exec
+	 * helper, all three close-on-exec */
+	kept[0] = cf.sync;
+	kept[1] = cf.fifo;
+	kept[2] = cf.helper;
 	sort3(kept);
-	close_except(keep, kept, 3);
+	close_except(cf.keep, kept, 3);
 	what = "entering process.cwd";
 	if (chdir(p->cwd) < 0) {
 		rc = -errno;
@@ -326,56 +434,22 @@ static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const
 	what = "finding process.args[0] in the container";
 	if ((rc = find_program(p, prog, sizeof(prog))) < 0)
 		goto fail;
-	if ((rc = bt_rt_child_process(p, sp->seccomp, cfg ? cfg->new_userns : false, &what)) < 0)
+	if ((rc = bt_rt_child_process(p, sp->seccomp, sp->cfg ? sp->cfg->new_userns : false, &what)) < 0)
 		goto fail;
 	/* the container outlives the process that made it: cleared before
 	 * READY, since the parent may be gone right after reading it */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	child_send(sync, BT_SYNC_READY, 0, NULL);
+	child_send(cf.sync, BT_SYNC_READY, 0, NULL);
 	ready = true;
-	if (sp->fifo_fd >= 0) {
+	if (cf.fifo >= 0) {
 		/* blocked until start writes to exec.fifo */
-		while (read(sp->fifo_fd, &c, 1) < 0 && errno == EINTR)
+		while (read(cf.fifo, &c, 1) < 0 && errno == EINTR)
 			;
-		close(sp->fifo_fd);
+		close(cf.fifo);
 	}
-	/* the preserved fds reach the process; the sync socket closes on exec */
-	for (int fd = 3; fd < keep; fd++) {
-		int fl = fcntl(fd, F_GETFD);
-		if (fd != sync && fl >= 0)
-			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
-	what = "entering process.cwd";
-	if (chdir(p->cwd) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	what = "checking process.cwd lies in the container";
-	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/') {
-		rc = -EPERM;
-		goto fail;
-	}
-	if (p->nnp && (rc = bt_rt_child_seccomp(sp->seccomp, &what)) < 0)
-		goto fail;
-	/* the caller's blocked and ignored signals are not the container's */
-	{
-		sigset_t none;
-		struct sigaction dfl = { .sa_handler = SIG_DFL }, cur;
-
-		for (int sig = 1; sig < 65; sig++)
-			if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
-			    cur.sa_handler == SIG_IGN)
-				sigaction(sig, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-	}
-	/* through the sealed helper: whatever the program is, even a
-	 * `#!/proc/self/exe` script, /proc/<pid>/exe never shows the binary
-	 * that embeds libberth (exec-helper.h) */
-	what = "executing the exec helper";
-	rc = bt_rt_child_exec(pr->helper_fd, pr->via, pr->hargv, prog, p->env, sync);
+	rc = child_exec(sp, pr, &cf, prog, &what);
 fail:
-	child_send(sync, BT_SYNC_ERROR, -rc, what);
+	child_send(cf.sync, BT_SYNC_ERROR, -rc, what);
 	if (ready && sp->fifo_fd >= 0) {
 		/* after create the parent is gone; stderr is all there is */
 		static const char msg[] = "berth-runtime: container process: ";
@@ -621,17 +695,73 @@ static int enter_new_timens(const char *offsets, int *self, berth_error **err)
 	return 0;
 }
 
-int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
+/* Clones the child (in its cgroup when there is one) with what applies to
+ * children only entered for the clone and left right after: a new time
+ * namespace, a joined pid namespace. The child never returns. */
+static int clone_child(berth_runtime *rt, const bt_rt_spawn *sp, const prepared *pr, const int *sv,
+		       const int *nsfd, const int *nstype, size_t nns, int *pid, int *pidfd,
+		       berth_error **err)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	unsigned long flags = cfg ? (unsigned long)cfg->clone_flags_at_clone : 0;
+	int selfpid = -1, selftime = -1, rc = 0;
+
+	*pid = -1;
+	/* a new time namespace also applies to children only, and its offsets
+	 * must be set before anything lives in it */
+	if (cfg && cfg->new_timens && (rc = enter_new_timens(cfg->time_offsets, &selftime, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < nns; i++)
+		if (nstype[i] == CLONE_NEWPID &&
+		    ((selfpid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+		     setns(nsfd[i], CLONE_NEWPID) < 0)) {
+			rc = bt_error_os(err, "entering the container's pid namespace");
+			goto out;
+		}
+	/* born inside the cgroup: clone3(CLONE_INTO_CGROUP) for the v2 tree,
+	 * the v1 hierarchies attached while the child waits (cgroup module) */
+	if (sp->cgroup) {
+		pid_t p;
+
+		rc = bt_cgroup_fork(sp->cgroup, (uint64_t)flags, &p, pidfd, NULL, err);
+		*pid = rc < 0 ? -1 : (int)p;
+	} else {
+		/* the pidfd comes back where the parent tid would (third argument) */
+		*pid = (int)syscall(SYS_clone, flags | SIGCHLD | CLONE_PIDFD, NULL, pidfd, NULL, 0);
+		if (*pid < 0)
+			rc = bt_error_os(err, "cloning the container process");
+	}
+	if (*pid == 0) {
+		close(sv[0]);
+		/* setup dies with the thread that asked for it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		child_main(sp, pr, sv[1], nsfd, nstype, nns);
+		_exit(127);
+	}
+out:
+	if (selftime >= 0) {
+		if (setns(selftime, CLONE_NEWTIME) < 0)
+			bt_log_error(rt->ctx, "runtime", "returning to our time namespace: %s", strerror(errno));
+		close(selftime);
+	}
+	if (selfpid >= 0) {
+		if (setns(selfpid, CLONE_NEWPID) < 0)
+			bt_log_error(rt->ctx, "runtime", "returning to our pid namespace: %s", strerror(errno));
+		close(selfpid);
+	}
+	return rc;
+}
+
+int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp, int *pidfdp,
 		    int (*on_hooks)(void *ud, int pid, berth_error **err),
 		    void *ud, berth_error **err)
 {
-	const bt_rt_config *cfg = sp->cfg;
-	int nsfd[16], nstype[16], sv[2] = { -1, -1 }, selfpid = -1, selftime = -1, pid = -1, status, rc = 0;
+	int nsfd[16], nstype[16], sv[2] = { -1, -1 }, pid = -1, pidfd = -1, status, rc = 0;
 	size_t nns = 0;
-	unsigned long flags = SIGCHLD;
 	prepared pr = { .helper_fd = -1 };
 
 	*pidp = -1;
+	*pidfdp = -1;
 	if ((rc = prepare(rt, sp, &pr, err)) < 0 ||
 	    (rc = open_namespaces(sp, nsfd, nstype, &nns, err)) < 0)
 		goto out;
@@ -639,72 +769,25 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp,
 		rc = bt_error_os(err, "making the socket to the container process");
 		goto out;
 	}
-	if (cfg)
-		flags |= (unsigned long)cfg->clone_flags_at_clone;
-	/* a new time namespace also applies to children only, and its offsets
-	 * must be set before anything lives in it: this thread makes it for
-	 * the clone and returns to its own right after */
-	if (cfg && cfg->new_timens &&
-	    (rc = enter_new_timens(cfg->time_offsets, &selftime, err)) < 0)
-		goto out;
-	/* a pid namespace applies to children only: this thread enters it for
-	 * the clone and returns to its own right after */
-	for (size_t i = 0; i < nns; i++)
-		if (nstype[i] == CLONE_NEWPID) {
-			if ((selfpid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-			    setns(nsfd[i], CLONE_NEWPID) < 0) {
-				rc = bt_error_os(err, "entering the container's pid namespace");
-				goto out;
-			}
-		}
-	/* born inside the cgroup: clone3(CLONE_INTO_CGROUP) for the v2 tree,
-	 * the v1 hierarchies attached while the child waits (cgroup module) */
-	if (sp->cgroup) {
-		pid_t p;
-
-		rc = bt_cgroup_fork(sp->cgroup, (uint64_t)(flags & ~(unsigned long)SIGCHLD), &p, NULL, err);
-		pid = rc < 0 ? -1 : (int)p;
-	} else {
-		pid = (int)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
-		if (pid < 0)
-			rc = bt_error_os(err, "cloning the container process");
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		/* setup dies with the thread that asked for it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		child_main(sp, &pr, sv[1], nsfd, nstype, nns);
-		_exit(127);
-	}
-	if (selftime >= 0 && setns(selftime, CLONE_NEWTIME) < 0)
-		bt_log_error(rt->ctx, "runtime", "returning to our time namespace: %s", strerror(errno));
-	if (selfpid >= 0 && setns(selfpid, CLONE_NEWPID) < 0)
-		bt_log_error(rt->ctx, "runtime", "returning to our pid namespace: %s", strerror(errno));
-	if (pid < 0)
+	if ((rc = clone_child(rt, sp, &pr, sv, nsfd, nstype, nns, &pid, &pidfd, err)) < 0)
 		goto out;
 	close(sv[1]);
 	sv[1] = -1;
 	if ((rc = follow_setup(sp, pid, sv[0], on_hooks, ud, err)) < 0)
 		goto out;
 	*pidp = pid;
+	*pidfdp = pidfd;
+	pidfd = -1;
 out:
 	if (rc < 0 && pid > 0) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	for (size_t i = 0; i < nns; i++)
 		close(nsfd[i]);
-	/* back to our own namespaces for children (done already after a
-	 * clone; needed when something failed before it) */
-	if (selfpid >= 0) {
-		setns(selfpid, CLONE_NEWPID);
-		close(selfpid);
-	}
-	if (selftime >= 0) {
-		setns(selftime, CLONE_NEWTIME);
-		close(selftime);
-	}
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)

@@ -200,6 +200,10 @@ char *bt_rt_state_spec_json(const bt_rt_state *st, const char *status)
 	json_object_set_new(out, "pid", json_integer(strcmp(status, "stopped") ? bt_rt_state_pid(st) : 0));
 	if ((v = json_object_get(st->json, "annotations")))
 		json_object_set(out, "annotations", v);
+	/* beyond the spec (which allows more members): how the init ended,
+	 * once its waiter recorded it */
+	if (!strcmp(status, "stopped") && (v = json_object_get(json_object_get(st->json, "berth"), "exit")))
+		json_object_set(out, "exit", v);
 	text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(out);
 	return text;

@@ -333,7 +333,7 @@ static int sh_in(berth_cgroup *cg, const char *script, char *errbuf, size_t size
 	pid_t pid;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	ck_assert_ok(bt_cgroup_fork(cg, 0, &pid, NULL, &err), err);
+	ck_assert_ok(bt_cgroup_fork(cg, 0, &pid, NULL, NULL, &err), err);
 	if (pid == 0) {
 		dup2(p[1], 2);
 		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
@@ -504,7 +504,7 @@ START_TEST(fork_starts_the_child_inside_every_hierarchy)
 
 		cg->host->no_clone3 = round > 0;
 		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		ck_assert_ok(bt_cgroup_fork(cg, flags, &pid, &into, &err), err);
+		ck_assert_ok(bt_cgroup_fork(cg, flags, &pid, NULL, &into, &err), err);
 		if (pid == 0)
 			report_cgroups(p[1]);
 		close(p[1]);
@@ -525,7 +525,7 @@ START_TEST(fork_starts_the_child_inside_every_hierarchy)
 			ck_assert_msg(strstr(out, "pid 1\n"), "not pid 1 in its new namespace:\n%s", out);
 	}
 	/* only namespace flags */
-	ck_assert_fails(bt_cgroup_fork(cg, CLONE_VM, &pid, NULL, &err), err, BERTH_EINVAL,
+	ck_assert_fails(bt_cgroup_fork(cg, CLONE_VM, &pid, NULL, NULL, &err), err, BERTH_EINVAL,
 			"are not namespace flags");
 	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
 	berth_cgroup_free(cg);

@@ -116,11 +116,26 @@ static json_t *config(const char *id, const char *const *argv)
 	return c;
 }
 
+/* The process objects are dropped here: these tests wait by pid, which is
+ * still theirs to wait for (the container's init is this process's child). */
 static int create(const char *id, json_t *c, int *pid, berth_error **err)
 {
-	int rc = bt_runtime_create_json(rt, id, bundle, c, NULL, pid, err);
+	berth_runtime_process *p = NULL;
+	int rc = bt_runtime_create_json(rt, id, bundle, c, NULL, &p, err);
 
 	json_decref(c);
+	*pid = p ? berth_runtime_process_pid(p) : -1;
+	berth_runtime_process_free(p);
+	return rc;
+}
+
+static int exec(const char *id, const char *process, int *pid, berth_error **err)
+{
+	berth_runtime_process *p = NULL;
+	int rc = berth_runtime_exec(rt, id, process, NULL, &p, err);
+
+	*pid = p ? berth_runtime_process_pid(p) : -1;
+	berth_runtime_process_free(p);
 	return rc;
 }
 
@@ -365,14 +380,14 @@ START_TEST(exec_through_the_api)
 	ck_assert_ok(create(id, config(id, argv), &pid, &err), err);
 	/* before start the init is still this (host) binary: nothing in the
 	 * container may read or write it through /proc/1/exe (CVE-2019-5736) */
-	ck_assert_ok(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\","
+	ck_assert_ok(exec(id, "{\"args\":[\"/bin/sh\",\"-c\","
 					  "\"cat /proc/1/exe > /dev/null 2>&1 && exit 1; "
 					  "test -r /proc/1/exe && exit 2; exit 0\"],\"cwd\":\"/\"}",
-					  NULL, &epid, &err), err);
+					  &epid, &err), err);
 	ck_assert_int_eq(wait_exit(epid), 0);
 	ck_assert_ok(berth_runtime_start(rt, id, &err), err);
-	ck_assert_ok(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\",\"exit 7\"],\"cwd\":\"/\"}",
-					  NULL, &epid, &err), err);
+	ck_assert_ok(exec(id, "{\"args\":[\"/bin/sh\",\"-c\",\"exit 7\"],\"cwd\":\"/\"}",
+					  &epid, &err), err);
 	ck_assert_int_eq(wait_exit(epid), 7);
 	{
 		berth_cgroup_stats stats = BERTH_CGROUP_STATS_INIT;
@@ -387,10 +402,27 @@ START_TEST(exec_through_the_api)
 		ck_assert_int_eq(pids[0], pid);
 		berth_runtime_pids_free(pids);
 	}
-	ck_assert_fails(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/nope\"],\"cwd\":\"/\"}", NULL, &epid,
-					     &err), err, BERTH_ENOTFOUND, "finding process.args[0]");
-	ck_assert_fails(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"terminal\":true}",
-					     NULL, &epid, &err), err, BERTH_EINVAL, "no console socket");
+	ck_assert_fails(exec(id, "{\"args\":[\"/bin/nope\"],\"cwd\":\"/\"}", &epid,
+			     &err), err, BERTH_ENOTFOUND, "finding process.args[0]");
+	/* a terminal without a console socket: the pty master comes back */
+	{
+		berth_runtime_process *p = NULL;
+		berth_runtime_exit ex = BERTH_RUNTIME_EXIT_INIT;
+		char out[256] = "";
+		size_t len = 0;
+		ssize_t n;
+
+		ck_assert_ok(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\",\"tty; exit 4\"],"
+						"\"cwd\":\"/\",\"terminal\":true}", NULL, &p, &err), err);
+		ck_assert_int_ge(berth_runtime_process_pty(p), 0);
+		while (len < sizeof(out) - 1 &&
+		       (n = read(berth_runtime_process_pty(p), out + len, sizeof(out) - 1 - len)) > 0)
+			len += (size_t)n;
+		ck_assert_ptr_nonnull(strstr(out, "/dev/pts/"));
+		ck_assert_ok(berth_runtime_process_wait(p, 10000, &ex, &err), err);
+		ck_assert_int_eq(ex.code, 4);
+		berth_runtime_process_free(p);
+	}
 	ck_assert_fails(berth_runtime_delete(rt, id, 0, &err), err, BERTH_ESTATE, "it is running");
 	ck_assert_ok(berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, &err), err);
 	waitpid(pid, NULL, 0);

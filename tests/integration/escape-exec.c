@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 int main(int argc, char **argv)
 {
@@ -29,11 +28,14 @@ int main(int argc, char **argv)
 	if (berth_ctx_new(&ctx, NULL, &err) < 0 || berth_runtime_new(ctx, &ro, &rt, &err) < 0)
 		goto fail;
 	for (int i = 0; i < n; i++) {
-		int pid, status;
+		berth_runtime_process *p = NULL;
 
-		if (berth_runtime_exec(rt, argv[2], proc, NULL, &pid, &err) < 0)
+		if (berth_runtime_exec(rt, argv[2], proc, NULL, &p, &err) < 0 ||
+		    berth_runtime_process_wait(p, 20000, NULL, &err) < 0) {
+			berth_runtime_process_free(p);
 			goto fail;
-		waitpid(pid, &status, 0);
+		}
+		berth_runtime_process_free(p);
 		ran++;
 	}
 	printf("escape-exec: %d execs\n", ran);

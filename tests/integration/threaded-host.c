@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,24 +63,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* waits for pid for at most 20 s: its exit code, or -1 */
-static int wait_exit(int pid)
-{
-	double end = now() + 20;
-	int status;
-
-	while (now() < end) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (w < 0 && errno != EINTR)
-			return -1;
-		usleep(1000);
-	}
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	berth_runtime_opts ro = BERTH_RUNTIME_OPTS_INIT;
@@ -122,22 +103,27 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char id[64];
 		double t0 = now(), t;
-		int pid, code;
+		berth_runtime_process *p = NULL;
+		berth_runtime_exit ex = BERTH_RUNTIME_EXIT_INIT;
 
 		snprintf(id, sizeof(id), "threads-%d", i);
 		/* a hung create never returns: the alarm ends the program and
 		 * the test reports the hang */
 		alarm(20);
-		if (berth_runtime_create(rt, id, argv[2], config, NULL, &pid, &err) < 0 ||
-		    berth_runtime_start(rt, id, &err) < 0)
+		if (berth_runtime_create(rt, id, argv[2], config, NULL, &p, &err) < 0 ||
+		    berth_runtime_start(rt, id, &err) < 0) {
+			berth_runtime_process_free(p);
 			goto fail;
+		}
 		alarm(0);
-		if ((code = wait_exit(pid)) != 0) {
-			fprintf(stderr, "threaded-host: container %d (pid %d) %s\n", i, pid,
-				code < 0 ? "did not exit within 20 s: hung" : "exited non-zero");
-			kill(pid, SIGKILL);
+		if (berth_runtime_process_wait(p, 20000, &ex, &err) < 0 || ex.code != 0) {
+			fprintf(stderr, "threaded-host: container %d (pid %d): %s\n", i,
+				berth_runtime_process_pid(p), err ? berth_error_message(err) : "exited non-zero");
+			berth_runtime_process_signal(p, SIGKILL, NULL);
+			berth_runtime_process_free(p);
 			goto fail_quiet;
 		}
+		berth_runtime_process_free(p);
 		if (berth_runtime_delete(rt, id, 0, &err) < 0)
 			goto fail;
 		if ((t = now() - t0) > worst)

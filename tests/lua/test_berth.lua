@@ -114,8 +114,8 @@ test("errors maps names to codes and codes to names", function()
 			eq(berth.errors[v], k, "errors[errors[" .. k .. "]]")
 		end
 	end
-	eq(names, 16, "number of error names (BERTH_OK .. BERTH_ESCAPE)")
-	for code = -15, 0 do
+	eq(names, 17, "number of error names (BERTH_OK .. BERTH_ETIMEOUT)")
+	for code = -16, 0 do
 		check(berth.errors[code], "no name for code " .. code)
 	end
 end)

@@ -30,6 +30,7 @@ ERROR_CLASSES = {
     "EINTEGRITY": ("IntegrityError", -13),
     "ESTATE": ("StateError", -14),
     "ESCAPE": ("PathEscapeError", -15),
+    "ETIMEOUT": ("TimeoutError", -16),
 }
 
 
