@@ -178,12 +178,21 @@ static int mount_one(const bt_rt_mount *m, int rootfd, const char **what)
 	return rc;
 }
 
+static bool late_propagation(const bt_rt_config *cfg)
+{
+	return cfg->root_propagation & (MS_SHARED | MS_UNBINDABLE);
+}
+
 int bt_rt_child_mounts(const bt_rt_config *cfg, const bt_rt_cgmount *cm, const char **what)
 {
 	int rootfd, rc = 0;
 
+	/* shared and unbindable are the root's own, set after pivot_root:
+	 * pivot_root refuses a shared parent and a bind of an unbindable tree
+	 * fails, so until then the tree is only a slave of the host's */
 	*what = "setting the propagation of / in the container's mount namespace";
-	if (mount(NULL, "/", NULL, cfg->root_propagation, NULL) < 0)
+	if (mount(NULL, "/", NULL, late_propagation(cfg) ? MS_SLAVE | MS_REC : cfg->root_propagation,
+		  NULL) < 0)
 		return -errno;
 	*what = "binding the root file system onto itself";
 	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -201,6 +210,16 @@ int bt_rt_child_mounts(const bt_rt_config *cfg, const bt_rt_cgmount *cm, const c
 	return rc;
 }
 
+/* linux.rootfsPropagation shared or unbindable, once the root and every
+ * mount below it (masked paths bind /dev/null) are in place */
+static int root_propagation_late(const bt_rt_config *cfg, const char **what)
+{
+	*what = "setting linux.rootfsPropagation of the root";
+	if (late_propagation(cfg) && mount(NULL, "/", NULL, cfg->root_propagation, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 int bt_rt_child_pivot(const bt_rt_config *cfg, bool no_pivot, const char **what)
 {
 	int oldroot;
@@ -213,9 +232,9 @@ int bt_rt_child_pivot(const bt_rt_config *cfg, bool no_pivot, const char **what)
 		if (mount(cfg->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 			return -errno;
 		*what = "chroot into the root file system";
-		if (chroot(".") < 0)
+		if (chroot(".") < 0 || chdir("/") < 0)
 			return -errno;
-		return chdir("/") < 0 ? -errno : 0;
+		return 0;
 	}
 	if ((oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
@@ -229,23 +248,76 @@ int bt_rt_child_pivot(const bt_rt_config *cfg, bool no_pivot, const char **what)
 	/* the old root now sits on top of "."; make sure unmounting it does
 	 * not travel back to the host, then detach it */
 	*what = "detaching the old root";
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0)
-		return -errno;
-	return chdir("/") < 0 ? -errno : 0;
-}
-
-static int remount_ro(const char *path, bool bind_first)
-{
-	if (bind_first && mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return -errno;
-	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | bt_rt_locked_flags(path), NULL) < 0)
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0 ||
+	    chdir("/") < 0)
 		return -errno;
 	return 0;
 }
 
-int bt_rt_child_finish_fs(const bt_rt_config *cfg, const char **what)
+/* An O_PATH fd of path in the container once the root is in place:
+ * symlinks resolved inside it, magic links refused, mounts on top followed
+ * (it is opened anew after each mount on it). -errno on failure. */
+static int open_placed(const char *path)
+{
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (root < 0)
+		return -errno;
+	fd = open_in_root(root, path, O_PATH);
+	fd = fd < 0 ? -errno : fd;
+	close(root);
+	return fd;
+}
+
+/* path made read-only: bound onto itself first unless it is a mount of its
+ * own (the root), then the bind remounted; all through fds */
+static int remount_ro(const char *path, bool bind_first)
+{
+	char p[32];
+	int fd, rc = 0;
+
+	if ((fd = open_placed(path)) < 0)
+		return fd;
+	bt_rt_fd_path(p, fd);
+	if (bind_first) {
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		close(fd);
+		if ((fd = open_placed(path)) < 0)
+			return fd;
+		bt_rt_fd_path(p, fd);
+	}
+	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | bt_rt_locked_flags(p), NULL) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* path hidden: an empty read-only tmpfs over a directory, /dev/null over
+ * anything else; a path the image lacks has nothing to hide */
+static int mask(const char *path)
 {
 	struct stat st;
+	char p[32];
+	int fd, rc = 0;
+
+	if ((fd = open_placed(path)) < 0)
+		return fd == -ENOENT ? 0 : fd;
+	bt_rt_fd_path(p, fd);
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k") < 0
+				     : mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int bt_rt_child_finish_fs(const bt_rt_config *cfg, const char **what)
+{
 	char path[4200];
 	int rc;
 
@@ -270,26 +342,12 @@ int bt_rt_child_finish_fs(const bt_rt_config *cfg, const char **what)
 	}
 	for (size_t i = 0; i < cfg->nmasked; i++) {
 		*what = "masking a path of linux.maskedPaths";
-		if (stat(cfg->masked[i], &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", cfg->masked[i], "tmpfs", MS_RDONLY, "size=0k") < 0)
-				return -errno;
-		} else if (mount("/dev/null", cfg->masked[i], NULL, MS_BIND, NULL) < 0) {
-			return -errno;
-		}
+		if ((rc = mask(cfg->masked[i])) < 0)
+			return rc;
 	}
 	for (size_t i = 0; i < cfg->nreadonly; i++) {
 		*what = "making a path of linux.readonlyPaths read-only";
-		if (stat(cfg->readonly[i], &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		if ((rc = remount_ro(cfg->readonly[i], true)) < 0)
+		if ((rc = remount_ro(cfg->readonly[i], true)) < 0 && rc != -ENOENT)
 			return rc;
 	}
 	if (cfg->root_ro) {
@@ -297,5 +355,5 @@ int bt_rt_child_finish_fs(const bt_rt_config *cfg, const char **what)
 		if ((rc = remount_ro("/", false)) < 0)
 			return rc;
 	}
-	return 0;
+	return root_propagation_late(cfg, what);
 }

@@ -271,6 +271,11 @@ typedef struct {
 
 #define BT_RT_MAX_FDS 1024
 
+#ifdef BERTH_TEST_HOOKS
+/* Test builds: the child closes fds as if close_range were missing. */
+extern bool bt_rt_test_no_close_range;
+#endif
+
 /* Forks the container process (inside sp->cgroup when given) and runs its
  * setup; returns when it is ready (create: blocked on the fifo; exec:
  * execve done) with its pid and a pidfd of it (the caller's). `on_hooks` is called with the child's pid when it reached

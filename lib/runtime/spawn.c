@@ -31,6 +31,7 @@
 
 #include <berth/cgroup.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -189,17 +190,66 @@ static int child_terminal(int console, const char **what)
 	return 0;
 }
 
-/* Closes every fd from lo up except those in keep (ascending; -1 skipped). */
-static void close_except(int lo, const int *keep, size_t n)
+#ifdef BERTH_TEST_HOOKS
+bool bt_rt_test_no_close_range;
+#endif
+
+/* Closes lo..hi. Where close_range is missing (before Linux 5.9) or
+ * refused, each open fd in the range is found in /proc/self/fd with
+ * getdents64 (no malloc) and closed; if even that fails, -errno, and the
+ * child gives up: an fd of the host is never left open by mistake. */
+static int close_fds(int lo, unsigned int hi)
 {
+	union {
+		char buf[4096];
+		struct dirent64 align;
+	} u;
+	bool again = true;
+
+#ifdef BERTH_TEST_HOOKS
+	if (!bt_rt_test_no_close_range)
+#endif
+		if (syscall(SYS_close_range, lo, hi, 0) == 0)
+			return 0;
+	while (again) {
+		int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		long n;
+
+		if (dfd < 0)
+			return -errno;
+		again = false;
+		while ((n = syscall(SYS_getdents64, dfd, u.buf, sizeof(u.buf))) > 0)
+			for (long off = 0; off < n;) {
+				struct dirent64 *d = (struct dirent64 *)(u.buf + off);
+				long fd = 0;
+
+				off += d->d_reclen;
+				for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
+					fd = fd * 10 + (*c - '0');
+				if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && fd != dfd && fd >= lo &&
+				    (unsigned long)fd <= hi && close((int)fd) == 0)
+					again = true; /* the listing changed under us: once more */
+			}
+		close(dfd);
+		if (n < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Closes every fd from lo up except those in keep (ascending; -1 skipped). */
+static int close_except(int lo, const int *keep, size_t n)
+{
+	int rc;
+
 	for (size_t i = 0; i < n; i++) {
 		if (keep[i] < lo)
 			continue;
-		if (keep[i] > lo)
-			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		if (keep[i] > lo && (rc = close_fds(lo, (unsigned int)keep[i] - 1)) < 0)
+			return rc;
 		lo = keep[i] + 1;
 	}
-	syscall(SYS_close_range, lo, ~0U, 0);
+	return close_fds(lo, ~0U);
 }
 
 /* keep sorted, for close_except */
@@ -425,7 +475,9 @@ static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const
 	kept[1] = cf.fifo;
 	kept[2] = cf.helper;
 	sort3(kept);
-	close_except(cf.keep, kept, 3);
+	what = "closing the descriptors the container must not have";
+	if ((rc = close_except(cf.keep, kept, 3)) < 0)
+		goto fail;
 	what = "entering process.cwd";
 	if (chdir(p->cwd) < 0) {
 		rc = -errno;

@@ -308,6 +308,15 @@ START_TEST(leaked_host_fd_is_no_cwd)
 }
 END_TEST
 
+/* The same where close_range is missing: the /proc/self/fd walk closes it. */
+START_TEST(leaked_host_fd_is_no_cwd_without_close_range)
+{
+	bt_rt_test_no_close_range = true;
+	leaked_host_fd_is_no_cwd_fn(_i);
+	bt_rt_test_no_close_range = false;
+}
+END_TEST
+
 START_TEST(hook_timeout_is_an_error)
 {
 	static const char *const argv[] = { "/bin/true", NULL };
@@ -475,6 +484,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, memory_limit_too_small_is_said);
 	tcase_add_test(tc, symlinked_mount_destination_stays_inside);
 	tcase_add_test(tc, leaked_host_fd_is_no_cwd);
+	tcase_add_test(tc, leaked_host_fd_is_no_cwd_without_close_range);
 	tcase_add_test(tc, hook_timeout_is_an_error);
 	tcase_add_test(tc, hooks_survive_a_reaping_host);
 	tcase_add_test(tc, exec_through_the_api);

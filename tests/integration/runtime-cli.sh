@@ -590,6 +590,28 @@ t_no_pivot() {
 }
 check no_pivot
 
+t_root_propagation() {
+	# each linux.rootfsPropagation as the root's own (mountinfo's optional
+	# fields): shared and unbindable used to fail in pivot_root and in the
+	# bind of the root onto itself
+	for p in shared:shared rshared:shared slave: private: unbindable:unbindable runbindable:unbindable; do
+		newid "rp-${p%%:*}"
+		mkb "rp-${p%%:*}" "c['linux']['rootfsPropagation'] = '${p%%:*}'" \
+			/bin/sh -c 'awk '"'"'$5 == "/" { for (i = 7; $i != "-"; i++) printf "%s ", $i; print "." }'"'"' /proc/self/mountinfo'
+		rt run -b "$T/rp-${p%%:*}" "$id" > "$T/out" 2> "$T/err" < /dev/null ||
+			bad "rootfsPropagation ${p%%:*}: $(cat "$T/err")" || return 1
+		want=${p#*:}
+		if [ -n "$want" ]; then
+			grep -q "$want" "$T/out" || bad "rootfsPropagation ${p%%:*}: / is \"$(cat "$T/out")\"" || return 1
+		else
+			! grep -q "shared\|unbindable" "$T/out" || bad "rootfsPropagation ${p%%:*}: / is \"$(cat "$T/out")\"" || return 1
+		fi
+		nothing_left "$id" "rp-${p%%:*}" || return 1
+	done
+	echo "ok: rootfsPropagation shared, rshared, slave, private, unbindable, runbindable"
+}
+check root_propagation
+
 # ---- failure paths: a clear error, and nothing left behind
 # refused NAME WHAT PATTERN [BERTH_PATTERN]: run bundle NAME with --log and
 # --log-format json; it must fail, its error must be in the log (JSON lines)
