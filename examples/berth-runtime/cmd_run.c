@@ -221,7 +221,16 @@ static json_t *exec_process(struct rcli *cli, const char *id, char **cmd, int nc
 	return proc;
 }
 
-int cmd_exec(struct rcli *cli, int argc, char **argv)
+/* exec's command line: runc's options, collected before the process
+ * object is built */
+struct exec_args {
+	berth_runtime_exec_opts o;
+	const char *process_file, *cwd, *user;
+	bool tty, detach, nnp;
+	json_t *env_add, *caps_add, *gids;
+};
+
+static int exec_options(struct rcli *cli, int argc, char **argv, struct exec_args *x)
 {
 	static const struct option opts[] = {
 		{ "process", required_argument, NULL, 'p' },
@@ -242,116 +251,122 @@ int cmd_exec(struct rcli *cli, int argc, char **argv)
 		{ "pidfd-socket", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	berth_runtime_exec_opts o = BERTH_RUNTIME_EXEC_OPTS_INIT;
-	berth_error *err = NULL;
-	const char *process_file = NULL, *cwd = NULL, *user = NULL;
-	bool tty = false, detach = false, nnp = false;
-	json_t *env_add = json_array(), *caps_add = json_array(), *gids = json_array(), *proc = NULL;
-	berth_runtime_process *p = NULL;
-	char *text = NULL;
-	int c, rc = 1;
+	int c;
 
 	while ((c = getopt_long_only(argc, argv, "+p:tdu:e:c:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': process_file = optarg; break;
-		case 't': tty = true; break;
-		case 'd': detach = true; break;
-		case 'P': o.pid_file = optarg; break;
-		case 'c': o.console_socket = optarg; break;
-		case 'w': cwd = optarg; break;
-		case 'e': json_array_append_new(env_add, json_string(optarg)); break;
-		case 'u': user = optarg; break;
-		case 'C': json_array_append_new(caps_add, json_string(optarg)); break;
-		case 'N': nnp = true; break;
-		case 'F': o.preserve_fds = atoi(optarg); break;
-		case 'g': json_array_append_new(gids, json_integer(atoi(optarg))); break;
+		case 'p': x->process_file = optarg; break;
+		case 't': x->tty = true; break;
+		case 'd': x->detach = true; break;
+		case 'P': x->o.pid_file = optarg; break;
+		case 'c': x->o.console_socket = optarg; break;
+		case 'w': x->cwd = optarg; break;
+		case 'e': json_array_append_new(x->env_add, json_string(optarg)); break;
+		case 'u': x->user = optarg; break;
+		case 'C': json_array_append_new(x->caps_add, json_string(optarg)); break;
+		case 'N': x->nnp = true; break;
+		case 'F': x->o.preserve_fds = atoi(optarg); break;
+		case 'g': json_array_append_new(x->gids, json_integer(atoi(optarg))); break;
 		case 'L': case 'A': case 'I': case 'S': break;
 		default:
-			rc = rcli_failf(cli, "exec: bad option (see runc exec --help; berth-runtime accepts the same)");
-			goto out;
+			return rcli_failf(cli, "exec: bad option (see runc exec --help; berth-runtime accepts the same)");
 		}
 	}
-	if (optind >= argc) {
-		rc = rcli_failf(cli, "exec: expects a container id");
-		goto out;
+	if (optind >= argc)
+		return rcli_failf(cli, "exec: expects a container id");
+	return 0;
+}
+
+/* the process object: --process FILE, or the container's own with the
+ * command line's program */
+static json_t *exec_load(struct rcli *cli, const struct exec_args *x, int argc, char **argv)
+{
+	berth_error *err = NULL;
+	json_t *proc;
+	char *text;
+
+	if (!x->process_file) {
+		if (optind + 1 >= argc)
+			return rcli_failf(cli, "exec: expects a command after the container id"), NULL;
+		if (!(proc = exec_process(cli, argv[optind], argv + optind + 1, argc - optind - 1, &err)))
+			err ? rcli_fail(cli, err) : rcli_failf(cli, "exec: out of memory");
+		return proc;
 	}
-	if (process_file) {
-		if (!(text = rcli_read_file(process_file))) {
-			rc = rcli_failf(cli, "exec: reading %s: %s", process_file, strerror(errno));
-			goto out;
-		}
-		if (!(proc = json_loads(text, 0, NULL))) {
-			rc = rcli_failf(cli, "exec: %s is not JSON", process_file);
-			goto out;
-		}
-		free(text);
-		text = NULL;
-	} else {
-		if (optind + 1 >= argc) {
-			rc = rcli_failf(cli, "exec: expects a command after the container id");
-			goto out;
-		}
-		if (!(proc = exec_process(cli, argv[optind], argv + optind + 1, argc - optind - 1, &err))) {
-			rc = err ? rcli_fail(cli, err) : rcli_failf(cli, "exec: out of memory");
-			goto out;
-		}
-	}
-	if (tty)
+	if (!(text = rcli_read_file(x->process_file)))
+		return rcli_failf(cli, "exec: reading %s: %s", x->process_file, strerror(errno)), NULL;
+	if (!(proc = json_loads(text, 0, NULL)))
+		rcli_failf(cli, "exec: %s is not JSON", x->process_file);
+	free(text);
+	return proc;
+}
+
+/* --tty, --cwd, --no-new-privs, --env, --user, --additional-gids, --cap */
+static int exec_apply(struct rcli *cli, const struct exec_args *x, json_t *proc)
+{
+	static const char *const sets[] = { "bounding", "effective", "permitted" };
+	json_t *env, *caps;
+
+	if (x->tty)
 		json_object_set_new(proc, "terminal", json_true());
-	if (cwd)
-		json_object_set_new(proc, "cwd", json_string(cwd));
-	if (nnp)
+	if (x->cwd)
+		json_object_set_new(proc, "cwd", json_string(x->cwd));
+	if (x->nnp)
 		json_object_set_new(proc, "noNewPrivileges", json_true());
-	if (json_array_size(env_add)) {
-		json_t *env = json_object_get(proc, "env");
-		if (!env)
+	if (json_array_size(x->env_add)) {
+		if (!(env = json_object_get(proc, "env")))
 			json_object_set_new(proc, "env", env = json_array());
-		json_array_extend(env, env_add);
+		json_array_extend(env, x->env_add);
 	}
-	if (user) {
-		json_t *u = json_object();
+	if (x->user) {
 		unsigned uid = 0, gid = 0;
 
-		if (sscanf(user, "%u:%u", &uid, &gid) < 1) {
-			json_decref(u);
-			rc = rcli_failf(cli, "exec: --user %s: expected UID[:GID]", user);
-			goto out;
-		}
-		json_object_set_new(u, "uid", json_integer(uid));
-		json_object_set_new(u, "gid", json_integer(gid));
-		if (json_array_size(gids))
-			json_object_set(u, "additionalGids", gids);
-		json_object_set_new(proc, "user", u);
+		if (sscanf(x->user, "%u:%u", &uid, &gid) < 1)
+			return rcli_failf(cli, "exec: --user %s: expected UID[:GID]", x->user);
+		json_object_set_new(proc, "user", json_pack("{s:I,s:I}", "uid", (json_int_t)uid, "gid",
+							     (json_int_t)gid));
+		if (json_array_size(x->gids))
+			json_object_set(json_object_get(proc, "user"), "additionalGids", x->gids);
 	}
-	if (json_array_size(caps_add)) {
-		static const char *const sets[] = { "bounding", "effective", "permitted" };
-		json_t *caps = json_object_get(proc, "capabilities");
-
-		if (!caps)
+	if (json_array_size(x->caps_add)) {
+		if (!(caps = json_object_get(proc, "capabilities")))
 			json_object_set_new(proc, "capabilities", caps = json_object());
 		for (size_t s = 0; s < 3; s++) {
 			json_t *arr = json_object_get(caps, sets[s]);
 			if (!arr)
 				json_object_set_new(caps, sets[s], arr = json_array());
-			json_array_extend(arr, caps_add);
+			json_array_extend(arr, x->caps_add);
 		}
 	}
-	if (json_is_true(json_object_get(proc, "terminal")) && !o.console_socket && detach) {
-		rc = rcli_failf(cli, "exec: --tty with --detach needs --console-socket");
+	if (json_is_true(json_object_get(proc, "terminal")) && !x->o.console_socket && x->detach)
+		return rcli_failf(cli, "exec: --tty with --detach needs --console-socket");
+	return 0;
+}
+
+int cmd_exec(struct rcli *cli, int argc, char **argv)
+{
+	struct exec_args x = { .o = BERTH_RUNTIME_EXEC_OPTS_INIT, .env_add = json_array(),
+			       .caps_add = json_array(), .gids = json_array() };
+	berth_runtime_process *p = NULL;
+	berth_error *err = NULL;
+	json_t *proc = NULL;
+	char *text = NULL;
+	int rc = 1;
+
+	if (exec_options(cli, argc, argv, &x) || !(proc = exec_load(cli, &x, argc, argv)) ||
+	    exec_apply(cli, &x, proc))
 		goto out;
-	}
 	text = json_dumps(proc, JSON_COMPACT);
-	if (berth_runtime_exec(cli->rt, argv[optind], text ? text : "", &o, &p, &err) < 0) {
+	if (berth_runtime_exec(cli->rt, argv[optind], text ? text : "", &x.o, &p, &err) < 0) {
 		rc = rcli_fail(cli, err);
 		goto out;
 	}
-	rc = detach ? 0 : rcli_supervise(p);
+	rc = x.detach ? 0 : rcli_supervise(p);
 	berth_runtime_process_free(p);
 out:
 	free(text);
 	json_decref(proc);
-	json_decref(env_add);
-	json_decref(caps_add);
-	json_decref(gids);
+	json_decref(x.env_add);
+	json_decref(x.caps_add);
+	json_decref(x.gids);
 	return rc;
 }

@@ -92,8 +92,11 @@ typedef enum {
 } berth_log_level;
 
 /* Receives the library's log lines; the library itself never prints.
- * `module` names the module ("common", "image", ...). May be called from any
- * thread that calls into the library with this context. */
+ * `module` names the module ("common", "image", ...). Called from the
+ * thread that called into the library, and also from threads the library
+ * runs for that call (a pull's downloads and unpacks), possibly from two at
+ * once: it must be thread-safe. Never from a container's process. See
+ * docs/threading.md. */
 typedef void (*berth_log_fn)(berth_log_level level, const char *module,
 			     const char *message, void *userdata);
 

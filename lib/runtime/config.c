@@ -192,12 +192,129 @@ static int lsm_check(const json_t *proc, const char *path, berth_error **err)
 	return 0;
 }
 
-int bt_rt_process_parse(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
+/* process.cwd: absolute */
+static int process_cwd(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
 {
 	char jp[256];
-	json_t *v, *user;
 	const char *cwd = NULL;
-	long long n;
+	int rc;
+
+	if ((rc = bt_json_string(proc, path, "cwd", true, &cwd, err)) < 0)
+		return rc;
+	bt_rt_jpath(jp, sizeof(jp), "%s.cwd", path);
+	if (cwd[0] != '/')
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s: \"%s\" is not an absolute path", jp, cwd);
+	return (p->cwd = strdup(cwd)) ? 0 : nomem(err, jp);
+}
+
+/* process.args, env and cwd */
+static int process_command(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
+{
+	char jp[256];
+	json_t *v;
+	int rc;
+
+	bt_rt_jpath(jp, sizeof(jp), "%s.args", path);
+	if ((rc = bt_json_member(proc, path, "args", JSON_ARRAY, true, &v, err)) < 0 ||
+	    (rc = strv_parse(v, jp, &p->args, NULL, err)) < 0)
+		return rc;
+	if (!p->args[0] || !p->args[0][0])
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s: must name the program to run", jp);
+	bt_rt_jpath(jp, sizeof(jp), "%s.env", path);
+	if ((rc = bt_json_member(proc, path, "env", JSON_ARRAY, false, &v, err)) < 0)
+		return rc;
+	if (!v)
+		return (p->env = calloc(1, sizeof(char *))) ? process_cwd(proc, path, p, err) : nomem(err, jp);
+	if ((rc = strv_parse(v, jp, &p->env, NULL, err)) < 0)
+		return rc;
+	for (size_t i = 0; p->env[i]; i++)
+		if (!strchr(p->env[i], '=') || p->env[i][0] == '=')
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s[%zu]: \"%s\" is not NAME=VALUE", jp, i,
+					    p->env[i]);
+	return process_cwd(proc, path, p, err);
+}
+
+/* an id of process.user (uid, gid), absent meaning 0 */
+static int user_id(const json_t *user, const char *jp, const char *key, unsigned int *out,
+		   berth_error **err)
+{
+	long long n = 0;
+	int rc;
+
+	if ((rc = bt_json_int(user, jp, key, false, &n, err)) < 0)
+		return rc;
+	if (n < 0 || n > 0xfffffffeLL)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.%s: %lld out of range", jp, key, n);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+/* process.user: uid, gid, umask, additionalGids */
+static int process_user(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
+{
+	char jp[256];
+	json_t *user, *v, *g;
+	size_t i;
+	int rc;
+
+	bt_rt_jpath(jp, sizeof(jp), "%s.user", path);
+	if ((rc = bt_json_member(proc, path, "user", JSON_OBJECT, false, &user, err)) < 0 || !user)
+		return rc;
+	if ((rc = user_id(user, jp, "uid", &p->uid, err)) < 0 || (rc = user_id(user, jp, "gid", &p->gid, err)) < 0 ||
+	    (rc = bt_json_member(user, jp, "umask", JSON_INTEGER, false, &v, err)) < 0)
+		return rc;
+	if (v) {
+		long long n = json_integer_value(v);
+
+		if (n < 0 || n > 0777)
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s.umask: %lld out of range", jp, n);
+		p->has_umask = true;
+		p->umask = (mode_t)n;
+	}
+	if ((rc = bt_json_member(user, jp, "additionalGids", JSON_ARRAY, false, &v, err)) < 0 || !v)
+		return rc;
+	if (!(p->gids = calloc(json_array_size(v) + 1, sizeof(gid_t))))
+		return nomem(err, jp);
+	json_array_foreach(v, i, g) {
+		if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 0xfffffffeLL)
+			return bt_error_set(err, BERTH_EINVAL, 0, "%s.additionalGids[%zu]: expected a gid", jp, i);
+		p->gids[p->ngids++] = (gid_t)json_integer_value(g);
+	}
+	return 0;
+}
+
+/* process.capabilities, rlimits and oomScoreAdj */
+static int process_limits(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
+{
+	char jp[256];
+	json_t *v;
+	int rc;
+
+	if ((rc = bt_json_member(proc, path, "capabilities", JSON_OBJECT, false, &v, err)) < 0)
+		return rc;
+	if (v) {
+		bt_rt_jpath(jp, sizeof(jp), "%s.capabilities", path);
+		if ((rc = bt_rt_caps_parse(v, jp, p->caps, err)) < 0)
+			return rc;
+		p->has_caps = true;
+	}
+	if ((rc = bt_json_member(proc, path, "rlimits", JSON_ARRAY, false, &v, err)) < 0)
+		return rc;
+	bt_rt_jpath(jp, sizeof(jp), "%s.rlimits", path);
+	if (v && (rc = rlimits_parse(v, jp, p, err)) < 0)
+		return rc;
+	if ((rc = bt_json_member(proc, path, "oomScoreAdj", JSON_INTEGER, false, &v, err)) < 0 || !v)
+		return rc;
+	if (json_integer_value(v) < -1000 || json_integer_value(v) > 1000)
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s.oomScoreAdj: %lld not in -1000..1000", path,
+				    (long long)json_integer_value(v));
+	p->has_oom = true;
+	snprintf(p->oom, sizeof(p->oom), "%lld", (long long)json_integer_value(v));
+	return 0;
+}
+
+int bt_rt_process_parse(const json_t *proc, const char *path, bt_rt_process *p, berth_error **err)
+{
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -206,127 +323,12 @@ int bt_rt_process_parse(const json_t *proc, const char *path, bt_rt_process *p, 
 				    bt_json_type_name(proc));
 	if ((rc = bt_json_bool(proc, path, "terminal", false, &p->terminal, err)) < 0 ||
 	    (rc = bt_json_bool(proc, path, "noNewPrivileges", false, &p->nnp, err)) < 0 ||
-	    (rc = lsm_check(proc, path, err)) < 0)
-		goto fail;
-	if ((rc = bt_json_member(proc, path, "args", JSON_ARRAY, true, &v, err)) < 0)
-		goto fail;
-	bt_rt_jpath(jp, sizeof(jp), "%s.args", path);
-	if ((rc = strv_parse(v, jp, &p->args, NULL, err)) < 0)
-		goto fail;
-	if (!p->args[0] || !p->args[0][0]) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0, "%s: must name the program to run", jp);
-		goto fail;
-	}
-	if ((rc = bt_json_member(proc, path, "env", JSON_ARRAY, false, &v, err)) < 0)
-		goto fail;
-	bt_rt_jpath(jp, sizeof(jp), "%s.env", path);
-	if (v) {
-		if ((rc = strv_parse(v, jp, &p->env, NULL, err)) < 0)
-			goto fail;
-		for (size_t i = 0; p->env[i]; i++)
-			if (!strchr(p->env[i], '=') || p->env[i][0] == '=') {
-				rc = bt_error_set(err, BERTH_EINVAL, 0, "%s[%zu]: \"%s\" is not NAME=VALUE",
-						  jp, i, p->env[i]);
-				goto fail;
-			}
-	} else if (!(p->env = calloc(1, sizeof(char *)))) {
-		rc = nomem(err, jp);
-		goto fail;
-	}
-	if ((rc = bt_json_string(proc, path, "cwd", true, &cwd, err)) < 0)
-		goto fail;
-	bt_rt_jpath(jp, sizeof(jp), "%s.cwd", path);
-	if (cwd[0] != '/') {
-		rc = bt_error_set(err, BERTH_EINVAL, 0, "%s: \"%s\" is not an absolute path", jp, cwd);
-		goto fail;
-	}
-	if (!(p->cwd = strdup(cwd))) {
-		rc = nomem(err, jp);
-		goto fail;
-	}
-	bt_rt_jpath(jp, sizeof(jp), "%s.user", path);
-	if ((rc = bt_json_member(proc, path, "user", JSON_OBJECT, false, &user, err)) < 0)
-		goto fail;
-	if (user) {
-		n = 0;
-		if ((rc = bt_json_int(user, jp, "uid", false, &n, err)) < 0)
-			goto fail;
-		if (n < 0 || n > 0xfffffffeLL) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.uid: %lld out of range", jp, n);
-			goto fail;
-		}
-		p->uid = (uid_t)n;
-		n = 0;
-		if ((rc = bt_json_int(user, jp, "gid", false, &n, err)) < 0)
-			goto fail;
-		if (n < 0 || n > 0xfffffffeLL) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.gid: %lld out of range", jp, n);
-			goto fail;
-		}
-		p->gid = (gid_t)n;
-		if ((rc = bt_json_member(user, jp, "umask", JSON_INTEGER, false, &v, err)) < 0)
-			goto fail;
-		if (v) {
-			n = json_integer_value(v);
-			if (n < 0 || n > 0777) {
-				rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.umask: %lld out of range", jp, n);
-				goto fail;
-			}
-			p->has_umask = true;
-			p->umask = (mode_t)n;
-		}
-		if ((rc = bt_json_member(user, jp, "additionalGids", JSON_ARRAY, false, &v, err)) < 0)
-			goto fail;
-		if (v) {
-			size_t i;
-			json_t *g;
-
-			if (!(p->gids = calloc(json_array_size(v) + 1, sizeof(gid_t)))) {
-				rc = nomem(err, jp);
-				goto fail;
-			}
-			json_array_foreach(v, i, g) {
-				if (!json_is_integer(g) || json_integer_value(g) < 0 ||
-				    json_integer_value(g) > 0xfffffffeLL) {
-					rc = bt_error_set(err, BERTH_EINVAL, 0,
-							  "%s.additionalGids[%zu]: expected a gid", jp, i);
-					goto fail;
-				}
-				p->gids[p->ngids++] = (gid_t)json_integer_value(g);
-			}
-		}
-	}
-	if ((rc = bt_json_member(proc, path, "capabilities", JSON_OBJECT, false, &v, err)) < 0)
-		goto fail;
-	if (v) {
-		bt_rt_jpath(jp, sizeof(jp), "%s.capabilities", path);
-		if ((rc = bt_rt_caps_parse(v, jp, p->caps, err)) < 0)
-			goto fail;
-		p->has_caps = true;
-	}
-	if ((rc = bt_json_member(proc, path, "rlimits", JSON_ARRAY, false, &v, err)) < 0)
-		goto fail;
-	if (v) {
-		bt_rt_jpath(jp, sizeof(jp), "%s.rlimits", path);
-		if ((rc = rlimits_parse(v, jp, p, err)) < 0)
-			goto fail;
-	}
-	if ((rc = bt_json_member(proc, path, "oomScoreAdj", JSON_INTEGER, false, &v, err)) < 0)
-		goto fail;
-	if (v) {
-		n = json_integer_value(v);
-		if (n < -1000 || n > 1000) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "%s.oomScoreAdj: %lld not in -1000..1000",
-					  path, n);
-			goto fail;
-		}
-		p->has_oom = true;
-		snprintf(p->oom, sizeof(p->oom), "%lld", n);
+	    (rc = lsm_check(proc, path, err)) < 0 || (rc = process_command(proc, path, p, err)) < 0 ||
+	    (rc = process_user(proc, path, p, err)) < 0 || (rc = process_limits(proc, path, p, err)) < 0) {
+		bt_rt_process_clear(p);
+		return rc;
 	}
 	return 0;
-fail:
-	bt_rt_process_clear(p);
-	return rc;
 }
 
 /* ---- hooks --------------------------------------------------------------- */
