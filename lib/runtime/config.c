@@ -482,9 +482,8 @@ static int namespaces_parse(const json_t *arr, bt_rt_config *c, berth_error **er
 				c->clone_flags |= ns_names[k].flag;
 		}
 	}
-	if (!(seen & CLONE_NEWNS))
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "linux.namespaces: a mount namespace is required");
+	/* the spec: a type not listed is the runtime's own, mounts too */
+	c->shared_mntns = !(seen & CLONE_NEWNS);
 	/* namespaces made while joining others must be made after the join (so
 	 * a joined user namespace owns them): by unshare in the child. A new
 	 * pid namespace is only had through clone. */
@@ -971,10 +970,9 @@ static int linux_parse(const json_t *lx, bt_rt_config *c, berth_error **err)
 
 	if ((rc = bt_json_member(lx, "linux", "namespaces", JSON_ARRAY, false, &v, err)) < 0)
 		return rc;
-	if (!v)
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "linux.namespaces: a mount namespace is required");
-	if ((rc = namespaces_parse(v, c, err)) < 0)
+	if (!v) {
+		c->shared_mntns = true;
+	} else if ((rc = namespaces_parse(v, c, err)) < 0)
 		return rc;
 	if ((rc = bt_json_member(lx, "linux", "uidMappings", JSON_ARRAY, false, &v, err)) < 0 ||
 	    (v && (rc = idmap_parse(v, "linux.uidMappings", &c->uid_map, err)) < 0) ||
@@ -1017,6 +1015,28 @@ static int linux_parse(const json_t *lx, bt_rt_config *c, berth_error **err)
 	if ((v = json_object_get(lx, "personality")) && !json_is_null(v))
 		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "linux.personality: not supported");
 	return 0;
+}
+
+/* Without a mount namespace of its own the container shares the
+ * runtime's: berth then only enters the root (chroot) and makes no mount
+ * and no device node there, so a config that asks for one is refused. */
+static int shared_mntns_check(const bt_rt_config *c, const json_t *lx, berth_error **err)
+{
+	const char *what = c->nmounts ? c->mounts[0].what
+			   : c->nmasked ? "linux.maskedPaths"
+			   : c->nreadonly ? "linux.readonlyPaths"
+			   : c->root_ro ? "root.readonly"
+			   : c->nsysctl ? "linux.sysctl"
+			   : json_array_size(json_object_get(lx, "devices")) ? "linux.devices"
+			   : json_string_length(json_object_get(lx, "rootfsPropagation")) ? "linux.rootfsPropagation"
+			   : NULL;
+
+	if (!what)
+		return 0;
+	return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
+			    "%s: without a mount namespace in linux.namespaces the container shares the "
+			    "runtime's, where berth makes no mounts or device nodes; add one, or leave this out",
+			    what);
 }
 
 int bt_rt_config_parse(const json_t *config, const char *bundle, bt_rt_config **out,
@@ -1114,7 +1134,8 @@ int bt_rt_config_parse(const json_t *config, const char *bundle, bt_rt_config **
 	}
 	if (c->seccomp_json && (rc = bt_rt_seccomp_compile(c->seccomp_json, &c->seccomp, err)) < 0)
 		goto fail;
-	if ((rc = bt_rt_rlimits_check(&c->proc, err)) < 0)
+	if ((rc = bt_rt_rlimits_check(&c->proc, err)) < 0 ||
+	    (c->shared_mntns && (rc = shared_mntns_check(c, lx, err)) < 0))
 		goto fail;
 	*out = c;
 	return 0;

@@ -135,6 +135,7 @@ typedef struct bt_rt_config {
 	int clone_flags_at_clone; /* those made by clone() ... */
 	int unshare_flags;       /* ... and by unshare() after joining others by path */
 	bool new_userns, new_cgroupns, new_mntns, new_pidns, new_timens;
+	bool shared_mntns;       /* no mount namespace listed: the runtime's (chroot only) */
 	char *time_offsets;      /* timens_offsets text, or NULL */
 	char *uid_map, *gid_map; /* /proc/<pid>/[ug]id_map text */
 	bt_rt_mount *mounts;

@@ -62,6 +62,8 @@ typedef struct {
 	int via;          /* BT_EXEC_VIA_* */
 	char **hargv;     /* process.args with the helper's slots in front */
 	bt_rt_cgmount cgm;
+	char exec_root[32]; /* exec into a container in our mount namespace:
+			       "/proc/<init>/root", entered with chroot */
 } prepared;
 
 /* ---- the child ------------------------------------------------------------- */
@@ -368,25 +370,9 @@ static int child_namespaces(const bt_rt_spawn *sp, int sync, const int *nsfd, co
 	return 0;
 }
 
-/* The file systems (with the hooks that run between mounts and pivot),
- * hostname and domainname: create only. */
-static int child_fs(const bt_rt_spawn *sp, const prepared *pr, int sync, const char **what)
+/* hostname and domainname */
+static int child_names(const bt_rt_config *cfg, const char **what)
 {
-	const bt_rt_config *cfg = sp->cfg;
-	int rc;
-
-	umask(0);
-	if ((rc = bt_rt_child_mounts(cfg, &pr->cgm, what)) < 0)
-		return rc;
-	if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
-	    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
-		child_send(sync, BT_SYNC_HOOKS, 0, NULL);
-		if (child_wait_go(sync) < 0)
-			_exit(1);
-	}
-	if ((rc = bt_rt_child_pivot(cfg, sp->no_pivot, what)) < 0 ||
-	    (rc = bt_rt_child_finish_fs(cfg, what)) < 0)
-		return rc;
 	*what = "setting the hostname";
 	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return -errno;
@@ -395,6 +381,34 @@ static int child_fs(const bt_rt_spawn *sp, const prepared *pr, int sync, const c
 		return -errno;
 	umask(022);
 	return 0;
+}
+
+/* The file systems (with the hooks that run between mounts and pivot),
+ * hostname and domainname: create only. */
+static int child_fs(const bt_rt_spawn *sp, const prepared *pr, int sync, const char **what)
+{
+	const bt_rt_config *cfg = sp->cfg;
+	int rc;
+
+	umask(0);
+	/* in the runtime's mount namespace nothing is mounted */
+	if (!cfg->shared_mntns && (rc = bt_rt_child_mounts(cfg, &pr->cgm, what)) < 0)
+		return rc;
+	if (cfg->nhooks[BT_HOOK_PRESTART] || cfg->nhooks[BT_HOOK_CREATE_RUNTIME] ||
+	    cfg->nhooks[BT_HOOK_CREATE_CONTAINER]) {
+		child_send(sync, BT_SYNC_HOOKS, 0, NULL);
+		if (child_wait_go(sync) < 0)
+			_exit(1);
+	}
+	if (cfg->shared_mntns) {
+		*what = "entering the root file system";
+		if (chroot(cfg->rootfs) < 0 || chdir("/") < 0)
+			return -errno;
+	} else if ((rc = bt_rt_child_pivot(cfg, sp->no_pivot, what)) < 0 ||
+		   (rc = bt_rt_child_finish_fs(cfg, what)) < 0) {
+		return rc;
+	}
+	return child_names(cfg, what);
 }
 
 /* The last steps, after READY (and for create, after start): the kept fds
@@ -441,6 +455,15 @@ static int child_exec(const bt_rt_spawn *sp, const prepared *pr, const child_fds
 	return bt_rt_child_exec(cf->helper, pr->via, pr->hargv, prog, p->env, cf->sync);
 }
 
+/* exec into a container that shares our mount namespace: its root */
+static int child_exec_root(const prepared *pr, const char **what)
+{
+	if (!pr->exec_root[0])
+		return 0;
+	*what = "entering the container's root";
+	return chroot(pr->exec_root) < 0 || chdir("/") < 0 ? -errno : 0;
+}
+
 static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const int *nsfd,
 		      const int *nstype, size_t nns)
 {
@@ -464,6 +487,7 @@ static int child_main(const bt_rt_spawn *sp, const prepared *pr, int sync, const
 		close(sp->lock_fd);
 	if ((rc = child_namespaces(sp, cf.sync, nsfd, nstype, nns, &what)) < 0 ||
 	    (rc = child_map_fds(sp, &cf, &what)) < 0 ||
+	    (rc = child_exec_root(pr, &what)) < 0 ||
 	    (sp->cfg && (rc = child_fs(sp, pr, cf.sync, &what)) < 0))
 		goto fail;
 	if (p->terminal && cf.console >= 0 && (rc = child_terminal(cf.console, &what)) < 0)
@@ -519,6 +543,14 @@ static bool has_cgroup_mount(const bt_rt_config *cfg)
 {
 	for (size_t i = 0; cfg && i < cfg->nmounts; i++)
 		if (cfg->mounts[i].kind & BT_MNT_CGROUP)
+			return true;
+	return false;
+}
+
+static bool has_type(const int *nstype, size_t n, int type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nstype[i] == type)
 			return true;
 	return false;
 }
@@ -817,6 +849,8 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pidp, int *pi
 	if ((rc = prepare(rt, sp, &pr, err)) < 0 ||
 	    (rc = open_namespaces(sp, nsfd, nstype, &nns, err)) < 0)
 		goto out;
+	if (!sp->cfg && !has_type(nstype, nns, CLONE_NEWNS))
+		snprintf(pr.exec_root, sizeof(pr.exec_root), "/proc/%d/root", sp->init_pid);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = bt_error_os(err, "making the socket to the container process");
 		goto out;

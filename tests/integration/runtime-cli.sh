@@ -649,6 +649,31 @@ t_bad_namespace() {
 }
 check bad_namespace
 
+t_shared_mount_ns() {
+	# no "mount" in linux.namespaces: the runtime's (the spec), entered with
+	# a chroot; mounts asked for there are refused
+	newid nomnt
+	mkb nomnt '
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]
+c["mounts"] = []; c["linux"]["maskedPaths"] = []; c["linux"]["readonlyPaths"] = []
+c["linux"].pop("devices", None); c["linux"].pop("rootfsPropagation", None); c["root"]["readonly"] = False
+' /bin/sleep 30
+	rt run -d -b "$T/nomnt" "$id" > "$T/out" 2>&1 < /dev/null || bad "shared mount namespace: $(cat "$T/out")" || return 1
+	pid=$(pid_of "$id")
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
+		bad "shared mount namespace: the container has a mount namespace of its own" || return 1
+	[ "$(readlink "/proc/$pid/root")" = "$B" ] || bad "shared mount namespace: root is $(readlink "/proc/$pid/root")" || return 1
+	rt exec "$id" /bin/sh -c "[ -e /bin/busybox ] && [ ! -e '$T' ] && echo inside" > "$T/out" 2>&1 &&
+		[ "$(cat "$T/out")" = inside ] || bad "shared mount namespace: exec ran outside the root: $(cat "$T/out")" || return 1
+	rt delete --force "$id" || return 1
+	nothing_left "$id" nomnt || return 1
+	newid nomntmounts
+	mkb nomntmounts 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]' /bin/true
+	refused nomntmounts 'mounts without a mount namespace' 'mount' 'mounts\[0\].*without a mount namespace' || return 1
+	echo "ok: no mount namespace listed: the runtime's, chroot into the root, exec too"
+}
+check shared_mount_ns
+
 # A security label the host cannot apply is an error, not ignored.
 t_lsm_missing() {
 	if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
