@@ -280,6 +280,29 @@ static int remove_created(const bt_cgroup_host *host, bt_cg_dir *d, int timeout_
 	return 0;
 }
 
+/* The parent's value, trimmed. A parent that another thread or process
+ * has just made may not have its own copy yet: its value is waited for
+ * (1 s at most) rather than copied empty, which would leave a cpuset that
+ * refuses every process (ENOSPC). */
+static int read_parent_value(const char *path, char **out, berth_error **err)
+{
+	for (int tries = 0;; tries++) {
+		size_t len;
+		int rc;
+
+		if ((rc = bt_read_file(path, 1 << 16, out, NULL, err)) < 0)
+			return rc;
+		len = strlen(*out);
+		while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == ' '))
+			(*out)[--len] = '\0';
+		if (len || tries == 100)
+			return 0;
+		free(*out);
+		*out = NULL;
+		sleep_ms(10);
+	}
+}
+
 static int copy_parent_file(const bt_cgroup_host *host, const char *dir, const char *file,
 			    berth_error **err)
 {
@@ -298,10 +321,7 @@ static int copy_parent_file(const bt_cgroup_host *host, const char *dir, const c
 		path = bt_strdup_printf("%s/%s", ppath, file);
 		if (!path)
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "setting up cpuset %s: out of memory", dir);
-		else if ((rc = bt_read_file(path, 1 << 16, &parent, NULL, err)) == 0) {
-			size_t len = strlen(parent);
-			while (len > 0 && (parent[len - 1] == '\n' || parent[len - 1] == ' '))
-				parent[--len] = '\0';
+		else if ((rc = read_parent_value(path, &parent, err)) == 0) {
 			free(path);
 			path = bt_strdup_printf("%s/%s", dir, file);
 			rc = path ? cg_write_path(host, path, parent, err)

@@ -1,6 +1,8 @@
 /* lib/cgroup on a v1 host: a fake tree of v1 hierarchies. */
 #include "cgroup-fake.h"
 
+#include <pthread.h>
+
 #define V1_DIRS "blkio cpu,cpuacct cpuset devices freezer memory pids systemd"
 
 static fake_tree *v1_tree(void)
@@ -52,6 +54,54 @@ START_TEST(create_default_path_copies_cpuset_and_remove_cleans_up)
 	ck_assert_fails(bt_cgroup_create(NULL, t->host, NULL, "c1", &again, &err), err, BERTH_EEXISTS,
 			"exists already");
 	fake_done(t, cg);
+}
+END_TEST
+
+struct late_parent {
+	char *dir;
+};
+
+static void *fill_parent_later(void *arg)
+{
+	struct late_parent *lp = arg;
+
+	usleep(50000);
+	fake_put(lp->dir, "cpuset.mems", "0\n");
+	fake_put(lp->dir, "cpuset.cpus", "0-3\n");
+	return NULL;
+}
+
+/* Two creates sharing a new parent at once: the parent another creator has
+ * just made has no cpus yet. The child waits for them instead of copying
+ * nothing (a cpuset without cpus refuses every process: ENOSPC). Copied
+ * empty before the wait was added. */
+START_TEST(parent_cpuset_filled_late_is_waited_for)
+{
+	fake_tree *t = v1_tree();
+	struct late_parent lp = { unit_path(t->root, "cpuset/shared") };
+	berth_cgroup *cg;
+	berth_error *err = NULL;
+	pthread_t th;
+	char *d, *cpus;
+
+	ck_assert_int_eq(mkdir(lp.dir, 0755), 0);
+	fake_put(lp.dir, "cgroup.procs", "");
+	fake_put(lp.dir, "cpuset.cpus", "");
+	fake_put(lp.dir, "cpuset.mems", "");
+	pthread_create(&th, NULL, fill_parent_later, &lp);
+	ck_assert_ok(bt_cgroup_create(NULL, t->host, "/shared/c1", "c1", &cg, &err), err);
+	pthread_join(th, NULL);
+	d = unit_path(t->root, "cpuset/shared/c1");
+	cpus = fake_get(d, "cpuset.cpus");
+	ck_assert_str_eq(cpus, "0-3");
+	free(cpus);
+	free(d);
+	ck_assert_ok(berth_cgroup_remove(cg, &err), err);
+	berth_cgroup_free(cg);
+	/* the parent the test made stays for the cgroup module: ours to remove */
+	ck_assert_int_eq(bt_rm_rf(lp.dir, NULL), 0);
+	free(lp.dir);
+	fake_free(t, true);
 }
 END_TEST
 
@@ -343,6 +393,7 @@ Suite *make_suite(void)
 
 	tcase_add_test(tc, detects_v1_hierarchies);
 	tcase_add_test(tc, create_default_path_copies_cpuset_and_remove_cleans_up);
+	tcase_add_test(tc, parent_cpuset_filled_late_is_waited_for);
 	tcase_add_test(tc, paths_absolute_relative_and_refused);
 	tcase_add_test(tc, resources_exact_writes);
 	tcase_add_test(tc, unavailable_and_malformed_fields_are_errors_and_write_nothing);
