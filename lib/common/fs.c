@@ -110,7 +110,7 @@ int bt_read_file(const char *path, size_t max, char **out, size_t *len, berth_er
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int bt_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -159,7 +159,7 @@ static int write_file_renamed(const char *path, const void *data, size_t len, mo
 		rc = bt_error_os(err, "writing %s: creating a temporary file", path);
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
+	if (fchmod(fd, mode) < 0 || bt_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		rc = bt_error_os(err, "writing %s", tmp);
 		goto out_unlink;
 	}

@@ -104,6 +104,8 @@ int bt_fsync_dir(const char *dir, berth_error **err);
  * descends into another file system (a mount point gives EBUSY). A missing
  * path is not an error. */
 int bt_rm_rf(const char *path, berth_error **err);
+/* Writes all of data, retrying short writes and EINTR: 0, or -1 with errno. */
+int bt_write_all(int fd, const void *data, size_t len);
 /* Removes everything below dirfd (not dirfd itself), as bt_rm_rf does. */
 int bt_rm_dir_contents(int dirfd, const char *what, berth_error **err);
 #ifdef BERTH_TEST_HOOKS

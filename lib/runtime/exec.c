@@ -28,17 +28,8 @@ extern const size_t bt_rt_exec_helper_size;
 
 static int write_all(int fd, berth_error **err)
 {
-	size_t done = 0;
-
-	while (done < bt_rt_exec_helper_size) {
-		ssize_t n = write(fd, bt_rt_exec_helper_elf + done, bt_rt_exec_helper_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return bt_error_os(err, "writing the exec helper");
-		done += (size_t)n;
-	}
+	if (bt_write_all(fd, bt_rt_exec_helper_elf, bt_rt_exec_helper_size) < 0)
+		return bt_error_os(err, "writing the exec helper");
 	return 0;
 }
 

@@ -52,22 +52,12 @@ static void hook_child(const bt_rt_hook *h, int in, int exe, const char *exe_ref
  * pace, and one that does not read cannot block or SIGPIPE the host. */
 static int state_file(const char *state, int *fd, berth_error **err)
 {
-	size_t len = strlen(state), done = 0;
-
 	if ((*fd = memfd_create("berth-hook-state", MFD_CLOEXEC)) < 0)
 		return bt_error_os(err, "making the state file for a hook");
-	while (done < len) {
-		ssize_t n = pwrite(*fd, state + done, len - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return bt_error_os(err, "writing the state for a hook");
-		done += (size_t)n;
-	}
+	if (bt_write_all(*fd, state, strlen(state)) < 0 || lseek(*fd, 0, SEEK_SET) < 0)
+		return bt_error_os(err, "writing the state for a hook");
 	return 0;
 }
-
 /* A child that tells of its end only through *pidfd: exit signal 0, so a
  * host that reaps with waitpid(-1) or its own SIGCHLD handler never takes
  * it (only __WALL waits see such children). Like fork(): 0 in the child. */
