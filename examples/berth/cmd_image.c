@@ -131,6 +131,19 @@ static int on_progress(berth_pull_stage stage, const char *digest, long long don
 	return 0;
 }
 
+/* "busybox" -> "docker.io/library/busybox:latest"; text itself when it does not parse */
+static char *qualified(const char *text)
+{
+	berth_reference *ref;
+	char *s;
+
+	if (berth_reference_parse(text, &ref, NULL) < 0)
+		return strdup(text);
+	s = strdup(berth_reference_string(ref));
+	berth_reference_free(ref);
+	return s;
+}
+
 static const char pull_usage[] =
 	"Usage: berth pull [OPTIONS] NAME[:TAG|@DIGEST]\n"
 	"\n"
@@ -161,6 +174,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	berth_error *err = NULL;
 	berth_image *img = NULL;
 	berth_ctx *ctx;
+	char *asked;
 	int opt, rc;
 
 	optind = 0;
@@ -196,13 +210,17 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
+	/* the reference asked for, fully qualified: the image's first tag may
+	 * be another name of the same manifest */
+	asked = qualified(argv[optind]);
 	if (view.quiet) {
-		printf("%s\n", berth_image_reference(img, 0) ? berth_image_reference(img, 0) : berth_image_digest(img));
+		printf("%s\n", asked);
 	} else {
 		printf("Digest: %s\n", berth_image_digest(img));
 		printf("Status: %s %s\n", view.downloaded ? "Downloaded newer image for" : "Image is up to date for",
-		       berth_image_reference(img, 0) ? berth_image_reference(img, 0) : argv[optind]);
+		       asked);
 	}
+	free(asked);
 	berth_image_free(img);
 	berth_ctx_free(ctx);
 	return 0;
@@ -272,13 +290,32 @@ static json_t *image_row(berth_ctx *ctx, const berth_image_list *list, size_t i,
 	return row;
 }
 
+/* docker images [REPOSITORY[:TAG]]: the repository, and the tag when given */
+static bool image_matches(const char *listed, const char *want)
+{
+	const char *slash = strrchr(want, '/');
+	bool tagged = strchr(slash ? slash : want, ':') != NULL;
+	berth_reference *a, *b;
+	bool same = false;
+
+	if (berth_reference_parse(listed, &a, NULL) < 0)
+		return false;
+	if (berth_reference_parse(want, &b, NULL) == 0) {
+		same = tagged ? !strcmp(berth_reference_string(a), berth_reference_string(b))
+			      : !strcmp(berth_reference_name(a), berth_reference_name(b));
+		berth_reference_free(b);
+	}
+	berth_reference_free(a);
+	return same;
+}
+
 static const struct fmt_header image_headers[] = {
 	{ "ID", "IMAGE ID" }, { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" },
 	{ "VirtualSize", "VIRTUAL SIZE" }, { NULL, NULL },
 };
 
 static const char images_usage[] =
-	"Usage: berth images [OPTIONS]\n"
+	"Usage: berth images [OPTIONS] [REPOSITORY[:TAG]]\n"
 	"\n"
 	"List images\n"
 	"\n"
@@ -320,7 +357,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		else
 			return cli_opt_status(opt);
 	}
-	if (cli_args(argc, 0, 0, "images", images_usage))
+	if (cli_args(argc, 0, 1, "images", images_usage))
 		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
@@ -330,7 +367,8 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	}
 	rows = json_array();
 	for (size_t i = 0; i < berth_image_list_count(list); i++)
-		json_array_append_new(rows, image_row(ctx, list, i, trunc));
+		if (optind == argc || image_matches(berth_image_list_reference(list, i), argv[optind]))
+			json_array_append_new(rows, image_row(ctx, list, i, trunc));
 	if (quiet)
 		format = "{{.ID}}";
 	rc = cli_print_rows(format,
@@ -453,7 +491,7 @@ static json_t *inspect_layers(const berth_image *img, const berth_storage_layers
 static json_t *inspect_json(const berth_image *img, const berth_storage_layers *ul)
 {
 	json_t *o = json_object(), *refs = json_array(), *labels = json_object(), *diff_ids = json_array();
-	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *layers;
+	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *layers, *inner;
 	long long unpacked;
 
 	for (size_t i = 0; i < berth_image_reference_count(img); i++)
@@ -478,7 +516,10 @@ static json_t *inspect_json(const berth_image *img, const berth_storage_layers *
 	json_object_set_new(o, "Labels", labels);
 	json_object_set_new(o, "Layers", layers);
 	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
-	json_object_set_new(o, "Config", config ? config : json_null());
+	/* Docker's Config: the image config's "config" member (Env, Cmd, Labels...) */
+	inner = json_object_get(config, "config");
+	json_object_set_new(o, "Config", json_is_object(inner) ? json_incref(inner) : json_object());
+	json_decref(config);
 	return o;
 }
 

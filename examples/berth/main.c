@@ -45,6 +45,7 @@ static void log_to_stderr(berth_log_level level, const char *module, const char 
 			  void *userdata)
 {
 	(void)userdata;
+	fflush(stdout); /* in order with the command's own output */
 	fprintf(stderr, "berth: %s: %s: %s\n", berth_log_level_name(level), module, message);
 }
 
@@ -67,6 +68,7 @@ berth_ctx *cli_context(struct cli *cli)
 
 int cli_fail(berth_error *err)
 {
+	fflush(stdout); /* what was printed before the failure comes first in a shared file or pipe */
 	fprintf(stderr, "berth: %s\n", berth_error_message(err));
 	berth_error_free(err);
 	return 1;
