@@ -3,6 +3,7 @@
 #define BERTH_CLI_H
 
 #include <getopt.h>
+#include <stdio.h>
 
 #include <berth/berth.h>
 
@@ -42,13 +43,16 @@ int cli_opt_status(int opt);
 /* Checks that min..max (max < 0: any) arguments follow the options; prints
  * Docker's "requires exactly N argument(s)" and the usage and returns 125 if not. */
 int cli_args(int argc, int min, int max, const char *name, const char *usage);
-/* Prints rows (a JSON array of objects with Docker's field names) through
- * --format (see format.h), table the default; returns 0, or 1 after printing
- * a template error. */
+/* Prints rows (a JSON array of objects with Docker's field names, consumed)
+ * through --format (see format.h), table the default; returns 0, or 1 after
+ * printing a template error. */
 int cli_print_rows(const char *format, const char *table, const struct fmt_header *headers,
 		   json_t *rows);
-/* Runs the sub-command of a group ("image", "system") or its help. */
-int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *usage);
+/* The "Commands:" part of a usage: each command with a summary. */
+void cli_commands_usage(FILE *out, const char *path, const struct command *cmds);
+/* Runs the sub-command of a group ("image", "system"), or prints the group's
+ * usage (summary, then its sub-commands). */
+int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *summary);
 
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);

@@ -61,21 +61,39 @@ int cli_args(int argc, int min, int max, const char *name, const char *usage)
 	return 125;
 }
 
-int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *usage)
+void cli_commands_usage(FILE *out, const char *path, const struct command *cmds)
+{
+	fputs("Commands:\n", out);
+	for (const struct command *c = cmds; c->name; c++)
+		if (c->summary) /* aliases have none */
+			fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun '%s COMMAND --help' for more information on a command.\n", path);
+}
+
+static void group_usage(FILE *out, const char *group, const char *summary, const struct command *subs)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "berth %s", group);
+	fprintf(out, "Usage: %s COMMAND\n\n%s\n\n", path, summary);
+	cli_commands_usage(out, path, subs);
+}
+
+int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *summary)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		group_usage(stderr, argv[0], summary, subs);
 		return 125;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, stdout);
+		group_usage(stdout, argv[0], summary, subs);
 		return 0;
 	}
 	for (const struct command *c = subs; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->run(cli, argc - 1, argv + 1);
 	fprintf(stderr, "berth: unknown command \"%s %s\"\n", argv[0], argv[1]);
-	fputs(usage, stderr);
+	group_usage(stderr, argv[0], summary, subs);
 	return 125;
 }
 
@@ -87,15 +105,15 @@ int cli_print_rows(const char *format, const char *table, const struct fmt_heade
 	json_t *row;
 	size_t i;
 
-	if (!f)
-		goto fail;
-	json_array_foreach (rows, i, row)
-		if (fmt_row(f, row, &error) < 0)
-			break;
-	fmt_finish(f);
+	if (f) {
+		json_array_foreach (rows, i, row)
+			if (fmt_row(f, row, &error) < 0)
+				break;
+		fmt_finish(f);
+	}
+	json_decref(rows);
 	if (!error)
 		return 0;
-fail:
 	fflush(stdout);
 	fprintf(stderr, "berth: %s\n", error);
 	free(error);

@@ -375,7 +375,6 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			    digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 				    : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
 			    image_headers, rows);
-	json_decref(rows);
 	berth_image_list_free(list);
 	berth_ctx_free(ctx);
 	return rc;
@@ -586,10 +585,10 @@ static int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 	if (!format || fmt_is_json(format)) { /* Docker's document: an array, indented */
 		json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 		putchar('\n');
+		json_decref(arr);
 	} else if (cli_print_rows(format, NULL, NULL, arr)) {
 		status = 1;
 	}
-	json_decref(arr);
 	berth_ctx_free(ctx);
 	return status;
 }
@@ -675,7 +674,6 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	rc = cli_print_rows(quiet ? "{{.ID}}" : format,
 			    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
 			    history_headers, rows);
-	json_decref(rows);
 	berth_image_free(img);
 	berth_ctx_free(ctx);
 	return rc;
@@ -716,36 +714,23 @@ static int cmd_image_prune(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
-static const char image_usage[] =
-	"Usage: berth image COMMAND\n"
-	"\n"
-	"Manage images\n"
-	"\n"
-	"Commands:\n"
-	"  history   show the history of an image\n"
-	"  inspect   display detailed information on one or more images\n"
-	"  ls        list images\n"
-	"  mount     mount an image's root file system read-only\n"
-	"  prune     remove the blobs no tagged image uses\n"
-	"  pull      pull an image from a registry\n"
-	"  rm        remove one or more images\n"
-	"  tag       create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
-	"  unmount   unmount an image's root file system\n"
-	"\n"
-	"Run 'berth image COMMAND --help' for more information on a command.\n";
-
 int cmd_image(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
-		{ "history", NULL, cmd_history },     { "inspect", NULL, cmd_image_inspect },
-		{ "ls", NULL, cmd_images },           { "list", NULL, cmd_images },
-		{ "mount", NULL, cmd_image_mount },   { "prune", NULL, cmd_image_prune },
-		{ "pull", NULL, cmd_pull },           { "rm", NULL, cmd_rmi },
-		{ "tag", NULL, cmd_tag },             { "unmount", NULL, cmd_image_unmount },
+		{ "history", "show the history of an image", cmd_history },
+		{ "inspect", "display detailed information on one or more images", cmd_image_inspect },
+		{ "ls", "list images", cmd_images },
+		{ "list", NULL, cmd_images },
+		{ "mount", "mount an image's root file system read-only", cmd_image_mount },
+		{ "prune", "remove the blobs no tagged image uses", cmd_image_prune },
+		{ "pull", "pull an image from a registry", cmd_pull },
+		{ "rm", "remove one or more images", cmd_rmi },
+		{ "tag", "create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag },
+		{ "unmount", "unmount an image's root file system", cmd_image_unmount },
 		{ NULL, NULL, NULL },
 	};
 
-	return cli_group(cli, argc, argv, subs, image_usage);
+	return cli_group(cli, argc, argv, subs, "Manage images");
 }
 
 /* ---- login, logout ------------------------------------------------------------- */

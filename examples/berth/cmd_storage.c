@@ -125,25 +125,14 @@ static int cmd_system_df(struct cli *cli, int argc, char **argv)
 		json_array_append_new(rows, df_row(u, i));
 	rc = cli_print_rows(format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
 			    headers, rows);
-	json_decref(rows);
 	berth_storage_usage_free(u);
 	berth_ctx_free(ctx);
 	return rc;
 }
 
-static const char system_usage[] =
-	"Usage: berth system COMMAND\n"
-	"\n"
-	"Manage berth\n"
-	"\n"
-	"Commands:\n"
-	"  df          show disk usage\n"
-	"\n"
-	"Run 'berth system COMMAND --help' for more information on a command.\n";
-
 int cmd_system(struct cli *cli, int argc, char **argv)
 {
-	static const struct command subs[] = { { "df", NULL, cmd_system_df }, { NULL, NULL, NULL } };
+	static const struct command subs[] = { { "df", "show disk usage", cmd_system_df }, { NULL, NULL, NULL } };
 
-	return cli_group(cli, argc, argv, subs, system_usage);
+	return cli_group(cli, argc, argv, subs, "Manage berth");
 }

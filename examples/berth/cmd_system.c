@@ -24,9 +24,8 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 		CLI_HELP_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
-	int major, minor, patch, opt, rc;
+	int major, minor, patch, opt;
 	const char *lib = berth_version(&major, &minor, &patch), *format = NULL;
-	json_t *rows;
 
 	(void)cli;
 	optind = 0;
@@ -43,11 +42,9 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 			printf("libberth version %s (built against %s)\n", lib, BERTH_VERSION_STRING);
 		return 0;
 	}
-	rows = json_pack("[{s:{s:s, s:s, s:s}}]", "Client", "Version", BERTH_VERSION_STRING,
-			 "LibraryVersion", lib, "BuiltAgainst", BERTH_VERSION_STRING);
-	rc = cli_print_rows(format, NULL, NULL, rows);
-	json_decref(rows);
-	return rc;
+	return cli_print_rows(format, NULL, NULL,
+			      json_pack("[{s:{s:s, s:s, s:s}}]", "Client", "Version", BERTH_VERSION_STRING,
+					"LibraryVersion", lib, "BuiltAgainst", BERTH_VERSION_STRING));
 }
 
 /* Prints the facts of one list, each key after prefix; with skip_cgroup the
@@ -89,8 +86,7 @@ static const char info_usage[] =
 /* the facts as one object, printed as JSON, a template or "key value" lines */
 static int info_output(const berth_info *info, const berth_info *cg, const char *format)
 {
-	json_t *obj, *rows;
-	int rc;
+	json_t *obj;
 
 	if (!format || !strcmp(format, "text")) {
 		info_print_all(info, cg, NULL);
@@ -104,10 +100,7 @@ static int info_output(const berth_info *info, const berth_info *cg, const char 
 		json_decref(obj);
 		return 0;
 	}
-	rows = json_pack("[o]", obj);
-	rc = cli_print_rows(format, NULL, NULL, rows);
-	json_decref(rows);
-	return rc;
+	return cli_print_rows(format, NULL, NULL, json_pack("[o]", obj));
 }
 
 int cmd_info(struct cli *cli, int argc, char **argv)

@@ -34,11 +34,9 @@ static void usage(FILE *out, const char *prog)
 		"  -h, --help         show this help\n"
 		"  -v, --version      show the version\n"
 		"\n"
-		"Commands:\n",
+		"\n",
 		prog);
-	for (const struct command *c = commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun '%s COMMAND --help' for more information on a command.\n", prog);
+	cli_commands_usage(out, prog, commands);
 }
 
 static void log_to_stderr(berth_log_level level, const char *module, const char *message,
