@@ -31,12 +31,16 @@ int main(int argc, char **argv)
 	}
 	if (!(f = fmt_new(argv[1], "table {{.ID}}", headers, stdout, &err))) {
 		fprintf(stderr, "%s\n", err);
+		free(err);
+		json_decref(rows);
 		return 1;
 	}
 	json_array_foreach (rows, i, row)
 		if (fmt_row(f, row, &err) < 0) {
 			fmt_finish(f);
 			fprintf(stderr, "%s\n", err);
+			free(err);
+			json_decref(rows);
 			return 1;
 		}
 	fmt_finish(f);
