@@ -83,6 +83,7 @@ struct parser {
 	size_t end;   /* where the current action's "}}" (or " -}}") begins */
 	size_t after; /* just after the current action */
 	bool trim;    /* the current action ends with " -}}" */
+	struct pipe *else_if; /* the pipeline of the {{else if}} just read */
 	char *error;
 };
 
@@ -253,7 +254,7 @@ fail:
 	return NULL;
 }
 
-enum { T_EOF, T_END, T_ELSE };
+enum { T_EOF, T_END, T_ELSE, T_ELSE_IF };
 
 static struct node *parse_list(struct parser *ps, int *term);
 
@@ -265,23 +266,33 @@ static struct node *new_node(int kind)
 	return n;
 }
 
-/* if/range/with PIPE: the body, an optional {{else}} part, then {{end}} */
-static struct node *parse_block(struct parser *ps, int kind, size_t at)
+/* if/range/with PIPE: the body, an optional {{else}} or {{else if PIPE}}
+ * part, then {{end}}; pipe is an {{else if}}'s, already parsed */
+static struct node *parse_block(struct parser *ps, int kind, size_t at, struct pipe *pipe)
 {
 	struct node *n = new_node(kind);
 	int term;
 
-	if (!(n->pipe = parse_pipe(ps, 0)))
+	if (!(n->pipe = pipe ? pipe : parse_pipe(ps, 0)))
 		goto fail;
-	ps->i = ps->after;
-	while (ps->trim && isspace((unsigned char)ps->src[ps->i]))
-		ps->i++;
+	if (!pipe) {
+		ps->i = ps->after;
+		while (ps->trim && isspace((unsigned char)ps->src[ps->i]))
+			ps->i++;
+	}
 	if (!(n->body = parse_list(ps, &term)) && ps->error)
 		goto fail;
+	if (term == T_ELSE_IF) { /* the nested if ends at the one {{end}} */
+		pipe = ps->else_if;
+		ps->else_if = NULL;
+		if (!(n->alt = parse_block(ps, N_IF, at, pipe)))
+			goto fail;
+		return n;
+	}
 	if (term == T_ELSE && !(n->alt = parse_list(ps, &term)) && ps->error)
 		goto fail;
 	if (term != T_END) {
-		ps->error = errorf(ps->src, at, "unexpected EOF: no {{end}}");
+		ps->error = ps->error ? ps->error : errorf(ps->src, at, "unexpected EOF: no {{end}}");
 		goto fail;
 	}
 	return n;
@@ -304,6 +315,13 @@ static struct node *parse_action(struct parser *ps, int *term)
 		*term = IS("end") ? T_END : T_ELSE;
 		ps->i = w;
 		skip_space(ps);
+		if (*term == T_ELSE && !strncmp(s + ps->i, "if", 2) && isspace((unsigned char)s[ps->i + 2])) {
+			*term = T_ELSE_IF;
+			ps->i += 2;
+			if (!(ps->else_if = parse_pipe(ps, 0)))
+				*term = T_EOF;
+			return NULL;
+		}
 		if (ps->i < ps->end) {
 			ps->error = errorf(s, ps->i, "unexpected \"%c\" after %s", s[ps->i], *term == T_END ? "end" : "else");
 			return NULL;
@@ -314,7 +332,7 @@ static struct node *parse_action(struct parser *ps, int *term)
 		int kind = IS("if") ? N_IF : IS("range") ? N_RANGE : N_WITH;
 
 		ps->i = w;
-		return parse_block(ps, kind, at);
+		return parse_block(ps, kind, at, NULL);
 	}
 	if (IS("define") || IS("template") || IS("block") || s[ps->i] == '$') {
 		ps->error = errorf(s, ps->i, "%.*s is not supported", (int)(w - ps->i) ? (int)(w - ps->i) : 1, s + ps->i);
@@ -405,6 +423,7 @@ static struct node *parse(const char *src, char **error)
 	int term;
 
 	root = parse_list(&ps, &term);
+	pipe_free(ps.else_if);
 	if (!ps.error && term != T_EOF)
 		ps.error = errorf(src, ps.i, "unexpected {{%s}}", term == T_END ? "end" : "else");
 	if (ps.error) {

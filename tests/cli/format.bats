@@ -43,6 +43,10 @@ r() { printf '%s' "$ROW" | "$FORMAT_RENDER" "$@"; }
 	[ "$output" = "no up" ]
 	run r '{{with .State}}{{.Status}}{{end}}'
 	[ "$output" = "running" ]
+	run r '{{if .N}}n{{else if eq .Tag "x"}}x{{else if .Tag}}{{.Tag}}{{else}}none{{end}}'
+	[ "$output" = "latest" ]
+	run r '{{if .N}}n{{else if .Nope}}x{{end}}.'
+	[ "$output" = "." ]
 	run r '{{range .Config.Env -}}  {{.}} {{- end}}'
 	[ "$output" = "A=1B=2" ]
 }
