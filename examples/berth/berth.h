@@ -2,7 +2,12 @@
 #ifndef BERTH_CLI_H
 #define BERTH_CLI_H
 
+#include <getopt.h>
+#include <stdio.h>
+
 #include <berth/berth.h>
+
+#include "format.h"
 
 /* Global options, parsed before the command. */
 struct cli {
@@ -24,6 +29,31 @@ berth_ctx *cli_context(struct cli *cli);
 /* Prints "berth: <message>" for err to stderr, frees it and returns 1 (the exit status). */
 int cli_fail(berth_error *err);
 
+/* cli.c: getopt_long in GNU order with -h/--help added. Set optind = 0
+ * before the first call (glibc then starts over on the new argv). Returns
+ * the option, -1 after the last, or CLI_HELP_SHOWN (usage printed to
+ * stdout) / CLI_USAGE_ERROR (one line and the usage printed to stderr):
+ * return cli_opt_status() of those. */
+#define CLI_HELP_OPTION { "help", no_argument, NULL, 'h' }
+#define CLI_HELP_SHOWN (-2)
+#define CLI_USAGE_ERROR (-3)
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	       const char *usage);
+int cli_opt_status(int opt);
+/* Checks that min..max (max < 0: any) arguments follow the options; prints
+ * Docker's "requires exactly N argument(s)" and the usage and returns 125 if not. */
+int cli_args(int argc, int min, int max, const char *name, const char *usage);
+/* Prints rows (a JSON array of objects with Docker's field names, consumed)
+ * through --format (see format.h), table the default; returns 0, or 1 after
+ * printing a template error. */
+int cli_print_rows(const char *format, const char *table, const struct fmt_header *headers,
+		   json_t *rows);
+/* The "Commands:" part of a usage: each command with a summary. */
+void cli_commands_usage(FILE *out, const char *path, const struct command *cmds);
+/* Runs the sub-command of a group ("image", "system"), or prints the group's
+ * usage (summary, then its sub-commands). */
+int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *summary);
+
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
 
@@ -39,6 +69,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv);
 
 /* cmd_storage.c */
 int cmd_image_mount(struct cli *cli, int argc, char **argv);
+int cmd_image_unmount(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -40,23 +40,10 @@ static int reg_option(struct reg_opts *r, int opt)
 }
 
 #define REG_LONG_OPTIONS \
+	CLI_HELP_OPTION, \
 	{ "insecure-registry", required_argument, NULL, 'I' }, \
 	{ "certs-dir", required_argument, NULL, 'C' }, \
 	{ "auth-file", required_argument, NULL, 'A' }
-
-static void human_size(long long n, char *buf, size_t len)
-{
-	if (n < 0)
-		snprintf(buf, len, "-");
-	else if (n < 1000)
-		snprintf(buf, len, "%dB", (int)n);
-	else if (n < 1000 * 1000)
-		snprintf(buf, len, "%.1fkB", n / 1e3);
-	else if (n < 1000LL * 1000 * 1000)
-		snprintf(buf, len, "%.1fMB", n / 1e6);
-	else
-		snprintf(buf, len, "%.2fGB", n / 1e9);
-}
 
 /* ---- pull ----------------------------------------------------------------- */
 
@@ -106,8 +93,8 @@ static void view_draw(struct pull_view *v)
 			memset(bar, '=', (size_t)w);
 			if (w < 50)
 				bar[w] = '>';
-			human_size(l->done, a, sizeof(a));
-			human_size(l->total, b, sizeof(b));
+			fmt_size(l->done, a, sizeof(a));
+			fmt_size(l->total, b, sizeof(b));
 			printf(" [%-50s] %s/%s", bar, a, b);
 		}
 		putchar('\n');
@@ -144,6 +131,33 @@ static int on_progress(berth_pull_stage stage, const char *digest, long long don
 	return 0;
 }
 
+/* "busybox" -> "docker.io/library/busybox:latest"; text itself when it does not parse */
+static char *qualified(const char *text)
+{
+	berth_reference *ref;
+	char *s;
+
+	if (berth_reference_parse(text, &ref, NULL) < 0)
+		return strdup(text);
+	s = strdup(berth_reference_string(ref));
+	berth_reference_free(ref);
+	return s;
+}
+
+static const char pull_usage[] =
+	"Usage: berth pull [OPTIONS] NAME[:TAG|@DIGEST]\n"
+	"\n"
+	"Pull an image from a registry\n"
+	"\n"
+	"Options:\n"
+	"      --auth-file FILE               credentials (default <root>/auth.json)\n"
+	"      --certs-dir DIR                certs.d directory of registry CAs\n"
+	"  -h, --help                         show this help\n"
+	"      --insecure-registry HOST:PORT  plain http or unverified TLS to HOST:PORT\n"
+	"      --no-unpack                    keep the blobs only; unpack nothing\n"
+	"      --platform OS/ARCH[/VARIANT]   the platform of a multi-platform image\n"
+	"  -q, --quiet                        print only the image reference\n";
+
 int cmd_pull(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -160,21 +174,24 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	berth_error *err = NULL;
 	berth_image *img = NULL;
 	berth_ctx *ctx;
+	char *asked;
 	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "q", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "q", options, pull_usage)) != -1) {
 		if (opt == 'p')
 			o.platform = optarg;
 		else if (opt == 'q')
 			view.quiet = true;
 		else if (opt == 'N')
 			unpack = false;
+		else if (opt < 0)
+			return cli_opt_status(opt);
 		else if (reg_option(&r, opt) <= 0)
-			goto usage;
+			return 1;
 	}
-	if (optind != argc - 1)
-		goto usage;
+	if (cli_args(argc, 1, 1, "pull", pull_usage))
+		return 125;
 	o.insecure_registries = r.insecure;
 	o.certs_dir = r.certs_dir;
 	o.auth_file = r.auth_file;
@@ -193,21 +210,20 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
+	/* the reference asked for, fully qualified: the image's first tag may
+	 * be another name of the same manifest */
+	asked = qualified(argv[optind]);
 	if (view.quiet) {
-		printf("%s\n", berth_image_reference(img, 0) ? berth_image_reference(img, 0) : berth_image_digest(img));
+		printf("%s\n", asked);
 	} else {
 		printf("Digest: %s\n", berth_image_digest(img));
 		printf("Status: %s %s\n", view.downloaded ? "Downloaded newer image for" : "Image is up to date for",
-		       berth_image_reference(img, 0) ? berth_image_reference(img, 0) : argv[optind]);
+		       asked);
 	}
+	free(asked);
 	berth_image_free(img);
 	berth_ctx_free(ctx);
 	return 0;
-usage:
-	fprintf(stderr, "Usage: berth pull [-q] [--no-unpack] [--platform OS/ARCH[/VARIANT]]\n"
-			"                  [--insecure-registry HOST:PORT]...\n"
-			"                  [--certs-dir DIR] [--auth-file FILE] IMAGE\n");
-	return 2;
 }
 
 /* ---- images ------------------------------------------------------------------ */
@@ -227,116 +243,173 @@ static void split_ref(const char *text, char *repo, size_t rlen, char *tag, size
 	berth_reference_free(ref);
 }
 
-static const char *short_id(const char *digest)
+/* an image ID as Docker shows it: 12 hex digits, or whole with --no-trunc */
+static json_t *image_id(const char *digest, bool trunc)
 {
 	const char *c = strchr(digest, ':');
 
-	return c ? c + 1 : digest;
+	return trunc ? json_sprintf("%.12s", c ? c + 1 : digest) : json_string(digest);
 }
+
+/* Every size the CLI shows for an image is berth_image_size(): config and
+ * layers as stored (compressed), what a pull downloads. */
+static json_t *size_json(long long bytes)
+{
+	char buf[32];
+
+	fmt_size(bytes, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *since_json(const char *created)
+{
+	char buf[64];
+
+	fmt_since(created, time(NULL), buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* one row of `images` with docker's fields */
+static json_t *image_row(berth_ctx *ctx, const berth_image_list *list, size_t i, bool trunc)
+{
+	const char *digest = berth_image_list_digest(list, i);
+	char repo[256], tag[130];
+	berth_image *img = NULL;
+	json_t *row;
+
+	split_ref(berth_image_list_reference(list, i), repo, sizeof(repo), tag, sizeof(tag));
+	berth_image_lookup(ctx, digest, &img, NULL);
+	row = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "Containers", "N/A", "CreatedAt",
+			img && berth_image_created(img) ? berth_image_created(img) : "", "Digest", digest,
+			"Repository", repo, "ID", image_id(img ? berth_image_id(img) : digest, trunc),
+			"CreatedSince", since_json(img ? berth_image_created(img) : NULL), "Size",
+			size_json(img ? berth_image_size(img) : -1));
+	json_object_set_new(row, "Tag", json_string(tag));
+	json_object_set(row, "VirtualSize", json_object_get(row, "Size"));
+	berth_image_free(img);
+	return row;
+}
+
+/* docker images [REPOSITORY[:TAG]]: the repository, and the tag when given */
+static bool image_matches(const char *listed, const char *want)
+{
+	const char *slash = strrchr(want, '/');
+	bool tagged = strchr(slash ? slash : want, ':') != NULL;
+	berth_reference *a, *b;
+	bool same = false;
+
+	if (berth_reference_parse(listed, &a, NULL) < 0)
+		return false;
+	if (berth_reference_parse(want, &b, NULL) == 0) {
+		same = tagged ? !strcmp(berth_reference_string(a), berth_reference_string(b))
+			      : !strcmp(berth_reference_name(a), berth_reference_name(b));
+		berth_reference_free(b);
+	}
+	berth_reference_free(a);
+	return same;
+}
+
+static const struct fmt_header image_headers[] = {
+	{ "ID", "IMAGE ID" }, { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" },
+	{ "VirtualSize", "VIRTUAL SIZE" }, { NULL, NULL },
+};
+
+static const char images_usage[] =
+	"Usage: berth images [OPTIONS] [REPOSITORY[:TAG]]\n"
+	"\n"
+	"List images\n"
+	"\n"
+	"Options:\n"
+	"      --digests         show digests\n"
+	"  -f, --format string   Go template, \"table\", \"table TEMPLATE\" or \"json\"\n"
+	"  -h, --help            show this help\n"
+	"      --no-trunc        do not truncate the output\n"
+	"  -q, --quiet           only show image IDs\n";
 
 int cmd_images(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "digests", no_argument, NULL, 'd' },
+		{ "no-trunc", no_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool quiet = false, digests = false, json = false;
+	bool quiet = false, digests = false, trunc = true;
+	const char *format = NULL;
 	berth_error *err = NULL;
 	berth_image_list *list;
-	json_t *arr = NULL;
+	json_t *rows;
 	berth_ctx *ctx;
-	int opt;
+	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "q", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "qf:", options, images_usage)) != -1) {
 		if (opt == 'q')
 			quiet = true;
 		else if (opt == 'd')
 			digests = true;
-		else if (opt == 'f' && !strcmp(optarg, "json"))
-			json = true;
-		else if (opt == 'f' && !strcmp(optarg, "table"))
-			json = false;
+		else if (opt == 'n')
+			trunc = false;
+		else if (opt == 'f')
+			format = optarg;
 		else
-			goto usage;
+			return cli_opt_status(opt);
 	}
-	if (optind != argc)
-		goto usage;
+	if (cli_args(argc, 0, 1, "images", images_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
 	if (berth_image_list_new(ctx, &list, &err) < 0) {
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
-	if (json)
-		arr = json_array();
-	else if (!quiet)
-		printf(digests ? "%-40s %-16s %-72s %-13s %-21s %s\n" : "%-40s %-16s %-13s %-21s %s\n",
-		       "REPOSITORY", "TAG", digests ? "DIGEST" : "IMAGE ID", digests ? "IMAGE ID" : "CREATED",
-		       digests ? "CREATED" : "SIZE", digests ? "SIZE" : "");
-	for (size_t i = 0; i < berth_image_list_count(list); i++) {
-		const char *text = berth_image_list_reference(list, i);
-		char repo[256], tag[130], size[32], id[13] = "";
-		berth_image *img = NULL;
-		const char *created = "";
-
-		split_ref(text, repo, sizeof(repo), tag, sizeof(tag));
-		if (berth_image_lookup(ctx, berth_image_list_digest(list, i), &img, NULL) == 0) {
-			snprintf(id, sizeof(id), "%.12s", short_id(berth_image_id(img)));
-			created = berth_image_created(img) ? berth_image_created(img) : "";
-		}
-		human_size(berth_image_list_size(list, i), size, sizeof(size));
-		if (json) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "Reference", text,
-							     "Repository", repo, "Tag", tag, "Digest",
-							     berth_image_list_digest(list, i), "ID",
-							     img ? berth_image_id(img) : "", "Created", created,
-							     "Size", (json_int_t)berth_image_list_size(list, i)));
-		} else if (quiet) {
-			printf("%s\n", id[0] ? id : short_id(berth_image_list_digest(list, i)));
-		} else if (digests) {
-			printf("%-40s %-16s %-72s %-13s %-21.20s %s\n", repo, tag, berth_image_list_digest(list, i), id,
-			       created, size);
-		} else {
-			printf("%-40s %-16s %-13s %-21.20s %s\n", repo, tag, id, created, size);
-		}
-		berth_image_free(img);
-	}
-	if (json) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(arr);
-	}
+	rows = json_array();
+	for (size_t i = 0; i < berth_image_list_count(list); i++)
+		if (optind == argc || image_matches(berth_image_list_reference(list, i), argv[optind]))
+			json_array_append_new(rows, image_row(ctx, list, i, trunc));
+	if (quiet)
+		format = "{{.ID}}";
+	rc = cli_print_rows(format,
+			    digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+				    : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+			    image_headers, rows);
 	berth_image_list_free(list);
 	berth_ctx_free(ctx);
-	return 0;
-usage:
-	fprintf(stderr, "Usage: berth images [-q] [--digests] [--format table|json]\n");
-	return 2;
+	return rc;
 }
 
 /* ---- rmi, tag ---------------------------------------------------------------- */
+
+static const char rmi_usage[] =
+	"Usage: berth rmi [OPTIONS] IMAGE [IMAGE...]\n"
+	"\n"
+	"Remove one or more images\n"
+	"\n"
+	"Options:\n"
+	"  -f, --force   remove the image even while it is in use\n"
+	"  -h, --help    show this help\n";
 
 int cmd_rmi(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "force", no_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	berth_error *err = NULL;
 	berth_ctx *ctx;
 	int opt, flags = 0, status = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f", options, rmi_usage)) != -1) {
 		if (opt != 'f')
-			goto usage;
+			return cli_opt_status(opt);
 		flags |= BERTH_IMAGE_REMOVE_FORCE;
 	}
-	if (optind >= argc)
-		goto usage;
+	if (cli_args(argc, 1, -1, "rmi", rmi_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
 	for (int i = optind; i < argc; i++) {
@@ -348,29 +421,36 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 	}
 	berth_ctx_free(ctx);
 	return status;
-usage:
-	fprintf(stderr, "Usage: berth rmi [-f] IMAGE...\n");
-	return 2;
 }
+
+static const char tag_usage[] =
+	"Usage: berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n"
+	"\n"
+	"Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
 
 int cmd_tag(struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
 	berth_error *err = NULL;
 	berth_ctx *ctx;
-	int rc;
+	int opt, rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "Usage: berth tag SOURCE_IMAGE TARGET_IMAGE[:TAG]\n");
-		return 2;
-	}
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, tag_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 2, 2, "tag", tag_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
-	rc = berth_image_tag(ctx, argv[1], argv[2], &err);
+	rc = berth_image_tag(ctx, argv[optind], argv[optind + 1], &err);
 	berth_ctx_free(ctx);
 	return rc < 0 ? cli_fail(err) : 0;
 }
 
-/* ---- inspect, history -------------------------------------------------------- */
+/* ---- inspect, history, prune -------------------------------------------------- */
 
 static json_t *string_array(const char *const *v)
 {
@@ -381,16 +461,15 @@ static json_t *string_array(const char *const *v)
 	return a;
 }
 
-/* docker inspect's keys, plus each layer's diff ID and unpacked size from
- * the layer store (null when not unpacked) and their sum (null unless all are). */
-static json_t *inspect_json(const berth_image *img, const berth_storage_layers *ul)
+/* the layers of inspect: each one's digest, media type, size, diff ID and
+ * unpacked size from the layer store (null when not unpacked); sets
+ * *unpacked to their sum (-1 unless all are unpacked) */
+static json_t *inspect_layers(const berth_image *img, const berth_storage_layers *ul, json_t *diff_ids,
+			      long long *unpacked)
 {
-	json_t *o = json_object(), *refs = json_array(), *layers = json_array(), *labels = json_object();
-	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *diff_ids = json_array();
-	long long unpacked = 0;
+	json_t *layers = json_array();
 
-	for (size_t i = 0; i < berth_image_reference_count(img); i++)
-		json_array_append_new(refs, json_string(berth_image_reference(img, i)));
+	*unpacked = 0;
 	for (size_t i = 0; i < berth_image_layer_count(img); i++) {
 		const char *diff_id = berth_storage_layers_diff_id(ul, i);
 		long long size = berth_storage_layers_unpacked_size(ul, i);
@@ -402,8 +481,21 @@ static json_t *inspect_json(const berth_image *img, const berth_storage_layers *
 							diff_id, "UnpackedSize",
 							size < 0 ? json_null() : json_integer(size)));
 		json_array_append_new(diff_ids, diff_id ? json_string(diff_id) : json_null());
-		unpacked = size < 0 || unpacked < 0 ? -1 : unpacked + size;
+		*unpacked = size < 0 || *unpacked < 0 ? -1 : *unpacked + size;
 	}
+	return layers;
+}
+
+/* docker inspect's keys, plus the layers' diff IDs and unpacked sizes */
+static json_t *inspect_json(const berth_image *img, const berth_storage_layers *ul)
+{
+	json_t *o = json_object(), *refs = json_array(), *labels = json_object(), *diff_ids = json_array();
+	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *layers, *inner;
+	long long unpacked;
+
+	for (size_t i = 0; i < berth_image_reference_count(img); i++)
+		json_array_append_new(refs, json_string(berth_image_reference(img, i)));
+	layers = inspect_layers(img, ul, diff_ids, &unpacked);
 	for (size_t i = 0; i < berth_image_label_count(img); i++)
 		json_object_set_new(labels, berth_image_label_key(img, i), json_string(berth_image_label_value(img, i)));
 	json_object_set_new(o, "Id", json_string(berth_image_id(img)));
@@ -423,75 +515,123 @@ static json_t *inspect_json(const berth_image *img, const berth_storage_layers *
 	json_object_set_new(o, "Labels", labels);
 	json_object_set_new(o, "Layers", layers);
 	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
-	json_object_set_new(o, "Config", config ? config : json_null());
+	/* Docker's Config: the image config's "config" member (Env, Cmd, Labels...) */
+	inner = json_object_get(config, "config");
+	json_object_set_new(o, "Config", json_is_object(inner) ? json_incref(inner) : json_object());
+	json_decref(config);
 	return o;
 }
 
-int cmd_image(struct cli *cli, int argc, char **argv)
+static const char inspect_usage[] =
+	"Usage: berth image inspect [OPTIONS] IMAGE [IMAGE...]\n"
+	"\n"
+	"Display detailed information on one or more images\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format string   Go template, or \"json\" (the default)\n"
+	"  -h, --help            show this help\n";
+
+/* the inspect document of one image, NULL after printing the error */
+static json_t *inspect_one(berth_ctx *ctx, const char *name)
 {
+	berth_storage_layers *ul;
 	berth_error *err = NULL;
-	json_t *arr;
+	berth_image *img;
+	json_t *o;
+
+	if (berth_image_lookup(ctx, name, &img, &err) < 0) {
+		cli_fail(err);
+		return NULL;
+	}
+	if (berth_storage_layers_new(ctx, name, &ul, &err) < 0) {
+		cli_fail(err);
+		berth_image_free(img);
+		return NULL;
+	}
+	o = inspect_json(img, ul);
+	berth_storage_layers_free(ul);
+	berth_image_free(img);
+	return o;
+}
+
+static int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
 	berth_ctx *ctx;
-	int status = 0;
+	json_t *arr, *o;
+	int opt, status = 0;
 
-	if (argc >= 2 && (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")))
-		return cmd_images(cli, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "rm"))
-		return cmd_rmi(cli, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "pull"))
-		return cmd_pull(cli, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "tag"))
-		return cmd_tag(cli, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "history"))
-		return cmd_history(cli, argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "mount") || !strcmp(argv[1], "unmount")))
-		return cmd_image_mount(cli, argc - 1, argv + 1); /* cmd_storage.c */
-	if (argc == 2 && !strcmp(argv[1], "prune")) {
-		unsigned long long bytes = 0;
-		char size[32];
-		size_t n = 0;
-
-		if (!(ctx = cli_context(cli)))
-			return 1;
-		if (berth_image_gc(ctx, &n, &bytes, &err) < 0)
-			status = cli_fail(err);
-		else
-			human_size((long long)bytes, size, sizeof(size)), printf("Deleted %zu blobs, reclaimed %s\n", n, size);
-		berth_ctx_free(ctx);
-		return status;
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f:", options, inspect_usage)) != -1) {
+		if (opt != 'f')
+			return cli_opt_status(opt);
+		format = optarg;
 	}
-	if (argc < 3 || strcmp(argv[1], "inspect")) {
-		fprintf(stderr, "Usage: berth image inspect IMAGE...\n"
-				"       berth image ls|rm|pull|tag|history|prune|mount|unmount ...\n");
-		return 2;
-	}
+	if (cli_args(argc, 1, -1, "image inspect", inspect_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
 	arr = json_array();
-	for (int i = 2; i < argc; i++) {
-		berth_storage_layers *ul;
-		berth_image *img;
-
-		if (berth_image_lookup(ctx, argv[i], &img, &err) < 0) {
-			status = cli_fail(err);
-			err = NULL;
-			continue;
-		}
-		if (berth_storage_layers_new(ctx, argv[i], &ul, &err) < 0) {
-			status = cli_fail(err);
-			err = NULL;
-			berth_image_free(img);
-			continue;
-		}
-		json_array_append_new(arr, inspect_json(img, ul));
-		berth_storage_layers_free(ul);
-		berth_image_free(img);
+	for (int i = optind; i < argc; i++)
+		if ((o = inspect_one(ctx, argv[i])))
+			json_array_append_new(arr, o);
+		else
+			status = 1;
+	if (!format || fmt_is_json(format)) { /* Docker's document: an array, indented */
+		json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(arr);
+	} else if (cli_print_rows(format, NULL, NULL, arr)) {
+		status = 1;
 	}
-	json_dumpf(arr, stdout, JSON_INDENT(4));
-	putchar('\n');
-	json_decref(arr);
 	berth_ctx_free(ctx);
 	return status;
+}
+
+static const char history_usage[] =
+	"Usage: berth history [OPTIONS] IMAGE\n"
+	"\n"
+	"Show the history of an image, newest step first\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format string   Go template, \"table\", \"table TEMPLATE\" or \"json\"\n"
+	"  -h, --help            show this help\n"
+	"      --no-trunc        do not truncate the output\n"
+	"  -q, --quiet           only show image IDs\n";
+
+static const struct fmt_header history_headers[] = {
+	{ "ID", "IMAGE" }, { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" },
+	{ "CreatedBy", "CREATED BY" }, { NULL, NULL },
+};
+
+/* the steps newest first, as docker history lists them; the image's ID on
+ * the newest, "<missing>" on the others */
+static json_t *history_rows(const berth_image *img, bool trunc)
+{
+	json_t *rows = json_array();
+
+	for (size_t n = berth_image_history_count(img), i = n; i-- > 0;) {
+		const char *by = berth_image_history_created_by(img, i);
+		const char *created = berth_image_history_created(img, i);
+		const char *comment = berth_image_history_comment(img, i);
+		json_t *cb;
+
+		by = by ? by : "";
+		cb = trunc && strlen(by) > 45 ? json_sprintf("%.44s…", by) : json_string(by);
+		json_array_append_new(rows, json_pack("{s:o, s:s, s:o, s:o, s:o, s:s}", "ID",
+						      i == n - 1 ? image_id(berth_image_id(img), trunc)
+								 : json_string("<missing>"),
+						      "CreatedAt", created ? created : "", "CreatedSince",
+						      since_json(created), "CreatedBy", cb, "Size",
+						      size_json(berth_image_history_size(img, i)), "Comment",
+						      comment ? comment : ""));
+	}
+	return rows;
 }
 
 int cmd_history(struct cli *cli, int argc, char **argv)
@@ -499,57 +639,115 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{ "no-trunc", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool trunc = true, quiet = false;
+	const char *format = NULL;
 	berth_error *err = NULL;
 	berth_image *img;
 	berth_ctx *ctx;
-	int opt;
+	json_t *rows;
+	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "q", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "qf:", options, history_usage)) != -1) {
 		if (opt == 'n')
 			trunc = false;
 		else if (opt == 'q')
 			quiet = true;
+		else if (opt == 'f')
+			format = optarg;
 		else
-			goto usage;
+			return cli_opt_status(opt);
 	}
-	if (optind != argc - 1)
-		goto usage;
+	if (cli_args(argc, 1, 1, "history", history_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
 	if (berth_image_lookup(ctx, argv[optind], &img, &err) < 0) {
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
-	if (!quiet)
-		printf("%-13s %-21s %-46s %-10s %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
-	for (size_t i = 0; i < berth_image_history_count(img); i++) {
-		const char *by = berth_image_history_created_by(img, i);
-		const char *created = berth_image_history_created(img, i);
-		const char *comment = berth_image_history_comment(img, i);
-		char id[13], size[32];
-
-		snprintf(id, sizeof(id), "%.12s", i == 0 ? short_id(berth_image_id(img)) : "<missing>");
-		if (quiet) {
-			printf("%s\n", id);
-			continue;
-		}
-		human_size(berth_image_history_size(img, i), size, sizeof(size));
-		printf("%-13s %-21.20s %-46.*s %-10s %s\n", id, created ? created : "", trunc ? 45 : 4096,
-		       by ? by : "", size, comment ? comment : "");
-	}
+	rows = history_rows(img, trunc);
+	rc = cli_print_rows(quiet ? "{{.ID}}" : format,
+			    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+			    history_headers, rows);
 	berth_image_free(img);
 	berth_ctx_free(ctx);
-	return 0;
-usage:
-	fprintf(stderr, "Usage: berth history [--no-trunc] [-q] IMAGE\n");
-	return 2;
+	return rc;
+}
+
+static const char prune_usage[] =
+	"Usage: berth image prune [OPTIONS]\n"
+	"\n"
+	"Remove the blobs no tagged image uses\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+static int cmd_image_prune(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
+	unsigned long long bytes = 0;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	char size[32];
+	size_t n = 0;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, prune_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 0, 0, "image prune", prune_usage))
+		return 125;
+	if (!(ctx = cli_context(cli)))
+		return 1;
+	if (berth_image_gc(ctx, &n, &bytes, &err) < 0) {
+		status = cli_fail(err);
+	} else {
+		fmt_size((long long)bytes, size, sizeof(size));
+		printf("Deleted %zu blobs, reclaimed %s\n", n, size);
+	}
+	berth_ctx_free(ctx);
+	return status;
+}
+
+int cmd_image(struct cli *cli, int argc, char **argv)
+{
+	static const struct command subs[] = {
+		{ "history", "show the history of an image", cmd_history },
+		{ "inspect", "display detailed information on one or more images", cmd_image_inspect },
+		{ "ls", "list images", cmd_images },
+		{ "list", NULL, cmd_images },
+		{ "mount", "mount an image's root file system read-only", cmd_image_mount },
+		{ "prune", "remove the blobs no tagged image uses", cmd_image_prune },
+		{ "pull", "pull an image from a registry", cmd_pull },
+		{ "rm", "remove one or more images", cmd_rmi },
+		{ "tag", "create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag },
+		{ "unmount", "unmount an image's root file system", cmd_image_unmount },
+		{ NULL, NULL, NULL },
+	};
+
+	return cli_group(cli, argc, argv, subs, "Manage images");
 }
 
 /* ---- login, logout ------------------------------------------------------------- */
+
+static const char login_usage[] =
+	"Usage: berth login [OPTIONS] SERVER\n"
+	"\n"
+	"Log in to a registry\n"
+	"\n"
+	"Options:\n"
+	"      --auth-file FILE               credentials (default <root>/auth.json)\n"
+	"      --certs-dir DIR                certs.d directory of registry CAs\n"
+	"  -h, --help                         show this help\n"
+	"      --insecure-registry HOST:PORT  plain http or unverified TLS to HOST:PORT\n"
+	"  -p, --password string              password\n"
+	"      --password-stdin               take the password from stdin\n"
+	"  -u, --username string              username\n";
 
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
@@ -569,19 +767,25 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	bool from_stdin = false;
 	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "u:p:", options, NULL)) != -1) {
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "u:p:", options, login_usage)) != -1) {
 		if (opt == 'u')
 			user = optarg;
 		else if (opt == 'p')
 			pass = optarg;
 		else if (opt == 's')
 			from_stdin = true;
+		else if (opt < 0)
+			return cli_opt_status(opt);
 		else if (reg_option(&r, opt) <= 0)
-			goto usage;
+			return 1;
 	}
-	if (optind != argc - 1 || !user || (!pass && !from_stdin))
-		goto usage;
+	if (cli_args(argc, 1, 1, "login", login_usage))
+		return 125;
+	if (!user || (!pass && !from_stdin)) {
+		fprintf(stderr, "berth: login needs --username and --password or --password-stdin\n%s", login_usage);
+		return 125;
+	}
 	if (from_stdin) {
 		if (!fgets(line, sizeof(line), stdin)) {
 			fprintf(stderr, "berth: login: no password on standard input\n");
@@ -601,11 +805,16 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		return cli_fail(err);
 	printf("Login Succeeded\n");
 	return 0;
-usage:
-	fprintf(stderr, "Usage: berth login -u USER (-p PASSWORD | --password-stdin) [--insecure-registry HOST:PORT]\n"
-			"                   [--certs-dir DIR] [--auth-file FILE] SERVER\n");
-	return 2;
 }
+
+static const char logout_usage[] =
+	"Usage: berth logout [OPTIONS] SERVER\n"
+	"\n"
+	"Log out from a registry\n"
+	"\n"
+	"Options:\n"
+	"      --auth-file FILE   credentials (default <root>/auth.json)\n"
+	"  -h, --help             show this help\n";
 
 int cmd_logout(struct cli *cli, int argc, char **argv)
 {
@@ -619,12 +828,14 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 	berth_ctx *ctx;
 	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1)
-		if (reg_option(&r, opt) <= 0)
-			goto usage;
-	if (optind != argc - 1)
-		goto usage;
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, logout_usage)) != -1)
+		if (opt < 0)
+			return cli_opt_status(opt);
+		else if (reg_option(&r, opt) <= 0)
+			return 1;
+	if (cli_args(argc, 1, 1, "logout", logout_usage))
+		return 125;
 	o.auth_file = r.auth_file;
 	if (!(ctx = cli_context(cli)))
 		return 1;
@@ -634,7 +845,4 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 		return cli_fail(err);
 	printf("Removing login credentials for %s\n", argv[optind]);
 	return 0;
-usage:
-	fprintf(stderr, "Usage: berth logout [--auth-file FILE] SERVER\n");
-	return 2;
 }

@@ -8,18 +8,43 @@
 
 #include "berth.h"
 
+static const char version_usage[] =
+	"Usage: berth version [OPTIONS]\n"
+	"\n"
+	"Show the berth version information\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format string   Go template ({{.Client.Version}}) or \"json\"\n"
+	"  -h, --help            show this help\n";
+
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
-	int major, minor, patch;
-	const char *lib = berth_version(&major, &minor, &patch);
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	int major, minor, patch, opt;
+	const char *lib = berth_version(&major, &minor, &patch), *format = NULL;
 
 	(void)cli;
-	(void)argc;
-	(void)argv;
-	printf("berth version %s\n", BERTH_VERSION_STRING);
-	if (strcmp(lib, BERTH_VERSION_STRING))
-		printf("libberth version %s (built against %s)\n", lib, BERTH_VERSION_STRING);
-	return 0;
+	optind = 0;
+	while (argv && (opt = cli_getopt(argc, argv, "f:", options, version_usage)) != -1) {
+		if (opt != 'f')
+			return cli_opt_status(opt);
+		format = optarg;
+	}
+	if (argv && cli_args(argc, 0, 0, "version", version_usage))
+		return 125;
+	if (!format) {
+		printf("berth version %s\n", BERTH_VERSION_STRING);
+		if (strcmp(lib, BERTH_VERSION_STRING))
+			printf("libberth version %s (built against %s)\n", lib, BERTH_VERSION_STRING);
+		return 0;
+	}
+	return cli_print_rows(format, NULL, NULL,
+			      json_pack("[{s:{s:s, s:s, s:s}}]", "Client", "Version", BERTH_VERSION_STRING,
+					"LibraryVersion", lib, "BuiltAgainst", BERTH_VERSION_STRING));
 }
 
 /* Prints the facts of one list, each key after prefix; with skip_cgroup the
@@ -48,31 +73,57 @@ static void info_print_all(const berth_info *info, const berth_info *cg, json_t 
 	info_print(cg, "cgroup.", false, obj);
 }
 
-/* --format json: one object; else aligned "key: value" lines. */
+static const char info_usage[] =
+	"Usage: berth info [OPTIONS]\n"
+	"\n"
+	"Show the library, store and host kernel features\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format string   \"text\" (the default), \"json\" or a Go template\n"
+	"                        ({{index . \"cgroup.mode\"}})\n"
+	"  -h, --help            show this help\n";
+
+/* the facts as one object, printed as JSON, a template or "key value" lines */
+static int info_output(const berth_info *info, const berth_info *cg, const char *format)
+{
+	json_t *obj;
+
+	if (!format || !strcmp(format, "text")) {
+		info_print_all(info, cg, NULL);
+		return 0;
+	}
+	obj = json_object();
+	info_print_all(info, cg, obj);
+	if (fmt_is_json(format)) {
+		json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(obj);
+		return 0;
+	}
+	return cli_print_rows(format, NULL, NULL, json_pack("[o]", obj));
+}
+
 int cmd_info(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format = "text";
+	const char *format = NULL;
 	berth_error *err = NULL;
 	berth_info *info, *cg;
 	berth_ctx *ctx;
-	int opt;
+	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
-		if (opt != 'f') {
-			fprintf(stderr, "Usage: berth info [--format text|json]\n");
-			return 2;
-		}
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f:", options, info_usage)) != -1) {
+		if (opt != 'f')
+			return cli_opt_status(opt);
 		format = optarg;
 	}
-	if (strcmp(format, "text") && strcmp(format, "json")) {
-		fprintf(stderr, "berth: info: unknown format \"%s\" (text or json)\n", format);
-		return 2;
-	}
+	if (cli_args(argc, 0, 0, "info", info_usage))
+		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
 	if (berth_info_new(ctx, &info, &err) < 0) {
@@ -84,17 +135,9 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
-	if (!strcmp(format, "json")) {
-		json_t *obj = json_object();
-		info_print_all(info, cg, obj);
-		json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(obj);
-	} else {
-		info_print_all(info, cg, NULL);
-	}
+	rc = info_output(info, cg, format);
 	berth_info_free(cg);
 	berth_info_free(info);
 	berth_ctx_free(ctx);
-	return 0;
+	return rc;
 }

@@ -34,16 +34,16 @@ static void usage(FILE *out, const char *prog)
 		"  -h, --help         show this help\n"
 		"  -v, --version      show the version\n"
 		"\n"
-		"Commands:\n",
+		"\n",
 		prog);
-	for (const struct command *c = commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	cli_commands_usage(out, prog, commands);
 }
 
 static void log_to_stderr(berth_log_level level, const char *module, const char *message,
 			  void *userdata)
 {
 	(void)userdata;
+	fflush(stdout); /* in order with the command's own output */
 	fprintf(stderr, "berth: %s: %s: %s\n", berth_log_level_name(level), module, message);
 }
 
@@ -66,6 +66,7 @@ berth_ctx *cli_context(struct cli *cli)
 
 int cli_fail(berth_error *err)
 {
+	fflush(stdout); /* what was printed before the failure comes first in a shared file or pipe */
 	fprintf(stderr, "berth: %s\n", berth_error_message(err));
 	berth_error_free(err);
 	return 1;
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
 	berth_error *err = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+hv", options, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:hv", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			cli.root = optarg;
@@ -102,14 +104,16 @@ int main(int argc, char **argv)
 			return 0;
 		case 'v':
 			return cmd_version(&cli, 0, NULL);
-		default:
+		default: /* Docker's status for a command line it cannot use */
+			fprintf(stderr, "berth: %s: %s\n", opt == ':' ? "flag needs an argument" : "unknown flag",
+				argv[optind - 1]);
 			usage(stderr, cli.prog);
-			return 2;
+			return 125;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr, cli.prog);
-		return 2;
+		return 125;
 	}
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, argv[optind])) {
@@ -117,5 +121,5 @@ int main(int argc, char **argv)
 			return c->run(&cli, argc - optind + 1, argv + optind - 1);
 		}
 	fprintf(stderr, "berth: unknown command \"%s\"; see '%s --help'\n", argv[optind], cli.prog);
-	return 2;
+	return 125;
 }

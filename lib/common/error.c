@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,42 @@ int bt_error_os(berth_error **err, const char *fmt, ...)
 	return (*err)->code;
 }
 
+/* A name the cause already said: a word of the context with one of
+ * ":/@.\"" in it found in the cause, or a word the cause quotes. */
+static bool said(const char *word, size_t len, const char *cause)
+{
+	char *w = strndup(word, len), *quoted = bt_strdup_printf("\"%s\"", w ? w : "");
+	bool yes = w && quoted && ((strpbrk(w, ":/@.\"") && strstr(cause, w)) || strstr(cause, quoted));
+
+	free(w);
+	free(quoted);
+	return yes;
+}
+
+/* Removes from context the names the cause says already, so that
+ * "removing image x" over "no image \"x\"" reads "removing image: no image
+ * \"x\"": a wrap adds only what its caller knows that the cause did not say. */
+static void drop_said(char *context, const char *cause)
+{
+	char *r = context, *w = context;
+
+	while (*r) {
+		size_t len = strcspn(r, " ");
+
+		if (len && said(r, len, cause)) {
+			if (w > context && r[len] == '\0')
+				w--; /* the space before a dropped last word */
+		} else {
+			memmove(w, r, len);
+			w += len;
+			if (r[len])
+				*w++ = ' ';
+		}
+		r += len + (r[len] == ' ');
+	}
+	*w = '\0';
+}
+
 int bt_error_wrap(berth_error **err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -120,7 +157,11 @@ int bt_error_wrap(berth_error **err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	context = bt_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	message = context ? bt_strdup_printf("%s: %s", context, cause->message) : NULL;
+	if (context)
+		drop_said(context, cause->message);
+	message = !context ? NULL
+		  : *context ? bt_strdup_printf("%s: %s", context, cause->message)
+			     : bt_strdup_printf("%s", cause->message);
 	free(context);
 	/* the code is the one this caller returns (a bad 401 challenge is
 	 * EINVAL to the parser and EAUTH to the pull); the cause keeps its own,

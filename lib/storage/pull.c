@@ -269,6 +269,7 @@ int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *p
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
 	char *sdir = NULL;
+	bool pulled = true; /* false: the error is the pull's own */
 	int rc;
 
 	if (out)
@@ -281,9 +282,13 @@ int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *p
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 || (rc = unpacked_blobs(ctx, &s.have, err)) < 0 ||
-	    (rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0)
+	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 || (rc = unpacked_blobs(ctx, &s.have, err)) < 0)
 		goto out;
+	/* the pull's error already says "pulling REF": not said again below */
+	if ((rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0) {
+		pulled = false;
+		goto out;
+	}
 	if ((rc = bt_layers_prepare(ctx, berth_image_digest(img), &opts, NULL, s.layers, s.n, NULL,
 				    err)) < 0)
 		goto out;
@@ -302,5 +307,5 @@ out:
 	pthread_mutex_destroy(&s.lock);
 	free(s.ldir);
 	free(sdir);
-	return rc < 0 ? bt_error_wrap(err, rc, "pulling and unpacking %.200s", ref) : 0;
+	return rc < 0 && pulled ? bt_error_wrap(err, rc, "unpacking %.200s", ref) : rc < 0 ? rc : 0;
 }

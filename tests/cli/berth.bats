@@ -58,13 +58,16 @@ teardown() {
 	[ "$status" -eq 1 ]
 	echo "$output" | grep -q 'log level "loud"'
 	run "$BERTH" frobnicate
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 125 ]
 	echo "$output" | grep -q 'unknown command "frobnicate"'
-	run "$BERTH" info --format yaml
-	[ "$status" -eq 2 ]
-	echo "$output" | grep -q 'unknown format "yaml"'
+	run "$BERTH" info --format '{{.yaml'
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q 'template: 1:1: unclosed action'
+	run "$BERTH" --frobnicate info
+	[ "$status" -eq 125 ]
+	[ "${lines[0]}" = "berth: unknown flag: --frobnicate" ]
 	run "$BERTH"
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 125 ]
 	echo "$output" | grep -q 'Usage:'
 }
 

@@ -32,6 +32,9 @@ for h in "$root$prefix"/include/berth/*.h; do
 done
 ok "every installed header compiles on its own"
 
+[ -f "$root$bashcompletiondir/berth" ] || { echo "no bash completion in $root$bashcompletiondir"; exit 1; }
+ok "bash completion installed in $bashcompletiondir"
+
 if [ -z "${ENABLE_PYTHON-x}" ]; then
 	v=$(PYTHONPATH="$root$berth_pyexecdir" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
 		"$PYTHON" -c 'import berth; print(berth.version())')

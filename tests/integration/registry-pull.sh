@@ -67,7 +67,8 @@ skopeo inspect --raw --tls-verify=false "docker://$R/berth-test/multi:latest" | 
 b pull "$R/berth-test/multi@$manifest" > /dev/null || die "pull by digest"
 b images | grep -q "multi" || die "images"
 [ "$(b images -q | wc -l)" = 3 ] || die "images -q: $(b images -q)"
-b images --format json | $PY -c 'import json,sys; a = json.load(sys.stdin); assert len(a) == 3 and all(x["Digest"].startswith("sha256:") for x in a)' \
+# one JSON object per line, as docker images --format json prints them
+b images --format json | $PY -c 'import json,sys; a = [json.loads(l) for l in sys.stdin]; assert len(a) == 3 and all(x["Digest"].startswith("sha256:") for x in a)' \
 	|| die "images --format json"
 ok "pull by digest; images, -q, --digests, --format json"
 
@@ -123,7 +124,7 @@ ok "a blob that does not match its digest is refused, store unchanged (config re
 
 down=$(reg_free_port)
 start=$(date +%s)
-fails "reaching registry 127.0.0.1:$down" b pull "127.0.0.1:$down/berth-test/busybox"
+fails "reaching registry: GET https://127.0.0.1:$down/v2/" b pull "127.0.0.1:$down/berth-test/busybox"
 grep -q -i "connect" "$REG_TMP/err" || die "no connection error: $(cat "$REG_TMP/err")"
 [ $(($(date +%s) - start)) -lt 20 ] || die "a registry that is down took too long"
 unchanged "registry down"

@@ -175,7 +175,7 @@ p=$(berth image mount busybox) || die "berth image mount busybox"
 berth image unmount busybox > /dev/null || die "berth image unmount busybox"
 [ -e "$p" ] && die "berth image unmount left $p"
 berth system df > "$tmp/sysdf" || die "berth system df"
-grep -q '^layers ' "$tmp/sysdf" && grep -q '^containers ' "$tmp/sysdf" || die "berth system df: $(cat "$tmp/sysdf")"
+grep -q '^Layers ' "$tmp/sysdf" && grep -q '^Containers ' "$tmp/sysdf" || die "berth system df: $(cat "$tmp/sysdf")"
 ok "berth image mount / image unmount / system df"
 
 h df > "$tmp/df" || die "df"

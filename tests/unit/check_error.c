@@ -71,6 +71,37 @@ START_TEST(wrap_builds_a_chain_outermost_first)
 }
 END_TEST
 
+/* issue 19: "removing image x: no image \"x\"" said the name twice */
+START_TEST(wrap_does_not_repeat_what_the_cause_names)
+{
+	berth_error *err = NULL;
+
+	bt_error_set(&err, BERTH_ENOTFOUND, 0, "no image \"x\" in /s/content");
+	bt_error_wrap(&err, BERTH_ENOTFOUND, "removing image %s", "x");
+	ck_assert_str_eq(berth_error_message(err), "removing image: no image \"x\" in /s/content");
+	berth_error_free(err);
+	err = NULL;
+	bt_error_set(&err, BERTH_EOS, 0, "writing blob sha256:ab to /s/.tmp-1: No space left on device");
+	bt_error_wrap(&err, BERTH_EOS, "fetching layer %s", "sha256:ab");
+	bt_error_wrap(&err, BERTH_EOS, "pulling %s", "r/x:latest");
+	ck_assert_str_eq(berth_error_message(err),
+			 "pulling r/x:latest: fetching layer: writing blob sha256:ab to /s/.tmp-1: No space left on device");
+	berth_error_free(err);
+	err = NULL;
+	/* plain words stay, even when the cause uses them */
+	bt_error_set(&err, BERTH_EOS, 0, "image store busy");
+	bt_error_wrap(&err, BERTH_EOS, "locking the image store");
+	ck_assert_str_eq(berth_error_message(err), "locking the image store: image store busy");
+	berth_error_free(err);
+	err = NULL;
+	/* a context that was all names leaves the cause alone */
+	bt_error_set(&err, BERTH_EOS, 0, "layer sha256:ab: bad");
+	bt_error_wrap(&err, BERTH_EOS, "%s", "sha256:ab");
+	ck_assert_str_eq(berth_error_message(err), "layer sha256:ab: bad");
+	berth_error_free(err);
+}
+END_TEST
+
 START_TEST(wrap_without_a_cause_names_the_code)
 {
 	berth_error *err = NULL;
@@ -142,6 +173,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, null_err_only_returns_the_code);
 	tcase_add_test(tc, os_error_maps_errno);
 	tcase_add_test(tc, wrap_builds_a_chain_outermost_first);
+	tcase_add_test(tc, wrap_does_not_repeat_what_the_cause_names);
 	tcase_add_test(tc, wrap_without_a_cause_names_the_code);
 	tcase_add_test(tc, wrap_code_is_the_returned_code);
 	tcase_add_test(tc, set_replaces_an_earlier_error);

@@ -1,0 +1,121 @@
+/* Option parsing shared by every command: GNU order (options anywhere,
+ * "--" ends them), --help/-h on every command, Docker's wording and exit
+ * status 125 for usage errors. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth.h"
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	       const char *usage)
+{
+	char spec[64];
+	int opt;
+
+	/* leading ':' tells a missing argument from an unknown flag; 'h' is
+	 * every command's help */
+	snprintf(spec, sizeof(spec), ":h%s", shortopts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, spec, longopts, NULL);
+	if (opt == 'h') {
+		fputs(usage, stdout);
+		return CLI_HELP_SHOWN;
+	}
+	if (opt != '?' && opt != ':')
+		return opt;
+	/* a long option is the word before optind; a short one is optopt */
+	if (!strncmp(argv[optind - 1], "--", 2))
+		fprintf(stderr, "berth: %s: %s\n", opt == '?' ? "unknown flag" : "flag needs an argument",
+			argv[optind - 1]);
+	else if (opt == '?')
+		fprintf(stderr, "berth: unknown shorthand flag: '%c' in -%c\n", optopt, optopt);
+	else
+		fprintf(stderr, "berth: flag needs an argument: '%c' in -%c\n", optopt, optopt);
+	fputs(usage, stderr);
+	return CLI_USAGE_ERROR;
+}
+
+int cli_opt_status(int opt)
+{
+	return opt == CLI_HELP_SHOWN ? 0 : 125;
+}
+
+int cli_args(int argc, int min, int max, const char *name, const char *usage)
+{
+	int n = argc - optind;
+
+	if (n >= min && (max < 0 || n <= max))
+		return 0;
+	if (min == max)
+		fprintf(stderr, "berth: \"berth %s\" requires exactly %d argument%s\n", name, min,
+			min == 1 ? "" : "s");
+	else if (n < min)
+		fprintf(stderr, "berth: \"berth %s\" requires at least %d argument%s\n", name, min,
+			min == 1 ? "" : "s");
+	else
+		fprintf(stderr, "berth: \"berth %s\" accepts at most %d argument%s\n", name, max,
+			max == 1 ? "" : "s");
+	fputs(usage, stderr);
+	return 125;
+}
+
+void cli_commands_usage(FILE *out, const char *path, const struct command *cmds)
+{
+	fputs("Commands:\n", out);
+	for (const struct command *c = cmds; c->name; c++)
+		if (c->summary) /* aliases have none */
+			fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun '%s COMMAND --help' for more information on a command.\n", path);
+}
+
+static void group_usage(FILE *out, const char *group, const char *summary, const struct command *subs)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "berth %s", group);
+	fprintf(out, "Usage: %s COMMAND\n\n%s\n\n", path, summary);
+	cli_commands_usage(out, path, subs);
+}
+
+int cli_group(struct cli *cli, int argc, char **argv, const struct command *subs, const char *summary)
+{
+	if (argc < 2) {
+		group_usage(stderr, argv[0], summary, subs);
+		return 125;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		group_usage(stdout, argv[0], summary, subs);
+		return 0;
+	}
+	for (const struct command *c = subs; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->run(cli, argc - 1, argv + 1);
+	fprintf(stderr, "berth: unknown command \"%s %s\"\n", argv[0], argv[1]);
+	group_usage(stderr, argv[0], summary, subs);
+	return 125;
+}
+
+int cli_print_rows(const char *format, const char *table, const struct fmt_header *headers,
+		   json_t *rows)
+{
+	char *error = NULL;
+	fmt *f = fmt_new(format, table, headers, stdout, &error);
+	json_t *row;
+	size_t i;
+
+	if (f) {
+		json_array_foreach (rows, i, row)
+			if (fmt_row(f, row, &error) < 0)
+				break;
+		fmt_finish(f);
+	}
+	json_decref(rows);
+	if (!error)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr, "berth: %s\n", error);
+	free(error);
+	return 1;
+}
