@@ -202,6 +202,42 @@ int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_
 	return write_file_renamed(path, data, len, mode, false, err);
 }
 
+uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path)
+{
+	char *copy = strdup(path), *prefix = NULL;
+	const char *dir;
+	struct dirent *de;
+	uint64_t bytes = 0;
+	DIR *d = NULL;
+
+	if (!copy)
+		return 0;
+	dir = dirname(copy);
+	/* the temp name write_file_renamed makes: .<name>.tmpXXXXXX */
+	if (!(prefix = bt_strdup_printf(".%s.tmp", strrchr(path, '/') ? strrchr(path, '/') + 1 : path)) ||
+	    !(d = opendir(dir)))
+		goto out;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			bt_log_info(ctx, "fs", "removed %s/%s, left by a write that died", dir, de->d_name);
+			bytes += (uint64_t)st.st_size;
+		} else if (errno != ENOENT) {
+			bt_log_warn(ctx, "fs", "removing %s/%s: %s", dir, de->d_name, strerror(errno));
+		}
+	}
+out:
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(copy);
+	return bytes;
+}
+
 /* Removes the entries of the directory dfd (on device dev), then closes it.
  * Errors start with verb ("removing", "clearing"). */
 static int rm_dir_contents(int dfd, dev_t dev, const char *path, const char *verb,

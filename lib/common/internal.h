@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -93,6 +94,10 @@ int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
 			   berth_error **err);
 int bt_fsync_dir(const char *dir, berth_error **err);
+/* Removes the temp files a killed bt_write_file_atomic/_volatile of path
+ * left (.<name>.tmp* beside it); the caller holds the lock every writer of
+ * path holds, so none is in use. Returns the bytes freed; failures logged. */
+uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path);
 /* Removes path and everything below it. Never follows symlinks and never
  * descends into another file system (a mount point gives EBUSY). A missing
  * path is not an error. */

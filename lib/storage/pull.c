@@ -268,11 +268,16 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	struct stream s = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
+	berth_reference *parsed;
 	char *sdir = NULL;
 	int rc;
 
 	if (out)
 		*out = NULL;
+	/* bad input is refused before anything is made in the store */
+	if ((rc = berth_reference_parse(ref ? ref : "", &parsed, err)) < 0)
+		return bt_error_wrap(err, rc, "pulling and unpacking %.200s", ref ? ref : "");
+	berth_reference_free(parsed);
 	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_unpack_opts", err)) < 0 ||
 	    (rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
 		return rc;

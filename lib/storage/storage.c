@@ -79,8 +79,73 @@ void bt_tmpdir_remove(struct bt_tmpdir *t)
 	bt_tmpdir_placed(t);
 }
 
-/* Removes the .tmp-* directories of dir that nobody holds. */
-static void sweep_dir(berth_ctx *ctx, const char *dir)
+int bt_tmpdir_take(const char *path, const char *tag, struct bt_tmpdir *t, berth_error **err)
+{
+	char *parent = strdup(path), *slash;
+	int fd, rc;
+
+	t->path = NULL;
+	t->fd = -1;
+	if (!parent)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = errno == ENOENT ? 0 : bt_error_os(err, "removing %s", path);
+		free(parent);
+		return rc;
+	}
+	if ((slash = strrchr(parent, '/')))
+		*slash = '\0';
+	/* held before it has its temp name, so no sweep takes it from us; the
+	 * empty directory mkdtemp made is replaced by the rename */
+	while ((rc = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		rc = bt_error_os(err, "holding %s", path);
+	else
+		rc = bt_tmpdir_make(parent, tag, t, err);
+	if (rc < 0) {
+		close(fd);
+		free(parent);
+		return rc;
+	}
+	if (rename(path, t->path) < 0) {
+		rc = bt_error_os(err, "moving %s out of the way", path);
+		bt_tmpdir_remove(t);
+		close(fd);
+		free(parent);
+		return rc;
+	}
+	close(t->fd);
+	t->fd = fd;
+	free(parent);
+	return 1;
+}
+
+/* Removes path (a leftover: nobody can be using it), logging failures. */
+static void sweep_remove(berth_ctx *ctx, const char *path, const char *why)
+{
+	berth_error *e = NULL;
+
+	bt_log_info(ctx, "storage", "removing %s, %s", path, why);
+	if (bt_rm_rf(path, &e) < 0) {
+		bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+		berth_error_free(e);
+	}
+}
+
+/* Whether the storage record lists a layer of this directory name. */
+static bool listed(json_t *layers, const char *hex)
+{
+	char key[BT_DIGEST_MAX];
+
+	snprintf(key, sizeof(key), "sha256:%s", hex);
+	return json_object_get(layers, key) != NULL;
+}
+
+/* Removes the .tmp-* directories of dir that nobody holds; with layers (the
+ * record), the layer directories it does not list too: a rename into place
+ * whose record a crash lost, or a removal the record already forgot. */
+static void sweep_dir(berth_ctx *ctx, const char *dir, json_t *layers)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -91,10 +156,16 @@ static void sweep_dir(berth_ctx *ctx, const char *dir)
 		return;
 	}
 	while ((de = readdir(d))) {
-		berth_error *e = NULL;
 		char *path;
 		int fd;
 
+		if (layers && strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64 &&
+		    !listed(layers, de->d_name) &&
+		    (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
+			sweep_remove(ctx, path, "a layer the record does not list");
+			free(path);
+			continue;
+		}
 		if (strncmp(de->d_name, ".tmp-", 5))
 			continue;
 		/* not a directory (ENOTDIR), or gone meanwhile: not ours to sweep */
@@ -102,11 +173,7 @@ static void sweep_dir(berth_ctx *ctx, const char *dir)
 			continue;
 		/* a live maker holds it shared; the lock stays ours until it is gone */
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
-			bt_log_info(ctx, "storage", "removing %s, left by a process that died", path);
-			if (bt_rm_rf(path, &e) < 0) {
-				bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
-				berth_error_free(e);
-			}
+			sweep_remove(ctx, path, "left by a process that died");
 			free(path);
 		}
 		close(fd);
@@ -114,17 +181,22 @@ static void sweep_dir(berth_ctx *ctx, const char *dir)
 	closedir(d);
 }
 
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir)
+void bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 {
 	static const char *const subs[] = { "layers", "snapshots" };
+	char *file = bt_strdup_printf("%s/layers.json", sdir);
 
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+	for (size_t i = 0; i < BT_ARRAY_SIZE(subs); i++) {
 		char *dir = bt_strdup_printf("%s/%s", sdir, subs[i]);
 
 		if (dir)
-			sweep_dir(ctx, dir);
+			sweep_dir(ctx, dir, i == 0 && record ? json_object_get(record, "layers") : NULL);
 		free(dir);
 	}
+	/* layers.json is written under the lock we hold: its temp files are dead */
+	if (file)
+		bt_sweep_atomic_temps(ctx, file);
+	free(file);
 }
 
 /* ---- unpacking and releasing images ------------------------------------------- */
