@@ -121,16 +121,26 @@ int bt_tmpdir_take(const char *path, const char *tag, struct bt_tmpdir *t, berth
 	return 1;
 }
 
-/* Removes path (a leftover: nobody can be using it), logging failures. */
-static void sweep_remove(berth_ctx *ctx, const char *path, const char *why)
+/* A leftover found: its bytes counted, and removed unless only counted. */
+static uint64_t sweep_remove(berth_ctx *ctx, const char *dir, const char *name, bool remove,
+			     const char *why)
 {
+	char *path = bt_strdup_printf("%s/%s", dir, name);
 	berth_error *e = NULL;
+	int64_t size;
 
-	bt_log_info(ctx, "storage", "removing %s, %s", path, why);
-	if (bt_rm_rf(path, &e) < 0) {
-		bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
-		berth_error_free(e);
+	if (!path)
+		return 0;
+	size = bt_tree_size(path);
+	if (remove) {
+		bt_log_info(ctx, "storage", "removing %s, %s", path, why);
+		if (bt_rm_rf(path, &e) < 0) {
+			bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+			berth_error_free(e);
+		}
 	}
+	free(path);
+	return size > 0 ? (uint64_t)size : 0;
 }
 
 /* Whether the storage record lists a layer of this directory name. */
@@ -142,28 +152,28 @@ static bool listed(json_t *layers, const char *hex)
 	return json_object_get(layers, key) != NULL;
 }
 
-/* Removes the .tmp-* directories of dir that nobody holds; with layers (the
+/* The .tmp-* directories of dir that nobody holds; with layers (the
  * record), the layer directories it does not list too: a rename into place
- * whose record a crash lost, or a removal the record already forgot. */
-static void sweep_dir(berth_ctx *ctx, const char *dir, json_t *layers)
+ * whose record a crash lost, or a removal the record already forgot.
+ * Returns their bytes; removes them unless only counting. */
+static uint64_t sweep_dir(berth_ctx *ctx, const char *dir, json_t *layers, bool remove)
 {
 	struct dirent *de;
+	uint64_t bytes = 0;
 	DIR *d = opendir(dir);
 
 	if (!d) {
 		if (errno != ENOENT)
 			bt_log_warn(ctx, "storage", "listing %s: %s", dir, strerror(errno));
-		return;
+		return 0;
 	}
 	while ((de = readdir(d))) {
-		char *path;
 		int fd;
 
 		if (layers && strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64 &&
-		    !listed(layers, de->d_name) &&
-		    (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
-			sweep_remove(ctx, path, "a layer the record does not list");
-			free(path);
+		    !listed(layers, de->d_name)) {
+			bytes += sweep_remove(ctx, dir, de->d_name, remove,
+					      "a layer the record does not list");
 			continue;
 		}
 		if (strncmp(de->d_name, ".tmp-", 5))
@@ -172,27 +182,37 @@ static void sweep_dir(berth_ctx *ctx, const char *dir, json_t *layers)
 		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
 		/* a live maker holds it shared; the lock stays ours until it is gone */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
-			sweep_remove(ctx, path, "left by a process that died");
-			free(path);
-		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			bytes += sweep_remove(ctx, dir, de->d_name, remove,
+					      "left by a process that died");
 		close(fd);
 	}
 	closedir(d);
+	return bytes;
 }
 
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+/* Leftovers in layers/ (row 0) and snapshots/ (row 1), counted or removed. */
+static void sweep_storage(berth_ctx *ctx, const char *sdir, json_t *record, bool remove,
+			  uint64_t bytes[2])
 {
 	static const char *const subs[] = { "layers", "snapshots" };
-	char *file = bt_strdup_printf("%s/layers.json", sdir);
 
 	for (size_t i = 0; i < BT_ARRAY_SIZE(subs); i++) {
 		char *dir = bt_strdup_printf("%s/%s", sdir, subs[i]);
 
-		if (dir)
-			sweep_dir(ctx, dir, i == 0 && record ? json_object_get(record, "layers") : NULL);
+		bytes[i] = dir ? sweep_dir(ctx, dir, i == 0 && record ? json_object_get(record, "layers")
+								       : NULL, remove)
+			       : 0;
 		free(dir);
 	}
+}
+
+void bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	char *file = bt_strdup_printf("%s/layers.json", sdir);
+	uint64_t bytes[2];
+
+	sweep_storage(ctx, sdir, record, true, bytes);
 	/* layers.json is written under the lock we hold: its temp files are dead */
 	if (file)
 		bt_sweep_atomic_temps(ctx, file);
@@ -403,6 +423,45 @@ static int usage_snapshots(berth_ctx *ctx, berth_storage_usage *u, berth_error *
 	return 0;
 }
 
+/* Leftovers take space on disk, and all of it is reclaimable. */
+static void add_leftover(berth_storage_usage *u, int row, uint64_t bytes)
+{
+	u->bytes[row] += (long long)bytes;
+	u->reclaimable[row] += (long long)bytes;
+}
+
+/* What crashed processes left, which the next operation sweeps: blob temp
+ * files, and (under the storage lock, shared) the temp and unlisted
+ * directories in layers/ and snapshots/. */
+static int usage_leftovers(berth_ctx *ctx, berth_storage_usage *u, json_t *record, berth_error **err)
+{
+	char *sdir = NULL, *lock = NULL, *cdir;
+	uint64_t bytes[2] = { 0, 0 };
+	bt_store *s;
+	int fd = -1, rc;
+
+	if (!(cdir = bt_strdup_printf("%s/" BT_STORE_DIR, ctx->root)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (bt_store_open(cdir, false, &s, NULL) == 0) {
+		uint64_t temps = bt_store_sweep_temps(s, false);
+
+		bt_store_close(s);
+		add_leftover(u, ROW_IMAGES, temps);
+	}
+	free(cdir);
+	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
+		return rc;
+	if (access(sdir, F_OK) == 0 && (rc = bt_lock_acquire(lock, BT_LOCK_SHARED, &fd, err)) == 0) {
+		sweep_storage(ctx, sdir, record, false, bytes);
+		bt_lock_release(fd);
+	}
+	add_leftover(u, ROW_LAYERS, bytes[0]);
+	add_leftover(u, ROW_CONTAINERS, bytes[1]);
+	free(sdir);
+	free(lock);
+	return rc;
+}
+
 int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **out, berth_error **err)
 {
 	berth_storage_usage *u = calloc(1, sizeof(*u));
@@ -413,7 +472,8 @@ int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **out, berth_err
 	if (!u)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "disk usage: out of memory");
 	if ((rc = usage_images(ctx, u, err)) < 0 || (rc = bt_layers_load(ctx, &j, err)) < 0 ||
-	    (usage_layers(ctx, u, json_object_get(j, "layers")), rc = usage_snapshots(ctx, u, err)) < 0) {
+	    (usage_layers(ctx, u, json_object_get(j, "layers")), rc = usage_snapshots(ctx, u, err)) < 0 ||
+	    (rc = usage_leftovers(ctx, u, j, err)) < 0) {
 		json_decref(j);
 		free(u);
 		return bt_error_wrap(err, rc, "disk usage of %s", ctx->root);

@@ -23,6 +23,7 @@ if [ -z "${BERTH_TEST_IN_NS:-}" ]; then
 fi
 . "$(dirname "$0")/lib/registry.sh"
 berth="$top_builddir/examples/berth/berth"
+helper="$top_builddir/tests/integration/storage-helper"
 reg_setup
 pids=
 store_cleanup() {
@@ -111,5 +112,72 @@ done
 [ "$landed" -ge $((n / 2)) ] || die "only $landed of $n kills landed while rmi ran ($T ms)"
 [ "$wrong" -eq 0 ] || die "$wrong of $n pulls after a killed rmi gave a wrong tree"
 ok "$n rmis killed ($landed while running, rmi takes $T ms), each pull after gave the whole tree"
+
+# ---- 3. killed pulls leave blob temp files ---------------------------------------
+M=$R/berth-test/multi
+r3=$REG_TMP/root3
+blobs=$r3/content/blobs/sha256
+"$berth" --root "$REG_TMP/timing" --runroot "$REG_TMP/timingrun" pull -q "$M" > /dev/null || die "pull multi"
+t0=$(now)
+"$berth" --root "$REG_TMP/timing2" --runroot "$REG_TMP/timingrun" pull -q "$M" > /dev/null || die "pull multi"
+T=$(($(now) - t0))
+# bytes of the temp files in blobs/, and their number
+temps() { find "$blobs" -maxdepth 1 -name '.tmp-*' -printf '%s\n' 2>/dev/null | awk '{ n++; s += $1 } END { print n + 0, s + 0 }'; }
+# sum of the sizes of every file in blobs/
+blob_bytes() { find "$blobs" -maxdepth 1 -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+# pulls killed at points over their length until one leaves temp files
+# (each pull sweeps what the ones before it left)
+kill_pulls() {
+	for i in 2 4 6 3 5 7 1 8; do
+		killed $((T * i / 10)) "$berth" --root "$r3" --runroot "$REG_TMP/run3" pull -q "$M" || true
+		[ "$(temps | cut -d" " -f2)" -eq 0 ] || return 0
+	done
+	die "8 pulls killed over their length ($T ms) left no blob temp file with bytes in it"
+}
+kill_pulls
+set -- $(temps)
+left=$1 bytes=$2
+df=$("$helper" "$r3" "$REG_TMP/run3" df) || die "df"
+rec=$(echo "$df" | awk '$1 == "images" { print $4 }')
+[ "$rec" -eq "$bytes" ] || die "system df: images reclaimable $rec, the $left blob temp files hold $bytes bytes"
+"$berth" --root "$r3" --runroot "$REG_TMP/run3" pull -q "$M" > /dev/null || die "pull after the kills"
+set -- $(temps)
+[ "$1" -eq 0 ] || die "$1 blob temp files ($2 bytes) stayed after a good pull"
+ok "killed pulls left $left blob temp files ($bytes bytes): df counted them reclaimable, the next pull removed them"
+"$berth" --root "$r3" --runroot "$REG_TMP/run3" rmi "$M" > /dev/null || die "rmi multi"
+kill_pulls
+set -- $(temps)
+before=$(blob_bytes)
+out=$("$helper" "$r3" "$REG_TMP/run3" gc) || die "gc"
+after=$(blob_bytes)
+[ "$(echo "$out" | cut -d' ' -f2)" -eq $((before - after)) ] ||
+	die "gc reported $(echo "$out" | cut -d' ' -f2) bytes freed, blobs/ shrank by $((before - after))"
+[ "$((before - after))" -ge "$2" ] || die "gc freed $((before - after)) bytes, the temp files alone held $2"
+set -- $(temps)
+[ "$1" -eq 0 ] || die "gc left $1 blob temp files"
+ok "gc after more killed pulls reported the $((before - after)) bytes it freed, temp files included"
+
+# ---- 4. layers.json: its temp files swept, not rewritten when unchanged ---------
+b pull -q "$I" > /dev/null || die "pull"
+ino=$(stat -c %i "$root/storage/layers.json")
+for i in 1 2 3; do
+	b image mount "$I" > /dev/null || die "image mount"
+	b image unmount "$I" > /dev/null || die "image unmount"
+done
+[ "$(stat -c %i "$root/storage/layers.json")" = "$ino" ] ||
+	die "3 image mounts of a pulled image rewrote layers.json (it said the same)"
+ino=$(stat -c %i "$root/content/index.json")
+b pull -q "$I" > /dev/null || die "pull again"
+[ "$(stat -c %i "$root/content/index.json")" = "$ino" ] || die "pulling an image tagged so already rewrote index.json"
+ok "image mounts and a pull that change nothing leave layers.json and index.json as they are"
+# what a write killed between its temp file and the rename leaves
+echo '{"layers":{' > "$root/storage/.layers.json.tmpAbC123"
+echo '{"schemaVersion":' > "$root/content/.index.json.tmpXyZ789"
+b image mount "$I" > /dev/null || die "image mount"
+b image unmount "$I" > /dev/null || die "image unmount"
+[ ! -e "$root/storage/.layers.json.tmpAbC123" ] || die "image mount left .layers.json.tmpAbC123"
+b rmi "$I" > /dev/null || die "rmi"
+[ ! -e "$root/content/.index.json.tmpXyZ789" ] || die "rmi left .index.json.tmpXyZ789"
+ok "temp files of killed layers.json and index.json writes went with the next mount and rmi"
 
 echo "$passed passed, 0 failed"
