@@ -115,7 +115,9 @@ extern void (*bt_test_hook_before_rename)(const char *tmp_path);
  * (each call opens its own file description). The lock belongs to the open
  * file description: a forked child that does not exec must close the fd,
  * or the lock lives on in it. */
-enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4 };
+/* NOCREATE: a missing lock file is ENOTFOUND, not made (so a lock taken
+ * on something being removed cannot bring its directory back to life) */
+enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4, BT_LOCK_NOCREATE = 8 };
 /* Creates the lock file when missing; returns the held lock's fd in *fd. */
 int bt_lock_acquire(const char *path, int flags, int *fd, berth_error **err);
 void bt_lock_release(int fd);

@@ -200,6 +200,8 @@ static int apply_resources(struct create_run *cr, berth_error **err)
 	return rc;
 }
 
+static void sweep_half_made(berth_runtime *rt);
+
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
 			   const json_t *config, const berth_create_opts *opts, int *pidp,
 			   berth_error **err)
@@ -230,6 +232,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 				  "creating container %s: process.terminal is true but no console socket was given", id);
 		goto fail_cfg;
 	}
+	sweep_half_made(rt);
 	if ((rc = bt_rt_state_new(rt, id, &st, err)) < 0)
 		goto fail_cfg;
 	if (cfg->proc.terminal && (rc = connect_console(o.console_socket, &console, err)) < 0)
@@ -244,7 +247,11 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		rc = bt_error_os(err, "creating %s", fifo);
 		goto fail;
 	}
+	if ((rc = bt_rt_state_note_cgroup(&st, cfg->cgroups_path, true, err)) < 0)
+		goto fail;
 	rc = open_cgroup(rt, cfg->cgroups_path, id, true, &cr.cg, &cg_created, err);
+	if (rc == 0 && !cg_created)
+		rc = bt_rt_state_note_cgroup(&st, cfg->cgroups_path, false, err);
 	if (rc == BERTH_EUNSUPPORTED && !cfg->resources) {
 		berth_error_free(err ? *err : NULL);
 		if (err)
@@ -520,8 +527,9 @@ static bool remove_half_made(berth_runtime *rt, const char *id, bool bad_state)
 	lock = bt_strdup_printf("%s/lock", dir);
 	state = bt_strdup_printf("%s/state.json", dir);
 	if (!lock || !state || (!bad_state && access(state, F_OK) == 0) ||
-	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT, &fd, NULL) < 0)
+	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL) < 0)
 		goto out;
+	bt_rt_state_noted_cgroup_remove(rt, dir, id);
 	removed = bt_rm_rf(dir, NULL) == 0;
 	bt_lock_release(fd);
 	bt_log_info(rt->ctx, "runtime", "removed the remains of a failed create of %s", id);
@@ -530,6 +538,21 @@ out:
 	free(lock);
 	free(state);
 	return removed;
+}
+
+/* The remains of every create that died before its state.json. */
+static void sweep_half_made(berth_runtime *rt)
+{
+	DIR *d = opendir(rt->root);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".new-", 5))
+			bt_rt_state_sweep_new(rt->root, de->d_name);
+		else if (de->d_name[0] != '.')
+			remove_half_made(rt, de->d_name, false);
+	if (d)
+		closedir(d);
 }
 
 int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
@@ -550,6 +573,11 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 	}
 	status = bt_rt_state_status(&st);
 	pid = bt_rt_state_pid(&st);
+	if (strcmp(status, "stopped") && bt_rt_proc_dying(pid)) {
+		/* killed, on its way to a zombie: stopped, as runc and crun see it */
+		wait_gone(pid, bt_rt_proc_starttime(pid));
+		status = bt_rt_state_status(&st);
+	}
 	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_DELETE_FORCE)) {
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "deleting container %s: it is %s (stop it first or force)",
 				  id, status);
