@@ -86,8 +86,9 @@ int bt_cgroup_create(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgr
 		     const char *id, berth_cgroup **out, berth_error **err);
 int bt_cgroup_open(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgroups_path,
 		   const char *id, berth_cgroup **out, berth_error **err);
-/* berth_cgroup_open of the directories that exist (those a create killed
- * part way made), so they can be killed and removed; none is an error. */
+/* berth_cgroup_open of the directories that exist (those a create or
+ * delete killed part way left), so they can be killed and removed;
+ * ENOTFOUND when there is none. */
 int bt_cgroup_open_existing(const berth_ctx *ctx, const char *cgroups_path, const char *id,
 			    berth_cgroup **out, berth_error **err);
 /* Applies an OCI linux.resources object. All fields are checked (form and

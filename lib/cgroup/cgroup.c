@@ -472,6 +472,9 @@ static int cgroup_new(const berth_ctx *ctx, bt_cgroup_host *host, const char *cg
 			}
 		}
 	}
+	if (rc == 0 && cg->ndirs == 0)
+		rc = bt_error_set(err, BERTH_ENOTFOUND, ENOENT, "opening cgroup %s: it exists in no hierarchy",
+				  cg->path ? cg->path : id);
 	if (rc < 0) {
 		for (size_t i = cg->ndirs; create && i-- > 0;)
 			remove_created(host, &cg->dirs[i], 0, NULL);

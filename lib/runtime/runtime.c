@@ -563,6 +563,8 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 	int pid, rc;
 
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
+		if (rc == BERTH_ENOTFOUND)
+			sweep_half_made(rt); /* a create of id killed before it had its name */
 		if ((rc == BERTH_ENOTFOUND || rc == BERTH_EINVAL) && remove_half_made(rt, id, rc == BERTH_EINVAL)) {
 			berth_error_free(err ? *err : NULL);
 			if (err)
@@ -583,7 +585,10 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 				  id, status);
 		goto out;
 	}
-	rc = state_cgroup(rt, &st, id, &cg, NULL);
+	if (state_cgroup(rt, &st, id, &cg, NULL) == BERTH_ENOTFOUND)
+		/* a delete killed part way removed some hierarchies' directories */
+		bt_cgroup_open_existing(rt->ctx, json_string_value(json_object_get(
+			json_object_get(st.json, "berth"), "cgroupsPath")), id, &cg, NULL);
 	if (strcmp(status, "stopped")) {
 		unsigned long long start = bt_rt_proc_starttime(pid);
 

@@ -250,8 +250,7 @@ void bt_rt_state_noted_cgroup_remove(berth_runtime *rt, const char *dir, const c
 	    bt_cgroup_open_existing(rt->ctx, json_string_value(path = json_object_get(j, "cgroupsPath")), id,
 				    &cg, NULL) == 0) {
 		/* the killed create's process, if it got that far, and its cgroup */
-		if (cg->ndirs > 0)
-			berth_cgroup_kill(cg, NULL);
+		berth_cgroup_kill(cg, NULL);
 		berth_cgroup_remove(cg, NULL);
 		berth_cgroup_free(cg);
 	}

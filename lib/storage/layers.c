@@ -496,7 +496,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
-	bt_storage_sweep(ctx, sdir, j); /* ours are held: only the dead's go */
+	changed = bt_storage_sweep(ctx, sdir, j); /* ours are held: only the dead's go */
 	for (size_t i = 0; i < info.l.n; i++) {
 		json_t *layers = json_object_get(j, "layers"), *entry;
 
@@ -594,7 +594,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 	struct bt_tmpdir *trash = NULL;
 	const char *key;
 	json_t *j = NULL, *entry, *layers;
-	bool found = false;
+	bool found = false, swept;
 	void *tmpit;
 	int lockfd = -1, rc;
 
@@ -607,7 +607,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
-	bt_storage_sweep(ctx, sdir, j);
+	swept = bt_storage_sweep(ctx, sdir, j);
 	layers = json_object_get(j, "layers");
 	json_object_foreach_safe(layers, tmpit, key, entry) {
 		json_t *users = json_object_get(entry, "users");
@@ -635,7 +635,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 	/* the record first, then the rename out of the namespace: a crash
 	 * leaves a whole layer the record does not list (swept), never a
 	 * listed layer that is half gone; the deletion runs unlocked */
-	if ((!found && !gone.n) || (rc = layers_save(ctx, j, err)) < 0)
+	if ((!found && !gone.n && !swept) || (rc = layers_save(ctx, j, err)) < 0)
 		goto out;
 	if (!(trash = calloc(gone.n + 1, sizeof(*trash)))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");

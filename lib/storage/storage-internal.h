@@ -235,9 +235,10 @@ int bt_tmpdir_take(const char *path, const char *tag, struct bt_tmpdir *t, berth
 /* The sweep of what crashed processes left in the storage directory sdir:
  * temp directories in layers/ and snapshots/ that no live process holds,
  * temp files of layers.json, and with record (layers.json as loaded) the
- * layer directories it does not list. Failures logged. Called with the
- * storage lock held exclusively. */
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record);
+ * layer directories it does not list and the holds of snapshots and images
+ * that are gone (dropped from record: true when it changed, for the caller
+ * to save). Failures logged. Called with the storage lock held exclusively. */
+bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record);
 
 /* ---- the layer store (layers.c) ------------------------------------------ */
 struct bt_image_layers {

@@ -207,16 +207,76 @@ static void sweep_storage(berth_ctx *ctx, const char *sdir, json_t *record, bool
 	}
 }
 
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+/* Whether a hold of the record holds nothing: a snapshot that neither
+ * exists nor is being made (a held snapshots/.tmp-<id>-XXXXXX, which the
+ * sweep before left alone), an image whose manifest is gone and that is
+ * not mounted. */
+static bool stale_hold(const berth_ctx *ctx, const char *sdir, const char *user)
+{
+	char *path = NULL;
+	bool stale = false;
+
+	if (!strncmp(user, "snapshot:", 9)) {
+		const char *id = user + 9;
+		struct dirent *de;
+		DIR *d;
+
+		if (!(path = bt_strdup_printf("%s/snapshots", sdir)) || !(d = opendir(path))) {
+			free(path);
+			return false;
+		}
+		stale = true;
+		while (stale && (de = readdir(d)))
+			stale = strcmp(de->d_name, id) &&
+				!(!strncmp(de->d_name, ".tmp-", 5) && !strncmp(de->d_name + 5, id, strlen(id)) &&
+				  de->d_name[5 + strlen(id)] == '-' && strlen(de->d_name + 6 + strlen(id)) == 6);
+		closedir(d);
+	} else if (!strncmp(user, "image:", 6) && bt_digest_validate(user + 6, NULL) == 0 &&
+		   (path = bt_strdup_printf("%s/" BT_STORE_DIR "/blobs/sha256/%s", ctx->root,
+					    strchr(user + 6, ':') + 1))) {
+		stale = access(path, F_OK) < 0 && errno == ENOENT && !bt_image_mounted(ctx, user + 6);
+	}
+	free(path);
+	return stale;
+}
+
+/* Drops the stale holds of the record; true when it changed. */
+static bool sweep_holds(berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	const char *key;
+	json_t *entry;
+	bool changed = false;
+
+	json_object_foreach(json_object_get(record, "layers"), key, entry) {
+		json_t *users = json_object_get(entry, "users");
+
+		for (size_t i = json_array_size(users); i-- > 0;) {
+			const char *u = json_string_value(json_array_get(users, i));
+
+			if (u && stale_hold(ctx, sdir, u)) {
+				bt_log_info(ctx, "storage", "layer %s: dropping the hold of %s, which is gone",
+					    key, u);
+				json_array_remove(users, i);
+				changed = true;
+			}
+		}
+	}
+	return changed;
+}
+
+bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 {
 	char *file = bt_strdup_printf("%s/layers.json", sdir);
 	uint64_t bytes[2];
+	bool changed;
 
 	sweep_storage(ctx, sdir, record, true, bytes);
+	changed = record && sweep_holds(ctx, sdir, record);
 	/* layers.json is written under the lock we hold: its temp files are dead */
 	if (file)
 		bt_sweep_atomic_temps(ctx, file);
 	free(file);
+	return changed;
 }
 
 /* ---- unpacking and releasing images ------------------------------------------- */

@@ -2,7 +2,8 @@
 
 One line per entry below the root, sorted: path, type, mode, owner, size,
 sha256 of a regular file's content (or a link's target, a device's
-numbers) and every xattr. Hashes are cached by (device, inode, size, mtime,
+numbers) and every xattr. Whole manifests of unchanged trees are cached
+(manifest_cached), hashes by (device, inode, size, mtime,
 ctime), so checking the same unchanged tree again reads no file: a file's
 content cannot change without its mtime and ctime changing.
 
@@ -60,6 +61,24 @@ def manifest(root):
             lines.append("%s %s %o %d:%d %s" % (rel, what, stat.S_IMODE(m), st.st_uid, st.st_gid,
                                                 _xattrs(path)))
     return sorted(lines)
+
+
+_trees = {}
+
+
+def manifest_cached(root):
+    """manifest(root), reused while no directory of the tree changed: an
+    entry added, removed or renamed changes its directory's mtime, a
+    directory replaced has another inode. (Files changed in place are not
+    seen: for trees that nothing modifies in place, as unpacked layers.)"""
+    sig = []
+    for top, dirs, files in os.walk(root):
+        st = os.lstat(top)
+        sig.append((top, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, len(dirs) + len(files)))
+    sig = tuple(sig)
+    if sig not in _trees:
+        _trees[sig] = manifest(root)
+    return _trees[sig]
 
 
 def diff(want, got, limit=5):
