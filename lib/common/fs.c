@@ -139,6 +139,18 @@ int bt_fsync_dir(const char *dir, berth_error **err)
 	return rc;
 }
 
+int bt_syncfs(const char *path, berth_error **err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return bt_error_os(err, "opening %s", path);
+	if (syncfs(fd) < 0)
+		rc = bt_error_os(err, "syncing the file system of %s", path);
+	close(fd);
+	return rc;
+}
+
 static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
 			      bool durable, berth_error **err)
 {

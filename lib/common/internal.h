@@ -94,6 +94,10 @@ int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
 			   berth_error **err);
 int bt_fsync_dir(const char *dir, berth_error **err);
+/* Writes back everything of the file system of the directory path: one
+ * call for a whole tree of new files (an unpacked layer), where an fsync
+ * per file would cost far more. */
+int bt_syncfs(const char *path, berth_error **err);
 /* Removes the temp files a killed bt_write_file_atomic/_volatile of path
  * left (.<name>.tmp* beside it); the caller holds the lock every writer of
  * path holds, so none is in use. Returns the bytes freed; failures logged. */

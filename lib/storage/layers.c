@@ -412,7 +412,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 	struct bt_tmpdir *tmp = NULL;
 	int64_t *bytes = NULL;
 	int *fds = NULL, *lower = NULL;
-	bool *placed = NULL, changed = false;
+	bool *placed = NULL, changed = false, any_placed = false;
 	json_t *j = NULL;
 	bt_store *s = NULL;
 	int hold = -1, lockfd = -1, added, rc;
@@ -528,7 +528,13 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 		}
 		changed = changed || added;
 	}
-	/* a record that says the same is not rewritten (nor its inode changed) */
+	/* the layers' files on disk before the record that lists them (a power
+	 * loss must not leave a listed layer with empty files); a record that
+	 * says the same is not rewritten (nor its inode changed) */
+	for (size_t i = 0; i < info.l.n; i++)
+		any_placed = any_placed || placed[i];
+	if (any_placed && (rc = bt_syncfs(ldir, err)) < 0)
+		goto out;
 	if (changed && ((rc = layers_save(ctx, j, err)) < 0 || (rc = bt_fsync_dir(ldir, err)) < 0))
 		goto out;
 	memset(placed, 0, (info.l.n + 1) * sizeof(*placed)); /* recorded: keep them */

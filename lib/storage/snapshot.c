@@ -462,7 +462,10 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = bt_json_write_atomic(sub, j, err)) < 0)
+	/* a copy on disk before it has its name: a power loss leaves a whole
+	 * snapshot or none (its later changes are the container's, not synced) */
+	if ((rc = bt_json_write_atomic(sub, j, err)) < 0 ||
+	    (driver == BERTH_SNAPSHOT_COPY && (rc = bt_syncfs(tmp.path, err)) < 0))
 		goto out;
 	if (rename(tmp.path, dir) < 0) {
 		rc = errno == EEXIST || errno == ENOTEMPTY
