@@ -126,29 +126,28 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int bt_fsync_dir(const char *dir, berth_error **err)
+/* fsync of the directory dir, or with whole_fs syncfs of its file system */
+static int sync_dir(const char *dir, bool whole_fs, berth_error **err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
 
 	if (fd < 0)
 		return bt_error_os(err, "opening directory %s", dir);
-	if (fsync(fd) < 0)
-		rc = bt_error_os(err, "syncing directory %s", dir);
+	if ((whole_fs ? syncfs(fd) : fsync(fd)) < 0)
+		rc = bt_error_os(err, whole_fs ? "syncing the file system of %s" : "syncing directory %s", dir);
 	close(fd);
 	return rc;
 }
 
+int bt_fsync_dir(const char *dir, berth_error **err)
+{
+	return sync_dir(dir, false, err);
+}
+
 int bt_syncfs(const char *path, berth_error **err)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return bt_error_os(err, "opening %s", path);
-	if (syncfs(fd) < 0)
-		rc = bt_error_os(err, "syncing the file system of %s", path);
-	close(fd);
-	return rc;
+	return sync_dir(path, true, err);
 }
 
 static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,

@@ -185,22 +185,32 @@ void bt_rt_state_close(bt_rt_state *st, bool remove)
 	st->lock_fd = -1;
 }
 
-/* From /proc/<pid>/stat: the state letter, the flags and the start time;
- * false when the process is gone. */
-static bool proc_stat(int pid, char *state, unsigned long *flags, unsigned long long *start)
+/* /proc/<pid>/<file> into buf, NUL-terminated; false when the process is gone. */
+static bool read_proc(int pid, const char *file, char *buf, size_t size)
 {
-	char path[64], buf[1024], *p;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
+	return true;
+}
+
+/* From /proc/<pid>/stat: the state letter, the flags and the start time;
+ * false when the process is gone. */
+static bool proc_stat(int pid, char *state, unsigned long *flags, unsigned long long *start)
+{
+	char buf[1024], *p;
+
+	if (!read_proc(pid, "stat", buf, sizeof(buf)))
+		return false;
 	/* the command name may hold spaces and parentheses: fields start after the last ')' */
 	if (!(p = strrchr(buf, ')')) || p[1] != ' ')
 		return false;
@@ -273,23 +283,15 @@ bool bt_rt_proc_dying(int pid)
 {
 	unsigned long long start;
 	unsigned long flags;
-	char state, path[64], buf[4096], *p;
-	ssize_t n;
-	int fd;
+	char state, buf[4096], *p;
 
 	if (!proc_stat(pid, &state, &flags, &start))
 		return false;
 	if (flags & 0x4) /* PF_EXITING */
 		return true;
 	/* SIGKILL queued but not yet acted on */
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!read_proc(pid, "status", buf, sizeof(buf)))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	for (const char *key = "SigPnd:"; key; key = !strcmp(key, "SigPnd:") ? "ShdPnd:" : NULL)
 		if ((p = strstr(buf, key)) && (strtoull(p + strlen(key), NULL, 16) & (1ULL << (SIGKILL - 1))))
 			return true;

@@ -27,8 +27,7 @@ cg=berth-test-chaos-${REG_TMP##*-}
 chaos_cleanup() {
 	set +e
 	bt_cgroup_remove "$cg"
-	awk -v t="$REG_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+	reg_umount_all
 	bt_kill_under "$REG_TMP"
 	reg_cleanup
 }

@@ -28,8 +28,7 @@ reg_setup
 pids=
 store_cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
-	awk -v t="$REG_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+	reg_umount_all
 	reg_cleanup
 }
 trap store_cleanup EXIT
