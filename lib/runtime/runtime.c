@@ -576,8 +576,12 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 	status = bt_rt_state_status(&st);
 	pid = bt_rt_state_pid(&st);
 	if (strcmp(status, "stopped") && bt_rt_proc_dying(pid)) {
-		/* killed, on its way to a zombie: stopped, as runc and crun see it */
-		wait_gone(pid, bt_rt_proc_starttime(pid));
+		/* killed, on its way to a zombie: stopped, as runc and crun see it
+		 * (a start time of 0: a zombie already) */
+		unsigned long long start = bt_rt_proc_starttime(pid);
+
+		if (start)
+			wait_gone(pid, start);
 		status = bt_rt_state_status(&st);
 	}
 	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_DELETE_FORCE)) {

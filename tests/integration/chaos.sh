@@ -39,7 +39,7 @@ reg_images
 reg_start plain plain
 R=$REG_ADDR
 reg_seed "$R" busybox berth-test/busybox
-reg_seed "$R" many berth-test/many
+reg_seed "$R" some berth-test/some
 bt_bundle_make "$REG_TMP/bundle" "$RUNTIME_EXEC" /bin/sleep 100
 
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -55,5 +55,5 @@ export SEED top_builddir RUNTIME_EXEC BERTH
 export HELPER="$top_builddir/tests/integration/storage-helper"
 export CHAOS_ROOT="$REG_TMP/root" CHAOS_RUN="$REG_TMP/run" CHAOS_REF="$REG_TMP/ref"
 export CHAOS_STATE="$REG_TMP/state" CHAOS_BUNDLE="$REG_TMP/bundle" CHAOS_CG="$cg"
-export CHAOS_IMAGES="$R/berth-test/busybox $R/berth-test/many"
+export CHAOS_IMAGES="$R/berth-test/busybox $R/berth-test/some"
 $PY "$here/chaos.py"

@@ -14,6 +14,7 @@ Tags in LAYOUT/index.json (org.opencontainers.image.ref.name):
   many     busybox plus a layer of 4000 small files (modes, owners, xattrs)
            and one that replaces, whites out and hides some of them: slow
            enough to unpack and remove that a kill lands half way
+  some     the same with 1000 files (many/00..09), for tests that repeat it
 Everything is deterministic: the same run gives the same digests.
 """
 import gzip
@@ -153,10 +154,10 @@ def multi(layout):
                                "Labels": {"org.example.test": "multi", "maintainer": "berth"}})
 
 
-def many(layout):
+def many(layout, dirs=40):
     files = Layer()
     rnd = random.Random(11)
-    for d in range(40):
+    for d in range(dirs):
         files.dir("many/%02d" % d, 0o755 if d % 7 else 0o700)
         for i in range(100):
             ti = files._info("many/%02d/%03d" % (d, i), tarfile.REGTYPE, 0o644 if i % 9 else 0o600,
@@ -219,7 +220,8 @@ def main():
         victim = Layer()
         victim.file("victim", b"a layer the tests corrupt in the registry's storage\n" * 1000)
         tags = {"busybox": image(layout, [busybox_layer(layout)]), "multi": multi(layout), "index": index(layout),
-                "victim": image(layout, [victim.finish(layout)]), "many": many(layout)}
+                "victim": image(layout, [victim.finish(layout)]), "many": many(layout),
+                "some": many(layout, 10)}
     manifests = []
     for tag, desc in tags.items():
         desc = dict(desc)
