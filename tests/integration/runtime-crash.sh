@@ -24,13 +24,7 @@ die() { echo "FAIL: $*"; exit 1; }
 rt() { bt_timeout "$RUNTIME_EXEC" --root "$T/state" "$@"; }
 ids=
 bt_cleanup_add "bt_cgroup_remove '$cg'"
-delete_all() {
-	for i in $ids; do
-		rt delete -f "$i"
-	done
-	return 0
-}
-bt_cleanup_add delete_all
+bt_cleanup_add "bt_delete_all rt"
 now() { echo $(($(date +%s%N) / 1000000)); }
 # what a container ID left: its state dir, its cgroup in any hierarchy
 leftovers() {
