@@ -1,5 +1,5 @@
 #!/bin/sh
-# Pull + unpack: `berth pull` (berth_image_pull_unpack: each layer unpacked
+# Pull + unpack: `berth pull` (berth_storage_pull: each layer unpacked
 # into the layer store while it downloads; and, for reference, `berth pull
 # --no-unpack` then unpack)
 # against `skopeo copy` + `umoci unpack` and against `podman pull`

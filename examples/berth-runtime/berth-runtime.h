@@ -50,7 +50,7 @@ void rcli_console_cleanup(char *path, int lfd);
 /* The options of create, and of run (run set: --detach and --keep too). */
 struct create_args {
 	bool run;
-	berth_create_opts opts;
+	berth_runtime_create_opts opts;
 	const char *bundle;
 	const char *id;
 	bool detach, keep;

@@ -79,7 +79,7 @@ int cmd_ps(struct rcli *cli, int argc, char **argv)
 		return 1;
 	if (idx >= argc)
 		return rcli_failf(cli, "ps: expects a container id");
-	if (berth_container_ps(cli->rt, argv[idx], &pids, &n, &err) < 0)
+	if (berth_runtime_ps(cli->rt, argv[idx], &pids, &n, &err) < 0)
 		return rcli_fail(cli, err);
 	if (json) {
 		/* what containerd and podman parse: a JSON array of pids */
@@ -128,7 +128,7 @@ int cmd_events(struct rcli *cli, int argc, char **argv)
 	}
 	if (!stats || !id)
 		return rcli_failf(cli, "events: only `events --stats ID` is supported");
-	if (berth_container_stats(cli->rt, id, &st, &err) < 0)
+	if (berth_runtime_stats(cli->rt, id, &st, &err) < 0)
 		return rcli_fail(cli, err);
 	/* unlimited as runc reports it: the v1 maximum for memory, 0 for pids */
 	if (st.memory_limit == BERTH_CGROUP_UNLIMITED)
@@ -161,7 +161,7 @@ int cmd_list(struct rcli *cli, int argc, char **argv)
 
 	if (bad)
 		return 1;
-	if (berth_container_list(cli->rt, &ids, &n, &err) < 0)
+	if (berth_runtime_list(cli->rt, &ids, &n, &err) < 0)
 		return rcli_fail(cli, err);
 	if (!json && !quiet)
 		printf("%-24s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
@@ -174,7 +174,7 @@ int cmd_list(struct rcli *cli, int argc, char **argv)
 			continue;
 		}
 		/* a container deleted meanwhile is skipped */
-		if (berth_container_state(cli->rt, ids[i], &text, NULL) < 0)
+		if (berth_runtime_state(cli->rt, ids[i], &text, NULL) < 0)
 			continue;
 		st = json_loads(text, 0, NULL);
 		berth_string_free(text);

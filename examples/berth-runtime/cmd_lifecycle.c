@@ -89,12 +89,12 @@ int rcli_create_opts(struct rcli *cli, int argc, char **argv, struct create_args
 
 int cmd_create(struct rcli *cli, int argc, char **argv)
 {
-	struct create_args a = { .opts = BERTH_CREATE_OPTS_INIT };
+	struct create_args a = { .opts = BERTH_RUNTIME_CREATE_OPTS_INIT };
 	berth_error *err = NULL;
 
 	if (rcli_create_opts(cli, argc, argv, &a))
 		return 1;
-	if (berth_container_create(cli->rt, a.id, a.bundle, NULL, &a.opts, NULL, &err) < 0)
+	if (berth_runtime_create(cli->rt, a.id, a.bundle, NULL, &a.opts, NULL, &err) < 0)
 		return rcli_fail(cli, err);
 	return 0;
 }
@@ -118,7 +118,7 @@ int cmd_start(struct rcli *cli, int argc, char **argv)
 
 	if (i < 0)
 		return 1;
-	if (berth_container_start(cli->rt, argv[i], &err) < 0)
+	if (berth_runtime_start(cli->rt, argv[i], &err) < 0)
 		return rcli_fail(cli, err);
 	return 0;
 }
@@ -131,7 +131,7 @@ int cmd_state(struct rcli *cli, int argc, char **argv)
 
 	if (i < 0)
 		return 1;
-	if (berth_container_state(cli->rt, argv[i], &json, &err) < 0)
+	if (berth_runtime_state(cli->rt, argv[i], &json, &err) < 0)
 		return rcli_fail(cli, err);
 	printf("%s\n", json);
 	berth_string_free(json);
@@ -150,13 +150,13 @@ int cmd_kill(struct rcli *cli, int argc, char **argv)
 	while ((c = getopt_long_only(argc, argv, "+a", opts, NULL)) != -1) {
 		if (c != 'a')
 			return rcli_failf(cli, "kill: bad option (usage: kill [--all] ID [SIGNAL])");
-		flags |= BERTH_KILL_ALL;
+		flags |= BERTH_RUNTIME_KILL_ALL;
 	}
 	if (optind >= argc || argc - optind > 2)
 		return rcli_failf(cli, "kill: expects a container id and an optional signal");
 	if (argc - optind == 2 && (sig = rcli_signal(argv[optind + 1])) < 0)
 		return rcli_failf(cli, "kill: unknown signal \"%s\"", argv[optind + 1]);
-	if (berth_container_kill(cli->rt, argv[optind], sig, flags, &err) < 0)
+	if (berth_runtime_kill(cli->rt, argv[optind], sig, flags, &err) < 0)
 		return rcli_fail(cli, err);
 	return 0;
 }
@@ -173,13 +173,13 @@ int cmd_delete(struct rcli *cli, int argc, char **argv)
 	while ((c = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
 		if (c != 'f')
 			return rcli_failf(cli, "delete: bad option (usage: delete [--force] ID)");
-		flags |= BERTH_DELETE_FORCE;
+		flags |= BERTH_RUNTIME_DELETE_FORCE;
 	}
 	if (optind + 1 != argc)
 		return rcli_failf(cli, "delete: expects exactly one container id");
-	if (berth_container_delete(cli->rt, argv[optind], flags, &err) < 0) {
+	if (berth_runtime_delete(cli->rt, argv[optind], flags, &err) < 0) {
 		/* runc --force on a container that is gone succeeds */
-		if ((flags & BERTH_DELETE_FORCE) && berth_error_code(err) == BERTH_ENOTFOUND) {
+		if ((flags & BERTH_RUNTIME_DELETE_FORCE) && berth_error_code(err) == BERTH_ENOTFOUND) {
 			berth_error_free(err);
 			return 0;
 		}
@@ -195,7 +195,7 @@ int cmd_pause(struct rcli *cli, int argc, char **argv)
 
 	if (i < 0)
 		return 1;
-	if (berth_container_pause(cli->rt, argv[i], &err) < 0)
+	if (berth_runtime_pause(cli->rt, argv[i], &err) < 0)
 		return rcli_fail(cli, err);
 	return 0;
 }
@@ -207,7 +207,7 @@ int cmd_resume(struct rcli *cli, int argc, char **argv)
 
 	if (i < 0)
 		return 1;
-	if (berth_container_resume(cli->rt, argv[i], &err) < 0)
+	if (berth_runtime_resume(cli->rt, argv[i], &err) < 0)
 		return rcli_fail(cli, err);
 	return 0;
 }
@@ -234,7 +234,7 @@ int cmd_update(struct rcli *cli, int argc, char **argv)
 		return rcli_failf(cli, "update: --resources FILE (or -) is required");
 	if (!(json = rcli_read_file(file)))
 		return rcli_failf(cli, "update: cannot read %s", file);
-	if (berth_container_update(cli->rt, argv[optind], json, &err) < 0)
+	if (berth_runtime_update(cli->rt, argv[optind], json, &err) < 0)
 		rc = rcli_fail(cli, err);
 	free(json);
 	return rc;

@@ -198,8 +198,8 @@ static bool maybe_terminal(const char *text)
 
 int cmd_run(struct rcli *cli, int argc, char **argv)
 {
-	struct create_args a = { .run = true, .opts = BERTH_CREATE_OPTS_INIT };
-	berth_create_opts *o = &a.opts;
+	struct create_args a = { .run = true, .opts = BERTH_RUNTIME_CREATE_OPTS_INIT };
+	berth_runtime_create_opts *o = &a.opts;
 	berth_error *err = NULL;
 	const char *bundle;
 	bool terminal = false;
@@ -239,7 +239,7 @@ int cmd_run(struct rcli *cli, int argc, char **argv)
 		}
 		o->console_socket = console;
 	}
-	rc = berth_container_create(cli->rt, a.id, bundle, text, o, &pid, &err);
+	rc = berth_runtime_create(cli->rt, a.id, bundle, text, o, &pid, &err);
 	free(text);
 	if (rc < 0) {
 		rcli_console_cleanup(console, lfd);
@@ -248,9 +248,9 @@ int cmd_run(struct rcli *cli, int argc, char **argv)
 	if (terminal)
 		master = rcli_console_receive(lfd);
 	rcli_console_cleanup(console, lfd);
-	if (berth_container_start(cli->rt, a.id, &err) < 0) {
+	if (berth_runtime_start(cli->rt, a.id, &err) < 0) {
 		rc = rcli_fail(cli, err);
-		berth_container_delete(cli->rt, a.id, BERTH_DELETE_FORCE, NULL);
+		berth_runtime_delete(cli->rt, a.id, BERTH_RUNTIME_DELETE_FORCE, NULL);
 		return rc;
 	}
 	if (a.detach)
@@ -258,7 +258,7 @@ int cmd_run(struct rcli *cli, int argc, char **argv)
 	rc = rcli_supervise(pid, master);
 	if (master >= 0)
 		close(master);
-	if (!a.keep && berth_container_delete(cli->rt, a.id, BERTH_DELETE_FORCE, &err) < 0)
+	if (!a.keep && berth_runtime_delete(cli->rt, a.id, BERTH_RUNTIME_DELETE_FORCE, &err) < 0)
 		rcli_fail(cli, err);
 	return rc;
 }
@@ -271,7 +271,7 @@ static json_t *exec_process(struct rcli *cli, const char *id, char **cmd, int nc
 	json_t *st, *config = NULL, *proc = NULL, *args;
 	const char *bundle;
 
-	if (berth_container_state(cli->rt, id, &state, err) < 0)
+	if (berth_runtime_state(cli->rt, id, &state, err) < 0)
 		return NULL;
 	st = json_loads(state, 0, NULL);
 	berth_string_free(state);
@@ -316,7 +316,7 @@ int cmd_exec(struct rcli *cli, int argc, char **argv)
 		{ "pidfd-socket", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	berth_exec_opts o = BERTH_EXEC_OPTS_INIT;
+	berth_runtime_exec_opts o = BERTH_RUNTIME_EXEC_OPTS_INIT;
 	berth_error *err = NULL;
 	const char *process_file = NULL, *cwd = NULL, *user = NULL;
 	bool tty = false, detach = false, nnp = false;
@@ -421,7 +421,7 @@ int cmd_exec(struct rcli *cli, int argc, char **argv)
 		o.console_socket = console;
 	}
 	text = json_dumps(proc, JSON_COMPACT);
-	if (berth_container_exec(cli->rt, argv[optind], text ? text : "", &o, &pid, &err) < 0) {
+	if (berth_runtime_exec(cli->rt, argv[optind], text ? text : "", &o, &pid, &err) < 0) {
 		rc = rcli_fail(cli, err);
 		goto out;
 	}

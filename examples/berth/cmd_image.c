@@ -186,7 +186,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		printf("Pulling %s\n", argv[optind]);
 	/* unpacked while it downloads, ready to run, as docker pull leaves it;
 	 * --no-unpack keeps only the blobs (no root needed) */
-	rc = unpack ? berth_image_pull_unpack(ctx, argv[optind], &o, NULL, &img, &err)
+	rc = unpack ? berth_storage_pull(ctx, argv[optind], &o, NULL, &img, &err)
 		    : berth_image_pull(ctx, argv[optind], &o, &img, &err);
 	free(view.lines);
 	if (rc < 0) {
@@ -383,7 +383,7 @@ static json_t *string_array(const char *const *v)
 
 /* docker inspect's keys, plus each layer's diff ID and unpacked size from
  * the layer store (null when not unpacked) and their sum (null unless all are). */
-static json_t *inspect_json(const berth_image *img, const berth_image_layers *ul)
+static json_t *inspect_json(const berth_image *img, const berth_storage_layers *ul)
 {
 	json_t *o = json_object(), *refs = json_array(), *layers = json_array(), *labels = json_object();
 	json_t *config = json_loads(berth_image_config_json(img), 0, NULL), *diff_ids = json_array();
@@ -392,8 +392,8 @@ static json_t *inspect_json(const berth_image *img, const berth_image_layers *ul
 	for (size_t i = 0; i < berth_image_reference_count(img); i++)
 		json_array_append_new(refs, json_string(berth_image_reference(img, i)));
 	for (size_t i = 0; i < berth_image_layer_count(img); i++) {
-		const char *diff_id = berth_image_layers_diff_id(ul, i);
-		long long size = berth_image_layers_unpacked_size(ul, i);
+		const char *diff_id = berth_storage_layers_diff_id(ul, i);
+		long long size = berth_storage_layers_unpacked_size(ul, i);
 
 		json_array_append_new(layers, json_pack("{s:s, s:s, s:I, s:s?, s:o}", "Digest",
 							berth_image_layer_digest(img, i), "MediaType",
@@ -469,7 +469,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 		return 1;
 	arr = json_array();
 	for (int i = 2; i < argc; i++) {
-		berth_image_layers *ul;
+		berth_storage_layers *ul;
 		berth_image *img;
 
 		if (berth_image_lookup(ctx, argv[i], &img, &err) < 0) {
@@ -477,14 +477,14 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 			err = NULL;
 			continue;
 		}
-		if (berth_image_layers_new(ctx, argv[i], &ul, &err) < 0) {
+		if (berth_storage_layers_new(ctx, argv[i], &ul, &err) < 0) {
 			status = cli_fail(err);
 			err = NULL;
 			berth_image_free(img);
 			continue;
 		}
 		json_array_append_new(arr, inspect_json(img, ul));
-		berth_image_layers_free(ul);
+		berth_storage_layers_free(ul);
 		berth_image_free(img);
 	}
 	json_dumpf(arr, stdout, JSON_INDENT(4));

@@ -23,10 +23,10 @@ int cmd_image_mount(struct cli *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char *path;
 
-		if (mount && berth_image_mount(ctx, argv[i], &path, &err) == 0) {
+		if (mount && berth_storage_mount(ctx, argv[i], &path, &err) == 0) {
 			printf("%s\n", path);
 			berth_string_free(path);
-		} else if (!mount && berth_image_unmount(ctx, argv[i], &err) == 0) {
+		} else if (!mount && berth_storage_unmount(ctx, argv[i], &err) == 0) {
 			printf("%s\n", argv[i]);
 		} else {
 			status = cli_fail(err);

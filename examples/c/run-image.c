@@ -79,16 +79,16 @@ int main(int argc, char **argv)
 		goto out_snapshot;
 	}
 	step = "running the container";
-	if (berth_container_create(rt, id, bundle, config, NULL, &pid, &err) < 0)
+	if (berth_runtime_create(rt, id, bundle, config, NULL, &pid, &err) < 0)
 		goto out_snapshot;
-	if (berth_container_start(rt, id, &err) < 0) {
-		berth_container_delete(rt, id, BERTH_DELETE_FORCE, NULL);
+	if (berth_runtime_start(rt, id, &err) < 0) {
+		berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, NULL);
 		goto out_snapshot;
 	}
 	/* we created it, so its init is our child */
 	if (waitpid(pid, &status, 0) == pid)
 		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (berth_container_delete(rt, id, BERTH_DELETE_FORCE, &err) < 0)
+	if (berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, &err) < 0)
 		exit_code = 1;
 out_snapshot:
 	rmdir(bundle); /* still the template when mkdtemp failed: harmless */

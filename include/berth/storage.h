@@ -22,17 +22,17 @@ extern "C" {
 /* Called while a layer is unpacked: `layer` is its blob digest, done and
  * total count compressed bytes (total -1 when unknown). A non-zero return
  * cancels the unpack (ECANCELED), leaving the store as it was. */
-typedef int (*berth_unpack_progress_fn)(const char *layer, long long done, long long total,
+typedef int (*berth_storage_progress_fn)(const char *layer, long long done, long long total,
 					void *userdata);
 
 typedef struct {
-	size_t size;                       /* sizeof(berth_unpack_opts): set by the INIT macro */
+	size_t size;                       /* sizeof(berth_storage_unpack_opts): set by the INIT macro */
 	int no_devices;                    /* refuse layers with device nodes (EPERM) */
-	berth_unpack_progress_fn progress; /* NULL: none */
+	berth_storage_progress_fn progress; /* NULL: none */
 	void *progress_userdata;
-} berth_unpack_opts;
+} berth_storage_unpack_opts;
 
-#define BERTH_UNPACK_OPTS_INIT { sizeof(berth_unpack_opts), 0, NULL, NULL }
+#define BERTH_STORAGE_UNPACK_OPTS_INIT { sizeof(berth_storage_unpack_opts), 0, NULL, NULL }
 
 /* Unpacks the layers of an image from the content store (those not unpacked
  * yet), checks each against the config's rootfs.diff_ids and records the
@@ -42,31 +42,31 @@ typedef struct {
  * (`..`, absolute path, through a symlink or hardlink); EINVAL for other
  * malformed layers (truncated, oversized names, bad whiteouts); EPERM for a
  * device node with no_devices. On failure the store is as it was before. */
-BERTH_EXTERN int berth_image_unpack(berth_ctx *ctx, const char *image,
-				    const berth_unpack_opts *opts, berth_error **err);
+BERTH_EXTERN int berth_storage_unpack(berth_ctx *ctx, const char *image,
+				    const berth_storage_unpack_opts *opts, berth_error **err);
 
 /* berth_image_pull, with each layer unpacked while it downloads (layers in
  * parallel, each checked against its diff_id before it is used), as
- * berth_image_unpack would leave it. popts and uopts may be NULL; *out
+ * berth_storage_unpack would leave it. popts and uopts may be NULL; *out
  * (may be NULL) as for berth_image_pull. Errors: those of both. */
-BERTH_EXTERN int berth_image_pull_unpack(berth_ctx *ctx, const char *ref,
+BERTH_EXTERN int berth_storage_pull(berth_ctx *ctx, const char *ref,
 					 const berth_pull_opts *popts,
-					 const berth_unpack_opts *uopts, berth_image **out,
+					 const berth_storage_unpack_opts *uopts, berth_image **out,
 					 berth_error **err);
 
 /* Drops the image's hold on its unpacked layers; layers nobody else uses are
  * removed. Errors: ENOTFOUND when the image was not unpacked; EBUSY when it
  * is mounted. */
-BERTH_EXTERN int berth_image_release(berth_ctx *ctx, const char *image, berth_error **err);
+BERTH_EXTERN int berth_storage_release(berth_ctx *ctx, const char *image, berth_error **err);
 
 /* Mounts the image's root file system read-only (unpacking it first when
  * needed) and returns the path of the mount in *path, freed with
  * berth_string_free(). Mounting a mounted image returns the same
- * path. Errors: as berth_image_unpack; EUNSUPPORTED without overlayfs. */
-BERTH_EXTERN int berth_image_mount(berth_ctx *ctx, const char *image, char **path,
+ * path. Errors: as berth_storage_unpack; EUNSUPPORTED without overlayfs. */
+BERTH_EXTERN int berth_storage_mount(berth_ctx *ctx, const char *image, char **path,
 				   berth_error **err);
-/* Unmounts what berth_image_mount mounted. ENOTFOUND when not mounted. */
-BERTH_EXTERN int berth_image_unmount(berth_ctx *ctx, const char *image, berth_error **err);
+/* Unmounts what berth_storage_mount mounted. ENOTFOUND when not mounted. */
+BERTH_EXTERN int berth_storage_unmount(berth_ctx *ctx, const char *image, berth_error **err);
 
 
 /* ---- container snapshots --------------------------------------------- */
@@ -89,7 +89,7 @@ typedef struct {
  * with a dot. The snapshot holds the image's layers until removed.
  * Errors: EEXISTS for a used id; EINVAL for a bad id; EUNSUPPORTED when the
  * overlay driver is forced and the host lacks overlayfs; as
- * berth_image_unpack. */
+ * berth_storage_unpack. */
 BERTH_EXTERN int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 				       const berth_snapshot_opts *opts, berth_error **err);
 /* Makes the snapshot's root file system available and returns its path in
@@ -138,24 +138,24 @@ BERTH_EXTERN void berth_storage_usage_free(berth_storage_usage *u);
 
 /* The layers of an image as the layer store has them, for `image inspect`:
  * read from the content store and layers.json, changing nothing. */
-typedef struct berth_image_layers berth_image_layers;
+typedef struct berth_storage_layers berth_storage_layers;
 
 /* Reads the layers of an image (any name berth_image_lookup accepts).
  * Errors: ENOTFOUND for an unknown image or a missing manifest or config
  * blob; EINVAL for a malformed manifest, config or layers.json. */
-BERTH_EXTERN int berth_image_layers_new(berth_ctx *ctx, const char *image,
-					berth_image_layers **out, berth_error **err);
+BERTH_EXTERN int berth_storage_layers_new(berth_ctx *ctx, const char *image,
+					berth_storage_layers **out, berth_error **err);
 /* Number of layers, bottom layer first (0 for NULL). */
-BERTH_EXTERN size_t berth_image_layers_count(const berth_image_layers *l);
+BERTH_EXTERN size_t berth_storage_layers_count(const berth_storage_layers *l);
 /* The i-th layer's diff ID (the config's rootfs.diff_ids[i]) and chain ID,
  * borrowed; NULL when out of range. */
-BERTH_EXTERN const char *berth_image_layers_diff_id(const berth_image_layers *l, size_t i);
-BERTH_EXTERN const char *berth_image_layers_chain_id(const berth_image_layers *l, size_t i);
+BERTH_EXTERN const char *berth_storage_layers_diff_id(const berth_storage_layers *l, size_t i);
+BERTH_EXTERN const char *berth_storage_layers_chain_id(const berth_storage_layers *l, size_t i);
 /* Bytes of the i-th layer's content as recorded when it was unpacked; -1
  * when that layer is not unpacked (e.g. pulled with --no-unpack) or out of
  * range. */
-BERTH_EXTERN long long berth_image_layers_unpacked_size(const berth_image_layers *l, size_t i);
-BERTH_EXTERN void berth_image_layers_free(berth_image_layers *l);
+BERTH_EXTERN long long berth_storage_layers_unpacked_size(const berth_storage_layers *l, size_t i);
+BERTH_EXTERN void berth_storage_layers_free(berth_storage_layers *l);
 
 #ifdef __cplusplus
 }

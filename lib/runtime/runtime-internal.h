@@ -217,9 +217,9 @@ int bt_rt_spawn_run(berth_runtime *rt, const bt_rt_spawn *sp, int *pid,
 		    void *ud, berth_error **err);
 
 /* ---- lifecycle (runtime.c) --------------------------------------------- */
-/* berth_container_create() for a config the engine already holds. */
+/* berth_runtime_create() for a config the engine already holds. */
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
-			   const json_t *config, const berth_create_opts *opts, int *pid,
+			   const json_t *config, const berth_runtime_create_opts *opts, int *pid,
 			   berth_error **err);
 
 /* Opens /proc/<pid>/ns/<kind> of each namespace of pid that differs from ours

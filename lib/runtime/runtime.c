@@ -203,10 +203,10 @@ static int apply_resources(struct create_run *cr, berth_error **err)
 static void sweep_half_made(berth_runtime *rt);
 
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
-			   const json_t *config, const berth_create_opts *opts, int *pidp,
+			   const json_t *config, const berth_runtime_create_opts *opts, int *pidp,
 			   berth_error **err)
 {
-	berth_create_opts o = BERTH_CREATE_OPTS_INIT;
+	berth_runtime_create_opts o = BERTH_RUNTIME_CREATE_OPTS_INIT;
 	bt_rt_config *cfg = NULL;
 	bt_rt_state st = { .lock_fd = -1 };
 	struct create_run cr = { rt, NULL, &st, NULL };
@@ -218,7 +218,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 
 	if (pidp)
 		*pidp = -1;
-	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_create_opts", err)) < 0)
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_create_opts", err)) < 0)
 		return rc;
 	if (o.preserve_fds < 0 || o.preserve_fds > 65536)
 		return bt_error_set(err, BERTH_EINVAL, 0, "preserve_fds: %d out of range", o.preserve_fds);
@@ -331,8 +331,8 @@ fail_cfg:
 	return rc;
 }
 
-int berth_container_create(berth_runtime *rt, const char *id, const char *bundle,
-			   const char *config_json, const berth_create_opts *opts, int *pid,
+int berth_runtime_create(berth_runtime *rt, const char *id, const char *bundle,
+			   const char *config_json, const berth_runtime_create_opts *opts, int *pid,
 			   berth_error **err)
 {
 	char abs[PATH_MAX], *file = NULL;
@@ -395,7 +395,7 @@ static void warn_hooks(berth_runtime *rt, bt_rt_state *st, int kind, const char 
 	}
 }
 
-int berth_container_start(berth_runtime *rt, const char *id, berth_error **err)
+int berth_runtime_start(berth_runtime *rt, const char *id, berth_error **err)
 {
 	bt_rt_state st;
 	const char *status;
@@ -438,7 +438,7 @@ out:
 	return rc;
 }
 
-int berth_container_state(berth_runtime *rt, const char *id, char **json, berth_error **err)
+int berth_runtime_state(berth_runtime *rt, const char *id, char **json, berth_error **err)
 {
 	bt_rt_state st;
 	int rc;
@@ -464,7 +464,7 @@ static int state_cgroup(berth_runtime *rt, bt_rt_state *st, const char *id, bert
 	return berth_cgroup_open(rt->ctx, path, id, cg, err);
 }
 
-int berth_container_kill(berth_runtime *rt, const char *id, int sig, int flags, berth_error **err)
+int berth_runtime_kill(berth_runtime *rt, const char *id, int sig, int flags, berth_error **err)
 {
 	bt_rt_state st;
 	berth_cgroup *cg = NULL;
@@ -474,11 +474,11 @@ int berth_container_kill(berth_runtime *rt, const char *id, int sig, int flags, 
 		return bt_error_set(err, BERTH_EINVAL, 0, "killing container %s: %d is not a signal", id, sig);
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0)
 		return bt_error_wrap(err, rc, "killing container %s", id);
-	if (!strcmp(bt_rt_state_status(&st), "stopped") && !(flags & BERTH_KILL_ALL)) {
+	if (!strcmp(bt_rt_state_status(&st), "stopped") && !(flags & BERTH_RUNTIME_KILL_ALL)) {
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "killing container %s: it is not running", id);
 		goto out;
 	}
-	if (flags & BERTH_KILL_ALL) {
+	if (flags & BERTH_RUNTIME_KILL_ALL) {
 		int *pids = NULL;
 		size_t n = 0;
 
@@ -555,7 +555,7 @@ static void sweep_half_made(berth_runtime *rt)
 		closedir(d);
 }
 
-int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
+int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
 {
 	bt_rt_state st;
 	berth_cgroup *cg = NULL;
@@ -584,7 +584,7 @@ int berth_container_delete(berth_runtime *rt, const char *id, int flags, berth_e
 			wait_gone(pid, start);
 		status = bt_rt_state_status(&st);
 	}
-	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_DELETE_FORCE)) {
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_RUNTIME_DELETE_FORCE)) {
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "deleting container %s: it is %s (stop it first or force)",
 				  id, status);
 		goto out;
@@ -660,17 +660,17 @@ out:
 	return rc;
 }
 
-int berth_container_pause(berth_runtime *rt, const char *id, berth_error **err)
+int berth_runtime_pause(berth_runtime *rt, const char *id, berth_error **err)
 {
 	return pause_resume(rt, id, true, err);
 }
 
-int berth_container_resume(berth_runtime *rt, const char *id, berth_error **err)
+int berth_runtime_resume(berth_runtime *rt, const char *id, berth_error **err)
 {
 	return pause_resume(rt, id, false, err);
 }
 
-int berth_container_ps(berth_runtime *rt, const char *id, int **pids, size_t *count,
+int berth_runtime_ps(berth_runtime *rt, const char *id, int **pids, size_t *count,
 		       berth_error **err)
 {
 	bt_rt_state st;
@@ -689,7 +689,7 @@ int berth_container_ps(berth_runtime *rt, const char *id, int **pids, size_t *co
 	return rc;
 }
 
-int berth_container_stats(berth_runtime *rt, const char *id, berth_cgroup_stats *stats,
+int berth_runtime_stats(berth_runtime *rt, const char *id, berth_cgroup_stats *stats,
 			  berth_error **err)
 {
 	bt_rt_state st;
@@ -711,7 +711,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int berth_container_list(berth_runtime *rt, char ***ids, size_t *count, berth_error **err)
+int berth_runtime_list(berth_runtime *rt, char ***ids, size_t *count, berth_error **err)
 {
 	struct bt_strv v = { 0 };
 	struct dirent *de;
@@ -747,7 +747,7 @@ int berth_container_list(berth_runtime *rt, char ***ids, size_t *count, berth_er
 	return 0;
 }
 
-int berth_container_update(berth_runtime *rt, const char *id, const char *resources_json,
+int berth_runtime_update(berth_runtime *rt, const char *id, const char *resources_json,
 			   berth_error **err)
 {
 	bt_rt_state st;
@@ -766,10 +766,10 @@ int berth_container_update(berth_runtime *rt, const char *id, const char *resour
 
 /* ---- exec ------------------------------------------------------------------- */
 
-int berth_container_exec(berth_runtime *rt, const char *id, const char *process_json,
-			 const berth_exec_opts *opts, int *pidp, berth_error **err)
+int berth_runtime_exec(berth_runtime *rt, const char *id, const char *process_json,
+			 const berth_runtime_exec_opts *opts, int *pidp, berth_error **err)
 {
-	berth_exec_opts o = BERTH_EXEC_OPTS_INIT;
+	berth_runtime_exec_opts o = BERTH_RUNTIME_EXEC_OPTS_INIT;
 	bt_rt_config cfg0;
 	bt_rt_state st;
 	bt_rt_process proc;
@@ -781,7 +781,7 @@ int berth_container_exec(berth_runtime *rt, const char *id, const char *process_
 
 	*pidp = -1;
 	memset(&cfg0, 0, sizeof(cfg0));
-	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_exec_opts", err)) < 0)
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_runtime_exec_opts", err)) < 0)
 		return rc;
 	if ((rc = bt_json_parse(process_json, strlen(process_json), "process", &pj, err)) < 0)
 		return bt_error_wrap(err, rc, "executing in container %s", id);

@@ -1,4 +1,4 @@
-/* berth_image_layers: an image's layers as the layer store has them (diff
+/* berth_storage_layers: an image's layers as the layer store has them (diff
  * ID, chain ID, bytes unpacked), for `image inspect`. Reads only: the
  * content store for the image, layers.json for the sizes. */
 #include "storage-internal.h"
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct berth_image_layers {
+struct berth_storage_layers {
 	struct bt_image_layers l;
 	long long *size; /* -1: not unpacked */
 };
@@ -52,10 +52,10 @@ out:
 	return rc;
 }
 
-int berth_image_layers_new(berth_ctx *ctx, const char *image, berth_image_layers **out,
+int berth_storage_layers_new(berth_ctx *ctx, const char *image, berth_storage_layers **out,
 			   berth_error **err)
 {
-	berth_image_layers *il;
+	berth_storage_layers *il;
 	int rc;
 
 	if (out)
@@ -75,31 +75,31 @@ int berth_image_layers_new(berth_ctx *ctx, const char *image, berth_image_layers
 	*out = il;
 	return 0;
 fail:
-	berth_image_layers_free(il);
+	berth_storage_layers_free(il);
 	return bt_error_wrap(err, rc, "layers of image %.200s", image);
 }
 
-size_t berth_image_layers_count(const berth_image_layers *il)
+size_t berth_storage_layers_count(const berth_storage_layers *il)
 {
 	return il ? il->l.n : 0;
 }
 
-const char *berth_image_layers_diff_id(const berth_image_layers *il, size_t i)
+const char *berth_storage_layers_diff_id(const berth_storage_layers *il, size_t i)
 {
 	return il && i < il->l.n && il->l.diff_ids ? il->l.diff_ids[i] : NULL;
 }
 
-const char *berth_image_layers_chain_id(const berth_image_layers *il, size_t i)
+const char *berth_storage_layers_chain_id(const berth_storage_layers *il, size_t i)
 {
 	return il && i < il->l.n ? il->l.chain[i] : NULL;
 }
 
-long long berth_image_layers_unpacked_size(const berth_image_layers *il, size_t i)
+long long berth_storage_layers_unpacked_size(const berth_storage_layers *il, size_t i)
 {
 	return il && i < il->l.n ? il->size[i] : -1;
 }
 
-void berth_image_layers_free(berth_image_layers *il)
+void berth_storage_layers_free(berth_storage_layers *il)
 {
 	if (!il)
 		return;

@@ -278,7 +278,7 @@ static char *layer_dir(const char *sdir, const char *chain)
 /* Unpacks layer i of info into a new temp directory in sdir/layers (*tmp,
  * held while it is used). */
 static int unpack_to_temp(const bt_store *s, const char *sdir, const struct layer_desc *ld,
-			  const char *chain, const berth_unpack_opts *opts, const int *lowerfds,
+			  const char *chain, const berth_storage_unpack_opts *opts, const int *lowerfds,
 			  size_t nlower, struct bt_tmpdir *tmp, int64_t *bytes, berth_error **err)
 {
 	unsigned char magic[8];
@@ -387,7 +387,7 @@ static bool recorded(json_t *j, const char *chain)
 /* Renames layer i into place from its temp directory, unpacking it first
  * when there is none (the storage lock is held). */
 static int place_layer(const bt_store *s, const char *sdir, struct image_info *info, size_t i,
-		       const berth_unpack_opts *opts, struct bt_tmpdir *tmp, int *fds, int *lower,
+		       const berth_storage_unpack_opts *opts, struct bt_tmpdir *tmp, int *fds, int *lower,
 		       int64_t *bytes, berth_error **err)
 {
 	int rc;
@@ -402,11 +402,11 @@ static int place_layer(const bt_store *s, const char *sdir, struct image_info *i
 	return 0;
 }
 
-int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts *uopts,
+int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *uopts,
 		      const char *user_in, struct bt_streamed_layer *streamed, size_t nstreamed,
 		      struct bt_image_layers *out, berth_error **err)
 {
-	berth_unpack_opts opts = BERTH_UNPACK_OPTS_INIT;
+	berth_storage_unpack_opts opts = BERTH_STORAGE_UNPACK_OPTS_INIT;
 	struct image_info info = { 0 };
 	char *sdir = NULL, *lock = NULL, *user = NULL, *ldir = NULL;
 	struct bt_tmpdir *tmp = NULL;
@@ -419,7 +419,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_unpack_opts", err)) < 0 ||
+	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
 	    (rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0 ||
 	    (rc = bt_store_open_ctx(ctx, &s, err)) < 0 ||
 	    (rc = bt_store_hold(s, &hold, err)) < 0 || /* keeps gc off the blobs we read */

@@ -261,10 +261,10 @@ static int unpacked_blobs(berth_ctx *ctx, json_t **out, berth_error **err)
 	return rc;
 }
 
-int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_opts *popts,
-			    const berth_unpack_opts *uopts, berth_image **out, berth_error **err)
+int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *popts,
+			    const berth_storage_unpack_opts *uopts, berth_image **out, berth_error **err)
 {
-	berth_unpack_opts opts = BERTH_UNPACK_OPTS_INIT;
+	berth_storage_unpack_opts opts = BERTH_STORAGE_UNPACK_OPTS_INIT;
 	struct stream s = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
@@ -278,7 +278,7 @@ int berth_image_pull_unpack(berth_ctx *ctx, const char *ref, const berth_pull_op
 	if ((rc = berth_reference_parse(ref ? ref : "", &parsed, err)) < 0)
 		return bt_error_wrap(err, rc, "pulling and unpacking %.200s", ref ? ref : "");
 	berth_reference_free(parsed);
-	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_unpack_opts", err)) < 0 ||
+	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
 	    (rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
 		return rc;
 	s.no_devices = opts.no_devices;

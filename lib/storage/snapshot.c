@@ -229,7 +229,7 @@ static char *image_mount_path(const berth_ctx *ctx, const char *manifest)
 	return bt_strdup_printf("%s/storage/images/%s", ctx->runroot, strchr(manifest, ':') + 1);
 }
 
-int berth_image_mount(berth_ctx *ctx, const char *image, char **path, berth_error **err)
+int berth_storage_mount(berth_ctx *ctx, const char *image, char **path, berth_error **err)
 {
 	struct bt_image_layers l;
 	char *sdir = NULL, *mp = NULL, *linkdir = NULL, **lowers = NULL;
@@ -268,7 +268,7 @@ out:
 	return rc < 0 ? bt_error_wrap(err, rc, "mounting image %.200s", image) : 0;
 }
 
-int berth_image_unmount(berth_ctx *ctx, const char *image, berth_error **err)
+int berth_storage_unmount(berth_ctx *ctx, const char *image, berth_error **err)
 {
 	struct bt_image_layers l;
 	char *mp;

@@ -122,7 +122,7 @@ struct bt_unpack_params {
 	const char *what;      /* the blob digest, for messages and progress */
 	const char *diff_id;   /* expected digest of the uncompressed tar, or NULL */
 	bool no_devices;
-	berth_unpack_progress_fn progress;
+	berth_storage_progress_fn progress;
 	void *progress_userdata;
 	/* the layers below, topmost first: a directory the layer does not list
 	 * but needs as a parent takes its attributes from them, as it would
@@ -265,7 +265,7 @@ struct bt_streamed_layer {
  * already, by index: each is checked against its diff_id and placed (its
  * tmp taken over, its path set to NULL) or left to the caller to remove.
  * Sweeps dead processes' temp directories (bt_storage_sweep) once locked. */
-int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,
+int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *opts,
 		      const char *user, struct bt_streamed_layer *streamed, size_t nstreamed,
 		      struct bt_image_layers *out, berth_error **err);
 /* Resolves an image to its manifest digest and the chain IDs and diff IDs

@@ -282,7 +282,7 @@ bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 /* ---- unpacking and releasing images ------------------------------------------- */
 
 
-int berth_image_unpack(berth_ctx *ctx, const char *image, const berth_unpack_opts *opts,
+int berth_storage_unpack(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *opts,
 		       berth_error **err)
 {
 	int rc = bt_layers_prepare(ctx, image, opts, NULL, NULL, 0, NULL, err);
@@ -290,7 +290,7 @@ int berth_image_unpack(berth_ctx *ctx, const char *image, const berth_unpack_opt
 	return rc < 0 ? bt_error_wrap(err, rc, "unpacking image %.200s", image) : 0;
 }
 
-int berth_image_release(berth_ctx *ctx, const char *image, berth_error **err)
+int berth_storage_release(berth_ctx *ctx, const char *image, berth_error **err)
 {
 	struct bt_image_layers l;
 	berth_error *e = NULL;
@@ -404,7 +404,7 @@ int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, 
 		}
 		if (held && bt_image_mounted(ctx, manifests[i]))
 			/* a forced removal: the mount keeps the layers until
-			 * berth_image_release(digest) after its unmount */
+			 * berth_storage_release(digest) after its unmount */
 			bt_log_info(ctx, "storage", "image %s is mounted: its layers stay", manifests[i]);
 		else if (held)
 			rc = bt_layers_release(ctx, user, false, err);

@@ -74,9 +74,9 @@ static void teardown(void)
 	size_t n;
 
 	/* every container this test made, running or not */
-	if (berth_container_list(rt, &ids, &n, NULL) == 0) {
+	if (berth_runtime_list(rt, &ids, &n, NULL) == 0) {
 		for (size_t i = 0; i < n; i++)
-			berth_container_delete(rt, ids[i], BERTH_DELETE_FORCE, NULL);
+			berth_runtime_delete(rt, ids[i], BERTH_RUNTIME_DELETE_FORCE, NULL);
 		berth_runtime_list_free(ids, n);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -163,15 +163,15 @@ START_TEST(run_through_the_json_api)
 	int pid;
 
 	ck_assert_ok(create(id, config(id, argv), &pid, &err), err);
-	ck_assert_ok(berth_container_state(rt, id, &state, &err), err);
+	ck_assert_ok(berth_runtime_state(rt, id, &state, &err), err);
 	ck_assert_ptr_nonnull(strstr(state, "\"created\""));
 	berth_string_free(state);
-	ck_assert_ok(berth_container_start(rt, id, &err), err);
+	ck_assert_ok(berth_runtime_start(rt, id, &err), err);
 	ck_assert_int_eq(wait_exit(pid), 3);
-	ck_assert_fails(berth_container_start(rt, id, &err), err, BERTH_ESTATE, "stopped, not created");
-	ck_assert_fails(berth_container_kill(rt, id, SIGTERM, 0, &err), err, BERTH_ESTATE, "not running");
-	ck_assert_ok(berth_container_delete(rt, id, 0, &err), err);
-	ck_assert_fails(berth_container_delete(rt, id, 0, &err), err, BERTH_ENOTFOUND, "does not exist");
+	ck_assert_fails(berth_runtime_start(rt, id, &err), err, BERTH_ESTATE, "stopped, not created");
+	ck_assert_fails(berth_runtime_kill(rt, id, SIGTERM, 0, &err), err, BERTH_ESTATE, "not running");
+	ck_assert_ok(berth_runtime_delete(rt, id, 0, &err), err);
+	ck_assert_fails(berth_runtime_delete(rt, id, 0, &err), err, BERTH_ENOTFOUND, "does not exist");
 	assert_nothing_left(id);
 	free(id);
 }
@@ -204,10 +204,10 @@ START_TEST(duplicate_id_leaves_the_first)
 
 	ck_assert_ok(create(id, config(id, argv), &pid, &err), err);
 	ck_assert_fails(create(id, config(id, argv), &pid2, &err), err, BERTH_EEXISTS, "exists already");
-	ck_assert_ok(berth_container_state(rt, id, &state, &err), err);
+	ck_assert_ok(berth_runtime_state(rt, id, &state, &err), err);
 	ck_assert_ptr_nonnull(strstr(state, "\"created\""));
 	berth_string_free(state);
-	ck_assert_ok(berth_container_delete(rt, id, 0, &err), err); /* created: allowed */
+	ck_assert_ok(berth_runtime_delete(rt, id, 0, &err), err); /* created: allowed */
 	waitpid(pid, NULL, 0);
 	assert_nothing_left(id);
 	free(id);
@@ -244,10 +244,10 @@ START_TEST(symlinked_mount_destination_stays_inside)
 		free(inside);
 	}
 	ck_assert_ok(create(id, c, &pid, &err), err);
-	ck_assert_ok(berth_container_start(rt, id, &err), err);
+	ck_assert_ok(berth_runtime_start(rt, id, &err), err);
 	ck_assert_int_eq(wait_exit(pid), 0);
 	ck_assert_msg(access(host_inner, F_OK) < 0, "the mount target was made on the host: %s", host_inner);
-	ck_assert_ok(berth_container_delete(rt, id, 0, &err), err);
+	ck_assert_ok(berth_runtime_delete(rt, id, 0, &err), err);
 	assert_nothing_left(id);
 	free(host);
 	free(link);
@@ -302,13 +302,13 @@ START_TEST(exec_through_the_api)
 	ck_assert_ok(create(id, config(id, argv), &pid, &err), err);
 	/* before start the init is still this (host) binary: nothing in the
 	 * container may read or write it through /proc/1/exe (CVE-2019-5736) */
-	ck_assert_ok(berth_container_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\","
+	ck_assert_ok(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\","
 					  "\"cat /proc/1/exe > /dev/null 2>&1 && exit 1; "
 					  "test -r /proc/1/exe && exit 2; exit 0\"],\"cwd\":\"/\"}",
 					  NULL, &epid, &err), err);
 	ck_assert_int_eq(wait_exit(epid), 0);
-	ck_assert_ok(berth_container_start(rt, id, &err), err);
-	ck_assert_ok(berth_container_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\",\"exit 7\"],\"cwd\":\"/\"}",
+	ck_assert_ok(berth_runtime_start(rt, id, &err), err);
+	ck_assert_ok(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/sh\",\"-c\",\"exit 7\"],\"cwd\":\"/\"}",
 					  NULL, &epid, &err), err);
 	ck_assert_int_eq(wait_exit(epid), 7);
 	{
@@ -316,20 +316,20 @@ START_TEST(exec_through_the_api)
 		int *pids;
 		size_t n;
 
-		ck_assert_ok(berth_container_stats(rt, id, &stats, &err), err);
+		ck_assert_ok(berth_runtime_stats(rt, id, &stats, &err), err);
 		ck_assert_uint_ge(stats.pids_current, 1);
 		ck_assert_uint_gt(stats.memory_usage, 0);
-		ck_assert_ok(berth_container_ps(rt, id, &pids, &n, &err), err);
+		ck_assert_ok(berth_runtime_ps(rt, id, &pids, &n, &err), err);
 		ck_assert_uint_eq(n, 1);
 		ck_assert_int_eq(pids[0], pid);
 		berth_runtime_pids_free(pids);
 	}
-	ck_assert_fails(berth_container_exec(rt, id, "{\"args\":[\"/bin/nope\"],\"cwd\":\"/\"}", NULL, &epid,
+	ck_assert_fails(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/nope\"],\"cwd\":\"/\"}", NULL, &epid,
 					     &err), err, BERTH_ENOTFOUND, "finding process.args[0]");
-	ck_assert_fails(berth_container_exec(rt, id, "{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"terminal\":true}",
+	ck_assert_fails(berth_runtime_exec(rt, id, "{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"terminal\":true}",
 					     NULL, &epid, &err), err, BERTH_EINVAL, "no console socket");
-	ck_assert_fails(berth_container_delete(rt, id, 0, &err), err, BERTH_ESTATE, "it is running");
-	ck_assert_ok(berth_container_delete(rt, id, BERTH_DELETE_FORCE, &err), err);
+	ck_assert_fails(berth_runtime_delete(rt, id, 0, &err), err, BERTH_ESTATE, "it is running");
+	ck_assert_ok(berth_runtime_delete(rt, id, BERTH_RUNTIME_DELETE_FORCE, &err), err);
 	waitpid(pid, NULL, 0);
 	assert_nothing_left(id);
 	free(id);
@@ -359,9 +359,9 @@ START_TEST(new_time_namespace_with_offsets)
 	ck_assert_int_gt(n, 0);
 	after[n] = '\0';
 	ck_assert_str_eq(after, host_time);
-	ck_assert_ok(berth_container_start(rt, id, &err), err);
+	ck_assert_ok(berth_runtime_start(rt, id, &err), err);
 	ck_assert_int_eq(wait_exit(pid), 0);
-	ck_assert_ok(berth_container_delete(rt, id, 0, &err), err);
+	ck_assert_ok(berth_runtime_delete(rt, id, 0, &err), err);
 	assert_nothing_left(id);
 	free(id);
 }

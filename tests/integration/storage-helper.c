@@ -69,20 +69,20 @@ int main(int argc, char **argv)
 	if (berth_ctx_new(&ctx, &copts, &err) < 0)
 		return fail(err);
 	if (!strcmp(cmd, "unpack") && argc >= 5) {
-		berth_unpack_opts o = BERTH_UNPACK_OPTS_INIT;
+		berth_storage_unpack_opts o = BERTH_STORAGE_UNPACK_OPTS_INIT;
 		o.no_devices = argc > 5 && !strcmp(argv[5], "no-devices");
 		if (argc > 5 && !strcmp(argv[5], "cancel"))
 			o.progress = cancel_at_once;
-		rc = berth_image_unpack(ctx, argv[4], &o, &err);
+		rc = berth_storage_unpack(ctx, argv[4], &o, &err);
 	} else if (!strcmp(cmd, "pull") && argc == 5) {
-		rc = berth_image_pull_unpack(ctx, argv[4], NULL, NULL, NULL, &err);
+		rc = berth_storage_pull(ctx, argv[4], NULL, NULL, NULL, &err);
 	} else if (!strcmp(cmd, "release") && argc == 5) {
-		rc = berth_image_release(ctx, argv[4], &err);
+		rc = berth_storage_release(ctx, argv[4], &err);
 	} else if (!strcmp(cmd, "mount") && argc == 5) {
-		if ((rc = berth_image_mount(ctx, argv[4], &path, &err)) == 0)
+		if ((rc = berth_storage_mount(ctx, argv[4], &path, &err)) == 0)
 			print_path(path);
 	} else if (!strcmp(cmd, "unmount") && argc == 5) {
-		rc = berth_image_unmount(ctx, argv[4], &err);
+		rc = berth_storage_unmount(ctx, argv[4], &err);
 	} else if (!strcmp(cmd, "snap-create") && argc == 7) {
 		berth_snapshot_opts o = BERTH_SNAPSHOT_OPTS_INIT;
 		o.driver = !strcmp(argv[6], "copy")	     ? BERTH_SNAPSHOT_COPY
@@ -120,18 +120,18 @@ int main(int argc, char **argv)
 		if ((rc = berth_image_gc(ctx, &n, &bytes, &err)) == 0)
 			printf("%zu %llu\n", n, bytes);
 	} else if (!strcmp(cmd, "layers") && argc == 5) {
-		berth_image_layers *l;
-		if ((rc = berth_image_layers_new(ctx, argv[4], &l, &err)) == 0) {
-			for (size_t i = 0; i < berth_image_layers_count(l); i++)
-				printf("%s %s %lld\n", berth_image_layers_diff_id(l, i),
-				       berth_image_layers_chain_id(l, i),
-				       berth_image_layers_unpacked_size(l, i));
+		berth_storage_layers *l;
+		if ((rc = berth_storage_layers_new(ctx, argv[4], &l, &err)) == 0) {
+			for (size_t i = 0; i < berth_storage_layers_count(l); i++)
+				printf("%s %s %lld\n", berth_storage_layers_diff_id(l, i),
+				       berth_storage_layers_chain_id(l, i),
+				       berth_storage_layers_unpacked_size(l, i));
 			/* out of range: NULL and -1, as documented */
-			if (berth_image_layers_diff_id(l, berth_image_layers_count(l)) ||
-			    berth_image_layers_chain_id(l, berth_image_layers_count(l)) ||
-			    berth_image_layers_unpacked_size(l, berth_image_layers_count(l)) != -1)
+			if (berth_storage_layers_diff_id(l, berth_storage_layers_count(l)) ||
+			    berth_storage_layers_chain_id(l, berth_storage_layers_count(l)) ||
+			    berth_storage_layers_unpacked_size(l, berth_storage_layers_count(l)) != -1)
 				printf("out of range answered\n");
-			berth_image_layers_free(l);
+			berth_storage_layers_free(l);
 		}
 	} else {
 		fprintf(stderr, "storage-helper: bad command or arguments\n");

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Pull and unpack in one pass (berth_image_pull_unpack) from a real registry
+# Pull and unpack in one pass (berth_storage_pull) from a real registry
 # (Debian's docker-registry on 127.0.0.1, seeded by skopeo with the registry
 # tests' offline images): the unpacked root file system of the multi-layer
 # image (whiteouts, opaque dir, hardlinks, symlinks, xattrs) is the same as
@@ -32,7 +32,7 @@ berth="$top_builddir/examples/berth/berth"
 # "unpacked", UnpackedSize is layers.json's size of its chain ID, > 0, and
 # the bytes of the regular files in layers/<chain hex>/diff (each inode
 # once), the top-level one their sum; with "none", all are null. The
-# helper's berth_image_layers agrees. Prints "<layers> <bytes>".
+# helper's berth_storage_layers agrees. Prints "<layers> <bytes>".
 check_inspect() {
 	"$berth" --root "$1" image inspect "$2" > "$REG_TMP/inspect.json" || die "inspect $2 in $1"
 	"$helper" "$1" "$REG_TMP/run-inspect" layers "$2" > "$REG_TMP/layers.txt" || die "layers of $2 in $1"
@@ -106,7 +106,7 @@ h unmount "$R/berth-test/multi"
 n=$(check_inspect "$root" "$R/berth-test/multi" unpacked)
 ok "image inspect: DiffIDs, RootFS and UnpackedSize of each layer as stored (layers, bytes: $n)"
 fails ENOTFOUND h layers "$R/berth-test/nosuch"
-ok "berth_image_layers_new of an unknown image: ENOTFOUND"
+ok "berth_storage_layers_new of an unknown image: ENOTFOUND"
 
 # the same layers as a separate unpack of the same blobs makes
 before=$(cd "$root/storage/layers" && ls | sort | tr '\n' ' ')
