@@ -86,6 +86,11 @@ int bt_cgroup_create(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgr
 		     const char *id, berth_cgroup **out, berth_error **err);
 int bt_cgroup_open(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgroups_path,
 		   const char *id, berth_cgroup **out, berth_error **err);
+/* berth_cgroup_open of the directories that exist (those a create or
+ * delete killed part way left), so they can be killed and removed;
+ * ENOTFOUND when there is none. */
+int bt_cgroup_open_existing(const berth_ctx *ctx, const char *cgroups_path, const char *id,
+			    berth_cgroup **out, berth_error **err);
 /* Applies an OCI linux.resources object. All fields are checked (form and
  * whether this host can apply them) before anything is written. */
 int bt_cgroup_apply(berth_cgroup *cg, const json_t *resources, berth_error **err);

@@ -335,9 +335,21 @@ static int copy_parent_file(const bt_cgroup_host *host, const char *dir, const c
 	return rc;
 }
 
-/* A directory we just made: v1 cpuset gets its parent's cpus and mems (a
- * cpuset without them cannot take processes); a v2 directory that will have
- * children passes its controllers down to them. */
+/* A v1 cpuset without cpus and mems cannot take processes: an empty one
+ * gets its parent's (files already set are left alone). */
+static int fill_cpuset(const bt_cgroup_host *host, const bt_cg_dir *d, const char *dir,
+		       berth_error **err)
+{
+	int rc = 0;
+
+	for (char **c = d->v1->controllers; *c && rc == 0; c++)
+		if (!strcmp(*c, "cpuset") && (rc = copy_parent_file(host, dir, "cpuset.cpus", err)) == 0)
+			rc = copy_parent_file(host, dir, "cpuset.mems", err);
+	return rc;
+}
+
+/* A directory we just made: v1 cpuset gets its parent's cpus and mems; a
+ * v2 directory that will have children passes its controllers down to them. */
 static int setup_new(const bt_cgroup_host *host, const bt_cg_dir *d, const char *dir, bool leaf,
 		     berth_error **err)
 {
@@ -346,10 +358,7 @@ static int setup_new(const bt_cgroup_host *host, const bt_cg_dir *d, const char 
 	if (host->on_mkdir)
 		host->on_mkdir(dir, d->v1, d->v1 == NULL, host->hook_ud);
 	if (d->v1) {
-		for (char **c = d->v1->controllers; *c && rc == 0; c++)
-			if (!strcmp(*c, "cpuset") &&
-			    (rc = copy_parent_file(host, dir, "cpuset.cpus", err)) == 0)
-				rc = copy_parent_file(host, dir, "cpuset.mems", err);
+		rc = fill_cpuset(host, d, dir, err);
 	} else if (!leaf) {
 		char *path = bt_strdup_printf("%s/cgroup.controllers", dir), *text = NULL, *tok, *save = NULL;
 		char *line = NULL;
@@ -395,6 +404,9 @@ static int make_dir(const bt_cgroup_host *host, bt_cg_dir *d, berth_error **err)
 			if (lstat(d->dir, &st) < 0 || !S_ISDIR(st.st_mode))
 				rc = bt_error_set(err, BERTH_EINVAL, 0, "creating cgroup %s: %s is not a directory",
 						  d->dir, d->dir);
+			else if (d->v1)
+				/* a parent whose maker was killed before it set the cpuset up */
+				rc = fill_cpuset(host, d, d->dir, err);
 		} else if (errno == EEXIST) {
 			rc = bt_error_set(err, BERTH_EEXISTS, EEXIST, "creating cgroup %s: it exists already",
 					  d->dir);
@@ -420,9 +432,13 @@ static void cgroup_free(berth_cgroup *cg)
 	free(cg);
 }
 
+/* what cgroup_new does with the directories */
+enum { CG_OPEN, CG_CREATE, CG_EXISTING };
+
 static int cgroup_new(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgroups_path,
-		      const char *id, bool create, berth_cgroup **out, berth_error **err)
+		      const char *id, int how, berth_cgroup **out, berth_error **err)
 {
+	bool create = how == CG_CREATE;
 	berth_cgroup *cg;
 	int rc = 0;
 
@@ -464,10 +480,23 @@ static int cgroup_new(const berth_ctx *ctx, bt_cgroup_host *host, const char *cg
 		} else {
 			struct stat st;
 			d->created = 1;
-			if (stat(d->dir, &st) < 0)
+			if (stat(d->dir, &st) == 0) {
+				continue;
+			} else if (how == CG_EXISTING && errno == ENOENT) {
+				/* not made (a create killed part way): left out */
+				free(d->dir);
+				free(d->mount);
+				memset(d, 0, sizeof(*d));
+				cg->ndirs--;
+				cg->v2 = h ? cg->v2 : -1;
+			} else {
 				rc = bt_error_os(err, "opening cgroup %s", d->dir);
+			}
 		}
 	}
+	if (rc == 0 && cg->ndirs == 0)
+		rc = bt_error_set(err, BERTH_ENOTFOUND, ENOENT, "opening cgroup %s: it exists in no hierarchy",
+				  cg->path ? cg->path : id);
 	if (rc < 0) {
 		for (size_t i = cg->ndirs; create && i-- > 0;)
 			remove_created(host, &cg->dirs[i], 0, NULL);
@@ -483,16 +512,16 @@ static int cgroup_new(const berth_ctx *ctx, bt_cgroup_host *host, const char *cg
 int bt_cgroup_create(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgroups_path,
 		     const char *id, berth_cgroup **out, berth_error **err)
 {
-	return cgroup_new(ctx, host, cgroups_path, id, true, out, err);
+	return cgroup_new(ctx, host, cgroups_path, id, CG_CREATE, out, err);
 }
 
 int bt_cgroup_open(const berth_ctx *ctx, bt_cgroup_host *host, const char *cgroups_path,
 		   const char *id, berth_cgroup **out, berth_error **err)
 {
-	return cgroup_new(ctx, host, cgroups_path, id, false, out, err);
+	return cgroup_new(ctx, host, cgroups_path, id, CG_OPEN, out, err);
 }
 
-static int public_new(const berth_ctx *ctx, const char *cgroups_path, const char *id, bool create,
+static int public_new(const berth_ctx *ctx, const char *cgroups_path, const char *id, int how,
 		      berth_cgroup **out, berth_error **err)
 {
 	bt_cgroup_host *host;
@@ -501,7 +530,7 @@ static int public_new(const berth_ctx *ctx, const char *cgroups_path, const char
 	*out = NULL;
 	if ((rc = bt_cgroup_host_new(NULL, NULL, &host, err)) < 0)
 		return rc;
-	if ((rc = cgroup_new(ctx, host, cgroups_path, id, create, out, err)) < 0) {
+	if ((rc = cgroup_new(ctx, host, cgroups_path, id, how, out, err)) < 0) {
 		bt_cgroup_host_free(host);
 		return rc;
 	}
@@ -512,13 +541,19 @@ static int public_new(const berth_ctx *ctx, const char *cgroups_path, const char
 int berth_cgroup_create(const berth_ctx *ctx, const char *cgroups_path, const char *id,
 			berth_cgroup **out, berth_error **err)
 {
-	return public_new(ctx, cgroups_path, id, true, out, err);
+	return public_new(ctx, cgroups_path, id, CG_CREATE, out, err);
 }
 
 int berth_cgroup_open(const berth_ctx *ctx, const char *cgroups_path, const char *id,
 		      berth_cgroup **out, berth_error **err)
 {
-	return public_new(ctx, cgroups_path, id, false, out, err);
+	return public_new(ctx, cgroups_path, id, CG_OPEN, out, err);
+}
+
+int bt_cgroup_open_existing(const berth_ctx *ctx, const char *cgroups_path, const char *id,
+			    berth_cgroup **out, berth_error **err)
+{
+	return public_new(ctx, cgroups_path, id, CG_EXISTING, out, err);
 }
 
 const char *berth_cgroup_path(const berth_cgroup *cg)

@@ -126,17 +126,28 @@ int bt_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int bt_fsync_dir(const char *dir, berth_error **err)
+/* fsync of the directory dir, or with whole_fs syncfs of its file system */
+static int sync_dir(const char *dir, bool whole_fs, berth_error **err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
 
 	if (fd < 0)
 		return bt_error_os(err, "opening directory %s", dir);
-	if (fsync(fd) < 0)
-		rc = bt_error_os(err, "syncing directory %s", dir);
+	if ((whole_fs ? syncfs(fd) : fsync(fd)) < 0)
+		rc = bt_error_os(err, whole_fs ? "syncing the file system of %s" : "syncing directory %s", dir);
 	close(fd);
 	return rc;
+}
+
+int bt_fsync_dir(const char *dir, berth_error **err)
+{
+	return sync_dir(dir, false, err);
+}
+
+int bt_syncfs(const char *path, berth_error **err)
+{
+	return sync_dir(path, true, err);
 }
 
 static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
@@ -200,6 +211,42 @@ int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_
 			   berth_error **err)
 {
 	return write_file_renamed(path, data, len, mode, false, err);
+}
+
+uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path)
+{
+	char *copy = strdup(path), *prefix = NULL;
+	const char *dir;
+	struct dirent *de;
+	uint64_t bytes = 0;
+	DIR *d = NULL;
+
+	if (!copy)
+		return 0;
+	dir = dirname(copy);
+	/* the temp name write_file_renamed makes: .<name>.tmpXXXXXX */
+	if (!(prefix = bt_strdup_printf(".%s.tmp", strrchr(path, '/') ? strrchr(path, '/') + 1 : path)) ||
+	    !(d = opendir(dir)))
+		goto out;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			bt_log_info(ctx, "fs", "removed %s/%s, left by a write that died", dir, de->d_name);
+			bytes += (uint64_t)st.st_size;
+		} else if (errno != ENOENT) {
+			bt_log_warn(ctx, "fs", "removing %s/%s: %s", dir, de->d_name, strerror(errno));
+		}
+	}
+out:
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(copy);
+	return bytes;
 }
 
 /* Removes the entries of the directory dfd (on device dev), then closes it.

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -100,6 +101,14 @@ int bt_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
 			   berth_error **err);
 int bt_fsync_dir(const char *dir, berth_error **err);
+/* Writes back everything of the file system of the directory path: one
+ * call for a whole tree of new files (an unpacked layer), where an fsync
+ * per file would cost far more. */
+int bt_syncfs(const char *path, berth_error **err);
+/* Removes the temp files a killed bt_write_file_atomic/_volatile of path
+ * left (.<name>.tmp* beside it); the caller holds the lock every writer of
+ * path holds, so none is in use. Returns the bytes freed; failures logged. */
+uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path);
 /* Removes path and everything below it. Never follows symlinks and never
  * descends into another file system (a mount point gives EBUSY). A missing
  * path is not an error. */
@@ -119,7 +128,9 @@ extern void (*bt_test_hook_before_rename)(const char *tmp_path);
  * (each call opens its own file description). The lock belongs to the open
  * file description: a forked child that does not exec must close the fd,
  * or the lock lives on in it. */
-enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4 };
+/* NOCREATE: a missing lock file is ENOTFOUND, not made (so a lock taken
+ * on something being removed cannot bring its directory back to life) */
+enum { BT_LOCK_SHARED = 1, BT_LOCK_EXCLUSIVE = 2, BT_LOCK_NOWAIT = 4, BT_LOCK_NOCREATE = 8 };
 /* Creates the lock file when missing; returns the held lock's fd in *fd. */
 int bt_lock_acquire(const char *path, int flags, int *fd, berth_error **err);
 void bt_lock_release(int fd);

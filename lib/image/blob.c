@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +93,43 @@ void bt_blob_writer_abort(bt_blob_writer *w)
 	free(w);
 }
 
+/* The writer's temp file, held with flock(LOCK_SH) while it is written, so
+ * a sweep (bt_store_sweep_temps) removes only those of dead writers. One
+ * the sweep took between mkostemp and the flock is gone from its name:
+ * then another is made. */
+static int make_held_temp(bt_blob_writer *w, berth_error **err)
+{
+	char *name = strdup(w->tmp);
+
+	if (!name)
+		return bt_store_nomem(err, "writing blob to", w->s->dir);
+	for (int tries = 0; tries < 3; tries++) {
+		struct stat a, b;
+		int rc;
+
+		strcpy(w->tmp, name);
+		if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+			rc = bt_error_os(err, "creating a temporary file in %s", w->algdir);
+			free(w->tmp);
+			w->tmp = NULL;
+			free(name);
+			return rc;
+		}
+		while ((rc = flock(w->fd, LOCK_SH)) < 0 && errno == EINTR)
+			;
+		if (rc == 0 && fstat(w->fd, &a) == 0 && stat(w->tmp, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			free(name);
+			return 0;
+		}
+		close(w->fd);
+		w->fd = -1;
+	}
+	free(name);
+	return bt_error_set(err, BERTH_EBUSY, 0, "creating a temporary file in %s: removed as soon as made",
+			    w->algdir);
+}
+
 int bt_blob_writer_new(bt_store *s, const char *digest, int64_t size, bt_blob_writer **out,
 		       berth_error **err)
 {
@@ -123,12 +161,8 @@ int bt_blob_writer_new(bt_store *s, const char *digest, int64_t size, bt_blob_wr
 	    (rc = bt_mkdir_p(w->algdir, 0755, err)) < 0 ||
 	    (rc = bt_digester_new(w->algorithm, &w->digester, err)) < 0)
 		goto fail_wrap;
-	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
-		rc = bt_error_os(err, "creating a temporary file in %s", w->algdir);
-		free(w->tmp);
-		w->tmp = NULL;
+	if ((rc = make_held_temp(w, err)) < 0)
 		goto fail_wrap;
-	}
 	if (fchmod(w->fd, 0644) < 0) {
 		rc = bt_error_os(err, "setting the mode of %s", w->tmp);
 		goto fail_wrap;
@@ -407,4 +441,36 @@ int bt_store_delete_blob(bt_store *s, const char *digest, berth_error **err)
 		rc = bt_error_os(err, "deleting blob %s", path);
 	free(path);
 	return rc;
+}
+
+struct sweep {
+	bool remove;
+	uint64_t bytes;
+};
+
+static int sweep_one(const char *alg, int dfd, const char *name, bool temp, void *data,
+		     berth_error **err)
+{
+	struct sweep *sw = data;
+	struct stat st;
+	int fd;
+
+	(void)alg;
+	(void)err;
+	if (!temp || (fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return 0;
+	/* a live writer holds its temp file shared */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    (!sw->remove || unlinkat(dfd, name, 0) == 0))
+		sw->bytes += (uint64_t)st.st_size;
+	close(fd);
+	return 0;
+}
+
+uint64_t bt_store_sweep_temps(const bt_store *s, bool remove)
+{
+	struct sweep sw = { remove, 0 };
+
+	bt_store_each_blob(s, sweep_one, &sw, NULL);
+	return sw.bytes;
 }

@@ -59,9 +59,9 @@ static int gc_one(const char *alg, int dfd, const char *name, bool temp, void *d
 		return errno == ENOENT ? 0 : bt_error_os(err, "collecting %s/blobs/%s/%s", g->dir, alg, name);
 	if (unlinkat(dfd, name, 0) < 0)
 		return errno == ENOENT ? 0 : bt_error_os(err, "collecting %s/blobs/%s/%s", g->dir, alg, name);
+	g->bytes += (uint64_t)st.st_size; /* temp files left by dead writers too */
 	if (!temp) {
 		g->freed++;
-		g->bytes += (uint64_t)st.st_size;
 		if (g->removed && bt_strv_add(g->removed, strdup(digest)) < 0)
 			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	}
@@ -77,8 +77,7 @@ int bt_store_gc(bt_store *s, const char *const *keep, size_t nkeep, size_t *free
 
 	/* lock order everywhere: gc lock, then index lock */
 	if ((rc = bt_lock_acquire(s->gc_lock, BT_LOCK_EXCLUSIVE, &gc_fd, err)) < 0 ||
-	    (rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &index_fd, err)) < 0 ||
-	    (rc = bt_store_index_load(s, &index, err)) < 0)
+	    (rc = bt_store_index_lock(s, &index_fd, &index, err)) < 0)
 		goto out;
 	g.manifests = json_object_get(index, "manifests");
 	rc = bt_store_each_blob(s, gc_one, &g, err);
@@ -120,8 +119,7 @@ int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly,
 		}
 		return 0;
 	}
-	if (rc < 0 || (rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &index_fd, err)) < 0 ||
-	    (rc = bt_store_index_load(s, &index, err)) < 0)
+	if (rc < 0 || (rc = bt_store_index_lock(s, &index_fd, &index, err)) < 0)
 		goto out;
 	json_array_foreach(json_object_get(index, "manifests"), i, d) {
 		const char *digest = json_string_value(json_object_get(d, "digest"));

@@ -113,6 +113,9 @@ void bt_descriptors_free(bt_descriptor *v, size_t n);
  * a "manifests" array of valid descriptors. Errors: EINVAL for a malformed
  * file, naming the file and the JSON path. */
 int bt_store_index_load(const bt_store *s, json_t **out, berth_error **err);
+/* Takes the index lock (exclusive) into *fd, sweeps the temp files killed
+ * writers of index.json left, and loads it; on failure nothing is held. */
+int bt_store_index_lock(bt_store *s, int *fd, json_t **index, berth_error **err);
 /* The descriptors of index.json, in file order. */
 int bt_store_index_list(const bt_store *s, bt_descriptor **out, size_t *n, berth_error **err);
 /* The descriptor tagged ref_name. ENOTFOUND when there is none. */
@@ -151,6 +154,10 @@ typedef int (*bt_blob_fn)(const char *alg, int dfd, const char *name, bool temp,
 			  berth_error **err);
 /* Walks blobs/<alg>/ of every known algorithm (blob.c): listing and gc. */
 int bt_store_each_blob(const bt_store *s, bt_blob_fn fn, void *data, berth_error **err);
+/* The temp files of blob writers that died (no live writer holds them):
+ * their bytes, and with remove, removed. Errors are skipped: a sweep is
+ * best effort and runs again with the next pull. */
+uint64_t bt_store_sweep_temps(const bt_store *s, bool remove);
 
 /* ---- manifests and platforms (manifest.c) ------------------------------ */
 

@@ -248,6 +248,22 @@ static long find_tag(const json_t *manifests, const char *ref_name)
 	return -1;
 }
 
+int bt_store_index_lock(bt_store *s, int *fd, json_t **index, berth_error **err)
+{
+	int rc;
+
+	*index = NULL;
+	if ((rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, fd, err)) < 0)
+		return rc;
+	/* every writer of index.json holds this lock: temp files are the dead's */
+	bt_sweep_atomic_temps(NULL, s->index_path);
+	if ((rc = bt_store_index_load(s, index, err)) < 0) {
+		bt_lock_release(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
 int bt_store_tag(bt_store *s, const char *ref_name, const char *media_type, const char *digest,
 		 int64_t size, const json_t *extra, berth_error **err)
 {
@@ -285,13 +301,14 @@ int bt_store_tag(bt_store *s, const char *ref_name, const char *media_type, cons
 		bt_error_wrap(err, rc, "tagging %s as %s", digest, ref_name);
 		goto out;
 	}
-	if ((rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &fd, err)) < 0 ||
-	    (rc = bt_store_index_load(s, &index, err)) < 0) {
+	if ((rc = bt_store_index_lock(s, &fd, &index, err)) < 0) {
 		bt_error_wrap(err, rc, "tagging %s as %s", digest, ref_name);
 		goto out;
 	}
 	manifests = json_object_get(index, "manifests");
 	at = find_tag(manifests, ref_name);
+	if (at >= 0 && json_equal(json_array_get(manifests, (size_t)at), d))
+		goto out; /* tagged so already: index.json stays as it is */
 	if ((at >= 0 ? json_array_set(manifests, (size_t)at, d) : json_array_append(manifests, d)) < 0)
 		goto nomem;
 	if ((rc = bt_json_write_atomic(s->index_path, index, err)) < 0)
@@ -312,8 +329,7 @@ int bt_store_untag(bt_store *s, const char *ref_name, berth_error **err)
 	int fd = -1, rc;
 	long at;
 
-	if ((rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, &fd, err)) < 0 ||
-	    (rc = bt_store_index_load(s, &index, err)) < 0) {
+	if ((rc = bt_store_index_lock(s, &fd, &index, err)) < 0) {
 		bt_error_wrap(err, rc, "untagging %.200s", ref_name);
 		goto out;
 	}

@@ -381,8 +381,10 @@ int bt_image_pull(berth_ctx *ctx, const char *text, const berth_pull_opts *opts,
 		goto fail;
 	bt_log_info(ctx, "image", "pulling %s: %zu layers", berth_reference_string(ref), p.m.nlayers);
 	/* from the first blob to the tag, gc must not take what we store */
-	if ((rc = bt_store_hold(p.s, &hold, err)) < 0 ||
-	    (rc = fetch_blob(&p, &p.m.config, 0, false, err)) < 0 ||
+	if ((rc = bt_store_hold(p.s, &hold, err)) < 0)
+		goto fail;
+	bt_store_sweep_temps(p.s, true); /* what killed pulls left */
+	if ((rc = fetch_blob(&p, &p.m.config, 0, false, err)) < 0 ||
 	    (rc = fetch_layers(&p, err)) < 0)
 		goto fail;
 	{

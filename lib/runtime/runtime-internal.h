@@ -336,12 +336,25 @@ int bt_rt_state_cgroup(berth_runtime *rt, const bt_rt_state *st, const char *id,
 		       berth_error **err);
 /* Closes the lock, frees; remove also deletes the directory. */
 void bt_rt_state_close(bt_rt_state *st, bool remove);
+/* Notes in the container's directory the cgroup create is making (made:
+ * whether it makes it, or joins one made beforehand). */
+int bt_rt_state_note_cgroup(bt_rt_state *st, const char *cgroups_path, bool made,
+			    berth_error **err);
+/* Kills what runs in the cgroup noted in dir (a create that died before
+ * its state.json) and removes it, if the create made it. */
+void bt_rt_state_noted_cgroup_remove(berth_runtime *rt, const char *dir, const char *id);
+/* Removes root/name, a .new-* directory of a create that died before it
+ * renamed it into place (nobody holds its lock). */
+void bt_rt_state_sweep_new(const char *root, const char *name);
 /* "created", "running", "paused" or "stopped" from the saved pid, its start
  * time and the exec.fifo. */
 const char *bt_rt_state_status(const bt_rt_state *st);
 int bt_rt_state_pid(const bt_rt_state *st);
 /* Field 22 of /proc/<pid>/stat, 0 when the process is gone or a zombie. */
 unsigned long long bt_rt_proc_starttime(int pid);
+/* Whether process pid was killed and is on its way out: SIGKILL pending,
+ * or exiting (a pid namespace's init waits for its children first). */
+bool bt_rt_proc_dying(int pid);
 /* The spec's state JSON with the given status, newly allocated text. */
 char *bt_rt_state_spec_json(const bt_rt_state *st, const char *status);
 

@@ -202,12 +202,20 @@ static int create_cgroup(struct create_run *cr, const json_t *config, const char
 	const char *join = json_string_value(
 		json_object_get(json_object_get(config, "annotations"), JOIN_ANNOTATION));
 	char *def = NULL;
+	const char *path;
 	int rc;
 
 	if (!cr->cfg->cgroups_path && (rc = bt_rt_default_cgroup(cr->rt, id, &def, err)) < 0)
 		return rc;
-	rc = make_cgroup(cr->rt, def ? def : cr->cfg->cgroups_path, id, join && !strcmp(join, "true"),
-			 &cr->cg, created, shared, err);
+	path = def ? def : cr->cfg->cgroups_path;
+	/* noted before it is made: a create killed from here on leaves a
+	 * cgroup the next create or delete in this root finds and removes */
+	if ((rc = bt_rt_state_note_cgroup(cr->st, path, true, err)) == 0) {
+		rc = make_cgroup(cr->rt, path, id, join && !strcmp(join, "true"), &cr->cg, created, shared,
+				 err);
+		if (rc == 0 && !*created)
+			rc = bt_rt_state_note_cgroup(cr->st, path, false, err);
+	}
 	free(def);
 	return rc;
 }
@@ -329,6 +337,8 @@ static int create_checked(berth_runtime *rt, const char *id, const berth_runtime
 	return bt_rt_id_check(id, err);
 }
 
+static void sweep_half_made(berth_runtime *rt);
+
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
 			   const json_t *config, const berth_runtime_create_opts *opts,
 			   berth_runtime_process **proc, berth_error **err)
@@ -355,6 +365,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		rc = bt_error_wrap(err, rc, "creating container %s", id);
 		goto fail_cfg;
 	}
+	sweep_half_made(rt);
 	if ((rc = bt_rt_state_new(rt, id, &st, err)) < 0)
 		goto fail_cfg;
 	if ((rc = make_fifo(&st, &fifo_fd, err)) < 0)
@@ -611,8 +622,9 @@ static bool remove_half_made(berth_runtime *rt, const char *id, bool bad_state)
 	lock = bt_strdup_printf("%s/lock", dir);
 	state = bt_strdup_printf("%s/state.json", dir);
 	if (!lock || !state || (!bad_state && access(state, F_OK) == 0) ||
-	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT, &fd, NULL) < 0)
+	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL) < 0)
 		goto out;
+	bt_rt_state_noted_cgroup_remove(rt, dir, id);
 	removed = bt_rm_rf(dir, NULL) == 0;
 	bt_lock_release(fd);
 	bt_log_info(rt->ctx, "runtime", "removed the remains of a failed create of %s", id);
@@ -623,6 +635,21 @@ out:
 	return removed;
 }
 
+/* The remains of every create that died before its state.json. */
+static void sweep_half_made(berth_runtime *rt)
+{
+	DIR *d = opendir(rt->root);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".new-", 5))
+			bt_rt_state_sweep_new(rt->root, de->d_name);
+		else if (de->d_name[0] != '.')
+			remove_half_made(rt, de->d_name, false);
+	if (d)
+		closedir(d);
+}
+
 int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
 {
 	bt_rt_state st;
@@ -631,6 +658,8 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 	int pid, rc;
 
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
+		if (rc == BERTH_ENOTFOUND)
+			sweep_half_made(rt); /* a create of id killed before it had its name */
 		if ((rc == BERTH_ENOTFOUND || rc == BERTH_EINVAL) && remove_half_made(rt, id, rc == BERTH_EINVAL)) {
 			berth_error_free(err ? *err : NULL);
 			if (err)
@@ -641,12 +670,24 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 	}
 	status = bt_rt_state_status(&st);
 	pid = bt_rt_state_pid(&st);
+	if (strcmp(status, "stopped") && bt_rt_proc_dying(pid)) {
+		/* killed, on its way to a zombie: stopped, as runc and crun see it
+		 * (a start time of 0: a zombie already) */
+		unsigned long long start = bt_rt_proc_starttime(pid);
+
+		if (start)
+			wait_gone(pid, start);
+		status = bt_rt_state_status(&st);
+	}
 	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !(flags & BERTH_RUNTIME_DELETE_FORCE)) {
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "deleting container %s: it is %s (stop it first or force)",
 				  id, status);
 		goto out;
 	}
-	rc = bt_rt_state_cgroup(rt, &st, id, &cg, NULL);
+	if (bt_rt_state_cgroup(rt, &st, id, &cg, NULL) == BERTH_ENOTFOUND)
+		/* a delete killed part way removed some hierarchies' directories */
+		bt_cgroup_open_existing(rt->ctx, json_string_value(json_object_get(
+			json_object_get(st.json, "berth"), "cgroupsPath")), id, &cg, NULL);
 	/* a cgroup joined while others ran in it stays theirs: only the
 	 * container's init is killed */
 	if (cg && json_is_true(json_object_get(json_object_get(st.json, "berth"), "cgroupShared"))) {

@@ -5,9 +5,11 @@
  * container), whether exec.fifo still exists, and the paused mark. */
 #define _GNU_SOURCE
 #include "runtime-internal.h"
+#include "../cgroup/cgroup-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +31,43 @@ int bt_rt_id_check(const char *id, berth_error **err)
 	return 0;
 }
 
-static int state_lock(bt_rt_state *st, berth_error **err)
+static int state_lock(bt_rt_state *st, int flags, berth_error **err)
 {
 	char *lock = bt_strdup_printf("%s/lock", st->dir);
 	int rc;
 
 	if (!lock)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "locking %s: out of memory", st->dir);
-	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &st->lock_fd, err);
+	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | flags, &st->lock_fd, err);
 	free(lock);
 	return rc;
 }
 
+/* A new directory .new-XXXXXX in root with its lock file made and held;
+ * one a sweep removed before the lock was made is made again. */
+static int new_locked_dir(const char *root, bt_rt_state *st, berth_error **err)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int rc;
+
+		free(st->dir);
+		if (!(st->dir = bt_strdup_printf("%s/.new-XXXXXX", root)))
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		if (!mkdtemp(st->dir))
+			return bt_error_os(err, "creating a directory in %s", root);
+		if ((rc = state_lock(st, 0, err)) == 0 || access(st->dir, F_OK) == 0)
+			return rc;
+		if (err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+	}
+	return bt_error_set(err, BERTH_EBUSY, 0, "creating a directory in %s: removed as soon as made", root);
+}
+
 int bt_rt_state_new(berth_runtime *rt, const char *id, bt_rt_state *st, berth_error **err)
 {
+	char *dir;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -51,21 +76,45 @@ int bt_rt_state_new(berth_runtime *rt, const char *id, bt_rt_state *st, berth_er
 		return rc;
 	if ((rc = bt_mkdir_p(rt->root, 0700, err)) < 0)
 		return rc;
-	if (!(st->dir = bt_strdup_printf("%s/%s", rt->root, id)))
+	if (!(dir = bt_strdup_printf("%s/%s", rt->root, id)))
 		return bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
-	if (mkdir(st->dir, 0700) < 0) {
-		rc = errno == EEXIST ? bt_error_set(err, BERTH_EEXISTS, EEXIST, "container %s exists already", id)
-				     : bt_error_os(err, "creating %s", st->dir);
-		free(st->dir);
-		st->dir = NULL;
+	/* made with its lock and renamed into place: <root>/<id> never exists
+	 * without its lock file, so a sweep can tell a create in progress
+	 * (locked) from one that died (not locked) */
+	if ((rc = new_locked_dir(rt->root, st, err)) == 0 && access(dir, F_OK) == 0)
+		rc = bt_error_set(err, BERTH_EEXISTS, EEXIST, "container %s exists already", id);
+	else if (rc == 0 && rename(st->dir, dir) < 0)
+		rc = errno == EEXIST || errno == ENOTEMPTY
+			     ? bt_error_set(err, BERTH_EEXISTS, EEXIST, "container %s exists already", id)
+			     : bt_error_os(err, "creating %s", dir);
+	if (rc < 0) {
+		free(dir);
+		bt_rt_state_close(st, true);
 		return rc;
 	}
-	if ((rc = state_lock(st, err)) < 0 || !(st->json = json_object())) {
-		if (!rc)
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
+	free(st->dir);
+	st->dir = dir;
+	if (!(st->json = json_object())) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "creating container %s: out of memory", id);
 		bt_rt_state_close(st, true);
 	}
 	return rc;
+}
+
+void bt_rt_state_sweep_new(const char *root, const char *name)
+{
+	char *dir = bt_strdup_printf("%s/%s", root, name), *lock = bt_strdup_printf("%s/%s/lock", root, name);
+	int fd;
+
+	if (dir && lock && bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE,
+					   &fd, NULL) == 0) {
+		bt_rm_rf(dir, NULL);
+		bt_lock_release(fd);
+	} else if (dir) {
+		rmdir(dir); /* killed before its lock file: empty */
+	}
+	free(dir);
+	free(lock);
 }
 
 int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_error **err)
@@ -85,7 +134,10 @@ int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_e
 		bt_rt_state_close(st, false);
 		return rc;
 	}
-	if ((rc = state_lock(st, err)) < 0) {
+	/* no lock file: being deleted (or a create that died before it): gone */
+	if ((rc = state_lock(st, BT_LOCK_NOCREATE, err)) < 0) {
+		if (rc == BERTH_ENOTFOUND)
+			rc = bt_error_set(err, BERTH_ENOTFOUND, ENOENT, "container %s does not exist", id);
 		bt_rt_state_close(st, false);
 		return rc;
 	}
@@ -133,33 +185,117 @@ void bt_rt_state_close(bt_rt_state *st, bool remove)
 	st->lock_fd = -1;
 }
 
-unsigned long long bt_rt_proc_starttime(int pid)
+/* /proc/<pid>/<file> into buf, NUL-terminated; false when the process is gone. */
+static bool read_proc(int pid, const char *file, char *buf, size_t size)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return false;
 	buf[n] = '\0';
+	return true;
+}
+
+/* From /proc/<pid>/stat: the state letter, the flags and the start time;
+ * false when the process is gone. */
+static bool proc_stat(int pid, char *state, unsigned long *flags, unsigned long long *start)
+{
+	char buf[1024], *p;
+
+	if (!read_proc(pid, "stat", buf, sizeof(buf)))
+		return false;
 	/* the command name may hold spaces and parentheses: fields start after the last ')' */
 	if (!(p = strrchr(buf, ')')) || p[1] != ' ')
-		return 0;
+		return false;
 	p += 2;
-	if (*p == 'Z' || *p == 'X')
-		return 0;
-	for (int field = 3; field < 22 && p; field++)
+	*state = *p;
+	*flags = 0;
+	*start = 0;
+	for (int field = 3; field < 22 && p; field++) {
 		if ((p = strchr(p, ' ')))
 			p++;
+		if (p && field == 8)
+			*flags = strtoul(p, NULL, 10);
+	}
 	if (p)
-		start = strtoull(p, NULL, 10);
+		*start = strtoull(p, NULL, 10);
+	return true;
+}
+
+/* The cgroup a create is about to make, noted before it makes it: a create
+ * killed before state.json leaves this for whoever removes its remains. */
+int bt_rt_state_note_cgroup(bt_rt_state *st, const char *cgroups_path, bool made,
+			    berth_error **err)
+{
+	json_t *j = json_pack("{s:s?, s:b}", "cgroupsPath", cgroups_path, "made", made);
+	char *file = bt_strdup_printf("%s/cgroup.json", st->dir);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int rc;
+
+	if (!file || !text)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "saving %s: out of memory", st->dir);
+	else
+		rc = bt_write_file_volatile(file, text, strlen(text), 0644, err);
+	json_decref(j);
+	free(file);
+	free(text);
+	return rc;
+}
+
+void bt_rt_state_noted_cgroup_remove(berth_runtime *rt, const char *dir, const char *id)
+{
+	char *file = bt_strdup_printf("%s/cgroup.json", dir);
+	json_t *j = NULL, *path;
+	berth_cgroup *cg = NULL;
+
+	if (file && bt_json_load_file(file, 1 << 16, &j, NULL) == 0 &&
+	    json_is_true(json_object_get(j, "made")) &&
+	    bt_cgroup_open_existing(rt->ctx, json_string_value(path = json_object_get(j, "cgroupsPath")), id,
+				    &cg, NULL) == 0) {
+		/* the killed create's process, if it got that far, and its cgroup */
+		berth_cgroup_kill(cg, NULL);
+		berth_cgroup_remove(cg, NULL);
+		berth_cgroup_free(cg);
+	}
+	json_decref(j);
+	free(file);
+}
+
+unsigned long long bt_rt_proc_starttime(int pid)
+{
+	unsigned long long start;
+	unsigned long flags;
+	char state;
+
+	if (!proc_stat(pid, &state, &flags, &start) || state == 'Z' || state == 'X')
+		return 0;
 	return start;
+}
+
+bool bt_rt_proc_dying(int pid)
+{
+	unsigned long long start;
+	unsigned long flags;
+	char state, buf[4096], *p;
+
+	if (!proc_stat(pid, &state, &flags, &start))
+		return false;
+	if (flags & 0x4) /* PF_EXITING */
+		return true;
+	/* SIGKILL queued but not yet acted on */
+	if (!read_proc(pid, "status", buf, sizeof(buf)))
+		return false;
+	for (const char *key = "SigPnd:"; key; key = !strcmp(key, "SigPnd:") ? "ShdPnd:" : NULL)
+		if ((p = strstr(buf, key)) && (strtoull(p + strlen(key), NULL, 16) & (1ULL << (SIGKILL - 1))))
+			return true;
+	return false;
 }
 
 int bt_rt_state_pid(const bt_rt_state *st)

@@ -364,6 +364,7 @@ static bool exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/* 1 when added, 0 when listed already, -1 when out of memory */
 static int add_user(json_t *users, const char *user)
 {
 	size_t i;
@@ -372,7 +373,33 @@ static int add_user(json_t *users, const char *user)
 	json_array_foreach(users, i, u)
 		if (!strcmp(json_string_value(u) ?: "", user))
 			return 0;
-	return json_array_append_new(users, json_string(user));
+	return json_array_append_new(users, json_string(user)) < 0 ? -1 : 1;
+}
+
+/* Whether the record j lists the layer: a directory alone means nothing
+ * (a removal or placing a crash cut short); only the record written after
+ * the rename into place says a layer is whole. */
+static bool recorded(json_t *j, const char *chain)
+{
+	return json_object_get(json_object_get(j, "layers"), chain) != NULL;
+}
+
+/* Renames layer i into place from its temp directory, unpacking it first
+ * when there is none (the storage lock is held). */
+static int place_layer(const bt_store *s, const char *sdir, struct image_info *info, size_t i,
+		       const berth_storage_unpack_opts *opts, struct bt_tmpdir *tmp, int *fds, int *lower,
+		       int64_t *bytes, berth_error **err)
+{
+	int rc;
+
+	if (!tmp[i].path && ((rc = lowers_of(info, tmp, fds, i, lower, err)) < 0 ||
+			     (rc = unpack_to_temp(s, sdir, &info->layers[i], info->l.chain[i], opts,
+						  lower, i, &tmp[i], &bytes[i], err)) < 0))
+		return rc;
+	if (rename(tmp[i].path, info->l.dirs[i]) < 0)
+		return bt_error_os(err, "moving %s into place", tmp[i].path);
+	bt_tmpdir_placed(&tmp[i]);
+	return 0;
 }
 
 int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *uopts,
@@ -385,10 +412,10 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unp
 	struct bt_tmpdir *tmp = NULL;
 	int64_t *bytes = NULL;
 	int *fds = NULL, *lower = NULL;
-	bool *placed = NULL;
+	bool *placed = NULL, changed = false, any_placed = false;
 	json_t *j = NULL;
 	bt_store *s = NULL;
-	int hold = -1, lockfd = -1, rc;
+	int hold = -1, lockfd = -1, added, rc;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -416,6 +443,9 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unp
 		}
 	for (size_t i = 0; i < info.l.n; i++)
 		fds[i] = -1;
+	/* what the record lists now, read without the lock: a hint, checked again locked */
+	if ((rc = bt_layers_load(ctx, &j, err)) < 0)
+		goto out;
 	/* layers unpacked while downloaded: checked, then used like our own */
 	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
 		if (!streamed[i].tmp.path)
@@ -426,7 +456,7 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unp
 					  info.layers[i].digest, streamed[i].diff_id, info.layers[i].diff_id);
 			goto out;
 		}
-		if (exists(info.l.dirs[i]))
+		if (recorded(j, info.l.chain[i]))
 			continue;
 		tmp[i] = streamed[i].tmp;
 		streamed[i].tmp.path = NULL;
@@ -456,50 +486,56 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unp
 	}
 	/* unpack what is missing, without the lock */
 	for (size_t i = 0; i < info.l.n; i++)
-		if (!tmp[i].path && !exists(info.l.dirs[i]) &&
+		if (!tmp[i].path && !recorded(j, info.l.chain[i]) &&
 		    ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
 		     (rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts, lower, i,
 					  &tmp[i], &bytes[i], err)) < 0))
 			goto out;
+	json_decref(j);
+	j = NULL;
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
-	bt_storage_sweep(ctx, sdir); /* ours are held: only the dead's go */
+	changed = bt_storage_sweep(ctx, sdir, j); /* ours are held: only the dead's go */
 	for (size_t i = 0; i < info.l.n; i++) {
 		json_t *layers = json_object_get(j, "layers"), *entry;
 
-		if (!exists(info.l.dirs[i])) {
-			/* removed by another process since we looked: unpack again, now locked */
-			if (!tmp[i].path && ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
-					(rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts,
-							     lower, i, &tmp[i], &bytes[i], err)) < 0))
+		entry = json_object_get(layers, info.l.chain[i]);
+		if (!entry || !exists(info.l.dirs[i])) {
+			/* not in the record (removed since we looked), or its
+			 * directory lost: unpack again if needed, now locked */
+			if ((rc = place_layer(s, sdir, &info, i, &opts, tmp, fds, lower, bytes, err)) < 0)
 				goto out;
-			if (rename(tmp[i].path, info.l.dirs[i]) < 0) {
-				rc = bt_error_os(err, "moving %s into place", tmp[i].path);
-				goto out;
-			}
-			bt_tmpdir_placed(&tmp[i]);
-			placed[i] = true;
-		}
-		if (!(entry = json_object_get(layers, info.l.chain[i]))) {
-			entry = json_pack("{s:s, s:s?, s:s, s:I, s:[]}", "diff_id", info.layers[i].diff_id,
-					  "parent", i ? info.l.chain[i - 1] : NULL, "blob",
-					  info.layers[i].digest, "size",
-					  (json_int_t)(placed[i] ? bytes[i] : bt_tree_size(info.l.dirs[i])),
-					  "users");
-			if (!entry || json_object_set_new(layers, info.l.chain[i], entry) < 0) {
+			placed[i] = changed = true;
+			if (!entry)
+				entry = json_pack("{s:s, s:s?, s:s, s:I, s:[]}", "diff_id",
+						  info.layers[i].diff_id, "parent",
+						  i ? info.l.chain[i - 1] : NULL, "blob", info.layers[i].digest,
+						  "size", (json_int_t)bytes[i], "users");
+			else
+				json_object_set_new(entry, "size", json_integer((json_int_t)bytes[i]));
+			if (!entry || json_object_set(layers, info.l.chain[i], entry) < 0) {
 				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 				goto out;
 			}
+			json_decref(entry);
 		}
 		if (!json_is_array(json_object_get(entry, "users")) ||
-		    add_user(json_object_get(entry, "users"), user) < 0) {
+		    (added = add_user(json_object_get(entry, "users"), user)) < 0) {
 			rc = bt_error_set(err, BERTH_EINVAL, 0, "layers.json: layer %s has no users list",
 					  info.l.chain[i]);
 			goto out;
 		}
+		changed = changed || added;
 	}
-	if ((rc = layers_save(ctx, j, err)) < 0 || (rc = bt_fsync_dir(ldir, err)) < 0)
+	/* the layers' files on disk before the record that lists them (a power
+	 * loss must not leave a listed layer with empty files); a record that
+	 * says the same is not rewritten (nor its inode changed) */
+	for (size_t i = 0; i < info.l.n; i++)
+		any_placed = any_placed || placed[i];
+	if (any_placed && (rc = bt_syncfs(ldir, err)) < 0)
+		goto out;
+	if (changed && ((rc = layers_save(ctx, j, err)) < 0 || (rc = bt_fsync_dir(ldir, err)) < 0))
 		goto out;
 	memset(placed, 0, (info.l.n + 1) * sizeof(*placed)); /* recorded: keep them */
 	bt_log_debug(ctx, "storage", "image %s: %zu layers ready for %s", image, info.l.n, user);
@@ -536,13 +572,35 @@ out:
 	return rc;
 }
 
+/* Moves the layers of gone (chain IDs) out of the namespace into held temp
+ * directories (trash), under the storage lock, after the record dropped them. */
+static int trash_layers(const char *sdir, const struct bt_strv *gone, struct bt_tmpdir *trash,
+			berth_error **err)
+{
+	for (size_t i = 0; i < gone->n; i++) {
+		const char *hex = strchr(gone->v[i], ':') ? strchr(gone->v[i], ':') + 1 : gone->v[i];
+		char *dir = bt_strdup_printf("%s/layers/%s", sdir, hex), tag[24];
+		int rc;
+
+		if (!dir)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		snprintf(tag, sizeof(tag), "rm-%.16s", hex);
+		rc = bt_tmpdir_take(dir, tag, &trash[i], err);
+		free(dir);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_error **err)
 {
 	char *sdir = NULL, *lock = NULL;
 	struct bt_strv gone = { 0 };
+	struct bt_tmpdir *trash = NULL;
 	const char *key;
 	json_t *j = NULL, *entry, *layers;
-	bool found = false;
+	bool found = false, swept;
 	void *tmpit;
 	int lockfd = -1, rc;
 
@@ -555,7 +613,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
 	    (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
-	bt_storage_sweep(ctx, sdir);
+	swept = bt_storage_sweep(ctx, sdir, j);
 	layers = json_object_get(j, "layers");
 	json_object_foreach_safe(layers, tmpit, key, entry) {
 		json_t *users = json_object_get(entry, "users");
@@ -569,7 +627,7 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 				break;
 			}
 		if (json_array_size(users) == 0) {
-			if (bt_strv_add(&gone, bt_strdup_printf("%s/layers/%s", sdir, strchr(key, ':') ? strchr(key, ':') + 1 : key)) < 0) {
+			if (bt_strv_add(&gone, strdup(key)) < 0) {
 				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 				goto out;
 			}
@@ -580,19 +638,27 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "%s holds no layers", user);
 		goto out;
 	}
-	/* the record first: a crash then leaves an unlisted directory, never a
-	 * listed layer that is half gone */
-	if ((rc = layers_save(ctx, j, err)) < 0)
+	/* the record first, then the rename out of the namespace: a crash
+	 * leaves a whole layer the record does not list (swept), never a
+	 * listed layer that is half gone; the deletion runs unlocked */
+	if ((!found && !gone.n && !swept) || (rc = layers_save(ctx, j, err)) < 0)
 		goto out;
+	if (!(trash = calloc(gone.n + 1, sizeof(*trash)))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	rc = trash_layers(sdir, &gone, trash, err);
+	bt_lock_release(lockfd);
+	lockfd = -1;
 	for (size_t i = 0; i < gone.n; i++) {
 		bt_log_debug(ctx, "storage", "removing layer %s", gone.v[i]);
-		if ((rc = bt_rm_rf(gone.v[i], err)) < 0)
-			goto out;
+		bt_tmpdir_remove(&trash[i]);
 	}
 out:
 	if (lockfd >= 0)
 		bt_lock_release(lockfd);
 	bt_strv_free(gone.v, gone.n);
+	free(trash);
 	json_decref(j);
 	free(sdir);
 	free(lock);

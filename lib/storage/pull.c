@@ -268,12 +268,18 @@ int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *p
 	struct stream s = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
+	berth_reference *parsed;
 	char *sdir = NULL;
 	bool pulled = true; /* false: the error is the pull's own */
 	int rc;
 
 	if (out)
 		*out = NULL;
+	/* bad input is refused before anything is made in the store; the
+	 * parser's error names the reference already */
+	if ((rc = berth_reference_parse(ref ? ref : "", &parsed, err)) < 0)
+		return rc;
+	berth_reference_free(parsed);
 	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
 	    (rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
 		return rc;

@@ -408,11 +408,13 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		rc = bt_error_set(err, BERTH_EEXISTS, 0, "snapshot %s exists already", id);
 		goto out;
 	}
+	/* the temp dir first: while it is held, a sweep keeps the hold the
+	 * next call records (a snapshot being made is not a stale hold) */
+	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0 || (rc = bt_tmpdir_make(parent, id, &tmp, err)) < 0)
+		goto out;
 	if ((rc = bt_layers_prepare(ctx, image, NULL, user, NULL, 0, &l, err)) < 0)
 		goto out;
 	held = true;
-	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0 || (rc = bt_tmpdir_make(parent, id, &tmp, err)) < 0)
-		goto out;
 	if (driver == BERTH_SNAPSHOT_OVERLAY) {
 		static const char *const subs[] = { "upper", "work" };
 		for (size_t i = 0; i < 2 && rc == 0; i++) {
@@ -460,7 +462,10 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = bt_json_write_atomic(sub, j, err)) < 0)
+	/* a copy on disk before it has its name: a power loss leaves a whole
+	 * snapshot or none (its later changes are the container's, not synced) */
+	if ((rc = bt_json_write_atomic(sub, j, err)) < 0 ||
+	    (driver == BERTH_SNAPSHOT_COPY && (rc = bt_syncfs(tmp.path, err)) < 0))
 		goto out;
 	if (rename(tmp.path, dir) < 0) {
 		rc = errno == EEXIST || errno == ENOTEMPTY
@@ -556,18 +561,28 @@ int berth_snapshot_unmount(berth_ctx *ctx, const char *id, berth_error **err)
 
 int berth_snapshot_remove(berth_ctx *ctx, const char *id, berth_error **err)
 {
+	struct bt_tmpdir trash = { NULL, -1 };
 	struct bt_snapshot s;
-	char *user = NULL;
+	char *user;
 	int rc;
 
-	if ((rc = bt_snapshot_load(ctx, id, &s, err)) < 0)
+	if (!(user = bt_strdup_printf("snapshot:%s", id)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = bt_snapshot_load(ctx, id, &s, err)) < 0) {
+		/* gone already (a remove that was killed): its hold goes with
+		 * the sweep the release runs */
+		if (rc == BERTH_ENOTFOUND)
+			bt_layers_release(ctx, user, false, NULL);
+		free(user);
 		return rc;
-	if ((rc = bt_snapshot_do_unmount(&s, err)) == 0 && (rc = bt_rm_rf(s.dir, err)) == 0) {
-		if (!(user = bt_strdup_printf("snapshot:%s", id)))
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else
-			rc = bt_layers_release(ctx, user, false, err);
 	}
+	/* out of the namespace first, then the hold, then the deletion: a
+	 * crash leaves trash and a hold of nothing, both swept */
+	if ((rc = bt_snapshot_do_unmount(&s, err)) == 0 &&
+	    (rc = bt_tmpdir_take(s.dir, id, &trash, err)) >= 0 &&
+	    (rc = bt_layers_release(ctx, user, false, err)) == 0)
+		bt_tmpdir_remove(&trash);
+	bt_tmpdir_placed(&trash); /* on failure, left to the sweep */
 	free(user);
 	bt_snapshot_clear(&s);
 	return rc < 0 ? bt_error_wrap(err, rc, "removing snapshot %s", id) : 0;

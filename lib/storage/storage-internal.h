@@ -228,10 +228,17 @@ int bt_tmpdir_make(const char *parent, const char *tag, struct bt_tmpdir *t, ber
 void bt_tmpdir_placed(struct bt_tmpdir *t);
 /* Removes the directory, if any, then drops the hold. */
 void bt_tmpdir_remove(struct bt_tmpdir *t);
-/* Removes the temp directories in layers/ and snapshots/ of the storage
- * directory sdir that no live process holds (failures logged). One readdir
- * each; called with the storage lock held exclusively. */
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir);
+/* Moves path (a layer or snapshot directory) to a held temp name beside
+ * it: out of the namespace at once, removed later with bt_tmpdir_remove.
+ * 1 when moved, 0 when path does not exist. */
+int bt_tmpdir_take(const char *path, const char *tag, struct bt_tmpdir *t, berth_error **err);
+/* The sweep of what crashed processes left in the storage directory sdir:
+ * temp directories in layers/ and snapshots/ that no live process holds,
+ * temp files of layers.json, and with record (layers.json as loaded) the
+ * layer directories it does not list and the holds of snapshots and images
+ * that are gone (dropped from record: true when it changed, for the caller
+ * to save). Failures logged. Called with the storage lock held exclusively. */
+bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record);
 
 /* ---- the layer store (layers.c) ------------------------------------------ */
 struct bt_image_layers {

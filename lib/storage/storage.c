@@ -79,52 +79,204 @@ void bt_tmpdir_remove(struct bt_tmpdir *t)
 	bt_tmpdir_placed(t);
 }
 
-/* Removes the .tmp-* directories of dir that nobody holds. */
-static void sweep_dir(berth_ctx *ctx, const char *dir)
+int bt_tmpdir_take(const char *path, const char *tag, struct bt_tmpdir *t, berth_error **err)
+{
+	char *parent = strdup(path), *slash;
+	int fd, rc;
+
+	t->path = NULL;
+	t->fd = -1;
+	if (!parent)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = errno == ENOENT ? 0 : bt_error_os(err, "removing %s", path);
+		free(parent);
+		return rc;
+	}
+	if ((slash = strrchr(parent, '/')))
+		*slash = '\0';
+	/* held before it has its temp name, so no sweep takes it from us; the
+	 * empty directory mkdtemp made is replaced by the rename */
+	while ((rc = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		rc = bt_error_os(err, "holding %s", path);
+	else
+		rc = bt_tmpdir_make(parent, tag, t, err);
+	if (rc < 0) {
+		close(fd);
+		free(parent);
+		return rc;
+	}
+	if (rename(path, t->path) < 0) {
+		rc = bt_error_os(err, "moving %s out of the way", path);
+		bt_tmpdir_remove(t);
+		close(fd);
+		free(parent);
+		return rc;
+	}
+	close(t->fd);
+	t->fd = fd;
+	free(parent);
+	return 1;
+}
+
+/* A leftover found: its bytes counted, and removed unless only counted. */
+static uint64_t sweep_remove(berth_ctx *ctx, const char *dir, const char *name, bool remove,
+			     const char *why)
+{
+	char *path = bt_strdup_printf("%s/%s", dir, name);
+	berth_error *e = NULL;
+	int64_t size;
+
+	if (!path)
+		return 0;
+	size = bt_tree_size(path);
+	if (remove) {
+		bt_log_info(ctx, "storage", "removing %s, %s", path, why);
+		if (bt_rm_rf(path, &e) < 0) {
+			bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+			berth_error_free(e);
+		}
+	}
+	free(path);
+	return size > 0 ? (uint64_t)size : 0;
+}
+
+/* Whether the storage record lists a layer of this directory name. */
+static bool listed(json_t *layers, const char *hex)
+{
+	char key[BT_DIGEST_MAX];
+
+	snprintf(key, sizeof(key), "sha256:%s", hex);
+	return json_object_get(layers, key) != NULL;
+}
+
+/* The .tmp-* directories of dir that nobody holds; with layers (the
+ * record), the layer directories it does not list too: a rename into place
+ * whose record a crash lost, or a removal the record already forgot.
+ * Returns their bytes; removes them unless only counting. */
+static uint64_t sweep_dir(berth_ctx *ctx, const char *dir, json_t *layers, bool remove)
 {
 	struct dirent *de;
+	uint64_t bytes = 0;
 	DIR *d = opendir(dir);
 
 	if (!d) {
 		if (errno != ENOENT)
 			bt_log_warn(ctx, "storage", "listing %s: %s", dir, strerror(errno));
-		return;
+		return 0;
 	}
 	while ((de = readdir(d))) {
-		berth_error *e = NULL;
-		char *path;
 		int fd;
 
+		if (layers && strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64 &&
+		    !listed(layers, de->d_name)) {
+			bytes += sweep_remove(ctx, dir, de->d_name, remove,
+					      "a layer the record does not list");
+			continue;
+		}
 		if (strncmp(de->d_name, ".tmp-", 5))
 			continue;
 		/* not a directory (ENOTDIR), or gone meanwhile: not ours to sweep */
 		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
 		/* a live maker holds it shared; the lock stays ours until it is gone */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && (path = bt_strdup_printf("%s/%s", dir, de->d_name))) {
-			bt_log_info(ctx, "storage", "removing %s, left by a process that died", path);
-			if (bt_rm_rf(path, &e) < 0) {
-				bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
-				berth_error_free(e);
-			}
-			free(path);
-		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			bytes += sweep_remove(ctx, dir, de->d_name, remove,
+					      "left by a process that died");
 		close(fd);
 	}
 	closedir(d);
+	return bytes;
 }
 
-void bt_storage_sweep(berth_ctx *ctx, const char *sdir)
+/* Leftovers in layers/ (row 0) and snapshots/ (row 1), counted or removed. */
+static void sweep_storage(berth_ctx *ctx, const char *sdir, json_t *record, bool remove,
+			  uint64_t bytes[2])
 {
 	static const char *const subs[] = { "layers", "snapshots" };
 
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+	for (size_t i = 0; i < BT_ARRAY_SIZE(subs); i++) {
 		char *dir = bt_strdup_printf("%s/%s", sdir, subs[i]);
 
-		if (dir)
-			sweep_dir(ctx, dir);
+		bytes[i] = dir ? sweep_dir(ctx, dir, i == 0 && record ? json_object_get(record, "layers")
+								       : NULL, remove)
+			       : 0;
 		free(dir);
 	}
+}
+
+/* Whether a hold of the record holds nothing: a snapshot that neither
+ * exists nor is being made (a held snapshots/.tmp-<id>-XXXXXX, which the
+ * sweep before left alone), an image whose manifest is gone and that is
+ * not mounted. */
+static bool stale_hold(const berth_ctx *ctx, const char *sdir, const char *user)
+{
+	char *path = NULL;
+	bool stale = false;
+
+	if (!strncmp(user, "snapshot:", 9)) {
+		const char *id = user + 9;
+		struct dirent *de;
+		DIR *d;
+
+		if (!(path = bt_strdup_printf("%s/snapshots", sdir)) || !(d = opendir(path))) {
+			free(path);
+			return false;
+		}
+		stale = true;
+		while (stale && (de = readdir(d)))
+			stale = strcmp(de->d_name, id) &&
+				!(!strncmp(de->d_name, ".tmp-", 5) && !strncmp(de->d_name + 5, id, strlen(id)) &&
+				  de->d_name[5 + strlen(id)] == '-' && strlen(de->d_name + 6 + strlen(id)) == 6);
+		closedir(d);
+	} else if (!strncmp(user, "image:", 6) && bt_digest_validate(user + 6, NULL) == 0 &&
+		   (path = bt_strdup_printf("%s/" BT_STORE_DIR "/blobs/sha256/%s", ctx->root,
+					    strchr(user + 6, ':') + 1))) {
+		stale = access(path, F_OK) < 0 && errno == ENOENT && !bt_image_mounted(ctx, user + 6);
+	}
+	free(path);
+	return stale;
+}
+
+/* Drops the stale holds of the record; true when it changed. */
+static bool sweep_holds(berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	const char *key;
+	json_t *entry;
+	bool changed = false;
+
+	json_object_foreach(json_object_get(record, "layers"), key, entry) {
+		json_t *users = json_object_get(entry, "users");
+
+		for (size_t i = json_array_size(users); i-- > 0;) {
+			const char *u = json_string_value(json_array_get(users, i));
+
+			if (u && stale_hold(ctx, sdir, u)) {
+				bt_log_info(ctx, "storage", "layer %s: dropping the hold of %s, which is gone",
+					    key, u);
+				json_array_remove(users, i);
+				changed = true;
+			}
+		}
+	}
+	return changed;
+}
+
+bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	char *file = bt_strdup_printf("%s/layers.json", sdir);
+	uint64_t bytes[2];
+	bool changed;
+
+	sweep_storage(ctx, sdir, record, true, bytes);
+	changed = record && sweep_holds(ctx, sdir, record);
+	/* layers.json is written under the lock we hold: its temp files are dead */
+	if (file)
+		bt_sweep_atomic_temps(ctx, file);
+	free(file);
+	return changed;
 }
 
 /* ---- unpacking and releasing images ------------------------------------------- */
@@ -331,6 +483,45 @@ static int usage_snapshots(berth_ctx *ctx, berth_storage_usage *u, berth_error *
 	return 0;
 }
 
+/* Leftovers take space on disk, and all of it is reclaimable. */
+static void add_leftover(berth_storage_usage *u, int row, uint64_t bytes)
+{
+	u->bytes[row] += (long long)bytes;
+	u->reclaimable[row] += (long long)bytes;
+}
+
+/* What crashed processes left, which the next operation sweeps: blob temp
+ * files, and (under the storage lock, shared) the temp and unlisted
+ * directories in layers/ and snapshots/. */
+static int usage_leftovers(berth_ctx *ctx, berth_storage_usage *u, json_t *record, berth_error **err)
+{
+	char *sdir = NULL, *lock = NULL, *cdir;
+	uint64_t bytes[2] = { 0, 0 };
+	bt_store *s;
+	int fd = -1, rc;
+
+	if (!(cdir = bt_strdup_printf("%s/" BT_STORE_DIR, ctx->root)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (bt_store_open(cdir, false, &s, NULL) == 0) {
+		uint64_t temps = bt_store_sweep_temps(s, false);
+
+		bt_store_close(s);
+		add_leftover(u, ROW_IMAGES, temps);
+	}
+	free(cdir);
+	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
+		return rc;
+	if (access(sdir, F_OK) == 0 && (rc = bt_lock_acquire(lock, BT_LOCK_SHARED, &fd, err)) == 0) {
+		sweep_storage(ctx, sdir, record, false, bytes);
+		bt_lock_release(fd);
+	}
+	add_leftover(u, ROW_LAYERS, bytes[0]);
+	add_leftover(u, ROW_CONTAINERS, bytes[1]);
+	free(sdir);
+	free(lock);
+	return rc;
+}
+
 int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **out, berth_error **err)
 {
 	berth_storage_usage *u = calloc(1, sizeof(*u));
@@ -341,7 +532,8 @@ int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **out, berth_err
 	if (!u)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "disk usage: out of memory");
 	if ((rc = usage_images(ctx, u, err)) < 0 || (rc = bt_layers_load(ctx, &j, err)) < 0 ||
-	    (usage_layers(ctx, u, json_object_get(j, "layers")), rc = usage_snapshots(ctx, u, err)) < 0) {
+	    (usage_layers(ctx, u, json_object_get(j, "layers")), rc = usage_snapshots(ctx, u, err)) < 0 ||
+	    (rc = usage_leftovers(ctx, u, j, err)) < 0) {
 		json_decref(j);
 		free(u);
 		return bt_error_wrap(err, rc, "disk usage of %s", ctx->root);

@@ -62,13 +62,7 @@ pid_of() { rt state "$1" 2>/dev/null | json - 'j["pid"]'; }
 # whatever still runs in them; then mounts and the temp dir.
 ids=
 bt_cleanup_add "bt_cgroup_remove '$cg'"
-delete_all() {
-	for i in $ids; do
-		rt delete -f "$i"
-	done
-	return 0
-}
-bt_cleanup_add delete_all
+bt_cleanup_add "bt_delete_all rt"
 newid() { id="cli-$1-$$"; ids="$ids $id"; }
 
 # The base bundle is made with the runtime's own `spec`; the others share

@@ -113,6 +113,12 @@ int main(int argc, char **argv)
 				       berth_storage_usage_reclaimable(u, i));
 			berth_storage_usage_free(u);
 		}
+	} else if (!strcmp(cmd, "gc") && argc == 4) {
+		unsigned long long bytes = 0;
+		size_t n = 0;
+
+		if ((rc = berth_image_gc(ctx, &n, &bytes, &err)) == 0)
+			printf("%zu %llu\n", n, bytes);
 	} else if (!strcmp(cmd, "layers") && argc == 5) {
 		berth_storage_layers *l;
 		if ((rc = berth_storage_layers_new(ctx, argv[4], &l, &err)) == 0) {

@@ -19,8 +19,7 @@ fixture="$top_srcdir/tests/integration/storage-fixture.py"
 reg_setup
 # every mount below the temp dir goes before the fixture removes it
 storage_cleanup() {
-	awk -v t="$REG_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+	reg_umount_all
 	reg_cleanup
 }
 trap storage_cleanup EXIT

@@ -121,6 +121,56 @@ START_TEST(crash_before_rename_keeps_the_old_file)
 	ck_assert_str_eq(buf, "old content");
 	free(buf);
 	ck_assert_int_eq(count_temp_files(dir), 1); /* the half-done write is a dot file, never the state */
+	/* the sweep removes it (and counts its bytes), and only it */
+	ck_assert_uint_eq(bt_sweep_atomic_temps(NULL, file), 19);
+	ck_assert_int_eq(count_temp_files(dir), 0);
+	ck_assert_ok(bt_read_file(file, 100, &buf, NULL, &err), err);
+	ck_assert_str_eq(buf, "old content");
+	free(buf);
+	free(file);
+	unit_tmpdir_free(dir);
+}
+END_TEST
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char *path = unit_path(dir, name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static bool there(const char *dir, const char *name)
+{
+	char *path = unit_path(dir, name);
+	bool yes = access(path, F_OK) == 0;
+
+	free(path);
+	return yes;
+}
+
+/* The sweep takes the temp files of that one file only: another file's, a
+ * name of another shape and a directory stay. */
+START_TEST(sweep_takes_only_the_files_temp_files)
+{
+	char *dir = unit_tmpdir(), *file = unit_path(dir, "state");
+	const char *keep[] = { ".other.tmpAbC123", ".state.tmpAbC", "state.tmpAbC123" };
+
+	char *sub = unit_path(dir, ".state.tmpDiR123");
+
+	put(dir, ".state.tmpAbC123", "dead");
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		put(dir, keep[i], "x");
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_uint_eq(bt_sweep_atomic_temps(NULL, file), 4);
+	ck_assert(!there(dir, ".state.tmpAbC123"));
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck_assert(there(dir, keep[i]));
+	ck_assert(there(dir, ".state.tmpDiR123"));
+	free(sub);
 	free(file);
 	unit_tmpdir_free(dir);
 }
@@ -266,6 +316,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, read_file_is_bounded);
 	tcase_add_test(tc, atomic_write_replaces_and_sets_mode);
 	tcase_add_test(tc, crash_before_rename_keeps_the_old_file);
+	tcase_add_test(tc, sweep_takes_only_the_files_temp_files);
 	tcase_add_test(tc, random_kills_never_tear_the_file);
 	tcase_add_test(tc, rm_rf_removes_a_tree_without_following_links);
 	tcase_add_test(tc, rm_rf_stops_at_mount_points);

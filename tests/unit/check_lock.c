@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,6 +169,48 @@ START_TEST(threads_exclude_each_other)
 }
 END_TEST
 
+/* NOCREATE: a missing lock file is ENOTFOUND and stays missing; a lock
+ * file removed while a waiter waited is not the waiter's lock: it locks
+ * the file now at the path. */
+START_TEST(nocreate_and_a_removed_lock_file)
+{
+	char *dir = unit_tmpdir(), *path = unit_path(dir, "lock");
+	berth_error *err = NULL;
+	int fd, fd2, status;
+	pid_t pid;
+
+	ck_assert_int_eq(bt_lock_acquire(path, BT_LOCK_EXCLUSIVE | BT_LOCK_NOCREATE, &fd, &err),
+			 BERTH_ENOTFOUND);
+	berth_error_free(err);
+	err = NULL;
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_ok(bt_lock_acquire(path, BT_LOCK_EXCLUSIVE, &fd, &err), err);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* waits, then must hold the file at the path, not the removed one */
+		int cfd;
+		struct stat a, b;
+
+		close(fd); /* the parent's lock, inherited: not ours to keep */
+		if (bt_lock_acquire(path, BT_LOCK_EXCLUSIVE, &cfd, NULL) < 0 || fstat(cfd, &a) < 0 ||
+		    stat(path, &b) < 0)
+			_exit(2);
+		_exit(a.st_ino == b.st_ino ? 0 : 1);
+	}
+	usleep(100000);
+	ck_assert_int_eq(unlink(path), 0); /* a remover took it while the child waited */
+	bt_lock_release(fd);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_ok(bt_lock_acquire(path, BT_LOCK_EXCLUSIVE | BT_LOCK_NOCREATE, &fd2, &err), err);
+	bt_lock_release(fd2);
+	free(path);
+	unit_tmpdir_free(dir);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_refused)
 {
 	berth_error *err = NULL;
@@ -191,6 +234,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, waiter_gets_the_lock_after_release);
 	tcase_add_test(tc, lock_dies_with_its_process);
 	tcase_add_test(tc, threads_exclude_each_other);
+	tcase_add_test(tc, nocreate_and_a_removed_lock_file);
 	tcase_add_test(tc, bad_arguments_are_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -65,6 +65,15 @@ bt_cleanup_run() {
 	IFS=$_ifs
 }
 
+# bt_delete_all CMD...: `CMD... delete -f ID` for every ID in $ids (the
+# containers a test made), failures ignored; for bt_cleanup_add.
+bt_delete_all() {
+	for _i in $ids; do
+		"$@" delete -f "$_i"
+	done
+	return 0
+}
+
 # bt_tmp_setup NAME: a fresh temp dir /tmp/berth-test-NAME-XXXXXX in $BT_TMP,
 # and the traps that clean up at exit or on a signal.
 bt_tmp_setup() {

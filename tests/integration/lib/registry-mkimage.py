@@ -11,6 +11,10 @@ Tags in LAYOUT/index.json (org.opencontainers.image.ref.name):
            random data (it does not compress)
   index    an OCI index of linux/amd64 and linux/arm64 manifests
   victim   one small layer of its own, for corrupting
+  many     busybox plus a layer of 4000 small files (modes, owners, xattrs)
+           and one that replaces, whites out and hides some of them: slow
+           enough to unpack and remove that a kill lands half way
+  some     the same with 1000 files (many/00..09), for tests that repeat it
 Everything is deterministic: the same run gives the same digests.
 """
 import gzip
@@ -150,6 +154,28 @@ def multi(layout):
                                "Labels": {"org.example.test": "multi", "maintainer": "berth"}})
 
 
+def many(layout, dirs=40):
+    files = Layer()
+    rnd = random.Random(11)
+    for d in range(dirs):
+        files.dir("many/%02d" % d, 0o755 if d % 7 else 0o700)
+        for i in range(100):
+            ti = files._info("many/%02d/%03d" % (d, i), tarfile.REGTYPE, 0o644 if i % 9 else 0o600,
+                             {"user.n": str(i)} if i % 13 == 0 else None)
+            ti.uid = ti.gid = 0 if i % 5 else 1000
+            data = rnd.randbytes(64 + i)
+            ti.size = len(data)
+            files.tar.addfile(ti, io.BytesIO(data))
+    top = Layer()
+    top.dir("many")
+    top.dir("many/03")
+    top.file("many/03/.wh..wh..opq", b"")
+    top.file("many/03/new", b"replaces a whole directory\n")
+    top.file("many/.wh.04", b"")
+    top.file("many/05/000", b"changed\n", 0o640)
+    return image(layout, [busybox_layer(layout), files.finish(layout), top.finish(layout)])
+
+
 def index(layout):
     entries = []
     for arch in ("amd64", "arm64"):
@@ -194,7 +220,8 @@ def main():
         victim = Layer()
         victim.file("victim", b"a layer the tests corrupt in the registry's storage\n" * 1000)
         tags = {"busybox": image(layout, [busybox_layer(layout)]), "multi": multi(layout), "index": index(layout),
-                "victim": image(layout, [victim.finish(layout)])}
+                "victim": image(layout, [victim.finish(layout)]), "many": many(layout),
+                "some": many(layout, 10)}
     manifests = []
     for tag, desc in tags.items():
         desc = dict(desc)

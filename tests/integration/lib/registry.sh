@@ -11,6 +11,7 @@
 # reg_seed ADDR TAG NAME [ARGS] skopeo copy of layout:TAG to ADDR/NAME:latest
 # reg_proxy MODE [ARG]         tests/integration/lib/registry-proxy.py in front
 #                              of $REG_ADDR; sets PROXY_ADDR, PROXY_LOG
+# reg_umount_all               unmounts every mount below $REG_TMP, innermost first
 # reg_free_port                a free TCP port on 127.0.0.1
 # reg_snapshot ROOT            listing and hashes of ROOT/content, to compare
 # reg_bench_setup              for bench/: a registry with bench/multi and bench/big
@@ -43,6 +44,11 @@ reg_setup() {
 	REG_MOUNTS=
 	trap reg_cleanup EXIT
 	trap 'exit 1' INT TERM
+}
+
+reg_umount_all() {
+	awk -v t="$REG_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 }
 
 reg_free_port() {
