@@ -385,18 +385,27 @@ static int setup_new(const bt_cgroup_host *host, const bt_cg_dir *d, const char 
 static int make_dir(const bt_cgroup_host *host, bt_cg_dir *d, berth_error **err)
 {
 	size_t mlen = strlen(d->mount);
-	int rc = 0;
+	int rc = 0, retries = 0;
 
 	for (char *s = d->dir + mlen + 1;; s++) {
 		char saved;
-		bool leaf;
+		bool leaf, made;
 
 		if (*s != '/' && *s)
 			continue;
 		saved = *s;
 		leaf = saved == '\0';
 		*s = '\0';
-		if (mkdir(d->dir, 0755) == 0) {
+		made = mkdir(d->dir, 0755) == 0;
+		if (!made && errno == ENOENT && d->created == 0 && retries++ < 20) {
+			/* a parent that existed a moment ago was removed by the
+			 * delete of another container that had made it: again
+			 * from the top (only while none of the path is ours) */
+			*s = saved;
+			s = d->dir + mlen;
+			continue;
+		}
+		if (made) {
 			d->created++;
 			rc = setup_new(host, d, d->dir, leaf, err);
 		} else if (errno == EEXIST && !leaf && d->created == 0) {

@@ -624,6 +624,12 @@ static bool remove_half_made(berth_runtime *rt, const char *id, bool bad_state)
 	if (!lock || !state || (!bad_state && access(state, F_OK) == 0) ||
 	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL) < 0)
 		goto out;
+	/* looked at again under the lock: a create that held it until now
+	 * may have saved its state meanwhile, and is whole */
+	if (!bad_state && access(state, F_OK) == 0) {
+		bt_lock_release(fd);
+		goto out;
+	}
 	bt_rt_state_noted_cgroup_remove(rt, dir, id);
 	removed = bt_rm_rf(dir, NULL) == 0;
 	bt_lock_release(fd);

@@ -196,17 +196,27 @@ def cgroups_left(model):
     return found
 
 
+# Every process this test starts inherits the marker, so the check below
+# sees only this test's: other tests of a parallel make check run the same
+# binaries.
+MARKER = "BERTH_CHAOS_RUN=%d-%d" % (os.getpid(), time.time_ns())
+os.environ["BERTH_CHAOS_RUN"] = MARKER.split("=", 1)[1]
+
+
 def berth_processes():
-    """Processes running binaries of the build tree (ours are all waited for)."""
+    """This test's processes running binaries of the build tree (ours are
+    all waited for)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             exe = os.readlink("/proc/%s/exe" % pid)
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
         except OSError:
             continue
-        if exe.startswith(BUILDDIR + "/"):
+        if exe.startswith(BUILDDIR + "/") and MARKER.encode() in env:
             found.append("%s %s" % (pid, exe))
     return found
 
