@@ -958,9 +958,11 @@ void fmt_finish(fmt *f)
 	if (!f)
 		return;
 	if (f->table && !f->nlines) { /* no rows: the header alone */
+		json_t *none = json_object();
 		char *err = NULL;
 
-		fmt_row(f, json_object(), &err);
+		fmt_row(f, none, &err);
+		json_decref(none);
 		free(err);
 		for (; f->nlines > 1; f->nlines--)
 			free(f->lines[f->nlines - 1]);

@@ -108,7 +108,9 @@ for i in $(seq 1 $n); do
 		echo "  rmi killed at $d ms: $(diff "$REG_TMP/ref.txt" "$REG_TMP/got.txt" | grep -c '^<') of $(wc -l < "$REG_TMP/ref.txt") entries wrong"
 	fi
 done
-[ "$landed" -ge $((n / 2)) ] || die "only $landed of $n kills landed while rmi ran ($T ms)"
+# a sanity check that the kills hit rmi mid-way, not a measure: under a
+# sanitizer build and a parallel make check an rmi's length varies a lot
+[ "$landed" -ge $((n / 4)) ] || die "only $landed of $n kills landed while rmi ran ($T ms)"
 [ "$wrong" -eq 0 ] || die "$wrong of $n pulls after a killed rmi gave a wrong tree"
 ok "$n rmis killed ($landed while running, rmi takes $T ms), each pull after gave the whole tree"
 
