@@ -148,7 +148,11 @@ static bool listed(json_t *layers, const char *hex)
 {
 	char key[BT_DIGEST_MAX];
 
-	snprintf(key, sizeof(key), "sha256:%s", hex);
+	/* a name too long for a digest is listed under no key */
+	if (strlen(hex) + 8 > sizeof(key))
+		return false;
+	memcpy(key, "sha256:", 7);
+	memcpy(key + 7, hex, strlen(hex) + 1);
 	return json_object_get(layers, key) != NULL;
 }
 
