@@ -72,4 +72,17 @@ int cmd_image_mount(struct cli *cli, int argc, char **argv);
 int cmd_image_unmount(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
 
+/* cmd_container.c */
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_create(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
+int cmd_stop(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
+int cmd_wait(struct cli *cli, int argc, char **argv);
+int cmd_ps(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
+int cmd_container(struct cli *cli, int argc, char **argv);
+int cmd_container_inspect(struct cli *cli, int argc, char **argv);
+
 #endif

@@ -15,8 +15,12 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	int opt;
 
 	/* leading ':' tells a missing argument from an unknown flag; 'h' is
-	 * every command's help */
-	snprintf(spec, sizeof(spec), ":h%s", shortopts);
+	 * every command's help; a '+' of the caller's (options end at the
+	 * first argument) must come first */
+	if (*shortopts == '+')
+		snprintf(spec, sizeof(spec), "+:h%s", shortopts + 1);
+	else
+		snprintf(spec, sizeof(spec), ":h%s", shortopts);
 	opterr = 0;
 	opt = getopt_long(argc, argv, spec, longopts, NULL);
 	if (opt == 'h') {

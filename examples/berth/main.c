@@ -8,17 +8,27 @@
 #include "berth.h"
 
 static const struct command commands[] = {
+	{ "container", "manage containers", cmd_container },
+	{ "create", "create a new container", cmd_create },
 	{ "history", "show the history of an image", cmd_history },
 	{ "image", "manage images (inspect, ls, rm, pull, tag, history, prune)", cmd_image },
 	{ "images", "list images", cmd_images },
 	{ "info", "show the library, store and host kernel features", cmd_info },
+	{ "kill", "kill one or more running containers", cmd_kill },
 	{ "login", "log in to a registry", cmd_login },
 	{ "logout", "log out of a registry", cmd_logout },
+	{ "logs", "fetch the logs of a container", cmd_logs },
+	{ "ps", "list containers", cmd_ps },
 	{ "pull", "pull an image from a registry", cmd_pull },
+	{ "rm", "remove one or more containers", cmd_rm },
 	{ "rmi", "remove images", cmd_rmi },
+	{ "run", "create and run a new container from an image", cmd_run },
+	{ "start", "start one or more stopped containers", cmd_start },
+	{ "stop", "stop one or more running containers", cmd_stop },
 	{ "system", "show disk usage (df)", cmd_system },
 	{ "tag", "tag an image", cmd_tag },
 	{ "version", "show the version", cmd_version },
+	{ "wait", "block until one or more containers stop, then print their exit codes", cmd_wait },
 	{ NULL, NULL, NULL },
 };
 

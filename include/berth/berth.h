@@ -10,5 +10,6 @@
 #include <berth/image.h>
 #include <berth/runtime.h>
 #include <berth/storage.h>
+#include <berth/container.h>
 
 #endif

@@ -72,6 +72,9 @@ int bt_info_add(berth_info *info, const char *key, char *value);
 /* ---- strings (str.c) ------------------------------------------------- */
 char *bt_strdup_printf(const char *fmt, ...) BT_PRINTF(1, 2);
 char *bt_strdup_vprintf(const char *fmt, va_list ap) BT_PRINTF(1, 0);
+/* The time now as RFC 3339 with nanoseconds in UTC, as the runtime-spec
+ * and Docker write it ("2026-12-03T13:26:26.123456789Z"); NULL without memory. */
+char *bt_now_rfc3339(void);
 /* A growing vector of strings it owns; start from { 0 }. */
 struct bt_strv {
 	char **v;

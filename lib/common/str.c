@@ -1,9 +1,10 @@
-/* Small string helpers: formatted strdup and a vector of owned strings. */
+/* Small string helpers: formatted strdup, a vector of owned strings, timestamps. */
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 char *bt_strdup_vprintf(const char *fmt, va_list ap)
 {
@@ -65,4 +66,16 @@ void bt_strv_free(char **v, size_t n)
 void berth_string_free(char *s)
 {
 	free(s);
+}
+
+char *bt_now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return bt_strdup_printf("%s.%09ldZ", buf, ts.tv_nsec);
 }

@@ -89,18 +89,6 @@ struct create_run {
 	berth_cgroup *cg;
 };
 
-static char *now_rfc3339(void)
-{
-	struct timespec ts;
-	struct tm tm;
-	char buf[64];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	return bt_strdup_printf("%s.%09ldZ", buf, ts.tv_nsec);
-}
-
 static int on_create_hooks(void *ud, int pid, berth_error **err)
 {
 	struct create_run *cr = ud;
@@ -295,7 +283,7 @@ static json_t *berth_record(const struct create_run *cr, const json_t *config, i
 static void spec_record(json_t *st, const char *id, const char *bundle, const bt_rt_config *cfg,
 			const json_t *config)
 {
-	char *created = now_rfc3339();
+	char *created = bt_now_rfc3339();
 
 	json_object_set_new(st, "ociVersion", json_string("1.2.0"));
 	json_object_set_new(st, "id", json_string(id));

@@ -1,0 +1,97 @@
+/* Internal interface of the container module (the engine). */
+#ifndef BERTH_CONTAINER_INTERNAL_H
+#define BERTH_CONTAINER_INTERNAL_H
+
+#include "internal.h"
+
+#include <berth/container.h>
+
+/* ---- state on disk (store.c) -----------------------------------------
+ * <root>/containers/<id>/container.json  what was asked (Docker's Config and
+ *                                        HostConfig shape), written once
+ * <root>/containers/<id>/state.json      Status, Pid, monitor, exit
+ * <root>/containers/<id>/config.json     the runtime-spec config (the bundle)
+ * <root>/containers/<id>/{hostname,hosts,resolv.conf,<id>-json.log}
+ * <root>/containers/<id>/lock            the per-container lock
+ * <root>/containers/names/<name>         symlink to the id: names stay unique
+ *                                        without a global table
+ * <root>/containers/.lock                held while names and ids change */
+struct bt_ct {
+	char id[65];
+	char *dir;      /* <root>/containers/<id> */
+	json_t *config; /* container.json */
+	json_t *state;  /* state.json */
+	int lock_fd;    /* the per-container lock while held, else -1 */
+};
+
+/* <root>/containers, created on first use. */
+char *bt_ct_root(const berth_ctx *ctx, berth_error **err);
+/* Finds a container by id, unique id prefix or name, locks it (exclusive)
+ * and loads its records. ENOTFOUND names what was asked. */
+int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error **err);
+/* Writes state.json atomically. */
+int bt_ct_save_state(struct bt_ct *ct, berth_error **err);
+/* Unlocks and frees. NULL is allowed. */
+void bt_ct_close(struct bt_ct *ct);
+/* A new random 64-hex id. */
+int bt_ct_new_id(char id[65], berth_error **err);
+/* Reserves name for id (EEXISTS naming the holder when taken); with the
+ * global lock held. */
+int bt_ct_name_reserve(const char *croot, const char *name, const char *id, berth_error **err);
+void bt_ct_name_release(const char *croot, const char *name, const char *id);
+int bt_ct_lock_global(const char *croot, int *fd, berth_error **err);
+
+/* The status the records and the processes say together: a container
+ * recorded running whose monitor is gone is reported exited (code -1) and
+ * recorded so. */
+const char *bt_ct_status(struct bt_ct *ct);
+/* A pidfd of the live monitor, or -1 when it is gone (its pid reused or not). */
+int bt_ct_monitor_pidfd(const json_t *state);
+/* The start time of process pid (field 22 of /proc/<pid>/stat), 0 when gone. */
+unsigned long long bt_ct_proc_start_time(int pid);
+
+/* ---- the runtime-spec config (spec.c) ---------------------------------- */
+/* The config of a container: the image's config (its JSON text) with the
+ * options over it, the root file system at rootfs, the generated /etc files
+ * in dir. Fills the Docker-shaped record too (Path, Args, Config,
+ * HostConfig in *record). */
+int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char *rootfs,
+		     const char *image_config, const berth_container_create_opts *o,
+		     json_t *record, json_t **spec, berth_error **err);
+
+/* ---- users and groups of the image (user.c) --------------------------- */
+struct bt_ct_user {
+	unsigned uid, gid;
+	unsigned *groups; /* additional gids */
+	size_t ngroups;
+	char *home;       /* NULL when unknown */
+};
+/* Resolves "user[:group]" (names or numbers) in rootfs's /etc/passwd and
+ * /etc/group, read without leaving rootfs. NULL or "": root. ENOTFOUND with
+ * Docker's wording for a name the image lacks. */
+int bt_ct_user_resolve(const char *rootfs, const char *spec, struct bt_ct_user *out,
+		       berth_error **err);
+void bt_ct_user_free(struct bt_ct_user *u);
+
+/* ---- /etc files (etc.c) ----------------------------------------------- */
+/* Writes hostname, hosts and resolv.conf in dir: with the host's network
+ * the host's own, else for a container alone on its loopback. */
+int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err);
+
+/* ---- lifecycle (container.c) ------------------------------------------ */
+/* Removes a container that does not run, ct locked; ct stays to close. */
+int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
+
+/* ---- the monitor (monitor.c) --------------------------------------------
+ * The program that supervises a started container. */
+char *bt_ct_monitor_path(void);
+
+/* ---- the log (log.c) ---------------------------------------------------- */
+/* Docker's json-file lines, one per line of output. */
+struct bt_ct_log;
+int bt_ct_log_open(const char *path, struct bt_ct_log **out, berth_error **err);
+/* Takes bytes of stream ("stdout"/"stderr"), writing each whole line. */
+void bt_ct_log_write(struct bt_ct_log *log, int stream, const char *buf, size_t len);
+void bt_ct_log_close(struct bt_ct_log *log);
+
+#endif

@@ -1,0 +1,568 @@
+/* The engine's calls: a container from an image, and its life. */
+#include "container-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <berth/image.h>
+#include <berth/runtime.h>
+#include <berth/storage.h>
+
+/* How long start waits for the monitor to report the container running:
+ * longer than the runtime's own limits on each step of a create. */
+#define START_DEADLINE_MS (180 * 1000)
+/* How long an ended container's monitor may take to record it. */
+#define RECORD_DEADLINE_MS (10 * 1000)
+
+extern char **environ;
+
+static bool valid_name(const char *n)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+	if (*n == '/')
+		n++;
+	return *n && strchr(first, *n) && strlen(n) < 128 &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(n);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- create --------------------------------------------------------------- */
+
+struct create {
+	berth_ctx *ctx;
+	const char *image;
+	berth_container_create_opts o;
+	char id[65];
+	char *croot, *tmp, *dir, *rootfs;
+	const char *name;
+	char short_name[13]; /* the name when none is given: the id's first 12 */
+	bool snapshot, named;
+};
+
+/* Writes the records into the temp dir: config.json (the bundle),
+ * container.json, state.json and the lock. */
+static int create_records(struct create *c, berth_image *img, berth_error **err)
+{
+	json_t *record, *spec = NULL;
+	char *created = bt_now_rfc3339(), *path = NULL, *name = bt_strdup_printf("/%s", c->name);
+	int rc, fd;
+
+	record = json_pack("{s:s, s:s?, s:s?, s:s, s:{s:s}}", "Id", c->id, "Name", name, "Created",
+			   created, "Image", berth_image_id(img), "Config", "Image", c->image);
+	free(created);
+	free(name);
+	if (!record)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = bt_ct_spec_build(c->ctx, c->id, c->dir, c->rootfs, berth_image_config_json(img), &c->o,
+				   record, &spec, err)) < 0)
+		goto out;
+	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
+	if (!(path = bt_strdup_printf("%s/config.json", c->tmp))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if ((rc = bt_json_write_atomic(path, spec, err)) < 0)
+		goto out;
+	sprintf(path + strlen(c->tmp), "/container.json");
+	if ((rc = bt_json_write_atomic(path, record, err)) < 0)
+		goto out;
+	sprintf(path + strlen(c->tmp), "/state.json");
+	json_decref(spec);
+	spec = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
+	if ((rc = bt_json_write_atomic(path, spec, err)) < 0)
+		goto out;
+	sprintf(path + strlen(c->tmp), "/lock");
+	if ((fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0)
+		rc = bt_error_os(err, "creating %s", path);
+	else
+		close(fd);
+out:
+	free(path);
+	json_decref(spec);
+	json_decref(record);
+	return rc;
+}
+
+/* Undoes what a failed create made, in the reverse order. */
+static void create_undo(struct create *c)
+{
+	if (c->snapshot)
+		berth_snapshot_remove(c->ctx, c->id, NULL);
+	if (c->tmp)
+		bt_rm_rf(c->tmp, NULL);
+	if (c->named)
+		bt_ct_name_release(c->croot, c->name, c->id);
+}
+
+static int create_in(struct create *c, berth_error **err)
+{
+	berth_image *img = NULL;
+	bool host_net = c->o.network && !strcmp(c->o.network, "host");
+	int rc, lock;
+
+	if ((rc = berth_image_lookup(c->ctx, c->image, &img, err)) < 0)
+		return rc == BERTH_ENOTFOUND ? bt_error_wrap(err, rc, "Unable to find image '%s' locally", c->image) : rc;
+	if (!(c->croot = bt_ct_root(c->ctx, err)) || bt_ct_new_id(c->id, err) < 0) {
+		rc = berth_error_code(*err);
+		goto out;
+	}
+	c->name = c->o.name ? (c->o.name[0] == '/' ? c->o.name + 1 : c->o.name) : NULL;
+	if (!c->name) {
+		snprintf(c->short_name, sizeof(c->short_name), "%.12s", c->id);
+		c->name = c->short_name;
+	}
+	if (!(c->dir = bt_strdup_printf("%s/%s", c->croot, c->id)) ||
+	    !(c->tmp = bt_strdup_printf("%s/.tmp-%s", c->croot, c->id))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if ((rc = bt_ct_lock_global(c->croot, &lock, err)) < 0)
+		goto out;
+	rc = bt_ct_name_reserve(c->croot, c->name, c->id, err);
+	bt_lock_release(lock);
+	if (rc < 0)
+		goto out;
+	c->named = true;
+	if (mkdir(c->tmp, 0700) < 0) {
+		rc = bt_error_os(err, "creating %s", c->tmp);
+		goto out;
+	}
+	if ((rc = berth_snapshot_create(c->ctx, c->id, berth_image_id(img), NULL, err)) < 0)
+		goto out;
+	c->snapshot = true;
+	if ((rc = berth_snapshot_mount(c->ctx, c->id, &c->rootfs, err)) < 0 ||
+	    (rc = bt_ct_etc_write(c->tmp, c->o.hostname ? c->o.hostname : c->id, host_net, err)) < 0 ||
+	    (rc = create_records(c, img, err)) < 0)
+		goto out;
+	if (rename(c->tmp, c->dir) < 0) {
+		rc = bt_error_os(err, "moving %s into place", c->dir);
+		goto out;
+	}
+	free(c->tmp);
+	c->tmp = NULL;
+	bt_fsync_dir(c->croot, NULL);
+out:
+	berth_image_free(img);
+	return rc;
+}
+
+int berth_container_create(berth_ctx *ctx, const char *image, const berth_container_create_opts *opts,
+			   char **id, berth_error **err)
+{
+	struct create c = { .ctx = ctx, .image = image, .o = BERTH_CONTAINER_CREATE_OPTS_INIT };
+	int rc;
+
+	*id = NULL;
+	if (!image || !*image)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no image given");
+	if (bt_opts_copy(&c.o, sizeof(c.o), opts, "berth_container_create_opts", err) < 0)
+		return berth_error_code(*err);
+	if (c.o.name && !valid_name(c.o.name))
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				    c.o.name);
+	rc = create_in(&c, err);
+	if (rc < 0)
+		create_undo(&c);
+	else if (!(*id = strdup(c.id)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	berth_string_free(c.rootfs);
+	free(c.croot);
+	free(c.dir);
+	free(c.tmp);
+	return rc;
+}
+
+/* ---- start: a monitor of its own ------------------------------------------- */
+
+/* Reads the monitor's one line ("ok <pid>" or "error <code> <message>")
+ * within the deadline. */
+static int read_ready(int fd, const char *id, berth_error **err)
+{
+	char line[4096];
+	size_t len = 0;
+	long long deadline = now_ms() + START_DEADLINE_MS;
+
+	while (len < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			return bt_error_set(err, BERTH_ETIMEOUT, 0,
+					    "container %.12s: its monitor did not report within %d s", id,
+					    START_DEADLINE_MS / 1000);
+		if ((r = poll(&p, 1, (int)left)) < 0 && errno != EINTR)
+			return bt_error_os(err, "waiting for the monitor");
+		if (r <= 0)
+			continue;
+		n = read(fd, line + len, sizeof(line) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(line, '\n', len))
+			break;
+	}
+	line[len] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (!strncmp(line, "ok ", 3))
+		return 0;
+	if (!strncmp(line, "error ", 6)) {
+		char *msg;
+		long code = strtol(line + 6, &msg, 10);
+
+		if (code >= 0 || code < BERTH_ETIMEOUT)
+			code = BERTH_ERROR;
+		return bt_error_set(err, (int)code, 0, "%s", *msg ? msg + 1 : "the monitor failed");
+	}
+	return bt_error_set(err, BERTH_ERROR, 0, "container %.12s: its monitor ended without a word", id);
+}
+
+static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, berth_error **err)
+{
+	char *path = bt_ct_monitor_path();
+	char *argv[] = { path, "--root", ctx->root, "--runroot", ctx->runroot, stdio ? "--attached" : "--detached",
+			 (char *)id, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int ready[2], rc, status;
+	pid_t pid;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		free(path);
+		return bt_error_os(err, "pipe");
+	}
+	posix_spawn_file_actions_init(&fa);
+	for (int i = 0; i < 3; i++) {
+		if (stdio && stdio[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
+	}
+	posix_spawn_file_actions_adddup2(&fa, ready[1], 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(ready[1]);
+	if (rc) {
+		errno = rc;
+		rc = bt_error_os(err, "starting the monitor %s", path);
+		close(ready[0]);
+		free(path);
+		return rc;
+	}
+	free(path);
+	rc = read_ready(ready[0], id, err);
+	close(ready[0]);
+	/* the monitor forks at once and its first process exits: not our
+	 * child to keep (a host that reaps every child may have taken it) */
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+int berth_container_start(berth_ctx *ctx, const char *name, const berth_container_start_opts *opts,
+			  berth_error **err)
+{
+	berth_container_start_opts o = BERTH_CONTAINER_START_OPTS_INIT;
+	struct bt_ct *ct;
+	char id[65];
+	const char *status;
+	int rc;
+
+	if (bt_opts_copy(&o, sizeof(o), opts, "berth_container_start_opts", err) < 0)
+		return berth_error_code(*err);
+	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+		return rc;
+	status = bt_ct_status(ct);
+	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+		bt_ct_close(ct);
+		return bt_error_set(err, BERTH_ESTATE, 0, "container %s is already running", name);
+	}
+	memcpy(id, ct->id, sizeof(id));
+	/* the monitor takes the lock itself */
+	bt_ct_close(ct);
+	return spawn_monitor(ctx, id, o.stdio, err);
+}
+
+/* ---- wait, kill, stop ----------------------------------------------------- */
+
+static void exit_from_state(const json_t *state, berth_container_exit *out)
+{
+	berth_container_exit e = BERTH_CONTAINER_EXIT_INIT;
+
+	e.code = (int)json_integer_value(json_object_get(state, "ExitCode"));
+	e.oom_killed = json_is_true(json_object_get(state, "OOMKilled"));
+	if (out)
+		bt_opts_copy_out(out, &e, sizeof(e));
+}
+
+/* Polls fd (a pidfd) until it is readable or until deadline (-1: none). */
+static int poll_until(int fd, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline < 0 ? -1 : deadline - now_ms();
+		int r;
+
+		if (deadline >= 0 && left <= 0)
+			return BERTH_ETIMEOUT;
+		r = poll(&p, 1, left > 1 << 30 ? 1 << 30 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return BERTH_EOS;
+	}
+}
+
+int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth_container_exit *out,
+			 berth_error **err)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct bt_ct *ct;
+	int rc, fd;
+
+	for (;;) {
+		const char *status;
+
+		if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+			return rc;
+		status = bt_ct_status(ct);
+		if (!strcmp(status, "created")) {
+			bt_ct_close(ct);
+			return bt_error_set(err, BERTH_ESTATE, 0, "container %s was never started", name);
+		}
+		if (strcmp(status, "running") && strcmp(status, "paused")) {
+			exit_from_state(ct->state, out);
+			bt_ct_close(ct);
+			return 0;
+		}
+		/* the monitor outlives the container by the time it takes to
+		 * record its end: waiting for the monitor covers both */
+		fd = bt_ct_monitor_pidfd(ct->state);
+		bt_ct_close(ct);
+		if (fd < 0)
+			continue; /* gone meanwhile: the next look reports it */
+		rc = poll_until(fd, deadline);
+		close(fd);
+		if (rc == BERTH_ETIMEOUT)
+			return bt_error_set(err, BERTH_ETIMEOUT, 0, "container %s still runs after %d ms", name,
+					    timeout_ms);
+		if (rc < 0)
+			return bt_error_os(err, "waiting for container %s", name);
+	}
+}
+
+static int runtime_open(berth_ctx *ctx, berth_runtime **rt, berth_error **err)
+{
+	return berth_runtime_new(ctx, NULL, rt, err);
+}
+
+int berth_container_kill(berth_ctx *ctx, const char *name, int sig, berth_error **err)
+{
+	berth_runtime *rt = NULL;
+	struct bt_ct *ct;
+	int rc;
+
+	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+		return rc;
+	if (strcmp(bt_ct_status(ct), "running") && strcmp(bt_ct_status(ct), "paused"))
+		rc = bt_error_set(err, BERTH_ESTATE, 0, "container %s is not running", name);
+	else if ((rc = runtime_open(ctx, &rt, err)) == 0)
+		rc = berth_runtime_kill(rt, ct->id, sig, 0, err);
+	berth_runtime_free(rt);
+	bt_ct_close(ct);
+	return rc;
+}
+
+/* "SIGTERM", "TERM" or "15" as a number; 0 when unknown. */
+static int signal_number(const char *s)
+{
+	static const struct { const char *name; int sig; } names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
+		{ "CONT", SIGCONT }, { "WINCH", SIGWINCH }, { "PWR", SIGPWR }, { "ABRT", SIGABRT },
+		{ "ALRM", SIGALRM },
+	};
+	char *end;
+	long n;
+
+	if (!s || !*s)
+		return 0;
+	n = strtol(s, &end, 10);
+	if (!*end)
+		return n > 0 && n < NSIG ? (int)n : 0;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < BT_ARRAY_SIZE(names); i++)
+		if (!strcasecmp(s, names[i].name))
+			return names[i].sig;
+	return 0;
+}
+
+int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_error **err)
+{
+	struct bt_ct *ct;
+	int rc, sig;
+
+	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+		return rc;
+	sig = signal_number(json_string_value(json_object_get(json_object_get(ct->config, "Config"), "StopSignal")));
+	if (timeout_s < 0)
+		timeout_s = (int)json_integer_value(json_object_get(json_object_get(ct->config, "Config"), "StopTimeout"));
+	bt_ct_close(ct);
+	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) < 0)
+		return rc;
+	rc = berth_container_wait(ctx, name, timeout_s * 1000, NULL, err);
+	if (rc != BERTH_ETIMEOUT)
+		return rc;
+	berth_error_free(*err);
+	*err = NULL;
+	if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0)
+		return rc == BERTH_ESTATE ? (berth_error_free(*err), *err = NULL, 0) : rc;
+	return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+}
+
+/* ---- remove, inspect --------------------------------------------------------- */
+
+/* Removes what create and start made, once nothing runs: the runtime's
+ * leftovers, the snapshot, the name, the directory (renamed away first, so
+ * a crash leaves a trash dir, never half a container). */
+int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
+{
+	berth_runtime *rt = NULL;
+	const char *name = json_string_value(json_object_get(ct->config, "Name"));
+	char *croot = bt_ct_root(ctx, err), *trash;
+	int rc, lock;
+
+	if (!croot)
+		return berth_error_code(*err);
+	if ((rc = runtime_open(ctx, &rt, err)) == 0) {
+		rc = berth_runtime_delete(rt, ct->id, BERTH_RUNTIME_DELETE_FORCE, err);
+		berth_runtime_free(rt);
+	}
+	if (rc == BERTH_ENOTFOUND) {
+		berth_error_free(*err);
+		*err = NULL;
+		rc = 0;
+	}
+	if (rc == 0 && (rc = berth_snapshot_remove(ctx, ct->id, err)) == BERTH_ENOTFOUND) {
+		berth_error_free(*err);
+		*err = NULL;
+		rc = 0;
+	}
+	if (rc < 0 || (rc = bt_ct_lock_global(croot, &lock, err)) < 0) {
+		free(croot);
+		return rc;
+	}
+	if (!(trash = bt_strdup_printf("%s/.trash-%s", croot, ct->id))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	} else if (rename(ct->dir, trash) < 0) {
+		rc = bt_error_os(err, "removing %s", ct->dir);
+	} else {
+		if (name)
+			bt_ct_name_release(croot, name[0] == '/' ? name + 1 : name, ct->id);
+		rc = bt_rm_rf(trash, err);
+	}
+	bt_lock_release(lock);
+	free(trash);
+	free(croot);
+	return rc;
+}
+
+int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_error **err)
+{
+	struct bt_ct *ct;
+	const char *status;
+	int rc;
+
+	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+		return rc;
+	status = bt_ct_status(ct);
+	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+		if (!(flags & BERTH_CONTAINER_REMOVE_FORCE)) {
+			rc = bt_error_set(err, BERTH_ESTATE, 0,
+					  "cannot remove container %s: container is running: stop the "
+					  "container before removing or force remove", name);
+			bt_ct_close(ct);
+			return rc;
+		}
+		bt_ct_close(ct);
+		if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0 && rc != BERTH_ESTATE)
+			return rc;
+		berth_error_free(*err);
+		*err = NULL;
+		if ((rc = berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err)) < 0 ||
+		    (rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+			return rc;
+	}
+	rc = bt_ct_remove_locked(ctx, ct, err);
+	bt_ct_close(ct);
+	return rc;
+}
+
+int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth_error **err)
+{
+	struct bt_ct *ct;
+	json_t *out, *state;
+	const char *status;
+	int rc;
+
+	*json = NULL;
+	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
+		return rc;
+	status = bt_ct_status(ct);
+	out = json_deep_copy(ct->config);
+	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "Status", status,
+			  "Running", !strcmp(status, "running") || !strcmp(status, "paused"), "Paused",
+			  !strcmp(status, "paused"), "Restarting", 0, "OOMKilled",
+			  json_is_true(json_object_get(ct->state, "OOMKilled")), "Dead", !strcmp(status, "dead"),
+			  "Pid", json_object_get(ct->state, "Pid"), "ExitCode", json_object_get(ct->state, "ExitCode"),
+			  "Error", json_object_get(ct->state, "Error"), "StartedAt",
+			  json_object_get(ct->state, "StartedAt"), "FinishedAt",
+			  json_object_get(ct->state, "FinishedAt"), "MonitorPid",
+			  json_object_get(ct->state, "MonitorPid"));
+	if (!out || !state) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	} else {
+		json_object_set_new(out, "State", state);
+		state = NULL;
+		if (!(*json = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER)))
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	}
+	json_decref(state);
+	json_decref(out);
+	bt_ct_close(ct);
+	return rc;
+}

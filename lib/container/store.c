@@ -1,0 +1,346 @@
+/* The engine's records on disk: ids, names, locks, state. */
+#include "container-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define RECORD_MAX (4 << 20)
+
+char *bt_ct_root(const berth_ctx *ctx, berth_error **err)
+{
+	char *croot = bt_strdup_printf("%s/containers", ctx->root), *names;
+
+	if (!croot) {
+		bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		return NULL;
+	}
+	names = bt_strdup_printf("%s/names", croot);
+	if (!names || bt_mkdir_p(names, 0700, err) < 0) {
+		if (!names)
+			bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		free(names);
+		free(croot);
+		return NULL;
+	}
+	free(names);
+	return croot;
+}
+
+int bt_ct_new_id(char id[65], berth_error **err)
+{
+	unsigned char raw[32];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return bt_error_os(err, "getrandom");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int bt_ct_lock_global(const char *croot, int *fd, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/.lock", croot);
+	int rc;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_lock_acquire(path, BT_LOCK_EXCLUSIVE, fd, err);
+	free(path);
+	return rc;
+}
+
+static bool is_hex_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 64)
+		return false;
+	return strspn(s, "0123456789abcdef") == n;
+}
+
+/* The id a name links to, in id (65 bytes); 0, or ENOTFOUND. */
+static int name_lookup(const char *croot, const char *name, char id[65])
+{
+	char path[PATH_MAX], target[128];
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "%s/names/%s", croot, name) >= (int)sizeof(path))
+		return BERTH_ENOTFOUND;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n != 64)
+		return BERTH_ENOTFOUND;
+	target[n] = '\0';
+	if (!is_hex_id(target))
+		return BERTH_ENOTFOUND;
+	memcpy(id, target, 65);
+	return 0;
+}
+
+int bt_ct_name_reserve(const char *croot, const char *name, const char *id, berth_error **err)
+{
+	char path[PATH_MAX], holder[65];
+
+	if (snprintf(path, sizeof(path), "%s/names/%s", croot, name) >= (int)sizeof(path))
+		return bt_error_set(err, BERTH_EINVAL, 0, "container name \"%s\" is too long", name);
+	if (symlink(id, path) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return bt_error_os(err, "reserving the container name \"%s\"", name);
+	if (name_lookup(croot, name, holder) == 0) {
+		char *dir = bt_strdup_printf("%s/%s", croot, holder);
+		bool live = dir && access(dir, F_OK) == 0;
+
+		free(dir);
+		if (live)
+			return bt_error_set(err, BERTH_EEXISTS, 0,
+					    "the container name \"/%s\" is already in use by container "
+					    "\"%s\". You have to remove (or rename) that container to be "
+					    "able to reuse that name.", name, holder);
+	}
+	/* a name left by a container that is gone (a crash between its
+	 * removal and the name's): take it over */
+	if (unlink(path) < 0 || symlink(id, path) < 0)
+		return bt_error_os(err, "reserving the container name \"%s\"", name);
+	return 0;
+}
+
+void bt_ct_name_release(const char *croot, const char *name, const char *id)
+{
+	char path[PATH_MAX], holder[65];
+
+	if (snprintf(path, sizeof(path), "%s/names/%s", croot, name) >= (int)sizeof(path))
+		return;
+	if (name_lookup(croot, name, holder) == 0 && !strcmp(holder, id))
+		unlink(path);
+}
+
+/* Resolves what a user typed: a whole id, a name, then a unique prefix. */
+static int resolve(const char *croot, const char *name, char id[65], berth_error **err)
+{
+	DIR *d;
+	struct dirent *e;
+	int found = 0;
+	size_t n = strlen(name);
+
+	if (!n || strchr(name, '/'))
+		return bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
+	if (is_hex_id(name)) {
+		memcpy(id, name, 65);
+		return 0;
+	}
+	if (name_lookup(croot, name, id) == 0)
+		return 0;
+	if (strspn(name, "0123456789abcdef") != n || !(d = opendir(croot)))
+		return bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
+	while ((e = readdir(d))) {
+		if (!is_hex_id(e->d_name) || strncmp(e->d_name, name, n))
+			continue;
+		if (found++) {
+			closedir(d);
+			return bt_error_set(err, BERTH_EINVAL, 0,
+					    "multiple containers found with provided prefix: %s", name);
+		}
+		memcpy(id, e->d_name, 65);
+	}
+	closedir(d);
+	return found ? 0 : bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
+}
+
+static int load_record(struct bt_ct *ct, const char *file, json_t **out, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/%s", ct->dir, file);
+	int rc;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_json_load_file(path, RECORD_MAX, out, err);
+	if (rc == 0 && !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		rc = bt_error_set(err, BERTH_EINVAL, 0, "%s: not a JSON object", path);
+	}
+	if (rc < 0 && rc != BERTH_ENOMEM)
+		rc = bt_error_wrap(err, BERTH_EINVAL, "container %.12s has a damaged record", ct->id);
+	free(path);
+	return rc;
+}
+
+int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error **err)
+{
+	struct bt_ct *ct;
+	char *croot, *lock = NULL;
+	int rc;
+
+	if (!(croot = bt_ct_root(ctx, err)))
+		return berth_error_code(*err);
+	if (!(ct = calloc(1, sizeof(*ct)))) {
+		free(croot);
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	}
+	ct->lock_fd = -1;
+	if ((rc = resolve(croot, name, ct->id, err)) < 0)
+		goto fail;
+	if (!(ct->dir = bt_strdup_printf("%s/%s", croot, ct->id)) ||
+	    !(lock = bt_strdup_printf("%s/lock", ct->dir))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto fail;
+	}
+	/* NOCREATE: a container being removed is not brought back by its lock */
+	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOCREATE, &ct->lock_fd, err);
+	if (rc == BERTH_ENOTFOUND) {
+		berth_error_free(*err);
+		*err = NULL;
+		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
+	}
+	if (rc < 0 || (rc = load_record(ct, "container.json", &ct->config, err)) < 0 ||
+	    (rc = load_record(ct, "state.json", &ct->state, err)) < 0)
+		goto fail;
+	free(lock);
+	free(croot);
+	*out = ct;
+	return 0;
+fail:
+	free(lock);
+	free(croot);
+	bt_ct_close(ct);
+	return rc;
+}
+
+int bt_ct_save_state(struct bt_ct *ct, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/state.json", ct->dir);
+	int rc;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_json_write_atomic(path, ct->state, err);
+	free(path);
+	return rc;
+}
+
+void bt_ct_close(struct bt_ct *ct)
+{
+	if (!ct)
+		return;
+	if (ct->lock_fd >= 0)
+		bt_lock_release(ct->lock_fd);
+	json_decref(ct->config);
+	json_decref(ct->state);
+	free(ct->dir);
+	free(ct);
+}
+
+unsigned long long bt_ct_proc_start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: fields count from
+	 * the last ')' */
+	if (!(p = strrchr(buf, ')')))
+		return 0;
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+int bt_ct_monitor_pidfd(const json_t *state)
+{
+	json_int_t pid = json_integer_value(json_object_get(state, "MonitorPid"));
+	unsigned long long start = json_integer_value(json_object_get(state, "MonitorStartTime"));
+	int fd;
+
+	if (pid <= 0 || pid > INT_MAX)
+		return -1;
+	if ((fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0)) < 0)
+		return -1;
+	/* the pidfd pins the process: its start time checked after opening it
+	 * tells a reused pid apart */
+	if (bt_ct_proc_start_time((int)pid) != start) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+const char *bt_ct_status(struct bt_ct *ct)
+{
+	const char *status = json_string_value(json_object_get(ct->state, "Status"));
+	int fd;
+
+	if (!status)
+		return "dead";
+	if (strcmp(status, "running") && strcmp(status, "paused"))
+		return status;
+	if ((fd = bt_ct_monitor_pidfd(ct->state)) >= 0) {
+		close(fd);
+		return status;
+	}
+	/* its monitor died without recording the end (killed, or the machine
+	 * went down): nothing knows how the container ended */
+	json_object_set_new(ct->state, "Status", json_string("exited"));
+	json_object_set_new(ct->state, "ExitCode", json_integer(-1));
+	json_object_set_new(ct->state, "Pid", json_integer(0));
+	json_object_set_new(ct->state, "Error", json_string("its monitor ended before the container"));
+	json_object_set_new(ct->state, "FinishedAt", json_string(""));
+	bt_ct_save_state(ct, NULL);
+	return "exited";
+}
+
+int berth_container_ids(berth_ctx *ctx, char ***ids, size_t *count, berth_error **err)
+{
+	struct bt_strv v = { 0 };
+	char *croot;
+	DIR *d;
+	struct dirent *e;
+
+	*ids = NULL;
+	*count = 0;
+	if (!(croot = bt_ct_root(ctx, err)))
+		return berth_error_code(*err);
+	if (!(d = opendir(croot))) {
+		int rc = bt_error_os(err, "reading %s", croot);
+
+		free(croot);
+		return rc;
+	}
+	while ((e = readdir(d))) {
+		if (is_hex_id(e->d_name) && bt_strv_add(&v, strdup(e->d_name)) < 0) {
+			closedir(d);
+			free(croot);
+			bt_strv_free(v.v, v.n);
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		}
+	}
+	closedir(d);
+	free(croot);
+	*ids = v.v;
+	*count = v.n;
+	return 0;
+}
+
+void berth_container_ids_free(char **ids, size_t count)
+{
+	bt_strv_free(ids, count);
+}
