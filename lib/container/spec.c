@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,11 +88,23 @@ static int cap_name(const char *in, char *buf, size_t len, berth_error **err)
 	return bt_error_set(err, BERTH_EINVAL, 0, "unknown capability: \"%s\"", buf);
 }
 
+/* The capabilities in our own bounding set: what "all" can mean (a host
+ * may withhold some from us, and a process cannot gain them back). */
+static json_t *bounding_caps(void)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; all_caps[i]; i++)
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+			json_array_append_new(a, json_string(all_caps[i]));
+	return a;
+}
+
 /* Docker's rule: start from the defaults (or all when privileged or
  * cap_add has ALL), drop cap_drop (ALL: every one), then add cap_add. */
 static int capabilities(const berth_container_create_opts *o, json_t **out, berth_error **err)
 {
-	json_t *caps = strings(o->privileged ? all_caps : default_caps), *kept;
+	json_t *caps = o->privileged ? bounding_caps() : strings(default_caps), *kept, *all;
 	char name[64];
 	bool drop_all = false;
 
@@ -114,13 +127,18 @@ static int capabilities(const berth_container_create_opts *o, json_t **out, bert
 	}
 	json_decref(caps);
 	caps = kept;
+	all = bounding_caps();
 	for (const char *const *a = o->cap_add; a && *a; a++) {
-		if (cap_name(*a, name, sizeof(name), err) < 0)
+		if (cap_name(*a, name, sizeof(name), err) < 0) {
+			json_decref(all);
 			goto fail;
+		}
 		for (const char *const *c = all_caps; *c; c++)
-			if ((!strcmp(name, "ALL") || !strcmp(name, *c)) && !has_string(caps, *c))
+			if (!has_string(caps, *c) &&
+			    (!strcmp(name, *c) || (!strcmp(name, "ALL") && has_string(all, *c))))
 				json_array_append_new(caps, json_string(*c));
 	}
+	json_decref(all);
 	*out = caps;
 	return 0;
 fail:
