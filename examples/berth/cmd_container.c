@@ -680,6 +680,30 @@ int cmd_container_inspect(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+/* berth inspect: containers when every name is one, else images (Docker
+ * looks each name up as either; mixing both in one call is rare). */
+int cmd_inspect(struct cli *cli, int argc, char **argv)
+{
+	berth_ctx *ctx = cli_context(cli);
+	bool containers = ctx != NULL;
+
+	for (int i = 1; ctx && i < argc; i++) {
+		char *text;
+
+		if (argv[i][0] == '-') {
+			if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--format"))
+				i++;
+			continue;
+		}
+		if (berth_container_inspect(ctx, argv[i], &text, NULL) < 0)
+			containers = false;
+		else
+			berth_string_free(text);
+	}
+	berth_ctx_free(ctx);
+	return containers ? cmd_container_inspect(cli, argc, argv) : cmd_image_inspect(cli, argc, argv);
+}
+
 /* Docker's STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
 static void status_text(const json_t *state, time_t now, char *buf, size_t len)
 {

@@ -554,7 +554,7 @@ static json_t *inspect_one(berth_ctx *ctx, const char *name)
 	return o;
 }
 
-static int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, 'f' },

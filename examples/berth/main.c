@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "image", "manage images (inspect, ls, rm, pull, tag, history, prune)", cmd_image },
 	{ "images", "list images", cmd_images },
 	{ "info", "show the library, store and host kernel features", cmd_info },
+	{ "inspect", "return low-level information on containers or images", cmd_inspect },
 	{ "kill", "kill one or more running containers", cmd_kill },
 	{ "login", "log in to a registry", cmd_login },
 	{ "logout", "log out of a registry", cmd_logout },
