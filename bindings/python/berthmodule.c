@@ -23,6 +23,8 @@
 
 #include <berth/common.h>
 
+#include "binding.h"
+
 PyMODINIT_FUNC PyInit_berth(void);
 
 /* A parameter a CPython calling convention imposes but this function ignores. */
@@ -98,7 +100,7 @@ static module_state *state_from_type(PyTypeObject *type)
 
 /* ---- strings ------------------------------------------------------------ */
 
-static PyObject *text_from_c(const char *s)
+PyObject *text_from_c(const char *s)
 {
 	return PyUnicode_DecodeUTF8(s ? s : "", (Py_ssize_t)strlen(s ? s : ""), "backslashreplace");
 }
@@ -246,13 +248,6 @@ fail:
 
 /* ---- Context ------------------------------------------------------------ */
 
-typedef struct {
-	PyObject_HEAD
-	berth_ctx *ctx;       /* NULL once closed */
-	PyObject *log;        /* the log callable or NULL */
-	unsigned long uses;   /* calls in progress that may release the GIL */
-	PyObject *weakreflist;
-} ContextObject;
 
 /* The library's log callback. `userdata` is the ContextObject, which outlives
  * its berth_ctx. Any thread, GIL held or not. */
@@ -293,7 +288,7 @@ static void log_trampoline(berth_log_level level, const char *module, const char
 }
 
 /* The open berth_ctx, or NULL with berth.StateError raised. */
-static berth_ctx *context_get(ContextObject *self)
+berth_ctx *context_get(ContextObject *self)
 {
 	module_state *st;
 
@@ -536,8 +531,20 @@ static PyObject *Context_get_closed(ContextObject *self, void *closure UNUSED)
 	return PyBool_FromLong(self->ctx == NULL);
 }
 
+/* A failed call on self's context: raises its exception; NULL. */
+PyObject *context_raise(ContextObject *self, int rc, berth_error *err)
+{
+	module_state *st = state_from_type(Py_TYPE(self));
+
+	if (st)
+		return raise_berth_error(st, rc, err);
+	berth_error_free(err);
+	return NULL;
+}
+
 static PyMethodDef Context_methods[] = {
 	{ "info", (PyCFunction)Context_info, METH_NOARGS, Context_info_doc },
+	CONTAINER_METHODS
 	{ "close", (PyCFunction)Context_close, METH_NOARGS, Context_close_doc },
 	{ "__enter__", (PyCFunction)Context_enter, METH_NOARGS, Context_enter_doc },
 	{ "__exit__", (PyCFunction)Context_exit, METH_VARARGS, Context_exit_doc },

@@ -58,11 +58,23 @@ struct create {
 	bool snapshot, named;
 };
 
+static int write_record(const char *dir, const char *name, const json_t *json, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/%s", dir, name);
+	int rc;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_json_write_atomic(path, json, err);
+	free(path);
+	return rc;
+}
+
 /* Writes the records into the temp dir: config.json (the bundle),
  * container.json, state.json and the lock. */
 static int create_records(struct create *c, berth_image *img, berth_error **err)
 {
-	json_t *record, *spec = NULL;
+	json_t *record, *spec = NULL, *state = NULL;
 	char *created = bt_now_rfc3339(), *path = NULL, *name = bt_strdup_printf("/%s", c->name);
 	int rc, fd;
 
@@ -76,27 +88,20 @@ static int create_records(struct create *c, berth_image *img, berth_error **err)
 				   record, &spec, err)) < 0)
 		goto out;
 	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
-	if (!(path = bt_strdup_printf("%s/config.json", c->tmp))) {
+	state = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
+	if ((rc = write_record(c->tmp, "config.json", spec, err)) < 0 ||
+	    (rc = write_record(c->tmp, "container.json", record, err)) < 0 ||
+	    (rc = write_record(c->tmp, "state.json", state, err)) < 0)
+		goto out;
+	if (!(path = bt_strdup_printf("%s/lock", c->tmp)))
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		goto out;
-	}
-	if ((rc = bt_json_write_atomic(path, spec, err)) < 0)
-		goto out;
-	sprintf(path + strlen(c->tmp), "/container.json");
-	if ((rc = bt_json_write_atomic(path, record, err)) < 0)
-		goto out;
-	sprintf(path + strlen(c->tmp), "/state.json");
-	json_decref(spec);
-	spec = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
-	if ((rc = bt_json_write_atomic(path, spec, err)) < 0)
-		goto out;
-	sprintf(path + strlen(c->tmp), "/lock");
-	if ((fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0)
+	else if ((fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0)
 		rc = bt_error_os(err, "creating %s", path);
 	else
 		close(fd);
 out:
 	free(path);
+	json_decref(state);
 	json_decref(spec);
 	json_decref(record);
 	return rc;
@@ -277,8 +282,9 @@ static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, berth
 	posix_spawnattr_destroy(&attr);
 	close(ready[1]);
 	if (rc) {
-		errno = rc;
-		rc = bt_error_os(err, "starting the monitor %s", path);
+		/* EOS whatever errno says: ENOTFOUND would read as the
+		 * container's command missing (exit 127) */
+		rc = bt_error_set(err, BERTH_EOS, rc, "starting the monitor %s: %s", path, strerror(rc));
 		close(ready[0]);
 		free(path);
 		return rc;

@@ -1,0 +1,582 @@
+/* The engine (berth/container.h) as methods of berth.Context, one to one
+ * with the C calls, plus run(): create, start on a pipe, read, wait, remove.
+ * Every call that may block releases the GIL. */
+#include "binding.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Borrowed UTF-8 strings stay alive as long as the objects in `keep`. */
+struct strings {
+	PyObject *keep; /* a list */
+};
+
+/* A str from obj (str, or os.PathLike for paths is not needed here), its
+ * UTF-8 kept alive by s; NULL with an exception set. */
+static const char *utf8(struct strings *s, PyObject *obj, const char *what)
+{
+	if (!PyUnicode_Check(obj)) {
+		PyErr_Format(PyExc_TypeError, "%s: expected str, not %.100s", what, Py_TYPE(obj)->tp_name);
+		return NULL;
+	}
+	if (PyList_Append(s->keep, obj) < 0)
+		return NULL;
+	return PyUnicode_AsUTF8(obj);
+}
+
+/* A NULL-terminated array from a sequence of str, or from a mapping as
+ * "KEY=VALUE" (env, labels); None gives NULL. The array is freed by the
+ * caller; the strings live in s. 0, or -1 with an exception set. */
+static int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
+{
+	PyObject *seq, *items = NULL;
+	Py_ssize_t n;
+	const char **v;
+
+	*out = NULL;
+	if (!obj || obj == Py_None)
+		return 0;
+	if (PyUnicode_Check(obj)) {
+		PyErr_Format(PyExc_TypeError, "%s: expected a list of str, not a str", what);
+		return -1;
+	}
+	if (PyMapping_Check(obj) && !PyList_Check(obj) && !PyTuple_Check(obj)) {
+		PyObject *key, *value;
+		Py_ssize_t pos = 0;
+
+		if (!PyDict_Check(obj)) {
+			PyErr_Format(PyExc_TypeError, "%s: expected a dict or a list of str", what);
+			return -1;
+		}
+		if (!(items = PyList_New(0)))
+			return -1;
+		while (PyDict_Next(obj, &pos, &key, &value)) {
+			PyObject *kv = PyUnicode_FromFormat("%S=%S", key, value);
+
+			if (!kv || PyList_Append(items, kv) < 0) {
+				Py_XDECREF(kv);
+				Py_DECREF(items);
+				return -1;
+			}
+			Py_DECREF(kv);
+		}
+		obj = items;
+	}
+	seq = PySequence_Fast(obj, what);
+	Py_XDECREF(items);
+	if (!seq || PyList_Append(s->keep, seq) < 0) {
+		Py_XDECREF(seq);
+		return -1;
+	}
+	Py_DECREF(seq);
+	n = PySequence_Fast_GET_SIZE(seq);
+	if (!(v = calloc((size_t)n + 1, sizeof(*v)))) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++)
+		if (!(v[i] = utf8(s, PySequence_Fast_GET_ITEM(seq, i), what))) {
+			free(v);
+			return -1;
+		}
+	*out = v;
+	return 0;
+}
+
+/* The create options from keywords; arrays to free in arrays[0..5]. */
+struct create_args {
+	berth_container_create_opts o;
+	const char **arrays[6];
+};
+
+static void create_args_free(struct create_args *a)
+{
+	for (size_t i = 0; i < 6; i++)
+		free(a->arrays[i]);
+}
+
+static int parse_create(struct strings *s, PyObject *command, PyObject *kw, struct create_args *a)
+{
+	static const char *const known[] = {
+		"name", "entrypoint", "environment", "working_dir", "user", "hostname", "tty", "read_only",
+		"privileged", "cap_add", "cap_drop", "no_new_privileges", "mem_limit", "memswap_limit",
+		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
+		"stop_signal", "stop_timeout", NULL,
+	};
+	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
+	PyObject *key, *value;
+	Py_ssize_t pos = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->o = init;
+	if (command && command != Py_None) {
+		if (PyUnicode_Check(command)) {
+			PyErr_SetString(PyExc_TypeError, "command: expected a list of str (no shell parsing)");
+			return -1;
+		}
+		if (strv(s, command, "command", &a->arrays[0]) < 0)
+			return -1;
+		a->o.cmd = a->arrays[0];
+	}
+	while (kw && PyDict_Next(kw, &pos, &key, &value)) {
+		const char *k = PyUnicode_AsUTF8(key);
+		size_t i;
+
+		for (i = 0; known[i] && strcmp(known[i], k); i++)
+			;
+		if (!known[i]) {
+			PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%s'", k);
+			return -1;
+		}
+		if (value == Py_None)
+			continue;
+#define STR(field) (a->o.field = utf8(s, value, k)) ? 0 : -1
+#define BOOL(field) (a->o.field = PyObject_IsTrue(value)) < 0 ? -1 : 0
+#define LL(field) (a->o.field = PyLong_AsLongLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+		int rc = !strcmp(k, "name") ? STR(name)
+		       : !strcmp(k, "working_dir") ? STR(workdir)
+		       : !strcmp(k, "user") ? STR(user)
+		       : !strcmp(k, "hostname") ? STR(hostname)
+		       : !strcmp(k, "network_mode") ? STR(network)
+		       : !strcmp(k, "stop_signal") ? STR(stop_signal)
+		       : !strcmp(k, "tty") ? BOOL(tty)
+		       : !strcmp(k, "read_only") ? BOOL(read_only)
+		       : !strcmp(k, "privileged") ? BOOL(privileged)
+		       : !strcmp(k, "no_new_privileges") ? BOOL(no_new_privileges)
+		       : !strcmp(k, "auto_remove") ? BOOL(auto_remove)
+		       : !strcmp(k, "mem_limit") ? LL(memory)
+		       : !strcmp(k, "memswap_limit") ? LL(memory_swap)
+		       : !strcmp(k, "nano_cpus") ? LL(nano_cpus)
+		       : !strcmp(k, "cpu_shares") ? LL(cpu_shares)
+		       : !strcmp(k, "pids_limit") ? LL(pids_limit)
+		       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+		       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
+		       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
+		       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
+		       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
+		       : strv(s, value, k, &a->arrays[5]); /* labels */
+#undef STR
+#undef BOOL
+#undef LL
+		if (rc < 0)
+			return -1;
+	}
+	a->o.entrypoint = a->arrays[1];
+	a->o.env = a->arrays[2];
+	a->o.cap_add = a->arrays[3];
+	a->o.cap_drop = a->arrays[4];
+	a->o.labels = a->arrays[5];
+	return 0;
+}
+
+/* Creates a container from the parsed arguments; its id, or NULL. */
+static PyObject *create(ContextObject *self, berth_ctx *ctx, const char *image, struct create_args *a,
+			char **id_out)
+{
+	berth_error *err = NULL;
+	char *id = NULL;
+	int rc;
+
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_create(ctx, image, &a->o, &id, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	*id_out = id;
+	return text_from_c(id);
+}
+
+const char Context_container_create_doc[] =
+	"container_create(image, command=None, *, name=None, entrypoint=None, environment=None,\n"
+	"                 working_dir=None, user=None, hostname=None, tty=False, read_only=False,\n"
+	"                 privileged=False, cap_add=None, cap_drop=None, no_new_privileges=False,\n"
+	"                 mem_limit=0, memswap_limit=0, nano_cpus=0, cpu_shares=0, pids_limit=0,\n"
+	"                 network_mode=None, labels=None, auto_remove=False, stop_signal=None,\n"
+	"                 stop_timeout=0) -> str\n\n"
+	"Makes a container from an image in the store and returns its id (64 hex\n"
+	"digits). command and entrypoint are lists of str; environment and labels\n"
+	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's.";
+
+PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	berth_ctx *ctx = context_get(self);
+	struct strings s = { PyList_New(0) };
+	struct create_args a;
+	PyObject *command = NULL, *result = NULL;
+	const char *image;
+	char *id = NULL;
+
+	if (!ctx || !s.keep)
+		goto out;
+	if (!PyArg_ParseTuple(args, "s|O:container_create", &image, &command))
+		goto out;
+	if (parse_create(&s, command, kwargs, &a) == 0)
+		result = create(self, ctx, image, &a, &id);
+	create_args_free(&a);
+	berth_string_free(id);
+out:
+	Py_XDECREF(s.keep);
+	return result;
+}
+
+/* stdio as (in, out, err) of int fds, None for /dev/null; None: detached. */
+static int parse_stdio(PyObject *obj, int fds[3], const int **out)
+{
+	*out = NULL;
+	if (!obj || obj == Py_None)
+		return 0;
+	if (!PyTuple_Check(obj) || PyTuple_GET_SIZE(obj) != 3) {
+		PyErr_SetString(PyExc_TypeError, "stdio: a tuple of three fds (int or None)");
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		PyObject *fd = PyTuple_GET_ITEM(obj, i);
+
+		fds[i] = fd == Py_None ? -1 : (int)PyLong_AsLong(fd);
+		if (fds[i] == -1 && PyErr_Occurred())
+			return -1;
+	}
+	*out = fds;
+	return 0;
+}
+
+static PyObject *start(ContextObject *self, berth_ctx *ctx, const char *name, const int *stdio)
+{
+	berth_container_start_opts o = BERTH_CONTAINER_START_OPTS_INIT;
+	berth_error *err = NULL;
+	int rc;
+
+	o.stdio = stdio;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_start(ctx, name, &o, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	return rc < 0 ? context_raise(self, rc, err) : Py_NewRef(Py_None);
+}
+
+const char Context_container_start_doc[] =
+	"container_start(name, stdio=None)\n\n"
+	"Starts a created or exited container under its monitor. stdio: a tuple\n"
+	"of three fds for its stdin, stdout and stderr (None: /dev/null); without\n"
+	"it the container is detached and its output goes to its log.";
+
+PyObject *Context_container_start(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "stdio", NULL };
+	berth_ctx *ctx = context_get(self);
+	PyObject *stdio_obj = NULL;
+	const char *name;
+	const int *stdio;
+	int fds[3];
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|O:container_start", kwlist, &name, &stdio_obj) ||
+	    parse_stdio(stdio_obj, fds, &stdio) < 0)
+		return NULL;
+	return start(self, ctx, name, stdio);
+}
+
+/* Waits; fills *how. 0, or -1 with the exception raised. */
+static int wait_for(ContextObject *self, berth_ctx *ctx, const char *name, int timeout_ms,
+		    berth_container_exit *how)
+{
+	berth_error *err = NULL;
+	int rc;
+
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_wait(ctx, name, timeout_ms, how, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0) {
+		context_raise(self, rc, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* seconds (float or None) as milliseconds, -1 for None */
+static int timeout_ms(PyObject *obj, int *out)
+{
+	double t;
+
+	*out = -1;
+	if (!obj || obj == Py_None)
+		return 0;
+	t = PyFloat_AsDouble(obj);
+	if (t == -1.0 && PyErr_Occurred())
+		return -1;
+	*out = t <= 0 ? 0 : t > 2e6 ? 2000000000 : (int)(t * 1000);
+	return 0;
+}
+
+const char Context_container_wait_doc[] =
+	"container_wait(name, timeout=None) -> dict\n\n"
+	"Waits for the container to end (timeout in seconds, None: as long as it\n"
+	"runs) and returns {\"StatusCode\": int, \"OOMKilled\": bool} as docker-py's\n"
+	"wait does. berth.TimeoutError when it still runs.";
+
+PyObject *Context_container_wait(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "timeout", NULL };
+	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
+	berth_ctx *ctx = context_get(self);
+	PyObject *timeout = NULL;
+	const char *name;
+	int ms;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|O:container_wait", kwlist, &name, &timeout) ||
+	    timeout_ms(timeout, &ms) < 0 || wait_for(self, ctx, name, ms, &how) < 0)
+		return NULL;
+	return Py_BuildValue("{s:i, s:O}", "StatusCode", how.code, "OOMKilled", how.oom_killed ? Py_True : Py_False);
+}
+
+const char Context_container_kill_doc[] =
+	"container_kill(name, signal=signal.SIGKILL)\n\n"
+	"Sends a signal to the container's init. berth.StateError when it does not run.";
+
+PyObject *Context_container_kill(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "signal", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name;
+	int sig = SIGKILL, rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|i:container_kill", kwlist, &name, &sig))
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_kill(ctx, name, sig, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	return rc < 0 ? context_raise(self, rc, err) : Py_NewRef(Py_None);
+}
+
+const char Context_container_stop_doc[] =
+	"container_stop(name, timeout=None)\n\n"
+	"Sends the stop signal, waits timeout seconds (None: the container's stop\n"
+	"timeout), then SIGKILL, and waits for it to end.";
+
+PyObject *Context_container_stop(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "timeout", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *timeout = NULL;
+	const char *name;
+	int seconds = -1, rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|O:container_stop", kwlist, &name, &timeout))
+		return NULL;
+	if (timeout && timeout != Py_None && (seconds = (int)PyLong_AsLong(timeout)) == -1 && PyErr_Occurred())
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_stop(ctx, name, seconds, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	return rc < 0 ? context_raise(self, rc, err) : Py_NewRef(Py_None);
+}
+
+static int remove_container(ContextObject *self, berth_ctx *ctx, const char *name, int force)
+{
+	berth_error *err = NULL;
+	int rc;
+
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_remove(ctx, name, force ? BERTH_CONTAINER_REMOVE_FORCE : 0, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0) {
+		context_raise(self, rc, err);
+		return -1;
+	}
+	return 0;
+}
+
+const char Context_container_remove_doc[] =
+	"container_remove(name, force=False)\n\n"
+	"Removes a container. berth.StateError while it runs, unless force (which\n"
+	"kills it first).";
+
+PyObject *Context_container_remove(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "force", NULL };
+	berth_ctx *ctx = context_get(self);
+	const char *name;
+	int force = 0;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|p:container_remove", kwlist, &name, &force) ||
+	    remove_container(self, ctx, name, force) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+const char Context_container_inspect_doc[] =
+	"container_inspect(name) -> dict\n\n"
+	"The container as `docker inspect` shows it (Id, Name, Created, Path,\n"
+	"Args, State, Image, Config, HostConfig, LogPath).";
+
+PyObject *Context_container_inspect(ContextObject *self, PyObject *args)
+{
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *json_mod, *result;
+	const char *name;
+	char *text = NULL;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTuple(args, "s:container_inspect", &name))
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_container_inspect(ctx, name, &text, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	json_mod = PyImport_ImportModule("json");
+	result = json_mod ? PyObject_CallMethod(json_mod, "loads", "s", text) : NULL;
+	Py_XDECREF(json_mod);
+	berth_string_free(text);
+	return result;
+}
+
+const char Context_containers_doc[] = "containers() -> list\n\nThe ids of every container.";
+
+PyObject *Context_containers(ContextObject *self, PyObject *unused)
+{
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *list;
+	char **ids = NULL;
+	size_t count = 0;
+	int rc;
+
+	(void)unused;
+	if (!ctx)
+		return NULL;
+	if ((rc = berth_container_ids(ctx, &ids, &count, &err)) < 0)
+		return context_raise(self, rc, err);
+	if ((list = PyList_New((Py_ssize_t)count)))
+		for (size_t i = 0; i < count; i++) {
+			PyObject *id = text_from_c(ids[i]);
+
+			if (!id) {
+				Py_CLEAR(list);
+				break;
+			}
+			PyList_SET_ITEM(list, (Py_ssize_t)i, id);
+		}
+	berth_container_ids_free(ids, count);
+	return list;
+}
+
+/* Reads fd to its end with the GIL released; a bytes object, or NULL. */
+static PyObject *read_all(int fd)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n = 0;
+	PyObject *out;
+
+	Py_BEGIN_ALLOW_THREADS
+	for (;;) {
+		if (len == cap) {
+			char *nb = realloc(buf, cap ? 2 * cap : 65536);
+
+			if (!nb) {
+				n = -2;
+				break;
+			}
+			buf = nb;
+			cap = cap ? 2 * cap : 65536;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	Py_END_ALLOW_THREADS
+	out = n == -2 ? PyErr_NoMemory() : PyBytes_FromStringAndSize(buf ? buf : "", (Py_ssize_t)len);
+	free(buf);
+	return out;
+}
+
+const char Context_run_doc[] =
+	"run(image, command=None, *, remove=True, **create_options) -> (int, bytes)\n\n"
+	"Runs a command in a new container and returns its exit code and its\n"
+	"output (stdout and stderr together, as they came). The container is\n"
+	"removed afterwards unless remove is false. create_options as for\n"
+	"container_create().";
+
+PyObject *Context_run(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
+	berth_ctx *ctx = context_get(self);
+	struct strings s = { PyList_New(0) };
+	struct create_args a = { 0 };
+	PyObject *command = NULL, *id_obj = NULL, *output = NULL, *result = NULL, *remove_obj, *started;
+	const char *image;
+	char *id = NULL;
+	int remove = 1, pipefd[2] = { -1, -1 }, stdio[3];
+
+	if (!ctx || !s.keep || !PyArg_ParseTuple(args, "s|O:run", &image, &command))
+		goto out;
+	if (kwargs && (remove_obj = PyDict_GetItemString(kwargs, "remove"))) {
+		PyObject *rest;
+
+		/* the other keywords are container_create's */
+		if ((remove = PyObject_IsTrue(remove_obj)) < 0 || !(rest = PyDict_Copy(kwargs)))
+			goto out;
+		if (PyDict_DelItemString(rest, "remove") < 0 || PyList_Append(s.keep, rest) < 0) {
+			Py_DECREF(rest);
+			goto out;
+		}
+		Py_DECREF(rest);
+		kwargs = rest;
+	}
+	if (parse_create(&s, command, kwargs, &a) < 0 || !(id_obj = create(self, ctx, image, &a, &id)))
+		goto out;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		PyErr_SetFromErrno(PyExc_OSError);
+		goto out;
+	}
+	stdio[0] = -1;
+	stdio[1] = stdio[2] = pipefd[1];
+	if (!(started = start(self, ctx, id, stdio)))
+		goto out;
+	Py_DECREF(started);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	if ((output = read_all(pipefd[0])) && wait_for(self, ctx, id, -1, &how) == 0)
+		result = Py_BuildValue("(iO)", how.code, output);
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (id && remove) {
+		/* a failure of the run outranks one of the clean-up */
+		PyObject *type, *value, *tb;
+
+		PyErr_Fetch(&type, &value, &tb);
+		if (remove_container(self, ctx, id, 1) < 0 && type)
+			PyErr_Clear();
+		if (type)
+			PyErr_Restore(type, value, tb);
+	}
+	create_args_free(&a);
+	berth_string_free(id);
+	Py_XDECREF(id_obj);
+	Py_XDECREF(output);
+	Py_XDECREF(s.keep);
+	return result;
+}
