@@ -17,14 +17,7 @@
 
 #include <berth/common.h>
 
-#define CTX_TYPE "berth.context"
-
-typedef struct {
-	berth_ctx *ctx;  /* NULL once closed (or while being created) */
-	lua_State *L;    /* the main thread: lives as long as the context */
-	int log_ref;     /* the log function in the registry, or LUA_NOREF */
-	int busy;        /* library calls in progress on this context */
-} lberth_ctx;
+#include "binding.h"
 
 /* ---- protected helpers ------------------------------------------------ */
 
@@ -50,7 +43,7 @@ static int push_error_p(lua_State *L)
 }
 
 /* Returns nil, message, code name, code for a failed call, freeing err. */
-static int push_error(lua_State *L, berth_error *err, int rc)
+int push_error(lua_State *L, berth_error *err, int rc)
 {
 	int status;
 
@@ -151,7 +144,7 @@ static lberth_ctx *check_ctx_any(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, CTX_TYPE);
 }
 
-static lberth_ctx *check_ctx(lua_State *L, int idx)
+lberth_ctx *check_ctx(lua_State *L, int idx)
 {
 	lberth_ctx *c = check_ctx_any(L, idx);
 
@@ -356,6 +349,7 @@ static const luaL_Reg ctx_methods[] = {
 	{ "log_level", ctx_log_level },
 	{ "info", ctx_info },
 	{ "close", ctx_close },
+	CONTAINER_METHODS
 	{ NULL, NULL },
 };
 

@@ -240,3 +240,11 @@ const char *berth_strerror(int code)
 			return codes[i].description;
 	return "unknown error";
 }
+
+void bt_error_clear(berth_error **err)
+{
+	if (err) {
+		berth_error_free(*err);
+		*err = NULL;
+	}
+}

@@ -42,6 +42,8 @@ int bt_error_os(berth_error **err, const char *fmt, ...) BT_PRINTF(2, 3);
  * its own code. */
 int bt_error_wrap(berth_error **err, int code, const char *fmt, ...) BT_PRINTF(3, 4);
 int bt_error_code_from_errno(int e);
+/* Drops an error a caller has handled (err may be NULL). */
+void bt_error_clear(berth_error **err);
 
 /* ---- options structs (opts.c) ---------------------------------------
  * Copies a caller's options struct into `dst` (already holding the

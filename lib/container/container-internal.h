@@ -25,7 +25,7 @@ struct bt_ct {
 };
 
 /* <root>/containers, created on first use. */
-char *bt_ct_root(const berth_ctx *ctx, berth_error **err);
+int bt_ct_root(const berth_ctx *ctx, char **out, berth_error **err);
 /* Finds a container by id, unique id prefix or name, locks it (exclusive)
  * and loads its records. ENOTFOUND names what was asked. */
 int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error **err);

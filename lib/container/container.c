@@ -126,10 +126,8 @@ static int create_in(struct create *c, berth_error **err)
 
 	if ((rc = berth_image_lookup(c->ctx, c->image, &img, err)) < 0)
 		return rc == BERTH_ENOTFOUND ? bt_error_wrap(err, rc, "Unable to find image '%s' locally", c->image) : rc;
-	if (!(c->croot = bt_ct_root(c->ctx, err)) || bt_ct_new_id(c->id, err) < 0) {
-		rc = berth_error_code(*err);
+	if ((rc = bt_ct_root(c->ctx, &c->croot, err)) < 0 || (rc = bt_ct_new_id(c->id, err)) < 0)
 		goto out;
-	}
 	c->name = c->o.name ? (c->o.name[0] == '/' ? c->o.name + 1 : c->o.name) : NULL;
 	if (!c->name) {
 		snprintf(c->short_name, sizeof(c->short_name), "%.12s", c->id);
@@ -179,8 +177,8 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 	*id = NULL;
 	if (!image || !*image)
 		return bt_error_set(err, BERTH_EINVAL, 0, "no image given");
-	if (bt_opts_copy(&c.o, sizeof(c.o), opts, "berth_container_create_opts", err) < 0)
-		return berth_error_code(*err);
+	if ((rc = bt_opts_copy(&c.o, sizeof(c.o), opts, "berth_container_create_opts", err)) < 0)
+		return rc;
 	if (c.o.name && !valid_name(c.o.name))
 		return bt_error_set(err, BERTH_EINVAL, 0,
 				    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
@@ -307,8 +305,8 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 	const char *status;
 	int rc;
 
-	if (bt_opts_copy(&o, sizeof(o), opts, "berth_container_start_opts", err) < 0)
-		return berth_error_code(*err);
+	if ((rc = bt_opts_copy(&o, sizeof(o), opts, "berth_container_start_opts", err)) < 0)
+		return rc;
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 		return rc;
 	status = bt_ct_status(ct);
@@ -453,10 +451,14 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 	rc = berth_container_wait(ctx, name, timeout_s * 1000, NULL, err);
 	if (rc != BERTH_ETIMEOUT)
 		return rc;
-	berth_error_free(*err);
-	*err = NULL;
-	if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0)
-		return rc == BERTH_ESTATE ? (berth_error_free(*err), *err = NULL, 0) : rc;
+	bt_error_clear(err);
+	/* ESTATE: it ended between the two */
+	if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) == BERTH_ESTATE) {
+		bt_error_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
 	return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
 }
 
@@ -469,23 +471,21 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 {
 	berth_runtime *rt = NULL;
 	const char *name = json_string_value(json_object_get(ct->config, "Name"));
-	char *croot = bt_ct_root(ctx, err), *trash;
+	char *croot, *trash;
 	int rc, lock;
 
-	if (!croot)
-		return berth_error_code(*err);
+	if ((rc = bt_ct_root(ctx, &croot, err)) < 0)
+		return rc;
 	if ((rc = runtime_open(ctx, &rt, err)) == 0) {
 		rc = berth_runtime_delete(rt, ct->id, BERTH_RUNTIME_DELETE_FORCE, err);
 		berth_runtime_free(rt);
 	}
 	if (rc == BERTH_ENOTFOUND) {
-		berth_error_free(*err);
-		*err = NULL;
+		bt_error_clear(err);
 		rc = 0;
 	}
 	if (rc == 0 && (rc = berth_snapshot_remove(ctx, ct->id, err)) == BERTH_ENOTFOUND) {
-		berth_error_free(*err);
-		*err = NULL;
+		bt_error_clear(err);
 		rc = 0;
 	}
 	if (rc < 0 || (rc = bt_ct_lock_global(croot, &lock, err)) < 0) {
@@ -527,8 +527,7 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 		bt_ct_close(ct);
 		if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0 && rc != BERTH_ESTATE)
 			return rc;
-		berth_error_free(*err);
-		*err = NULL;
+		bt_error_clear(err);
 		if ((rc = berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err)) < 0 ||
 		    (rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;

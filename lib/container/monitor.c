@@ -205,8 +205,11 @@ int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio, 
 	struct supervised s = { .ctx = ctx, .id = id, .out = { -1, -1 }, .errp = { -1, -1 },
 				.attached = stdio != NULL };
 	char *started, pid[32];
+	berth_error *own = NULL;
 	int rc;
 
+	if (!err) /* its messages go to the report and the record */
+		err = &own;
 	/* orphans of the container's processes (none with a pid namespace)
 	 * come to us, not to the host's init */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -256,5 +259,6 @@ out:
 		if (s.errp[i] >= 0)
 			close(s.errp[i]);
 	}
+	berth_error_free(own);
 	return rc;
 }

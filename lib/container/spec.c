@@ -107,9 +107,10 @@ static int capabilities(const berth_container_create_opts *o, json_t **out, bert
 	json_t *caps = o->privileged ? bounding_caps() : strings(default_caps), *kept, *all;
 	char name[64];
 	bool drop_all = false;
+	int rc;
 
 	for (const char *const *d = o->cap_drop; d && *d; d++) {
-		if (cap_name(*d, name, sizeof(name), err) < 0)
+		if ((rc = cap_name(*d, name, sizeof(name), err)) < 0)
 			goto fail;
 		drop_all |= !strcmp(name, "ALL");
 	}
@@ -129,7 +130,7 @@ static int capabilities(const berth_container_create_opts *o, json_t **out, bert
 	caps = kept;
 	all = bounding_caps();
 	for (const char *const *a = o->cap_add; a && *a; a++) {
-		if (cap_name(*a, name, sizeof(name), err) < 0) {
+		if ((rc = cap_name(*a, name, sizeof(name), err)) < 0) {
 			json_decref(all);
 			goto fail;
 		}
@@ -143,7 +144,7 @@ static int capabilities(const berth_container_create_opts *o, json_t **out, bert
 	return 0;
 fail:
 	json_decref(caps);
-	return berth_error_code(*err);
+	return rc;
 }
 
 /* The image's config object ("config" of the image config document). */

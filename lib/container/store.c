@@ -15,24 +15,23 @@
 
 #define RECORD_MAX (4 << 20)
 
-char *bt_ct_root(const berth_ctx *ctx, berth_error **err)
+int bt_ct_root(const berth_ctx *ctx, char **out, berth_error **err)
 {
-	char *croot = bt_strdup_printf("%s/containers", ctx->root), *names;
+	char *croot = bt_strdup_printf("%s/containers", ctx->root);
+	char *names = croot ? bt_strdup_printf("%s/names", croot) : NULL;
+	int rc;
 
-	if (!croot) {
-		bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		return NULL;
-	}
-	names = bt_strdup_printf("%s/names", croot);
-	if (!names || bt_mkdir_p(names, 0700, err) < 0) {
-		if (!names)
-			bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		free(names);
-		free(croot);
-		return NULL;
-	}
+	*out = NULL;
+	if (!names)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else
+		rc = bt_mkdir_p(names, 0700, err);
 	free(names);
-	return croot;
+	if (rc < 0)
+		free(croot);
+	else
+		*out = croot;
+	return rc;
 }
 
 int bt_ct_new_id(char id[65], berth_error **err)
@@ -180,8 +179,8 @@ int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error
 	char *croot, *lock = NULL;
 	int rc;
 
-	if (!(croot = bt_ct_root(ctx, err)))
-		return berth_error_code(*err);
+	if ((rc = bt_ct_root(ctx, &croot, err)) < 0)
+		return rc;
 	if (!(ct = calloc(1, sizeof(*ct)))) {
 		free(croot);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
@@ -197,8 +196,7 @@ int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error
 	/* NOCREATE: a container being removed is not brought back by its lock */
 	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOCREATE, &ct->lock_fd, err);
 	if (rc == BERTH_ENOTFOUND) {
-		berth_error_free(*err);
-		*err = NULL;
+		bt_error_clear(err);
 		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
 	}
 	if (rc < 0 || (rc = load_record(ct, "container.json", &ct->config, err)) < 0 ||
@@ -314,14 +312,14 @@ int berth_container_ids(berth_ctx *ctx, char ***ids, size_t *count, berth_error 
 	char *croot;
 	DIR *d;
 	struct dirent *e;
+	int rc;
 
 	*ids = NULL;
 	*count = 0;
-	if (!(croot = bt_ct_root(ctx, err)))
-		return berth_error_code(*err);
+	if ((rc = bt_ct_root(ctx, &croot, err)) < 0)
+		return rc;
 	if (!(d = opendir(croot))) {
-		int rc = bt_error_os(err, "reading %s", croot);
-
+		rc = bt_error_os(err, "reading %s", croot);
 		free(croot);
 		return rc;
 	}

@@ -26,8 +26,7 @@ static int read_etc(const char *rootfs, const char *rel, char **text, berth_erro
 	rc = bt_path_open(rootfd, rel, O_RDONLY | O_CLOEXEC, 0, BT_RESOLVE_IN_ROOT, &fd, err);
 	close(rootfd);
 	if (rc == BERTH_ENOTFOUND) {
-		berth_error_free(*err);
-		*err = NULL;
+		bt_error_clear(err);
 		return 0;
 	}
 	if (rc < 0)

@@ -142,6 +142,9 @@ int main(int argc, char **argv)
 			pthread_join(t[i], NULL);
 	}
 	detached();
+	/* err may be NULL in every call: the code alone comes back */
+	CHECK(berth_container_remove(ctx, "no-such", 0, NULL) == BERTH_ENOTFOUND, "remove with err NULL");
+	CHECK(berth_container_stop(ctx, "no-such", 1, NULL) == BERTH_ENOTFOUND, "stop with err NULL");
 	if (berth_container_ids(ctx, &ids, &count, &err) < 0)
 		fail_err("ids", err);
 	else

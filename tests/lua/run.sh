@@ -16,6 +16,9 @@ fi
 : "${top_builddir:?top_builddir is not set}"
 
 LUA_CPATH="${top_builddir}/bindings/lua/.libs/?.so;;"
+# the engine's monitor from the build tree
+BERTH_MONITOR="${top_builddir}/lib/container/berth-monitor"
+export BERTH_MONITOR
 export LUA_CPATH
 
 if [ -n "${ASAN_RUNTIME}" ]; then

@@ -384,5 +384,72 @@ os.remove(root)
 os.remove(runroot)
 os.remove(tmpbase .. ".d")
 
+-- ---- the engine: containers from an image, on the real kernel ----------
+-- Needs root and skopeo (the busybox image made offline is copied into a
+-- store); every container made is removed.
+local function sh(cmd)
+	local ok = os.execute(cmd)
+	return ok == true or ok == 0
+end
+local top_srcdir, top_builddir = os.getenv("top_srcdir"), os.getenv("top_builddir")
+local engine_ok = top_srcdir and top_builddir and sh("[ \"$(id -u)\" = 0 ] && command -v skopeo >/dev/null")
+if not engine_ok then
+	print("skip    engine tests (need root, skopeo and make check's environment)")
+else
+	local dir = io.popen("mktemp -d /tmp/berth-lua-ct-XXXXXX"):read("l")
+	local prepared = sh(string.format(
+		"/usr/bin/python3 %s/tests/integration/lib/registry-mkimage.py %s/layout >/dev/null && " ..
+		"mkdir -p %s/root/content && skopeo copy -q oci:%s/layout:busybox " ..
+		"oci:%s/root/content:docker.io/library/busybox:latest", top_srcdir, dir, dir, dir, dir))
+	local ctx = prepared and berth.context{root = dir .. "/root", runroot = dir .. "/run"}
+
+	test("engine: run returns the exit code and the output", function()
+		check(prepared and os.getenv("BERTH_MONITOR"), "store prepared and BERTH_MONITOR set by run.sh")
+		local code, out = ctx:run("busybox", {"sh", "-c", "echo hi; echo err >&2; exit 3"})
+		eq(code, 3, "exit code")
+		eq(out, "hi\nerr\n", "output")
+		local code2, out2 = ctx:run("busybox", {"sh", "-c", "id; echo $FOO"},
+			{user = "1000:1000", env = {"FOO=bar"}, cap_drop = {"ALL"}})
+		eq(code2, 0)
+		eq(out2, "uid=1000 gid=1000\nbar\n")
+		eq(#ctx:containers(), 0, "containers left")
+	end)
+
+	test("engine: a detached container's life", function()
+		local id = assert(ctx:container_create("busybox", {"sh", "-c", "while :; do sleep 1; done"},
+			{name = "lua-d", labels = {"a=b"}}))
+		eq(#id, 64, "id length")
+		assert(ctx:container_start("lua-d"))
+		local ok, msg, code = ctx:container_wait("lua-d", 0.2)
+		eq(ok, nil); eq(code, "ETIMEOUT")
+		ok, msg, code = ctx:container_remove("lua-d")
+		eq(code, "ESTATE")
+		check(msg:find("container is running", 1, true), msg)
+		assert(ctx:container_kill("lua-d", 9))
+		local status, oom = ctx:container_wait("lua-d")
+		eq(status, 137); eq(oom, false)
+		check(ctx:container_inspect(id:sub(1, 8)):find('"Status": "exited"', 1, true), "inspect by prefix")
+		assert(ctx:container_remove("lua-d"))
+		ok, msg, code = ctx:container_inspect("lua-d")
+		eq(code, "ENOTFOUND")
+	end)
+
+	test("engine: bad input", function()
+		local ok, msg, code = ctx:run("no-such", {"true"})
+		eq(code, "ENOTFOUND"); check(msg:find("Unable to find image 'no-such'", 1, true), msg)
+		ok, msg, code = ctx:run("busybox", {"true"}, {user = "nobody"})
+		eq(code, "ENOTFOUND"); check(msg:find("unable to find user nobody", 1, true), msg)
+		raises("unknown container option 'bogus'", ctx.run, ctx, "busybox", {"true"}, {bogus = 1})
+		raises("bad 'command'", ctx.run, ctx, "busybox", "echo hi")
+		eq(#ctx:containers(), 0, "containers left")
+	end)
+
+	if ctx then
+		for _, id in ipairs(ctx:containers() or {}) do ctx:container_remove(id, true) end
+		ctx:close()
+	end
+	sh(string.format("grep -o ' %s/[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf %s", dir, dir))
+end
+
 print(string.format("%d passed, %d failed", passed, failed))
 os.exit(failed == 0 and passed > 0 and 0 or 1, true)
