@@ -17,15 +17,8 @@
 # berth-runtime joins when it is built; runc or crun join when installed.
 # Results go to stdout and to bench/results/runtime.json.
 #
-# crun 1.8 refuses to run while a controller (hugetlb here) is attached to
-# the cgroup2 tree of a mixed v1/v2 host.  With BENCH_HUGETLB_V1=1, when crun
-# refuses, this script mounts hugetlb as a v1 hierarchy at
-# /sys/fs/cgroup/hugetlb, says so, and unmounts it (and removes the folder
-# if it made it) at exit; without it crun is left out.  Opt-in because the
-# undo is not simple: a v1 hierarchy unmounted while a removed child cgroup
-# is still dying outlives the unmount, and hugetlb stays off cgroup2 (seen on
-# kernel 6.18).  So the script mounts and unmounts it again until hugetlb is
-# back in /sys/fs/cgroup/unified/cgroup.controllers, and says if it is not.
+# crun 1.8 refuses this mixed v1/v2 host while hugetlb is on cgroup2:
+# BENCH_HUGETLB_V1=1 lets bench/hugetlb.sh mount it as v1 for the run.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -34,6 +27,7 @@ rss_runs=${RSS_RUNS:-10}
 out="$here/results"
 mkdir -p "$out"
 . "$here/../tests/integration/lib/bundle.sh"
+. "$here/hugetlb.sh"
 bt_skip() { echo "bench: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || bt_skip "needs root"
@@ -73,52 +67,11 @@ bt_bundle_make "$bundle" "$(command -v crun || command -v runc)" /bin/true
 bt_config_edit "$bundle/config.json" 'c.setdefault("linux", {})["cgroupsPath"] = "/" + args[0]' "$cg"
 bt_cleanup_add "bt_cgroup_remove '$cg'"
 
-# hugetlb_unmount: undo our hugetlb v1 mount until the controller is back on
-# cgroup2 (see the top of this file); prints the outcome.
-hugetlb_mounted=
-hugetlb_unmount() {
-	[ -n "$hugetlb_mounted" ] || return 0
-	hugetlb_mounted=
-	bt_cgroup_remove "$cg"
-	umount /sys/fs/cgroup/hugetlb
-	# the kernel lets go of the hierarchy a moment after the unmount, or
-	# never when a child cgroup was still dying then: one more mount and
-	# unmount, with no child left, lets it go
-	if ! bt_wait_for 5 grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers; then
-		mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && umount /sys/fs/cgroup/hugetlb
-		bt_wait_for 10 grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers || true
-	fi
-	if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers; then
-		echo "bench: hugetlb unmounted, back on cgroup2"
-	else
-		echo "bench: WARNING: hugetlb unmounted but not back on cgroup2 (/proc/cgroups: $(grep hugetlb /proc/cgroups))"
-	fi
-}
-
-# crun and hybrid cgroups: try once; with BENCH_HUGETLB_V1=1 mount hugetlb
-# as v1 when that is what crun refuses.
+# crun and hybrid cgroups (bench/hugetlb.sh): try once; with
+# BENCH_HUGETLB_V1=1 mount hugetlb as v1 when that is what crun refuses.
 crun_try() { crun --root "$T/state-crun" run -b "$bundle" "$cg-probe" > "$T/crun-probe" 2>&1; }
-if echo "$names" | grep -qw crun && ! crun_try; then
-	if grep -q 'hybrid mode' "$T/crun-probe" && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
-		echo "bench: crun refuses this hybrid cgroup host: $(head -1 "$T/crun-probe")"
-		if [ "${BENCH_HUGETLB_V1:-0}" = 1 ]; then
-			echo "bench: mounting hugetlb as a cgroup v1 hierarchy on /sys/fs/cgroup/hugetlb for crun" \
-				"(unmounted at exit; the kernel may keep hugetlb off cgroup2 after that)"
-			if [ ! -d /sys/fs/cgroup/hugetlb ]; then
-				mkdir /sys/fs/cgroup/hugetlb
-				bt_cleanup_add "rmdir /sys/fs/cgroup/hugetlb"
-			fi
-			mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
-			hugetlb_mounted=1
-			bt_cleanup_add "hugetlb_unmount"
-		else
-			echo "bench: BENCH_HUGETLB_V1=1 lets this script mount hugetlb as v1 for crun"
-		fi
-	fi
-	if ! crun_try; then
-		echo "bench: crun left out: $(head -1 "$T/crun-probe")"
-		names=$(echo "$names" | sed 's/ crun//')
-	fi
+if echo "$names" | grep -qw crun && ! bench_crun_ready crun_try "$T/crun-probe"; then
+	names=$(echo "$names" | sed 's/ crun//')
 fi
 for rt in $names; do
 	mkdir -p "$T/state-$rt"
