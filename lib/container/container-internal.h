@@ -40,6 +40,9 @@ int bt_ct_new_id(char id[65], berth_error **err);
 int bt_ct_name_reserve(const char *croot, const char *name, const char *id, berth_error **err);
 void bt_ct_name_release(const char *croot, const char *name, const char *id);
 int bt_ct_lock_global(const char *croot, int *fd, berth_error **err);
+/* Removes what killed creates and removes left (.tmp-<id> dirs whose lock
+ * is free, with their snapshots; .trash-<id> dirs); global lock held. */
+void bt_ct_sweep(berth_ctx *ctx, const char *croot);
 
 /* The status the records and the processes say together: a container
  * recorded running whose monitor is gone is reported exited (code -1) and

@@ -54,7 +54,8 @@ struct create {
 	char id[65];
 	char *croot, *tmp, *dir, *rootfs;
 	const char *name;
-	char short_name[13]; /* the name when none is given: the id's first 12 */
+	char short_name[13]; /* the id's first 12: name and hostname unless given */
+	int tmp_lock;        /* held on the temp dir while it is made */
 	bool snapshot, named;
 };
 
@@ -118,42 +119,55 @@ static void create_undo(struct create *c)
 		bt_ct_name_release(c->croot, c->name, c->id);
 }
 
+/* Under the global lock: sweeps what killed creates and removes left, makes
+ * the temp dir and locks it, then reserves the name. In this order a sweep
+ * never takes the name of a create still running (its temp dir is locked). */
+static int reserve(struct create *c, berth_error **err)
+{
+	char *lockpath = bt_strdup_printf("%s/lock", c->tmp);
+	int rc, lock;
+
+	if (!lockpath)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = bt_ct_lock_global(c->croot, &lock, err)) < 0) {
+		free(lockpath);
+		return rc;
+	}
+	bt_ct_sweep(c->ctx, c->croot);
+	if (mkdir(c->tmp, 0700) < 0)
+		rc = bt_error_os(err, "creating %s", c->tmp);
+	else if ((rc = bt_lock_acquire(lockpath, BT_LOCK_EXCLUSIVE, &c->tmp_lock, err)) == 0 &&
+		 (rc = bt_ct_name_reserve(c->croot, c->name, c->id, err)) == 0)
+		c->named = true;
+	bt_lock_release(lock);
+	free(lockpath);
+	return rc;
+}
+
 static int create_in(struct create *c, berth_error **err)
 {
 	berth_image *img = NULL;
 	bool host_net = c->o.network && !strcmp(c->o.network, "host");
-	int rc, lock;
+	int rc;
 
 	if ((rc = berth_image_lookup(c->ctx, c->image, &img, err)) < 0)
 		return rc == BERTH_ENOTFOUND ? bt_error_wrap(err, rc, "Unable to find image '%s' locally", c->image) : rc;
 	if ((rc = bt_ct_root(c->ctx, &c->croot, err)) < 0 || (rc = bt_ct_new_id(c->id, err)) < 0)
 		goto out;
-	c->name = c->o.name ? (c->o.name[0] == '/' ? c->o.name + 1 : c->o.name) : NULL;
-	if (!c->name) {
-		snprintf(c->short_name, sizeof(c->short_name), "%.12s", c->id);
-		c->name = c->short_name;
-	}
+	snprintf(c->short_name, sizeof(c->short_name), "%.12s", c->id);
+	c->name = c->o.name ? (c->o.name[0] == '/' ? c->o.name + 1 : c->o.name) : c->short_name;
 	if (!(c->dir = bt_strdup_printf("%s/%s", c->croot, c->id)) ||
 	    !(c->tmp = bt_strdup_printf("%s/.tmp-%s", c->croot, c->id))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = bt_ct_lock_global(c->croot, &lock, err)) < 0)
+	if ((rc = reserve(c, err)) < 0)
 		goto out;
-	rc = bt_ct_name_reserve(c->croot, c->name, c->id, err);
-	bt_lock_release(lock);
-	if (rc < 0)
-		goto out;
-	c->named = true;
-	if (mkdir(c->tmp, 0700) < 0) {
-		rc = bt_error_os(err, "creating %s", c->tmp);
-		goto out;
-	}
 	if ((rc = berth_snapshot_create(c->ctx, c->id, berth_image_id(img), NULL, err)) < 0)
 		goto out;
 	c->snapshot = true;
 	if ((rc = berth_snapshot_mount(c->ctx, c->id, &c->rootfs, err)) < 0 ||
-	    (rc = bt_ct_etc_write(c->tmp, c->o.hostname ? c->o.hostname : c->id, host_net, err)) < 0 ||
+	    (rc = bt_ct_etc_write(c->tmp, c->o.hostname ? c->o.hostname : c->short_name, host_net, err)) < 0 ||
 	    (rc = create_records(c, img, err)) < 0)
 		goto out;
 	if (rename(c->tmp, c->dir) < 0) {
@@ -171,7 +185,7 @@ out:
 int berth_container_create(berth_ctx *ctx, const char *image, const berth_container_create_opts *opts,
 			   char **id, berth_error **err)
 {
-	struct create c = { .ctx = ctx, .image = image, .o = BERTH_CONTAINER_CREATE_OPTS_INIT };
+	struct create c = { .ctx = ctx, .image = image, .o = BERTH_CONTAINER_CREATE_OPTS_INIT, .tmp_lock = -1 };
 	int rc;
 
 	*id = NULL;
@@ -188,6 +202,7 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 		create_undo(&c);
 	else if (!(*id = strdup(c.id)))
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	bt_lock_release(c.tmp_lock);
 	berth_string_free(c.rootfs);
 	free(c.croot);
 	free(c.dir);

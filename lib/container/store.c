@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <berth/storage.h>
+
 #define RECORD_MAX (4 << 20)
 
 int bt_ct_root(const berth_ctx *ctx, char **out, berth_error **err)
@@ -341,4 +343,69 @@ int berth_container_ids(berth_ctx *ctx, char ***ids, size_t *count, berth_error 
 void berth_container_ids_free(char **ids, size_t count)
 {
 	bt_strv_free(ids, count);
+}
+
+/* Whether the creator of temp dir path is gone: its lock is free. */
+static bool abandoned(const char *path)
+{
+	char *lock = bt_strdup_printf("%s/lock", path);
+	int fd = -1, rc;
+
+	if (!lock)
+		return false;
+	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL);
+	free(lock);
+	bt_lock_release(fd);
+	/* no lock file: killed between mkdir and the lock's creation */
+	return rc == 0 || rc == BERTH_ENOTFOUND;
+}
+
+/* Names whose container is gone and not being made (a killed remove, or a
+ * killed create whose temp dir the sweep took). */
+static void sweep_names(const char *croot)
+{
+	char *names = bt_strdup_printf("%s/names", croot), id[65];
+	DIR *d = names ? opendir(names) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char dir[PATH_MAX], tmp[PATH_MAX];
+
+		if (e->d_name[0] == '.' || name_lookup(croot, e->d_name, id) < 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", croot, id);
+		snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", croot, id);
+		if (access(dir, F_OK) < 0 && access(tmp, F_OK) < 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(names);
+}
+
+void bt_ct_sweep(berth_ctx *ctx, const char *croot)
+{
+	DIR *d = opendir(croot);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		bool tmp = !strncmp(e->d_name, ".tmp-", 5), trash = !strncmp(e->d_name, ".trash-", 7);
+		const char *id = e->d_name + (tmp ? 5 : 7);
+		char *path;
+
+		if ((!tmp && !trash) || !is_hex_id(id) || !(path = bt_strdup_printf("%s/%s", croot, e->d_name)))
+			continue;
+		/* a trash dir is the rest of a remove: nothing waits for it */
+		if (trash || abandoned(path)) {
+			bt_log_info(ctx, "container", "removing %s, left by a killed %s", path,
+				    tmp ? "create" : "remove");
+			if (tmp)
+				berth_snapshot_remove(ctx, id, NULL);
+			bt_rm_rf(path, NULL);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	sweep_names(croot);
 }
