@@ -163,7 +163,10 @@ static int create_in(struct create *c, berth_error **err)
 	}
 	if ((rc = reserve(c, err)) < 0)
 		goto out;
-	if ((rc = berth_snapshot_create(c->ctx, c->id, berth_image_id(img), NULL, err)) < 0)
+	/* unpacked for the image, as a pull leaves it: the layers outlive this
+	 * container, and the next one from the image does not unpack again */
+	if ((rc = berth_storage_unpack(c->ctx, berth_image_id(img), NULL, err)) < 0 ||
+	    (rc = berth_snapshot_create(c->ctx, c->id, berth_image_id(img), NULL, err)) < 0)
 		goto out;
 	c->snapshot = true;
 	if ((rc = berth_snapshot_mount(c->ctx, c->id, &c->rootfs, err)) < 0 ||
