@@ -347,3 +347,17 @@ out:
 	json_decref(index);
 	return rc;
 }
+
+int bt_store_untag_locked(bt_store *s, json_t *index, char *const *refs, size_t n, berth_error **err)
+{
+	json_t *manifests = json_object_get(index, "manifests");
+	bool changed = false;
+	long at;
+
+	for (size_t i = 0; i < n; i++)
+		if ((at = find_tag(manifests, refs[i])) >= 0) {
+			json_array_remove(manifests, (size_t)at);
+			changed = true;
+		}
+	return changed ? bt_json_write_atomic(s->index_path, index, err) : 0;
+}
