@@ -348,9 +348,11 @@ bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 	bool changed;
 
 	sweep_storage(ctx, sdir, record, true, bytes);
-	changed = record && sweep_holds(ctx, sdir, record);
+	/* holds on images first: a manifest their release frees (its hook
+	 * cannot take the lock we hold) then shows as gone to sweep_holds */
 	if (record)
 		sweep_image_holds(ctx, sdir);
+	changed = record && sweep_holds(ctx, sdir, record);
 	/* layers.json is written under the lock we hold: its temp files are dead */
 	if (file)
 		bt_sweep_atomic_temps(ctx, file);
