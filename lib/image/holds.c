@@ -288,9 +288,9 @@ int berth_image_holds_new(const berth_ctx *ctx, const char *name, berth_image_ho
 	berth_image_holds *h = NULL;
 	struct bt_strv blobs = { 0 };
 	char digest[BT_DIGEST_MAX];
-	json_t *holds = NULL;
+	json_t *holds = NULL, *index = NULL;
 	bt_store *s = NULL;
-	int rc;
+	int fd = -1, rc;
 
 	*out = NULL;
 	if (!(h = calloc(1, sizeof(*h))))
@@ -305,8 +305,16 @@ int berth_image_holds_new(const berth_ctx *ctx, const char *name, berth_image_ho
 		return 0;
 	}
 	if (rc < 0 || (name && ((rc = hold_target(s, name, digest, err)) < 0 ||
-				(rc = bt_manifest_collect(s, digest, &blobs, err)) < 0)) ||
-	    (rc = bt_holds_load(s, &holds, err)) < 0)
+				(rc = bt_manifest_collect(s, digest, &blobs, err)) < 0)))
+		goto out;
+	/* read under the lock it is written under, which also sweeps the temp
+	 * files of killed writes (storage's sweep lists holds each time) */
+	if ((rc = bt_store_index_lock(s, &fd, &index, err)) < 0)
+		goto out;
+	rc = bt_holds_load(s, &holds, err);
+	bt_lock_release(fd);
+	json_decref(index);
+	if (rc < 0)
 		goto out;
 	if (name && !blobs.n && bt_strv_add(&blobs, strdup(digest)) < 0)
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");

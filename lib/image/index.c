@@ -255,8 +255,10 @@ int bt_store_index_lock(bt_store *s, int *fd, json_t **index, berth_error **err)
 	*index = NULL;
 	if ((rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, fd, err)) < 0)
 		return rc;
-	/* every writer of index.json holds this lock: temp files are the dead's */
+	/* every writer of index.json and berth-holds.json holds this lock:
+	 * temp files are the dead's */
 	bt_sweep_atomic_temps(NULL, s->index_path);
+	bt_sweep_atomic_temps(NULL, s->holds_path);
 	if ((rc = bt_store_index_load(s, index, err)) < 0) {
 		bt_lock_release(*fd);
 		*fd = -1;

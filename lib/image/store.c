@@ -186,7 +186,12 @@ int berth_image_resolve(const berth_ctx *ctx, const char *name, char **digest, c
 	int rc;
 
 	*digest = *media_type = NULL;
-	if ((rc = bt_image_store_open(ctx, &s, err)) < 0)
+	if ((rc = bt_image_store_open(ctx, &s, NULL)) == BERTH_ENOTFOUND) {
+		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "no image \"%.200s\": the image store does not exist yet",
+				  name ? name : "");
+		goto out;
+	}
+	if (rc < 0 && (rc = bt_image_store_open(ctx, &s, err)) < 0) /* again, to say why */
 		goto out;
 	/* a tag as an OCI layout has it ("v1") first, then what lookup finds,
 	 * then any manifest in the store by digest (held, or an index's) */
@@ -211,7 +216,7 @@ int berth_image_resolve(const berth_ctx *ctx, const char *name, char **digest, c
 out:
 	bt_descriptor_clear(&d);
 	bt_store_close(s);
-	return rc < 0 ? bt_error_wrap(err, rc, "image %.200s", name ? name : "") : 0;
+	return rc; /* the lookup's errors name the image already */
 }
 
 int berth_image_blob_read(const berth_ctx *ctx, const char *digest, size_t max, char **data,

@@ -330,13 +330,12 @@ int berth_storage_unmount(berth_ctx *ctx, const char *image, berth_error **err)
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if (!is_mounted(mp)) {
+	if (!is_mounted(mp))
 		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "unmounting image %.200s: not mounted", image);
+	else if ((rc = unmount_dir(mp, err)) < 0)
 		goto out;
-	}
-	if ((rc = unmount_dir(mp, err)) < 0)
-		goto out;
-	/* a mount older than holds has none: nothing to release */
+	/* also when not mounted: an unmount killed after its umount left the
+	 * hold (a mount older than holds has none: nothing to release) */
 	if (berth_image_release(ctx, l.manifest, holder, &e) < 0 && berth_error_code(e) != BERTH_ENOTFOUND)
 		bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
 	berth_error_free(e);
