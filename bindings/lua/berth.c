@@ -7,7 +7,13 @@
  * No Lua error may unwind through the library's C frames: whatever runs while
  * a library call is in progress (the log trampoline) runs under lua_pcall,
  * and whatever the library hands out (errors, info lists) is turned into Lua
- * values under lua_pcall too, so a memory error cannot leak it. */
+ * values under lua_pcall too, so a memory error cannot leak it.
+ *
+ * Holds on images (berth_image_hold, see berth/image.h):
+ *   ctx:image_hold(name, holder)     -> manifest digest held
+ *   ctx:image_release(digest, holder) -> true
+ *   ctx:image_holds([name])          -> { { digest = ..., holder = ... }, ... }
+ * each nil, message, code name, code on failure (ENOTFOUND, EINVAL). */
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
@@ -16,6 +22,9 @@
 #include <lua.h>
 
 #include <berth/common.h>
+#include <berth/image.h>
+
+#include <stdlib.h>
 
 #include "binding.h"
 
@@ -312,6 +321,81 @@ static int ctx_info(lua_State *L)
 	return 2;
 }
 
+/* ctx:image_hold(name, holder) -> the manifest digest held. */
+static int ctx_image_hold(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *name = luaL_checkstring(L, 2), *holder = luaL_checkstring(L, 3);
+	berth_error *err = NULL;
+	char *digest = NULL;
+	int rc;
+
+	c->busy++;
+	rc = berth_image_hold(c->ctx, name, holder, &digest, &err);
+	c->busy--;
+	if (rc < 0)
+		return push_error(L, err, rc);
+	lua_pushstring(L, digest); /* a memory error here leaks at most the digest */
+	free(digest);
+	return 1;
+}
+
+/* ctx:image_release(digest, holder) -> true. */
+static int ctx_image_release(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *digest = luaL_checkstring(L, 2), *holder = luaL_checkstring(L, 3);
+	berth_error *err = NULL;
+	int rc;
+
+	c->busy++;
+	rc = berth_image_release(c->ctx, digest, holder, &err);
+	c->busy--;
+	if (rc < 0)
+		return push_error(L, err, rc);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* Pushes an array of { digest = ..., holder = ... }. */
+static int push_holds_p(lua_State *L)
+{
+	const berth_image_holds *h = lua_touserdata(L, 1);
+	size_t n = berth_image_holds_count(h);
+
+	lua_createtable(L, n > (size_t)INT_MAX ? 0 : (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, berth_image_holds_digest(h, i));
+		lua_setfield(L, -2, "digest");
+		lua_pushstring(L, berth_image_holds_holder(h, i));
+		lua_setfield(L, -2, "holder");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* ctx:image_holds([name]) -> the holds on an image, or on every manifest. */
+static int ctx_image_holds(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *name = luaL_optstring(L, 2, NULL);
+	berth_image_holds *h = NULL;
+	berth_error *err = NULL;
+	int rc, status;
+
+	c->busy++;
+	rc = berth_image_holds_new(c->ctx, name, &h, &err);
+	c->busy--;
+	if (rc < 0)
+		return push_error(L, err, rc);
+	status = protected_call(L, push_holds_p, h, 1);
+	berth_image_holds_free(h);
+	if (status != LUA_OK)
+		return lua_error(L);
+	return 1;
+}
+
 static int ctx_close(lua_State *L)
 {
 	lberth_ctx *c = check_ctx_any(L, 1);
@@ -348,6 +432,9 @@ static const luaL_Reg ctx_methods[] = {
 	{ "runroot", ctx_runroot },
 	{ "log_level", ctx_log_level },
 	{ "info", ctx_info },
+	{ "image_hold", ctx_image_hold },
+	{ "image_release", ctx_image_release },
+	{ "image_holds", ctx_image_holds },
 	{ "close", ctx_close },
 	CONTAINER_METHODS
 	{ NULL, NULL },

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <berth/common.h>
+#include <berth/image.h>
 
 #include "binding.h"
 
@@ -542,9 +543,121 @@ PyObject *context_raise(ContextObject *self, int rc, berth_error *err)
 	return NULL;
 }
 
+PyDoc_STRVAR(Context_image_hold_doc,
+"image_hold($self, /, name, holder)\n--\n\n"
+"Hold the image's manifest for holder (berth_image_hold): while held, image\n"
+"removal refuses (naming the holders) unless forced, and gc keeps its\n"
+"blobs. name: a reference, image ID, manifest digest, or the digest of any\n"
+"manifest in the store; holder: a name such as \"container:<id>\" (1 to 255\n"
+"printable characters, no spaces). Holding twice is not an error. Returns\n"
+"the manifest digest held (str), to release with image_release().\n"
+"Raises berth.NotFoundError, berth.InvalidArgumentError.\n"
+"The GIL is released during the call.");
+
+static PyObject *Context_image_hold(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "holder", NULL };
+	berth_ctx *ctx = context_get(self);
+	const char *name, *holder;
+	berth_error *err = NULL;
+	char *digest = NULL;
+	PyObject *r;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:image_hold", kwlist, &name, &holder))
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_image_hold(ctx, name, holder, &digest, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	r = PyUnicode_FromString(digest);
+	free(digest);
+	return r;
+}
+
+PyDoc_STRVAR(Context_image_release_doc,
+"image_release($self, /, digest, holder)\n--\n\n"
+"Drop holder's hold on the manifest digest (berth_image_release). An image\n"
+"left untagged and unheld is freed by the next collection.\n"
+"Raises berth.NotFoundError when holder does not hold digest.\n"
+"The GIL is released during the call.");
+
+static PyObject *Context_image_release(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "digest", "holder", NULL };
+	berth_ctx *ctx = context_get(self);
+	const char *digest, *holder;
+	berth_error *err = NULL;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:image_release", kwlist, &digest, &holder))
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_image_release(ctx, digest, holder, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(Context_image_holds_doc,
+"image_holds($self, /, name=None)\n--\n\n"
+"The holds on an image (its manifest and, for an index, the manifests it\n"
+"lists), or on every manifest when name is None: a list of\n"
+"(digest, holder) tuples of str (berth_image_holds_new).\n"
+"Raises berth.NotFoundError for an unknown name.\n"
+"The GIL is released while the library reads them.");
+
+static PyObject *Context_image_holds(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", NULL };
+	berth_ctx *ctx = context_get(self);
+	const char *name = NULL;
+	berth_image_holds *h = NULL;
+	berth_error *err = NULL;
+	PyObject *list;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "|z:image_holds", kwlist, &name))
+		return NULL;
+	self->uses++;
+	Py_BEGIN_ALLOW_THREADS
+	rc = berth_image_holds_new(ctx, name, &h, &err);
+	Py_END_ALLOW_THREADS
+	self->uses--;
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	if ((list = PyList_New(0))) {
+		for (size_t i = 0; i < berth_image_holds_count(h); i++) {
+			PyObject *t = Py_BuildValue("(ss)", berth_image_holds_digest(h, i),
+						    berth_image_holds_holder(h, i));
+
+			if (!t || PyList_Append(list, t) < 0) {
+				Py_XDECREF(t);
+				Py_CLEAR(list);
+				break;
+			}
+			Py_DECREF(t);
+		}
+	}
+	berth_image_holds_free(h);
+	return list;
+}
+
 static PyMethodDef Context_methods[] = {
 	{ "info", (PyCFunction)Context_info, METH_NOARGS, Context_info_doc },
 	CONTAINER_METHODS
+	{ "image_hold", (PyCFunction)(void (*)(void))Context_image_hold, METH_VARARGS | METH_KEYWORDS,
+	  Context_image_hold_doc },
+	{ "image_release", (PyCFunction)(void (*)(void))Context_image_release, METH_VARARGS | METH_KEYWORDS,
+	  Context_image_release_doc },
+	{ "image_holds", (PyCFunction)(void (*)(void))Context_image_holds, METH_VARARGS | METH_KEYWORDS,
+	  Context_image_holds_doc },
 	{ "close", (PyCFunction)Context_close, METH_NOARGS, Context_close_doc },
 	{ "__enter__", (PyCFunction)Context_enter, METH_NOARGS, Context_enter_doc },
 	{ "__exit__", (PyCFunction)Context_exit, METH_VARARGS, Context_exit_doc },

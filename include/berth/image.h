@@ -136,6 +136,32 @@ typedef struct berth_image berth_image;
 BERTH_EXTERN int berth_image_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *opts,
 				  berth_image **out, berth_error **err);
 
+/* Where berth_image_pull_with_sink hands each layer's bytes as they are
+ * downloaded, so that another module (storage) can unpack in the same pass.
+ * The bytes are only verified at the end: what a sink makes of them is
+ * provisional until end() says verified. A layer already in the store is
+ * replayed from the store. Calls for one layer come from one thread; layers
+ * run in parallel. A negative return fails the pull with that code. */
+typedef struct {
+	/* before a layer's first byte (again after a restart, after
+	 * end(false)); leaving *state NULL says the sink has the layer
+	 * already: no data() or end() follow, and a stored layer is not
+	 * replayed */
+	int (*begin)(void *userdata, size_t index, const char *digest, const char *media_type,
+		     long long size, void **state, berth_error **err);
+	int (*data)(void *state, const void *buf, size_t len, berth_error **err);
+	/* verified: digest and size matched and the blob is stored; else drop
+	 * what was made. Called once for each begin() that set a state. */
+	int (*end)(void *state, int verified, berth_error **err);
+	void *userdata;
+} berth_image_layer_sink;
+
+/* berth_image_pull, each layer's bytes also handed to sink (may be NULL). */
+BERTH_EXTERN int berth_image_pull_with_sink(berth_ctx *ctx, const char *ref,
+					    const berth_pull_opts *opts,
+					    const berth_image_layer_sink *sink, berth_image **out,
+					    berth_error **err);
+
 /* ---- registry credentials --------------------------------------------- */
 
 typedef struct {
@@ -225,13 +251,78 @@ enum {
 };
 /* Removes an image: a reference removes that tag; an ID or digest removes
  * every tag of the image (refused with EBUSY when there are several, unless
- * forced). Blobs no other image uses are freed, and so are the image's
- * unpacked layers that no snapshot or other image holds. Errors: ENOTFOUND;
- * EBUSY, naming them, when its last tag would go while a storage snapshot (a
- * container's root file system) or a read-only mount uses it, unless forced:
- * a forced removal leaves those their layers. */
+ * forced). Blobs no other image uses or holds are freed, and so are the
+ * image's unpacked layers that no snapshot or other image holds. Errors:
+ * ENOTFOUND; EBUSY, naming the holders, when its last tag would go while
+ * the image is held (berth_image_hold: a storage snapshot, a read-only
+ * mount, a container), unless forced: a forced removal leaves the holders
+ * the image's blobs (until their last hold goes) and layers. The removal is
+ * recorded before the untag, so one that is killed part way is completed
+ * by the next collection. */
 BERTH_EXTERN int berth_image_remove(berth_ctx *ctx, const char *name, int flags,
 				    berth_error **err);
+/* ---- holds: who uses an image (containerd's leases) -------------------- */
+
+/* A hold is a named claim on a manifest: other modules and programs take
+ * one for as long as they use an image (storage: "storage:snapshot:<id>",
+ * "storage:mount:<digest>"; the engine: "container:<id>"). While an image
+ * is held, berth_image_remove refuses to remove its last tag (EBUSY naming
+ * the holders) unless forced, and no collection frees the blobs a held
+ * manifest reaches, tagged or not. Holds are recorded in <root>/content/
+ * berth-holds.json, changed atomically under the store's index lock and
+ * fsynced. Whoever takes a hold releases it; a holder that may die before
+ * it does (a killed process) sweeps the holds of its own prefix that hold
+ * nothing any more (storage does so for its own under its lock). */
+
+/* Holds the manifest that name means (as for berth_image_lookup, or the
+ * digest of any manifest in the store, e.g. one platform's manifest of an
+ * index) for holder (1 to 255 printable characters, no spaces). Taking a
+ * hold the holder has already is not an error. *digest (may be NULL) gets
+ * the manifest digest held, freed with free(). Errors: ENOTFOUND, EINVAL. */
+BERTH_EXTERN int berth_image_hold(berth_ctx *ctx, const char *name, const char *holder,
+				  char **digest, berth_error **err);
+/* Drops holder's hold on the manifest digest. A manifest left untagged and
+ * unheld is freed by the next collection (remove, gc, tag, untag or pull
+ * completes it). Errors: ENOTFOUND when holder does not hold digest. */
+BERTH_EXTERN int berth_image_release(berth_ctx *ctx, const char *digest, const char *holder,
+				     berth_error **err);
+
+/* The holds on an image, or on every manifest: a snapshot. */
+typedef struct berth_image_holds berth_image_holds;
+/* name: an image (as for berth_image_lookup: its manifest and, for an
+ * index, the manifests it lists), or NULL for every hold in the store. A
+ * store that does not exist yet has no holds. Errors: ENOTFOUND for an
+ * unknown name. */
+BERTH_EXTERN int berth_image_holds_new(const berth_ctx *ctx, const char *name,
+				       berth_image_holds **out, berth_error **err);
+BERTH_EXTERN size_t berth_image_holds_count(const berth_image_holds *h);
+/* The i-th hold: the manifest digest held, and the holder (borrowed); NULL
+ * when i is out of range. */
+BERTH_EXTERN const char *berth_image_holds_digest(const berth_image_holds *h, size_t i);
+BERTH_EXTERN const char *berth_image_holds_holder(const berth_image_holds *h, size_t i);
+/* NULL is allowed. */
+BERTH_EXTERN void berth_image_holds_free(berth_image_holds *h);
+
+/* ---- the store's content, for modules built on it (storage) ------------- */
+
+/* The manifest (or index) a name means, without reading it further: a tag
+ * exactly as stored (an OCI layout's "v1"), else as berth_image_lookup.
+ * *digest and *media_type are freed with free(). Errors: ENOTFOUND, EINVAL. */
+BERTH_EXTERN int berth_image_resolve(const berth_ctx *ctx, const char *name, char **digest,
+				     char **media_type, berth_error **err);
+/* Reads a whole blob of at most max bytes, checked against its digest;
+ * *data (NUL-terminated, freed with free()) and *len. Errors: ENOTFOUND,
+ * EINVAL when larger than max, EINTEGRITY. */
+BERTH_EXTERN int berth_image_blob_read(const berth_ctx *ctx, const char *digest, size_t max,
+				       char **data, size_t *len, berth_error **err);
+/* Opens a blob for streaming (read-only, close-on-exec); *size its size.
+ * The caller checks the digest while reading. Errors: ENOTFOUND. */
+BERTH_EXTERN int berth_image_blob_open(const berth_ctx *ctx, const char *digest, int *fd,
+				       long long *size, berth_error **err);
+/* Bytes of blob temp files that dead writers left (the next pull or gc
+ * removes them), for `system df`. 0 when there is no store. */
+BERTH_EXTERN unsigned long long berth_image_leftover_bytes(const berth_ctx *ctx);
+
 /* Frees the blobs that no tagged image refers to, and the unpacked layers
  * that only the images among them held (as berth_image_remove does; a
  * snapshot keeps its layers, a mounted image its hold); counts (may be NULL)

@@ -41,7 +41,9 @@ typedef struct {
  * match its diff_id; ESCAPE for a layer entry that would leave the layer
  * (`..`, absolute path, through a symlink or hardlink); EINVAL for other
  * malformed layers (truncated, oversized names, bad whiteouts); EPERM for a
- * device node with no_devices. On failure the store is as it was before. */
+ * device node with no_devices. On failure the store is as it was before.
+ * The image is not held (berth_image_hold): an image removed meanwhile
+ * makes it fail with ENOTFOUND, and its layers go with the next sweep. */
 BERTH_EXTERN int berth_storage_unpack(berth_ctx *ctx, const char *image,
 				    const berth_storage_unpack_opts *opts, berth_error **err);
 
@@ -62,7 +64,10 @@ BERTH_EXTERN int berth_storage_release(berth_ctx *ctx, const char *image, berth_
 /* Mounts the image's root file system read-only (unpacking it first when
  * needed) and returns the path of the mount in *path, freed with
  * berth_string_free(). Mounting a mounted image returns the same
- * path. Errors: as berth_storage_unpack; EUNSUPPORTED without overlayfs. */
+ * path. The mount holds the image's manifest ("storage:mount:<digest>",
+ * see berth_image_hold) until berth_storage_unmount: removal refuses
+ * unless forced. Errors: as berth_storage_unpack; EUNSUPPORTED without
+ * overlayfs. */
 BERTH_EXTERN int berth_storage_mount(berth_ctx *ctx, const char *image, char **path,
 				   berth_error **err);
 /* Unmounts what berth_storage_mount mounted. ENOTFOUND when not mounted. */
@@ -86,7 +91,10 @@ typedef struct {
 
 /* Creates the writable root file system of a container from an image
  * (unpacking it when needed). id: 1 to 64 of [A-Za-z0-9_.-], not starting
- * with a dot. The snapshot holds the image's layers until removed.
+ * with a dot. The snapshot holds the image's manifest ("storage:snapshot:<id>",
+ * see berth_image_hold: removal refuses unless forced, gc keeps its blobs)
+ * and its layers until removed; a create that is killed leaves a hold the
+ * next storage operation sweeps.
  * Errors: EEXISTS for a used id; EINVAL for a bad id; EUNSUPPORTED when the
  * overlay driver is forced and the host lacks overlayfs; as
  * berth_storage_unpack. */

@@ -94,3 +94,41 @@ berth_log_level berth_ctx_log_level(const berth_ctx *ctx)
 {
 	return ctx->log_level;
 }
+
+/* ---- manifests leaving the content store ----------------------------------- */
+
+static bt_manifests_removed_fn removed_fns[4];
+
+void bt_on_manifests_removed(bt_manifests_removed_fn fn)
+{
+	for (size_t i = 0; i < BT_ARRAY_SIZE(removed_fns); i++) {
+		bt_manifests_removed_fn cur = __atomic_load_n(&removed_fns[i], __ATOMIC_ACQUIRE);
+
+		if (cur == fn)
+			return;
+		if (!cur && __atomic_compare_exchange_n(&removed_fns[i], &cur, fn, false, __ATOMIC_ACQ_REL,
+						       __ATOMIC_ACQUIRE))
+			return;
+		if (cur == fn)
+			return;
+	}
+}
+
+int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, berth_error **err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < BT_ARRAY_SIZE(removed_fns); i++) {
+		bt_manifests_removed_fn fn = __atomic_load_n(&removed_fns[i], __ATOMIC_ACQUIRE);
+		berth_error *e = NULL;
+		int r;
+
+		if (!fn)
+			break;
+		r = fn(ctx, digests, n, rc < 0 ? &e : err);
+		berth_error_free(e);
+		if (rc == 0 && r < 0)
+			rc = r;
+	}
+	return rc;
+}

@@ -218,4 +218,21 @@ int bt_digest_validate(const char *digest, berth_error **err);
 /* Whether libcrypto could be loaded (loading it when not yet done). */
 bool bt_digest_available(void);
 
+/* ---- manifests leaving the content store (ctx.c) ---------------------
+ * A module that keeps data derived from an image's manifest (storage: the
+ * layers it unpacked, held "image:<digest>") registers here once, from a
+ * constructor, so that the image module tells it which manifests a
+ * collection removed without knowing the module: the resources layer's
+ * modules stay side by side, none includes another's internals. The
+ * callbacks run with the content store's gc lock held (no pull brings the
+ * manifests back meanwhile), so they must not call into the image module
+ * nor wait for a lock whose holder may wait for the gc lock: a callback
+ * that cannot act at once leaves the work to its own sweep. */
+typedef int (*bt_manifests_removed_fn)(berth_ctx *ctx, char *const *digests, size_t n,
+				       berth_error **err);
+/* Registers fn (at most 4 in all; registering one twice is a no-op). */
+void bt_on_manifests_removed(bt_manifests_removed_fn fn);
+/* Calls every registered fn in turn; the first failure is returned, all run. */
+int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, berth_error **err);
+
 #endif

@@ -94,6 +94,47 @@ out:
 	return rc;
 }
 
+/* What tagged and held manifests reach (the index and holds locked). */
+static int keep_reachable(const bt_store *s, const json_t *index, const json_t *holds,
+			  struct bt_strv *keep, berth_error **err)
+{
+	const char *held;
+	json_t *d;
+	size_t i;
+	int rc;
+
+	json_array_foreach(json_object_get(index, "manifests"), i, d)
+		if ((rc = bt_manifest_collect(s, json_string_value(json_object_get(d, "digest")), keep, err)) < 0)
+			return rc;
+	/* a held manifest keeps its blobs even untagged (a forced removal) */
+	json_object_foreach(json_object_get(holds, "holds"), held, d)
+		if (bt_store_has_blob(s, held, -1, NULL) == 1 && (rc = bt_manifest_collect(s, held, keep, err)) < 0)
+			return rc;
+	return 0;
+}
+
+/* The candidates of a collection done leave "pending" (all when only is
+ * NULL): the removal they were pending for is complete. */
+static int clear_pending(const bt_store *s, json_t *holds, const char *const *only, size_t nonly,
+			 berth_error **err)
+{
+	json_t *pending = json_object_get(holds, "pending");
+	bool changed = false;
+
+	for (size_t i = json_array_size(pending); i-- > 0;) {
+		const char *p = json_string_value(json_array_get(pending, i)) ?: "";
+		size_t k;
+
+		for (k = 0; only && k < nonly && strcmp(only[k], p); k++)
+			;
+		if (!only || k < nonly) {
+			json_array_remove(pending, i);
+			changed = true;
+		}
+	}
+	return changed ? bt_holds_save(s, holds, err) : 0;
+}
+
 int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,
 			     bt_gc_removed_fn removed, void *data, size_t *freed, uint64_t *bytes,
 			     berth_error **err)
@@ -101,8 +142,7 @@ int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly,
 	struct bt_strv keep = { 0 }, gone = { 0 };
 	struct gc g = { .only = only, .nonly = nonly, .dir = s->dir, .removed = removed ? &gone : NULL };
 	int gc_fd = -1, index_fd = -1, rc;
-	json_t *index = NULL, *d;
-	size_t i;
+	json_t *index = NULL, *holds = NULL;
 
 	if (freed)
 		*freed = 0;
@@ -119,18 +159,14 @@ int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly,
 		}
 		return 0;
 	}
-	if (rc < 0 || (rc = bt_store_index_lock(s, &index_fd, &index, err)) < 0)
+	if (rc < 0 || (rc = bt_store_index_lock(s, &index_fd, &index, err)) < 0 ||
+	    (rc = bt_holds_load(s, &holds, err)) < 0 || (rc = keep_reachable(s, index, holds, &keep, err)) < 0)
 		goto out;
-	json_array_foreach(json_object_get(index, "manifests"), i, d) {
-		const char *digest = json_string_value(json_object_get(d, "digest"));
-
-		if ((rc = bt_manifest_collect(s, digest, &keep, err)) < 0)
-			goto out;
-	}
 	g.keep = (const char *const *)keep.v;
 	g.nkeep = keep.n;
 	g.manifests = json_object_get(index, "manifests");
-	rc = bt_store_each_blob(s, gc_one, &g, err);
+	if ((rc = bt_store_each_blob(s, gc_one, &g, err)) == 0)
+		rc = clear_pending(s, holds, only, nonly, err);
 	/* still holding the gc lock, so no pull brings those blobs back before
 	 * the callback is done with them (also after a failure part way) */
 	bt_lock_release(index_fd);
@@ -149,6 +185,7 @@ out:
 	bt_lock_release(index_fd);
 	bt_lock_release(gc_fd);
 	json_decref(index);
+	json_decref(holds);
 	bt_strv_free(keep.v, keep.n);
 	bt_strv_free(gone.v, gone.n);
 	if (freed)

@@ -10,6 +10,10 @@
  *   <dir>/.berth-index.lock   held exclusively while index.json changes
  *   <dir>/.berth-gc.lock      held shared by blob writers (and by a pull from
  *                             its first blob to its tag), exclusively by gc
+ *   <dir>/berth-holds.json    {"holds": {manifest digest: [holder, ...]},
+ *                             "pending": [digest, ...]}: who holds which
+ *                             manifest, and the blobs a removal left to
+ *                             collect; changed under the index lock
  *
  * Blobs are streamed into dot-named temp files in their blobs/<alg>/
  * directory while being hashed, and renamed into place only when digest and
@@ -129,6 +133,9 @@ int bt_store_tag(bt_store *s, const char *ref_name, const char *media_type, cons
 		 int64_t size, const json_t *extra, berth_error **err);
 /* Removes the tag. ENOTFOUND when absent. */
 int bt_store_untag(bt_store *s, const char *ref_name, berth_error **err);
+/* Removes the tags refs[0..n) from index (as bt_store_index_lock loaded
+ * it, the lock held) and writes it; tags already gone are skipped. */
+int bt_store_untag_locked(bt_store *s, json_t *index, char *const *refs, size_t n, berth_error **err);
 /* Checks a ref.name against the OCI annotation grammar. */
 int bt_store_check_ref_name(const char *ref_name, berth_error **err);
 
@@ -143,6 +150,7 @@ struct bt_store {
 	char *index_path;  /* <dir>/index.json */
 	char *index_lock;
 	char *gc_lock;
+	char *holds_path;  /* <dir>/berth-holds.json */
 };
 
 /* Sets ENOMEM with "<what> <dir>: out of memory"; returns the code. */
@@ -277,23 +285,9 @@ int bt_auth_file_path(const berth_ctx *ctx, const bt_registry_conf *conf, char *
 
 /* ---- pull (pull.c) ------------------------------------------------------- */
 
-/* Where a pull hands each layer's bytes as they are downloaded, so that the
- * storage module can unpack in the same pass. The bytes are only verified at
- * the end: whatever a sink makes of them is provisional until end() says
- * verified. A layer already in the store is replayed from the store.
- * Calls for one layer come from one thread; layers run in parallel. */
-typedef struct {
-	/* before a layer's first byte (again after a restart, after end(false));
-	 * leaving *state NULL says the sink has the layer already: no data()
-	 * or end() follow, and a stored layer is not replayed */
-	int (*begin)(void *ud, size_t index, const char *digest, const char *media_type,
-		     int64_t size, void **state, berth_error **err);
-	int (*data)(void *state, const void *buf, size_t len, berth_error **err);
-	/* verified: digest and size matched and the blob is stored; else drop
-	 * what was made. Always called once for each begin(). */
-	int (*end)(void *state, bool verified, berth_error **err);
-	void *ud;
-} bt_layer_sink;
+/* The sink a pull hands layers' bytes to (berth_image_layer_sink, public
+ * in berth/image.h: storage plugs into it). */
+typedef berth_image_layer_sink bt_layer_sink;
 
 /* berth_image_pull with a layer sink (may be NULL). */
 int bt_image_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *opts,
@@ -315,10 +309,28 @@ int bt_image_store_open(const berth_ctx *ctx, bt_store **s, berth_error **err);
  * ENOTFOUND; EINVAL for an ambiguous prefix. */
 int bt_image_find(const bt_store *s, const char *name, bt_descriptor *out, berth_error **err);
 
+/* ---- holds (holds.c) ------------------------------------------------------ */
+
+/* berth-holds.json as {"holds": {}, "pending": []} (both there even when
+ * the file is missing). Read it under the index lock to change it. */
+int bt_holds_load(const bt_store *s, json_t **out, berth_error **err);
+/* Writes it atomically (fsynced); the index lock must be held. */
+int bt_holds_save(const bt_store *s, const json_t *holds, berth_error **err);
+/* Appends "holder" strings of the holds on any of digests[0..n) to out. */
+int bt_holds_of(const json_t *holds, char *const *digests, size_t n, struct bt_strv *out);
+/* Adds the blobs of digests[0..n) to "pending": the next collection frees
+ * those no tagged or held image reaches (a removal records this before it
+ * untags, so one that is killed is completed by the next operation). */
+int bt_holds_add_pending(json_t *holds, char *const *digests, size_t n, berth_error **err);
+/* Completes what removals and releases left pending, when no pull holds the
+ * store (never waits); failures are logged: it runs again next time. */
+void bt_holds_complete_pending(berth_ctx *ctx, bt_store *s);
+
 /* Called with the digests a collection removed, under the gc lock still. */
 typedef int (*bt_gc_removed_fn)(char *const *digests, size_t n, void *data, berth_error **err);
-/* Removes the blobs no tagged image refers to, under the exclusive gc lock.
- * only: when non-NULL, just those digests are candidates; nowait: give up
+/* Removes the blobs no tagged or held image refers to, under the exclusive
+ * gc lock, and drops them from the holds' "pending" list (all of it when
+ * only is NULL). only: when non-NULL, just those digests are candidates; nowait: give up
  * (returning 0, nothing removed) when a pull or writer holds the store;
  * removed (may be NULL) is called with data and what went, if anything. */
 int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly, bool nowait,

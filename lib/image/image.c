@@ -1,13 +1,11 @@
 /* The public, read-only view of the image store: listing tagged images. */
 #include "internal.h"
 #include "image-internal.h"
-/* a container's root file system is a storage snapshot of its image: storage
- * says who still uses an image and holds its unpacked layers */
-#include "../storage/storage-internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* manifests larger than this are refused (the registry client will use the same) */
@@ -172,7 +170,7 @@ int berth_image_tag(berth_ctx *ctx, const char *source, const char *target, bert
 	int rc;
 
 	if ((rc = normalise(target, &ref, err)) < 0 || (rc = bt_image_store_open(ctx, &s, err)) < 0 ||
-	    (rc = bt_image_find(s, source, &d, err)) < 0 ||
+	    (bt_holds_complete_pending(ctx, s), (rc = bt_image_find(s, source, &d, err)) < 0) ||
 	    (rc = bt_store_tag(s, ref, d.media_type, d.digest, d.size, NULL, err)) < 0)
 		bt_error_wrap(err, rc, "tagging %.200s as %.200s", source ? source : "", target ? target : "");
 	bt_descriptor_clear(&d);
@@ -188,97 +186,141 @@ int berth_image_untag(berth_ctx *ctx, const char *name, berth_error **err)
 	int rc;
 
 	if ((rc = normalise(name, &ref, err)) < 0 || (rc = bt_image_store_open(ctx, &s, err)) < 0 ||
-	    (rc = bt_store_untag(s, ref, err)) < 0)
+	    (bt_holds_complete_pending(ctx, s), (rc = bt_store_untag(s, ref, err)) < 0))
 		bt_error_wrap(err, rc, "untagging %.200s", name ? name : "");
 	bt_store_close(s);
 	free(ref);
 	return rc;
 }
 
-/* A collection's removed blobs: the manifests among them drop storage's
- * hold on their unpacked layers. What a snapshot holds stays (snapshots are
- * users of their own), and so does what a mounted image holds. */
-static int release_layers(char *const *digests, size_t n, void *ctx, berth_error **err)
+/* A collection's removed blobs go to the modules that keep data derived
+ * from them (storage drops its hold "image:<digest>" on their unpacked
+ * layers; what a snapshot holds stays), registered in common. */
+static int tell_removed(char *const *digests, size_t n, void *ctx, berth_error **err)
 {
-	return bt_storage_images_release(ctx, digests, n, err);
+	return bt_manifests_removed(ctx, digests, n, err);
 }
 
-/* Frees the blobs no tagged image reaches and the unpacked layers that only
- * the images among them held (remove and gc). */
+/* Frees the blobs no tagged or held image reaches, and what other modules
+ * derived from the manifests among them (remove and gc). */
 static int collect(berth_ctx *ctx, bt_store *s, size_t *freed, uint64_t *bytes, berth_error **err)
 {
-	return bt_store_gc_unreferenced(s, NULL, 0, false, release_layers, ctx, freed, bytes, err);
+	return bt_store_gc_unreferenced(s, NULL, 0, false, tell_removed, ctx, freed, bytes, err);
+}
+
+/* The tags a removal takes: the one named, or every tag of the image
+ * (refused when there are several, unless forced). */
+static int tags_to_remove(bt_store *s, const char *name, const bt_descriptor *d, bool force,
+			  struct bt_strv *untag, berth_error **err)
+{
+	berth_reference *parsed = NULL;
+	bt_descriptor tagged = { 0 }, *tags = NULL;
+	size_t ntags = 0;
+	int rc;
+
+	if (berth_reference_parse(name, &parsed, NULL) == 0 &&
+	    bt_store_resolve(s, berth_reference_string(parsed), &tagged, NULL) == 0) {
+		rc = bt_strv_add(untag, strdup(berth_reference_string(parsed))) < 0 ? -1 : 0;
+	} else if ((rc = bt_store_index_list(s, &tags, &ntags, err)) == 0) {
+		for (size_t i = 0; i < ntags && rc == 0; i++)
+			if (tags[i].ref_name && !strcmp(tags[i].digest, d->digest))
+				rc = bt_strv_add(untag, strdup(tags[i].ref_name)) < 0 ? -1 : 0;
+		if (rc == 0 && untag->n > 1 && !force)
+			rc = bt_error_set(err, BERTH_EBUSY, 0, "image is tagged %zu times (%s, ...): remove a tag "
+					  "or force", untag->n, untag->v[0]);
+	}
+	if (rc == -1)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	bt_descriptors_free(tags, ntags);
+	bt_descriptor_clear(&tagged);
+	berth_reference_free(parsed);
+	return rc;
+}
+
+/* "a, b, c" of the first three holders, and how many more. */
+static void name_holders(const struct bt_strv *h, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->n && i < 3 && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", h->v[i]);
+	if (h->n > 3 && len < size)
+		snprintf(buf + len, size - len, " and %zu more", h->n - 3);
+}
+
+/* Under the index lock: refuses while the last tag would go from a held
+ * image (unless forced), else records the image's blobs as pending (so a
+ * removal killed after the untag is completed by the next collection) and
+ * untags, in one critical section so no hold slips in between. */
+static int untag_unless_held(bt_store *s, const bt_descriptor *d, const struct bt_strv *untag,
+			     const struct bt_strv *blobs, bool force, berth_error **err)
+{
+	struct bt_strv holders = { 0 };
+	json_t *index = NULL, *holds = NULL, *m;
+	size_t left = 0, i;
+	int fd = -1, rc;
+
+	if ((rc = bt_store_index_lock(s, &fd, &index, err)) < 0 || (rc = bt_holds_load(s, &holds, err)) < 0)
+		goto out;
+	json_array_foreach(json_object_get(index, "manifests"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "digest")) ?: "", d->digest) &&
+		    json_object_get(json_object_get(m, "annotations"), BT_ANNOTATION_REF_NAME))
+			left++;
+	if (bt_holds_of(holds, blobs->v, blobs->n, &holders) < 0) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if (left <= untag->n && holders.n && !force) {
+		char names[512];
+
+		name_holders(&holders, names, sizeof(names));
+		rc = bt_error_set(err, BERTH_EBUSY, 0, "image %s is held by %s: release %s first or force",
+				  d->digest, names, holders.n > 1 ? "them" : "it");
+		goto out;
+	}
+	if ((rc = bt_holds_add_pending(holds, blobs->v, blobs->n, err)) < 0 ||
+	    (rc = bt_holds_save(s, holds, err)) < 0)
+		goto out;
+	rc = bt_store_untag_locked(s, index, untag->v, untag->n, err);
+out:
+	bt_lock_release(fd);
+	json_decref(index);
+	json_decref(holds);
+	bt_strv_free(holders.v, holders.n);
+	return rc;
 }
 
 int berth_image_remove(berth_ctx *ctx, const char *name, int flags, berth_error **err)
 {
 	bool force = flags & BERTH_IMAGE_REMOVE_FORCE;
-	bt_descriptor d = { 0 }, tagged = { 0 }, *tags = NULL;
-	berth_reference *parsed = NULL;
-	struct bt_strv untag = { 0 }, blobs = { 0 }, users = { 0 };
-	size_t ntags = 0;
+	struct bt_strv untag = { 0 }, blobs = { 0 };
+	bt_descriptor d = { 0 };
 	bt_store *s = NULL;
 	int rc;
 
-	if ((rc = bt_image_store_open(ctx, &s, err)) < 0 || (rc = bt_image_find(s, name, &d, err)) < 0 ||
-	    (rc = bt_store_index_list(s, &tags, &ntags, err)) < 0)
+	if ((rc = bt_image_store_open(ctx, &s, err)) < 0)
 		goto out;
-	if (berth_reference_parse(name, &parsed, NULL) == 0 &&
-	    bt_store_resolve(s, berth_reference_string(parsed), &tagged, NULL) == 0) {
-		/* by reference: that tag only */
-		if (bt_strv_add(&untag, strdup(berth_reference_string(parsed))) < 0)
-			goto nomem;
-	} else {
-		for (size_t i = 0; i < ntags; i++)
-			if (tags[i].ref_name && !strcmp(tags[i].digest, d.digest) &&
-			    bt_strv_add(&untag, strdup(tags[i].ref_name)) < 0)
-				goto nomem;
-		if (untag.n > 1 && !force) {
-			rc = bt_error_set(err, BERTH_EBUSY, 0, "image is tagged %zu times (%s, ...): remove a tag "
-					  "or force", untag.n, untag.v[0]);
-			goto out;
-		}
-	}
-	/* every digest of the image: for an index, a snapshot records the
+	bt_holds_complete_pending(ctx, s); /* what a killed removal left */
+	/* every digest of the image: for an index, a snapshot holds the
 	 * platform manifest it was made from, not the index */
-	if ((rc = bt_manifest_collect(s, d.digest, &blobs, err)) < 0)
+	if ((rc = bt_image_find(s, name, &d, err)) < 0 ||
+	    (rc = tags_to_remove(s, name, &d, force, &untag, err)) < 0 ||
+	    (rc = bt_manifest_collect(s, d.digest, &blobs, err)) < 0 ||
+	    (rc = untag_unless_held(s, &d, &untag, &blobs, force, err)) < 0)
 		goto out;
-	/* the last tag of the manifest goes: a container must not lose its image */
-	{
-		size_t left = 0;
-
-		for (size_t i = 0; i < ntags; i++)
-			if (tags[i].ref_name && !strcmp(tags[i].digest, d.digest))
-				left++;
-		if (left == untag.n && !force &&
-		    (rc = bt_storage_image_users(ctx, blobs.v, blobs.n, &users, err)) == 0 && users.n) {
-			rc = bt_error_set(err, BERTH_EBUSY, 0, "image %s is used by %s%s%s%s: remove %s first or "
-					  "force", d.digest, users.v[0], users.n > 1 ? ", " : "",
-					  users.n > 1 ? users.v[1] : "", users.n > 2 ? ", ..." : "",
-					  users.n > 1 ? "them" : "it");
-			goto out;
-		}
-		if (rc < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < untag.n; i++)
-		if ((rc = bt_store_untag(s, untag.v[i], err)) < 0)
-			goto out;
-	/* a forced removal leaves snapshots the layers they hold */
+#ifdef BERTH_TEST_HOOKS
+	if (getenv("BERTH_TEST_RMI_STOP_AFTER_UNTAG"))
+		raise(SIGSTOP); /* a test kills it here: untagged, not collected */
+#endif
+	/* a forced removal leaves holders the blobs and layers they hold */
 	rc = collect(ctx, s, NULL, NULL, err);
-	goto out;
-nomem:
-	rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 out:
 	if (rc < 0)
 		bt_error_wrap(err, rc, "removing image %.200s", name ? name : "");
 	bt_strv_free(untag.v, untag.n);
 	bt_strv_free(blobs.v, blobs.n);
-	bt_strv_free(users.v, users.n);
-	bt_descriptors_free(tags, ntags);
 	bt_descriptor_clear(&d);
-	bt_descriptor_clear(&tagged);
-	berth_reference_free(parsed);
 	bt_store_close(s);
 	return rc;
 }
@@ -296,7 +338,7 @@ int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes, ber
 			*err = NULL;
 		}
 		rc = 0; /* no store: nothing to collect */
-	} else if (rc == 0 && (rc = collect(ctx, s, &n, &b, err)) < 0) {
+	} else if (rc == 0 && (rc = collect(ctx, s, &n, &b, err)) < 0) { /* pending too */
 		bt_error_wrap(err, rc, "collecting unused image blobs");
 	}
 	if (freed)

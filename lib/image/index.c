@@ -255,8 +255,10 @@ int bt_store_index_lock(bt_store *s, int *fd, json_t **index, berth_error **err)
 	*index = NULL;
 	if ((rc = bt_lock_acquire(s->index_lock, BT_LOCK_EXCLUSIVE, fd, err)) < 0)
 		return rc;
-	/* every writer of index.json holds this lock: temp files are the dead's */
+	/* every writer of index.json and berth-holds.json holds this lock:
+	 * temp files are the dead's */
 	bt_sweep_atomic_temps(NULL, s->index_path);
+	bt_sweep_atomic_temps(NULL, s->holds_path);
 	if ((rc = bt_store_index_load(s, index, err)) < 0) {
 		bt_lock_release(*fd);
 		*fd = -1;
@@ -346,4 +348,18 @@ out:
 	bt_lock_release(fd);
 	json_decref(index);
 	return rc;
+}
+
+int bt_store_untag_locked(bt_store *s, json_t *index, char *const *refs, size_t n, berth_error **err)
+{
+	json_t *manifests = json_object_get(index, "manifests");
+	bool changed = false;
+	long at;
+
+	for (size_t i = 0; i < n; i++)
+		if ((at = find_tag(manifests, refs[i])) >= 0) {
+			json_array_remove(manifests, (size_t)at);
+			changed = true;
+		}
+	return changed ? bt_json_write_atomic(s->index_path, index, err) : 0;
 }

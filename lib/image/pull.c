@@ -4,7 +4,7 @@
  * blob -> tag. The pull holds the store (gc waits) from its first blob until
  * it has tagged; on failure it removes the blobs it wrote that no image uses
  * (unless another pull is running, which may need them: gc frees them later).
- * Layer bytes can be handed to a sink as they arrive (image-internal.h). */
+ * Layer bytes can be handed to a sink as they arrive (berth_image_layer_sink). */
 #include "internal.h"
 #include "image-internal.h"
 
@@ -73,7 +73,8 @@ static int sink_begin(struct fetch *f, berth_error **err)
 	if (!k || !f->layer)
 		return 0;
 	f->state = NULL;
-	if ((rc = k->begin(k->ud, f->index, f->d->digest, f->d->media_type, f->d->size, &f->state, err)) < 0)
+	if ((rc = k->begin(k->userdata, f->index, f->d->digest, f->d->media_type, (long long)f->d->size,
+			    &f->state, err)) < 0)
 		return rc;
 	f->sink_open = f->state != NULL; /* NULL: the sink has this layer already */
 	return 0;
@@ -409,6 +410,7 @@ int bt_image_pull(berth_ctx *ctx, const char *text, const berth_pull_opts *opts,
 		goto fail;
 	bt_store_release(hold);
 	hold = -1;
+	bt_holds_complete_pending(ctx, p.s); /* what a killed removal left */
 	if ((rc = progress(&p, BERTH_PULL_DONE, digest, 0, 0, NULL)) < 0)
 		rc = 0; /* the image is there: a late cancel changes nothing */
 	bt_log_info(ctx, "image", "pulled %s: manifest %s", berth_reference_string(ref), digest);
@@ -446,4 +448,10 @@ int berth_image_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *opt
 		     berth_image **out, berth_error **err)
 {
 	return bt_image_pull(ctx, ref, opts, NULL, out, err);
+}
+
+int berth_image_pull_with_sink(berth_ctx *ctx, const char *ref, const berth_pull_opts *opts,
+			       const berth_image_layer_sink *sink, berth_image **out, berth_error **err)
+{
+	return bt_image_pull(ctx, ref, opts, sink, out, err);
 }

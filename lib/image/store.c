@@ -21,6 +21,7 @@ void bt_store_close(bt_store *s)
 	free(s->index_path);
 	free(s->index_lock);
 	free(s->gc_lock);
+	free(s->holds_path);
 	free(s);
 }
 
@@ -105,7 +106,8 @@ int bt_store_open(const char *dir, bool create, bt_store **out, berth_error **er
 	if (!(s->layout_path = bt_strdup_printf("%s/oci-layout", s->dir)) ||
 	    !(s->index_path = bt_strdup_printf("%s/index.json", s->dir)) ||
 	    !(s->index_lock = bt_strdup_printf("%s/.berth-index.lock", s->dir)) ||
-	    !(s->gc_lock = bt_strdup_printf("%s/.berth-gc.lock", s->dir)))
+	    !(s->gc_lock = bt_strdup_printf("%s/.berth-gc.lock", s->dir)) ||
+	    !(s->holds_path = bt_strdup_printf("%s/berth-holds.json", s->dir)))
 		goto nomem;
 	if (create)
 		rc = create_layout(s, err);
@@ -150,4 +152,109 @@ int bt_store_hold(bt_store *s, int *fd, berth_error **err)
 void bt_store_release(int fd)
 {
 	bt_lock_release(fd);
+}
+
+/* ---- the store's content, for modules built on it ---------------------------- */
+
+/* The descriptor of a manifest in the store that no tag names. */
+static int untagged_manifest(const bt_store *s, const char *digest, bt_descriptor *out,
+			     berth_error **err)
+{
+	bt_manifest m;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = bt_store_read_blob(s, digest, BT_MANIFEST_MAX, &buf, &len, err)) < 0)
+		return rc;
+	if ((rc = bt_manifest_parse(buf, len, NULL, &m, err)) == 0) {
+		snprintf(out->digest, sizeof(out->digest), "%s", digest);
+		out->size = (int64_t)len;
+		if (!(out->media_type = strdup(m.media_type)))
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		bt_manifest_clear(&m);
+	}
+	free(buf);
+	return rc;
+}
+
+int berth_image_resolve(const berth_ctx *ctx, const char *name, char **digest, char **media_type,
+			berth_error **err)
+{
+	bt_descriptor d = { 0 };
+	bt_store *s = NULL;
+	int rc;
+
+	*digest = *media_type = NULL;
+	if ((rc = bt_image_store_open(ctx, &s, NULL)) == BERTH_ENOTFOUND) {
+		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "no image \"%.200s\": the image store does not exist yet",
+				  name ? name : "");
+		goto out;
+	}
+	if (rc < 0 && (rc = bt_image_store_open(ctx, &s, err)) < 0) /* again, to say why */
+		goto out;
+	/* a tag as an OCI layout has it ("v1") first, then what lookup finds,
+	 * then any manifest in the store by digest (held, or an index's) */
+	if (!name || bt_store_resolve(s, name, &d, NULL) < 0) {
+		bt_descriptor_clear(&d);
+		if ((rc = bt_image_find(s, name, &d, err)) == BERTH_ENOTFOUND &&
+		    bt_digest_validate(name, NULL) == 0 && bt_store_has_blob(s, name, -1, NULL) == 1) {
+			if (err) {
+				berth_error_free(*err);
+				*err = NULL;
+			}
+			rc = untagged_manifest(s, name, &d, err);
+		}
+		if (rc < 0)
+			goto out;
+	}
+	if (!(*digest = strdup(d.digest)) || !(*media_type = strdup(d.media_type))) {
+		free(*digest);
+		*digest = NULL;
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	}
+out:
+	bt_descriptor_clear(&d);
+	bt_store_close(s);
+	return rc; /* the lookup's errors name the image already */
+}
+
+int berth_image_blob_read(const berth_ctx *ctx, const char *digest, size_t max, char **data,
+			  size_t *len, berth_error **err)
+{
+	bt_store *s = NULL;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if ((rc = bt_image_store_open(ctx, &s, err)) == 0)
+		rc = bt_store_read_blob(s, digest, max, data, len, err);
+	bt_store_close(s);
+	return rc;
+}
+
+int berth_image_blob_open(const berth_ctx *ctx, const char *digest, int *fd, long long *size,
+			  berth_error **err)
+{
+	bt_store *s = NULL;
+	int64_t sz = -1;
+	int rc;
+
+	*fd = -1;
+	if ((rc = bt_image_store_open(ctx, &s, err)) == 0 &&
+	    (rc = bt_store_open_blob(s, digest, fd, &sz, err)) == 0)
+		*size = (long long)sz;
+	bt_store_close(s);
+	return rc;
+}
+
+unsigned long long berth_image_leftover_bytes(const berth_ctx *ctx)
+{
+	bt_store *s = NULL;
+	uint64_t bytes = 0;
+
+	if (bt_image_store_open(ctx, &s, NULL) == 0)
+		bytes = bt_store_sweep_temps(s, false);
+	bt_store_close(s);
+	return bytes;
 }

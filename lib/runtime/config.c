@@ -1039,12 +1039,96 @@ static int shared_mntns_check(const bt_rt_config *c, const json_t *lx, berth_err
 			    what);
 }
 
+/* ociVersion, and root: the path (relative to the bundle) of a directory. */
+static int root_parse(const json_t *config, const char *bundle, bt_rt_config *c, berth_error **err)
+{
+	const char *s = NULL;
+	struct stat st;
+	json_t *root;
+	int rc;
+
+	if ((rc = bt_json_string(config, "", "ociVersion", true, &s, err)) < 0)
+		return rc;
+	if (strncmp(s, "1.0", 3) && strncmp(s, "1.1", 3) && strncmp(s, "1.2", 3))
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
+				    "ociVersion: \"%s\" is not a runtime-spec version berth knows (1.0 to 1.2)", s);
+	if ((rc = bt_json_member(config, "", "root", JSON_OBJECT, true, &root, err)) < 0 ||
+	    (rc = bt_json_string(root, "root", "path", true, &s, err)) < 0 ||
+	    (rc = bt_json_bool(root, "root", "readonly", false, &c->root_ro, err)) < 0)
+		return rc;
+	if (!*s)
+		return bt_error_set(err, BERTH_EINVAL, 0, "root.path: empty");
+	if (!(c->rootfs = s[0] == '/' ? strdup(s) : bt_strdup_printf("%s/%s", bundle, s)))
+		return nomem(err, "root.path");
+	if (stat(c->rootfs, &st) < 0)
+		return bt_error_os(err, "root.path: %s", c->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return bt_error_set(err, BERTH_EINVAL, 0, "root.path: %s is not a directory", c->rootfs);
+	return 0;
+}
+
+/* An optional non-empty string member copied to *out. */
+static int optional_string(const json_t *config, const char *key, char **out, berth_error **err)
+{
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = bt_json_string(config, "", key, false, &s, err)) < 0)
+		return rc;
+	if (s && *s && !(*out = strdup(s)))
+		return nomem(err, key);
+	return 0;
+}
+
+/* process, hostname and domainname. */
+static int process_parse(const json_t *config, bt_rt_config *c, berth_error **err)
+{
+	json_t *v;
+	int rc;
+
+	if ((rc = bt_json_member(config, "", "process", JSON_OBJECT, false, &v, err)) < 0)
+		return rc;
+	if (!v)
+		return bt_error_set(err, BERTH_EINVAL, 0, "process: missing (create needs a process to run)");
+	if ((rc = bt_rt_process_parse(v, "process", &c->proc, err)) < 0 ||
+	    (rc = optional_string(config, "hostname", &c->hostname, err)) < 0)
+		return rc;
+	return optional_string(config, "domainname", &c->domainname, err);
+}
+
+/* mounts, hooks, and what needs the whole config checked (seccomp
+ * compiled, rlimits, a shared mount namespace). */
+static int rest_parse(const json_t *config, json_t *lx, bt_rt_config *c, berth_error **err)
+{
+	json_t *v;
+	int rc;
+
+	if ((c->hostname || c->domainname) && !has_ns(c, CLONE_NEWUTS))
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s: setting it needs a new uts namespace",
+				    c->hostname ? "hostname" : "domainname");
+	if ((rc = bt_json_member(config, "", "mounts", JSON_ARRAY, false, &v, err)) < 0 ||
+	    (rc = mounts_parse(v, c, err)) < 0 ||
+	    (rc = bt_json_member(config, "", "hooks", JSON_OBJECT, false, &v, err)) < 0)
+		return rc;
+	for (int k = 0; v && k < BT_HOOK_KINDS; k++) {
+		json_t *h = json_object_get(v, bt_rt_hook_names[k]);
+
+		if (h && !json_is_null(h) && (rc = bt_rt_hooks_parse(h, &c->hooks[k], &c->nhooks[k], k, err)) < 0)
+			return rc;
+	}
+	if (c->seccomp_json && (rc = bt_rt_seccomp_compile(c->seccomp_json, &c->seccomp, err)) < 0)
+		return rc;
+	if ((rc = bt_rt_rlimits_check(&c->proc, err)) < 0)
+		return rc;
+	return c->shared_mntns ? shared_mntns_check(c, lx, err) : 0;
+}
+
+/* Phases: root, process, linux, then what depends on them. */
 int bt_rt_config_parse(const json_t *config, const char *bundle, bt_rt_config **out,
 		       berth_error **err)
 {
 	bt_rt_config *c;
-	json_t *v, *root, *lx;
-	const char *s = NULL;
+	json_t *lx;
 	int rc;
 
 	*out = NULL;
@@ -1054,92 +1138,16 @@ int bt_rt_config_parse(const json_t *config, const char *bundle, bt_rt_config **
 	if (!(c = calloc(1, sizeof(*c))))
 		return nomem(err, "config");
 	c->json = json_incref((json_t *)config);
-	if (!(c->bundle = strdup(bundle))) {
+	if (!(c->bundle = strdup(bundle)))
 		rc = nomem(err, "config");
-		goto fail;
+	else if ((rc = root_parse(config, bundle, c, err)) == 0 && (rc = process_parse(config, c, err)) == 0 &&
+		 (rc = bt_json_member(config, "", "linux", JSON_OBJECT, true, &lx, err)) == 0 &&
+		 (rc = linux_parse(lx, c, err)) == 0)
+		rc = rest_parse(config, lx, c, err);
+	if (rc < 0) {
+		bt_rt_config_free(c);
+		return rc;
 	}
-	if ((rc = bt_json_string(config, "", "ociVersion", true, &s, err)) < 0)
-		goto fail;
-	if (strncmp(s, "1.0", 3) && strncmp(s, "1.1", 3) && strncmp(s, "1.2", 3)) {
-		rc = bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				  "ociVersion: \"%s\" is not a runtime-spec version berth knows (1.0 to 1.2)", s);
-		goto fail;
-	}
-	if ((rc = bt_json_member(config, "", "root", JSON_OBJECT, true, &root, err)) < 0 ||
-	    (rc = bt_json_string(root, "root", "path", true, &s, err)) < 0 ||
-	    (rc = bt_json_bool(root, "root", "readonly", false, &c->root_ro, err)) < 0)
-		goto fail;
-	if (!*s) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0, "root.path: empty");
-		goto fail;
-	}
-	c->rootfs = s[0] == '/' ? strdup(s) : bt_strdup_printf("%s/%s", bundle, s);
-	if (!c->rootfs) {
-		rc = nomem(err, "root.path");
-		goto fail;
-	}
-	{
-		struct stat st;
-
-		if (stat(c->rootfs, &st) < 0) {
-			rc = bt_error_os(err, "root.path: %s", c->rootfs);
-			goto fail;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "root.path: %s is not a directory", c->rootfs);
-			goto fail;
-		}
-	}
-	if ((rc = bt_json_member(config, "", "process", JSON_OBJECT, false, &v, err)) < 0)
-		goto fail;
-	if (!v) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0, "process: missing (create needs a process to run)");
-		goto fail;
-	}
-	if ((rc = bt_rt_process_parse(v, "process", &c->proc, err)) < 0)
-		goto fail;
-	s = NULL;
-	if ((rc = bt_json_string(config, "", "hostname", false, &s, err)) < 0)
-		goto fail;
-	if (s && *s && !(c->hostname = strdup(s))) {
-		rc = nomem(err, "hostname");
-		goto fail;
-	}
-	s = NULL;
-	if ((rc = bt_json_string(config, "", "domainname", false, &s, err)) < 0)
-		goto fail;
-	if (s && *s && !(c->domainname = strdup(s))) {
-		rc = nomem(err, "domainname");
-		goto fail;
-	}
-	if ((rc = bt_json_member(config, "", "linux", JSON_OBJECT, true, &lx, err)) < 0 ||
-	    (rc = linux_parse(lx, c, err)) < 0)
-		goto fail;
-	if ((c->hostname || c->domainname) && !has_ns(c, CLONE_NEWUTS)) {
-		rc = bt_error_set(err, BERTH_EINVAL, 0,
-				  "%s: setting it needs a new uts namespace", c->hostname ? "hostname" : "domainname");
-		goto fail;
-	}
-	if ((rc = bt_json_member(config, "", "mounts", JSON_ARRAY, false, &v, err)) < 0 ||
-	    (rc = mounts_parse(v, c, err)) < 0)
-		goto fail;
-	if ((rc = bt_json_member(config, "", "hooks", JSON_OBJECT, false, &v, err)) < 0)
-		goto fail;
-	for (int k = 0; v && k < BT_HOOK_KINDS; k++) {
-		json_t *h = json_object_get(v, bt_rt_hook_names[k]);
-
-		if (h && !json_is_null(h) &&
-		    (rc = bt_rt_hooks_parse(h, &c->hooks[k], &c->nhooks[k], k, err)) < 0)
-			goto fail;
-	}
-	if (c->seccomp_json && (rc = bt_rt_seccomp_compile(c->seccomp_json, &c->seccomp, err)) < 0)
-		goto fail;
-	if ((rc = bt_rt_rlimits_check(&c->proc, err)) < 0 ||
-	    (c->shared_mntns && (rc = shared_mntns_check(c, lx, err)) < 0))
-		goto fail;
 	*out = c;
 	return 0;
-fail:
-	bt_rt_config_free(c);
-	return rc;
 }

@@ -274,75 +274,63 @@ static int seccomp_rules(scmp_filter_ctx sc, const json_t *syscalls, uint32_t de
 }
 #endif
 
-int bt_rt_seccomp_compile(const json_t *seccomp, bt_rt_seccomp *out, berth_error **err)
-{
 #if BERTH_HAVE_SECCOMP
-	const char *def_name = NULL;
-	json_t *v, *syscalls;
-	scmp_filter_ctx sc = NULL;
-	uint32_t def;
+/* linux.seccomp.architectures added to the filter. */
+static int seccomp_arches(scmp_filter_ctx sc, const json_t *arches, berth_error **err)
+{
+	json_t *v;
 	size_t i;
-	off_t size;
-	int fd = -1, rc;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = bt_json_string(seccomp, "linux.seccomp", "defaultAction", true, &def_name, err)) < 0 ||
-	    (rc = seccomp_action(def_name, json_object_get(seccomp, "defaultErrnoRet"),
-				 "linux.seccomp.defaultAction", &def, err)) < 0)
-		return rc;
-	if ((v = json_object_get(seccomp, "listenerPath")) && json_string_length(v))
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "linux.seccomp.listenerPath: not supported");
-	if (!(sc = seccomp_init(def)))
-		return bt_error_set(err, BERTH_ENOMEM, 0, "linux.seccomp: cannot make a filter");
-	if ((rc = bt_json_member(seccomp, "linux.seccomp", "architectures", JSON_ARRAY, false, &v, err)) < 0)
-		goto out;
-	json_array_foreach(v, i, syscalls) {
-		const char *a = json_string_value(syscalls);
+	json_array_foreach(arches, i, v) {
+		const char *a = json_string_value(v);
 		char lower[32];
 		uint32_t arch;
 
-		if (!a || strncmp(a, "SCMP_ARCH_", 10)) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_*", i);
-			goto out;
-		}
+		if (!a || strncmp(a, "SCMP_ARCH_", 10))
+			return bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_*", i);
 		lower_copy(lower, sizeof(lower), a + 10);
-		if (!(arch = seccomp_arch_resolve_name(lower))) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.architectures[%zu]: unknown architecture %s", i, a);
-			goto out;
-		}
-		rc = seccomp_arch_add(sc, arch);
-		if (rc < 0 && rc != -EEXIST) {
-			rc = bt_error_set(err, BERTH_EINVAL, -rc, "linux.seccomp.architectures[%zu]: %s: %s", i, a,
-					  strerror(-rc));
-			goto out;
-		}
+		if (!(arch = seccomp_arch_resolve_name(lower)))
+			return bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.architectures[%zu]: unknown architecture %s",
+					    i, a);
+		if ((rc = seccomp_arch_add(sc, arch)) < 0 && rc != -EEXIST)
+			return bt_error_set(err, BERTH_EINVAL, -rc, "linux.seccomp.architectures[%zu]: %s: %s", i, a,
+					    strerror(-rc));
 	}
-	if ((rc = bt_json_member(seccomp, "linux.seccomp", "flags", JSON_ARRAY, false, &v, err)) < 0)
-		goto out;
-	json_array_foreach(v, i, syscalls) {
-		const char *f = json_string_value(syscalls);
+	return 0;
+}
+
+/* linux.seccomp.flags as SECCOMP_FILTER_FLAG_* bits. */
+static int seccomp_flags(const json_t *flags, unsigned *out, berth_error **err)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(flags, i, v) {
+		const char *f = json_string_value(v);
 
 		if (f && !strcmp(f, "SECCOMP_FILTER_FLAG_LOG"))
-			out->flags |= SECCOMP_FILTER_FLAG_LOG;
+			*out |= SECCOMP_FILTER_FLAG_LOG;
 		else if (f && !strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
-			out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+			*out |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
 		else if (f && !strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
 			; /* the container's process has one thread when the filter loads */
-		else {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
-					  f ? f : "(not a string)");
-			goto out;
-		}
+		else
+			return bt_error_set(err, BERTH_EINVAL, 0, "linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
+					    f ? f : "(not a string)");
 	}
-	if ((rc = bt_json_member(seccomp, "linux.seccomp", "syscalls", JSON_ARRAY, false, &syscalls, err)) < 0 ||
-	    (rc = seccomp_rules(sc, syscalls, def, err)) < 0)
-		goto out;
-	/* the filter is exported as BPF now so the child loads it with one
-	 * system call; libseccomp would allocate */
-	if ((fd = memfd_create("berth-seccomp", MFD_CLOEXEC)) < 0) {
-		rc = bt_error_os(err, "linux.seccomp: making a buffer for the filter");
-		goto out;
-	}
+	return 0;
+}
+
+/* The filter exported as BPF now, so the child loads it with one system
+ * call (libseccomp would allocate). */
+static int seccomp_bpf(scmp_filter_ctx sc, bt_rt_seccomp *out, berth_error **err)
+{
+	off_t size;
+	int fd, rc;
+
+	if ((fd = memfd_create("berth-seccomp", MFD_CLOEXEC)) < 0)
+		return bt_error_os(err, "linux.seccomp: making a buffer for the filter");
 	if ((rc = seccomp_export_bpf(sc, fd)) < 0) {
 		rc = bt_error_set(err, BERTH_EINVAL, -rc, "linux.seccomp: exporting the filter: %s", strerror(-rc));
 		goto out;
@@ -367,8 +355,37 @@ int bt_rt_seccomp_compile(const json_t *seccomp, bt_rt_seccomp *out, berth_error
 	out->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
+	return rc;
+}
+#endif
+
+/* Phases: the default action, architectures, flags, rules, then BPF. */
+int bt_rt_seccomp_compile(const json_t *seccomp, bt_rt_seccomp *out, berth_error **err)
+{
+#if BERTH_HAVE_SECCOMP
+	const char *def_name = NULL;
+	json_t *v, *syscalls;
+	scmp_filter_ctx sc = NULL;
+	uint32_t def;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = bt_json_string(seccomp, "linux.seccomp", "defaultAction", true, &def_name, err)) < 0 ||
+	    (rc = seccomp_action(def_name, json_object_get(seccomp, "defaultErrnoRet"),
+				 "linux.seccomp.defaultAction", &def, err)) < 0)
+		return rc;
+	if ((v = json_object_get(seccomp, "listenerPath")) && json_string_length(v))
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "linux.seccomp.listenerPath: not supported");
+	if (!(sc = seccomp_init(def)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "linux.seccomp: cannot make a filter");
+	if ((rc = bt_json_member(seccomp, "linux.seccomp", "architectures", JSON_ARRAY, false, &v, err)) == 0 &&
+	    (rc = seccomp_arches(sc, v, err)) == 0 &&
+	    (rc = bt_json_member(seccomp, "linux.seccomp", "flags", JSON_ARRAY, false, &v, err)) == 0 &&
+	    (rc = seccomp_flags(v, &out->flags, err)) == 0 &&
+	    (rc = bt_json_member(seccomp, "linux.seccomp", "syscalls", JSON_ARRAY, false, &syscalls, err)) == 0 &&
+	    (rc = seccomp_rules(sc, syscalls, def, err)) == 0)
+		rc = seccomp_bpf(sc, out, err);
 	seccomp_release(sc);
 	return rc;
 #else

@@ -7,7 +7,6 @@
  * it, so a long unpack never blocks another process for long, and a crash
  * leaves at worst a temp directory that no listing shows. */
 #include "storage-internal.h"
-#include "../image/image-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +20,7 @@
 #define MANIFEST_MAX (4u << 20)
 #define CONFIG_MAX (16u << 20)
 #define LAYERS_JSON_MAX (64u << 20)
-#define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
 struct layer_desc {
@@ -53,6 +52,8 @@ static void image_info_free(struct image_info *info)
 		for (size_t i = 0; i < info->nlayers; i++)
 			free(info->layers[i].media_type);
 	free(info->layers);
+	info->layers = NULL;
+	info->nlayers = 0;
 	bt_image_layers_free(&info->l);
 }
 
@@ -85,24 +86,15 @@ static const char *host_arch(void)
 	return "amd64";
 }
 
-/* The descriptor of an image: a tag exactly as stored ("v1"), else what
- * the image module's lookup finds (a reference, an image ID or manifest
- * digest, or a hex prefix of one). */
-static int find_image(const bt_store *s, const char *image, bt_descriptor *out, berth_error **err)
-{
-	int rc = bt_store_resolve(s, image, out, NULL);
-
-	return rc == BERTH_ENOTFOUND ? bt_image_find(s, image, out, err) : rc;
-}
-
-static int read_json_blob(const bt_store *s, const char *digest, size_t max, json_t **out,
+/* A manifest or config from the content store, parsed. */
+static int read_json_blob(berth_ctx *ctx, const char *digest, size_t max, json_t **out,
 			  berth_error **err)
 {
 	char *buf;
 	size_t len;
 	int rc;
 
-	if ((rc = bt_store_read_blob(s, digest, max, &buf, &len, err)) < 0)
+	if ((rc = berth_image_blob_read(ctx, digest, max, &buf, &len, err)) < 0)
 		return rc;
 	rc = bt_json_parse(buf, len, digest, out, err);
 	free(buf);
@@ -110,8 +102,7 @@ static int read_json_blob(const bt_store *s, const char *digest, size_t max, jso
 }
 
 /* From an index, the manifest for linux on this machine's architecture. */
-static int pick_manifest(const bt_store *s, json_t *index, char digest[BT_DIGEST_MAX],
-			 berth_error **err)
+static int pick_manifest(json_t *index, char digest[BT_DIGEST_MAX], berth_error **err)
 {
 	const char *arch = host_arch();
 	json_t *m;
@@ -127,35 +118,48 @@ static int pick_manifest(const bt_store *s, json_t *index, char digest[BT_DIGEST
 			return bt_digest_validate(digest, err);
 		}
 	}
-	(void)s;
 	return bt_error_set(err, BERTH_ENOTFOUND, 0, "no manifest for linux/%s in the index", arch);
 }
 
-static int load_image(const bt_store *s, const char *image, struct image_info *info,
-		      berth_error **err)
+/* The image manifest (an index resolved to this machine's platform) and
+ * its config, through the image module's public calls. */
+static int read_manifest(berth_ctx *ctx, const char *image, struct image_info *info, json_t **m,
+			 json_t **config, berth_error **err)
 {
-	bt_descriptor d;
-	json_t *m = NULL, *config = NULL, *layers, *diff_ids, *j;
+	char *digest = NULL, *media_type = NULL;
 	const char *cdigest;
+	int rc;
+
+	if ((rc = berth_image_resolve(ctx, image, &digest, &media_type, err)) < 0)
+		return rc;
+	snprintf(info->l.manifest, BT_DIGEST_MAX, "%s", digest);
+	if ((rc = read_json_blob(ctx, digest, MANIFEST_MAX, m, err)) < 0)
+		goto out;
+	if (!strcmp(media_type, MEDIA_OCI_INDEX) || !strcmp(media_type, MEDIA_DOCKER_LIST)) {
+		if ((rc = pick_manifest(*m, info->l.manifest, err)) < 0)
+			goto out;
+		json_decref(*m);
+		*m = NULL;
+		if ((rc = read_json_blob(ctx, info->l.manifest, MANIFEST_MAX, m, err)) < 0)
+			goto out;
+	}
+	if ((rc = bt_json_string(json_object_get(*m, "config"), "config", "digest", true, &cdigest, err)) == 0)
+		rc = read_json_blob(ctx, cdigest, CONFIG_MAX, config, err);
+out:
+	free(digest);
+	free(media_type);
+	return rc;
+}
+
+static int load_image(berth_ctx *ctx, const char *image, struct image_info *info, berth_error **err)
+{
+	json_t *m = NULL, *config = NULL, *layers, *diff_ids, *j;
 	size_t i;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	if ((rc = find_image(s, image, &d, err)) < 0)
-		return rc;
-	snprintf(info->l.manifest, BT_DIGEST_MAX, "%s", d.digest);
-	if ((rc = read_json_blob(s, d.digest, MANIFEST_MAX, &m, err)) < 0)
-		goto out;
-	if (!strcmp(d.media_type, BT_MEDIA_OCI_INDEX) || !strcmp(d.media_type, MEDIA_DOCKER_LIST)) {
-		if ((rc = pick_manifest(s, m, info->l.manifest, err)) < 0)
-			goto out;
-		json_decref(m);
-		if ((rc = read_json_blob(s, info->l.manifest, MANIFEST_MAX, &m, err)) < 0)
-			goto out;
-	}
-	if ((rc = bt_json_string(json_object_get(m, "config"), "config", "digest", true, &cdigest, err)) < 0 ||
+	if ((rc = read_manifest(ctx, image, info, &m, &config, err)) < 0 ||
 	    (rc = bt_json_member(m, "", "layers", JSON_ARRAY, true, &layers, err)) < 0 ||
-	    (rc = read_json_blob(s, cdigest, CONFIG_MAX, &config, err)) < 0 ||
 	    (rc = bt_json_member(json_object_get(config, "rootfs"), "rootfs", "diff_ids", JSON_ARRAY,
 				 true, &diff_ids, err)) < 0)
 		goto out;
@@ -207,7 +211,6 @@ out:
 	}
 	json_decref(m);
 	json_decref(config);
-	bt_descriptor_clear(&d);
 	return rc;
 }
 
@@ -215,14 +218,9 @@ int bt_layers_of_image(berth_ctx *ctx, const char *image, struct bt_image_layers
 		       berth_error **err)
 {
 	struct image_info info;
-	bt_store *s;
 	int rc;
 
-	if ((rc = bt_store_open_ctx(ctx, &s, err)) < 0)
-		return rc;
-	rc = load_image(s, image, &info, err);
-	bt_store_close(s);
-	if (rc < 0)
+	if ((rc = load_image(ctx, image, &info, err)) < 0)
 		return rc;
 	*out = info.l;
 	memset(&info.l, 0, sizeof(info.l));
@@ -277,14 +275,14 @@ static char *layer_dir(const char *sdir, const char *chain)
 
 /* Unpacks layer i of info into a new temp directory in sdir/layers (*tmp,
  * held while it is used). */
-static int unpack_to_temp(const bt_store *s, const char *sdir, const struct layer_desc *ld,
+static int unpack_to_temp(berth_ctx *ctx, const char *sdir, const struct layer_desc *ld,
 			  const char *chain, const berth_storage_unpack_opts *opts, const int *lowerfds,
 			  size_t nlower, struct bt_tmpdir *tmp, int64_t *bytes, berth_error **err)
 {
 	unsigned char magic[8];
 	struct bt_unpack_params p = { .blobfd = -1 };
 	char *diff = NULL, *ldir, tag[17];
-	int64_t size;
+	long long size;
 	ssize_t n;
 	int dfd = -1, rc;
 
@@ -304,7 +302,7 @@ static int unpack_to_temp(const bt_store *s, const char *sdir, const struct laye
 		rc = bt_error_os(err, "creating %s", diff);
 		goto out;
 	}
-	if ((rc = bt_store_open_blob(s, ld->digest, &p.blobfd, &size, err)) < 0)
+	if ((rc = berth_image_blob_open(ctx, ld->digest, &p.blobfd, &size, err)) < 0)
 		goto out;
 	if ((n = pread(p.blobfd, magic, sizeof(magic), 0)) < 0) {
 		rc = bt_error_os(err, "reading blob %s", ld->digest);
@@ -386,14 +384,14 @@ static bool recorded(json_t *j, const char *chain)
 
 /* Renames layer i into place from its temp directory, unpacking it first
  * when there is none (the storage lock is held). */
-static int place_layer(const bt_store *s, const char *sdir, struct image_info *info, size_t i,
+static int place_layer(berth_ctx *ctx, const char *sdir, struct image_info *info, size_t i,
 		       const berth_storage_unpack_opts *opts, struct bt_tmpdir *tmp, int *fds, int *lower,
 		       int64_t *bytes, berth_error **err)
 {
 	int rc;
 
 	if (!tmp[i].path && ((rc = lowers_of(info, tmp, fds, i, lower, err)) < 0 ||
-			     (rc = unpack_to_temp(s, sdir, &info->layers[i], info->l.chain[i], opts,
+			     (rc = unpack_to_temp(ctx, sdir, &info->layers[i], info->l.chain[i], opts,
 						  lower, i, &tmp[i], &bytes[i], err)) < 0))
 		return rc;
 	if (rename(tmp[i].path, info->l.dirs[i]) < 0)
@@ -402,173 +400,217 @@ static int place_layer(const bt_store *s, const char *sdir, struct image_info *i
 	return 0;
 }
 
-int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *uopts,
-		      const char *user_in, struct bt_streamed_layer *streamed, size_t nstreamed,
-		      struct bt_image_layers *out, berth_error **err)
-{
-	berth_storage_unpack_opts opts = BERTH_STORAGE_UNPACK_OPTS_INIT;
-	struct image_info info = { 0 };
-	char *sdir = NULL, *lock = NULL, *user = NULL, *ldir = NULL;
-	struct bt_tmpdir *tmp = NULL;
-	int64_t *bytes = NULL;
-	int *fds = NULL, *lower = NULL;
-	bool *placed = NULL, changed = false, any_placed = false;
-	json_t *j = NULL;
-	bt_store *s = NULL;
-	int hold = -1, lockfd = -1, added, rc;
+/* One bt_layers_prepare, phase by phase. */
+struct prepare {
+	berth_ctx *ctx;
+	berth_storage_unpack_opts opts;
+	struct image_info info;
+	char *sdir, *lock, *user, *ldir;
+	struct bt_tmpdir *tmp; /* by layer: unpacked, not yet placed */
+	int64_t *bytes;
+	int *fds, *lower;      /* lower layers' diff/ opened as needed */
+	bool *placed;          /* renamed into place by this call */
+	json_t *j;             /* layers.json */
+	int lockfd;
+};
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
-	    (rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0 ||
-	    (rc = bt_store_open_ctx(ctx, &s, err)) < 0 ||
-	    (rc = bt_store_hold(s, &hold, err)) < 0 || /* keeps gc off the blobs we read */
-	    (rc = load_image(s, image, &info, err)) < 0)
-		goto out;
-	if (!(user = user_in ? strdup(user_in) : bt_strdup_printf("image:%s", info.l.manifest)) ||
-	    !(ldir = bt_strdup_printf("%s/layers", sdir)) ||
-	    !(tmp = calloc(info.l.n + 1, sizeof(*tmp))) || !(bytes = calloc(info.l.n + 1, sizeof(*bytes))) ||
-	    !(placed = calloc(info.l.n + 1, sizeof(*placed))) ||
-	    !(fds = calloc(info.l.n + 1, sizeof(*fds))) || !(lower = calloc(info.l.n + 1, sizeof(*lower))) ||
-	    !(info.l.dirs = calloc(info.l.n + 1, sizeof(*info.l.dirs)))) {
-		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		goto out;
+static int prepare_start(struct prepare *p, const char *image, const berth_storage_unpack_opts *uopts,
+			 const char *user, berth_error **err)
+{
+	size_t n;
+	int rc;
+
+	if ((rc = bt_opts_copy(&p->opts, sizeof(p->opts), uopts, "berth_storage_unpack_opts", err)) < 0 ||
+	    (rc = bt_storage_dirs(p->ctx, &p->sdir, &p->lock, err)) < 0 ||
+	    (rc = load_image(p->ctx, image, &p->info, err)) < 0)
+		return rc;
+	n = p->info.l.n + 1;
+	if (!(p->user = user ? strdup(user) : bt_strdup_printf("image:%s", p->info.l.manifest)) ||
+	    !(p->ldir = bt_strdup_printf("%s/layers", p->sdir)) || !(p->tmp = calloc(n, sizeof(*p->tmp))) ||
+	    !(p->bytes = calloc(n, sizeof(*p->bytes))) || !(p->placed = calloc(n, sizeof(*p->placed))) ||
+	    !(p->fds = calloc(n, sizeof(*p->fds))) || !(p->lower = calloc(n, sizeof(*p->lower))) ||
+	    !(p->info.l.dirs = calloc(n, sizeof(*p->info.l.dirs))))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < p->info.l.n; i++) {
+		p->fds[i] = -1;
+		if (!(p->info.l.dirs[i] = layer_dir(p->sdir, p->info.l.chain[i])))
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	}
-	if ((rc = bt_mkdir_p(ldir, 0700, err)) < 0)
-		goto out;
-	for (size_t i = 0; i < info.l.n; i++)
-		if (!(info.l.dirs[i] = layer_dir(sdir, info.l.chain[i]))) {
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-			goto out;
-		}
-	for (size_t i = 0; i < info.l.n; i++)
-		fds[i] = -1;
-	/* what the record lists now, read without the lock: a hint, checked again locked */
-	if ((rc = bt_layers_load(ctx, &j, err)) < 0)
-		goto out;
-	/* layers unpacked while downloaded: checked, then used like our own */
-	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
+	return bt_mkdir_p(p->ldir, 0700, err);
+}
+
+/* Gives the parents a streamed layer made the attributes of its lowers. */
+static int inherit_parents(struct prepare *p, size_t i, const struct bt_strv *implicit,
+			   berth_error **err)
+{
+	char *diff;
+	int dfd, rc;
+
+	if ((rc = lowers_of(&p->info, p->tmp, p->fds, i, p->lower, err)) < 0)
+		return rc;
+	if (!(diff = bt_strdup_printf("%s/diff", p->tmp[i].path)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	dfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rc = dfd < 0 ? bt_error_os(err, "opening %s", diff) : 0;
+	for (size_t k = 0; rc == 0 && k < implicit->n; k++)
+		rc = bt_unpack_inherit(dfd, implicit->v[k], p->lower, i, err);
+	if (dfd >= 0)
+		close(dfd);
+	free(diff);
+	return rc;
+}
+
+/* Layers unpacked while downloaded: checked against the config, then used
+ * like our own (those the record lists already are left to the caller). */
+static int take_streamed(struct prepare *p, struct bt_streamed_layer *streamed, size_t nstreamed,
+			 berth_error **err)
+{
+	struct image_info *info = &p->info;
+	int rc;
+
+	for (size_t i = 0; streamed && i < info->l.n && i < nstreamed; i++) {
 		if (!streamed[i].tmp.path)
 			continue;
-		if (strcmp(streamed[i].diff_id, info.layers[i].diff_id)) {
-			rc = bt_error_set(err, BERTH_EINTEGRITY, 0,
-					  "layer %s: the uncompressed layer has digest %s, the image config says %s",
-					  info.layers[i].digest, streamed[i].diff_id, info.layers[i].diff_id);
-			goto out;
-		}
-		if (recorded(j, info.l.chain[i]))
+		if (strcmp(streamed[i].diff_id, info->layers[i].diff_id))
+			return bt_error_set(err, BERTH_EINTEGRITY, 0,
+					    "layer %s: the uncompressed layer has digest %s, the image config says %s",
+					    info->layers[i].digest, streamed[i].diff_id, info->layers[i].diff_id);
+		if (recorded(p->j, info->l.chain[i]))
 			continue;
-		tmp[i] = streamed[i].tmp;
+		p->tmp[i] = streamed[i].tmp;
 		streamed[i].tmp.path = NULL;
-		bytes[i] = streamed[i].bytes;
+		p->bytes[i] = streamed[i].bytes;
 	}
-	for (size_t i = 0; streamed && i < info.l.n && i < nstreamed; i++) {
-		char *diff;
-		int dfd;
+	for (size_t i = 0; streamed && i < info->l.n && i < nstreamed; i++)
+		if (p->tmp[i].path && streamed[i].implicit.n &&
+		    (rc = inherit_parents(p, i, &streamed[i].implicit, err)) < 0)
+			return rc;
+	return 0;
+}
 
-		if (!tmp[i].path || !streamed[i].implicit.n)
-			continue;
-		if ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0)
-			goto out;
-		if (!(diff = bt_strdup_printf("%s/diff", tmp[i].path))) {
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-			goto out;
-		}
-		dfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		rc = dfd < 0 ? bt_error_os(err, "opening %s", diff) : 0;
-		for (size_t k = 0; rc == 0 && k < streamed[i].implicit.n; k++)
-			rc = bt_unpack_inherit(dfd, streamed[i].implicit.v[k], lower, i, err);
-		if (dfd >= 0)
-			close(dfd);
-		free(diff);
-		if (rc < 0)
-			goto out;
-	}
-	/* unpack what is missing, without the lock */
-	for (size_t i = 0; i < info.l.n; i++)
-		if (!tmp[i].path && !recorded(j, info.l.chain[i]) &&
-		    ((rc = lowers_of(&info, tmp, fds, i, lower, err)) < 0 ||
-		     (rc = unpack_to_temp(s, sdir, &info.layers[i], info.l.chain[i], &opts, lower, i,
-					  &tmp[i], &bytes[i], err)) < 0))
-			goto out;
-	json_decref(j);
-	j = NULL;
-	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
-	    (rc = bt_layers_load(ctx, &j, err)) < 0)
-		goto out;
-	changed = bt_storage_sweep(ctx, sdir, j); /* ours are held: only the dead's go */
-	for (size_t i = 0; i < info.l.n; i++) {
-		json_t *layers = json_object_get(j, "layers"), *entry;
+/* Unpacks, without the lock, what the record (read unlocked: a hint) lacks. */
+static int unpack_missing(struct prepare *p, berth_error **err)
+{
+	struct image_info *info = &p->info;
+	int rc;
 
-		entry = json_object_get(layers, info.l.chain[i]);
-		if (!entry || !exists(info.l.dirs[i])) {
-			/* not in the record (removed since we looked), or its
-			 * directory lost: unpack again if needed, now locked */
-			if ((rc = place_layer(s, sdir, &info, i, &opts, tmp, fds, lower, bytes, err)) < 0)
-				goto out;
-			placed[i] = changed = true;
-			if (!entry)
-				entry = json_pack("{s:s, s:s?, s:s, s:I, s:[]}", "diff_id",
-						  info.layers[i].diff_id, "parent",
-						  i ? info.l.chain[i - 1] : NULL, "blob", info.layers[i].digest,
-						  "size", (json_int_t)bytes[i], "users");
-			else
-				json_object_set_new(entry, "size", json_integer((json_int_t)bytes[i]));
-			if (!entry || json_object_set(layers, info.l.chain[i], entry) < 0) {
-				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-				goto out;
-			}
-			json_decref(entry);
-		}
-		if (!json_is_array(json_object_get(entry, "users")) ||
-		    (added = add_user(json_object_get(entry, "users"), user)) < 0) {
-			rc = bt_error_set(err, BERTH_EINVAL, 0, "layers.json: layer %s has no users list",
-					  info.l.chain[i]);
-			goto out;
-		}
-		changed = changed || added;
+	for (size_t i = 0; i < info->l.n; i++)
+		if (!p->tmp[i].path && !recorded(p->j, info->l.chain[i]) &&
+		    ((rc = lowers_of(info, p->tmp, p->fds, i, p->lower, err)) < 0 ||
+		     (rc = unpack_to_temp(p->ctx, p->sdir, &info->layers[i], info->l.chain[i], &p->opts,
+					  p->lower, i, &p->tmp[i], &p->bytes[i], err)) < 0))
+			return rc;
+	return 0;
+}
+
+/* Under the lock: layer i in place and in the record, held by p->user;
+ * *changed when the record changed. */
+static int record_layer(struct prepare *p, size_t i, bool *changed, berth_error **err)
+{
+	struct image_info *info = &p->info;
+	json_t *layers = json_object_get(p->j, "layers"), *entry = json_object_get(layers, info->l.chain[i]);
+	int added, rc;
+
+	if (!entry || !exists(info->l.dirs[i])) {
+		/* not in the record (removed since we looked), or its directory
+		 * lost: unpack again if needed, now locked */
+		if ((rc = place_layer(p->ctx, p->sdir, info, i, &p->opts, p->tmp, p->fds, p->lower, p->bytes,
+				      err)) < 0)
+			return rc;
+		p->placed[i] = *changed = true;
+		if (!entry)
+			entry = json_pack("{s:s, s:s?, s:s, s:I, s:[]}", "diff_id", info->layers[i].diff_id,
+					  "parent", i ? info->l.chain[i - 1] : NULL, "blob", info->layers[i].digest,
+					  "size", (json_int_t)p->bytes[i], "users");
+		else
+			json_object_set_new(entry, "size", json_integer((json_int_t)p->bytes[i]));
+		if (!entry || json_object_set(layers, info->l.chain[i], entry) < 0)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		json_decref(entry);
 	}
+	if (!json_is_array(json_object_get(entry, "users")) ||
+	    (added = add_user(json_object_get(entry, "users"), p->user)) < 0)
+		return bt_error_set(err, BERTH_EINVAL, 0, "layers.json: layer %s has no users list",
+				    info->l.chain[i]);
+	*changed = *changed || added;
+	return 0;
+}
+
+/* Under the lock: the sweep, every layer placed and recorded, the record
+ * saved after the layers' files are on disk. */
+static int record_layers(struct prepare *p, berth_error **err)
+{
+	bool changed, any_placed = false;
+	int rc;
+
+	json_decref(p->j);
+	p->j = NULL;
+	if ((rc = bt_lock_acquire(p->lock, BT_LOCK_EXCLUSIVE, &p->lockfd, err)) < 0 ||
+	    (rc = bt_layers_load(p->ctx, &p->j, err)) < 0)
+		return rc;
+	changed = bt_storage_sweep(p->ctx, p->sdir, p->j); /* ours are held: only the dead's go */
+	for (size_t i = 0; i < p->info.l.n; i++)
+		if ((rc = record_layer(p, i, &changed, err)) < 0)
+			return rc;
 	/* the layers' files on disk before the record that lists them (a power
 	 * loss must not leave a listed layer with empty files); a record that
 	 * says the same is not rewritten (nor its inode changed) */
-	for (size_t i = 0; i < info.l.n; i++)
-		any_placed = any_placed || placed[i];
-	if (any_placed && (rc = bt_syncfs(ldir, err)) < 0)
-		goto out;
-	if (changed && ((rc = layers_save(ctx, j, err)) < 0 || (rc = bt_fsync_dir(ldir, err)) < 0))
-		goto out;
-	memset(placed, 0, (info.l.n + 1) * sizeof(*placed)); /* recorded: keep them */
-	bt_log_debug(ctx, "storage", "image %s: %zu layers ready for %s", image, info.l.n, user);
-	if (out) {
-		*out = info.l;
-		memset(&info.l, 0, sizeof(info.l));
-	}
-out:
+	for (size_t i = 0; i < p->info.l.n; i++)
+		any_placed = any_placed || p->placed[i];
+	if (any_placed && (rc = bt_syncfs(p->ldir, err)) < 0)
+		return rc;
+	if (changed && ((rc = layers_save(p->ctx, p->j, err)) < 0 || (rc = bt_fsync_dir(p->ldir, err)) < 0))
+		return rc;
+	memset(p->placed, 0, (p->info.l.n + 1) * sizeof(*p->placed)); /* recorded: keep them */
+	return 0;
+}
+
+static void prepare_free(struct prepare *p)
+{
 	/* on failure, layers this call put in place go again: the store is as before */
-	for (size_t i = 0; placed && i < info.l.n; i++)
-		if (placed[i])
-			bt_rm_rf(info.l.dirs[i], NULL);
-	for (size_t i = 0; tmp && i < info.l.n; i++)
-		bt_tmpdir_remove(&tmp[i]);
-	for (size_t i = 0; fds && i < info.l.n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
-	free(lower);
-	if (lockfd >= 0)
-		bt_lock_release(lockfd);
-	if (hold >= 0)
-		bt_store_release(hold);
-	json_decref(j);
-	free(tmp);
-	free(bytes);
-	free(placed);
-	free(user);
-	free(ldir);
-	free(sdir);
-	free(lock);
-	image_info_free(&info);
-	bt_store_close(s);
+	for (size_t i = 0; p->placed && i < p->info.l.n; i++)
+		if (p->placed[i])
+			bt_rm_rf(p->info.l.dirs[i], NULL);
+	for (size_t i = 0; p->tmp && i < p->info.l.n; i++)
+		bt_tmpdir_remove(&p->tmp[i]);
+	for (size_t i = 0; p->fds && i < p->info.l.n; i++)
+		if (p->fds[i] >= 0)
+			close(p->fds[i]);
+	if (p->lockfd >= 0)
+		bt_lock_release(p->lockfd);
+	json_decref(p->j);
+	free(p->fds);
+	free(p->lower);
+	free(p->tmp);
+	free(p->bytes);
+	free(p->placed);
+	free(p->user);
+	free(p->ldir);
+	free(p->sdir);
+	free(p->lock);
+	image_info_free(&p->info);
+}
+
+int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unpack_opts *uopts,
+		      const char *user, struct bt_streamed_layer *streamed, size_t nstreamed,
+		      struct bt_image_layers *out, berth_error **err)
+{
+	struct prepare p = { .ctx = ctx, .opts = BERTH_STORAGE_UNPACK_OPTS_INIT, .lockfd = -1 };
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	/* what the record lists now, read without the lock: a hint, checked again locked */
+	if ((rc = prepare_start(&p, image, uopts, user, err)) == 0 &&
+	    (rc = bt_layers_load(ctx, &p.j, err)) == 0 && (rc = take_streamed(&p, streamed, nstreamed, err)) == 0 &&
+	    (rc = unpack_missing(&p, err)) == 0 && (rc = record_layers(&p, err)) == 0) {
+		bt_log_debug(ctx, "storage", "image %s: %zu layers ready for %s", image, p.info.l.n, p.user);
+		if (out) {
+			*out = p.info.l;
+			memset(&p.info.l, 0, sizeof(p.info.l));
+		}
+	}
+	prepare_free(&p);
 	return rc;
 }
 
@@ -593,8 +635,9 @@ static int trash_layers(const char *sdir, const struct bt_strv *gone, struct bt_
 	return 0;
 }
 
-int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_error **err)
+int bt_layers_release(berth_ctx *ctx, const char *user, int flags, berth_error **err)
 {
+	bool must_exist = flags & BT_RELEASE_MUST_EXIST;
 	char *sdir = NULL, *lock = NULL;
 	struct bt_strv gone = { 0 };
 	struct bt_tmpdir *trash = NULL;
@@ -610,8 +653,19 @@ int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_e
 		rc = must_exist ? bt_error_set(err, BERTH_ENOTFOUND, 0, "%s holds no layers", user) : 0;
 		goto out;
 	}
-	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &lockfd, err)) < 0 ||
-	    (rc = bt_layers_load(ctx, &j, err)) < 0)
+	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | (flags & BT_RELEASE_NOWAIT ? BT_LOCK_NOWAIT : 0), &lockfd,
+			     err);
+	if (rc == BERTH_EBUSY && (flags & BT_RELEASE_NOWAIT)) {
+		/* busy (perhaps with our own caller): the sweep drops the hold */
+		bt_log_debug(ctx, "storage", "storage busy: the hold of %s goes with a later sweep", user);
+		if (err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0 || (rc = bt_layers_load(ctx, &j, err)) < 0)
 		goto out;
 	swept = bt_storage_sweep(ctx, sdir, j);
 	layers = json_object_get(j, "layers");

@@ -1,11 +1,10 @@
 /* Pull and unpack in one pass: the image module's pull hands each layer's
- * bytes to this sink as they arrive (layers in parallel); each layer gets a
+ * bytes to this sink (berth_image_layer_sink) as they arrive (layers in parallel); each layer gets a
  * thread that unpacks from a socket the sink writes into, so download,
  * digest, decompression and extraction overlap. What a layer's thread made
  * is used only when the pull says the blob is verified, and only once the
  * image's config confirms its diff_id (bt_layers_prepare). */
 #include "storage-internal.h"
-#include "../image/image-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +73,7 @@ static void *unpack_thread(void *data)
 }
 
 static int sink_begin(void *ud, size_t index, const char *digest, const char *media_type,
-		      int64_t size, void **state, berth_error **err)
+		      long long size, void **state, berth_error **err)
 {
 	struct stream *s = ud;
 	struct slayer *l;
@@ -193,7 +192,7 @@ static int sink_data(void *state, const void *buf, size_t len, berth_error **err
 	return 0;
 }
 
-static int sink_end(void *state, bool verified, berth_error **err)
+static int sink_end(void *state, int verified, berth_error **err)
 {
 	struct slayer *l = state;
 	struct stream *s = l->s;
@@ -266,7 +265,7 @@ int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *p
 {
 	berth_storage_unpack_opts opts = BERTH_STORAGE_UNPACK_OPTS_INIT;
 	struct stream s = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	bt_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
+	berth_image_layer_sink sink = { sink_begin, sink_data, sink_end, &s };
 	berth_image *img = NULL;
 	berth_reference *parsed;
 	char *sdir = NULL;
@@ -291,7 +290,7 @@ int berth_storage_pull(berth_ctx *ctx, const char *ref, const berth_pull_opts *p
 	if ((rc = bt_mkdir_p(s.ldir, 0700, err)) < 0 || (rc = unpacked_blobs(ctx, &s.have, err)) < 0)
 		goto out;
 	/* the pull's error already says "pulling REF": not said again below */
-	if ((rc = bt_image_pull(ctx, ref, popts, &sink, &img, err)) < 0) {
+	if ((rc = berth_image_pull_with_sink(ctx, ref, popts, &sink, &img, err)) < 0) {
 		pulled = false;
 		goto out;
 	}

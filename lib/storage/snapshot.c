@@ -3,6 +3,7 @@
 #include "storage-internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,62 +231,120 @@ static char *image_mount_path(const berth_ctx *ctx, const char *manifest)
 	return bt_strdup_printf("%s/storage/images/%s", ctx->runroot, strchr(manifest, ':') + 1);
 }
 
-int berth_storage_mount(berth_ctx *ctx, const char *image, char **path, berth_error **err)
+char *bt_image_mount_lock(const berth_ctx *ctx, const char *manifest)
 {
-	struct bt_image_layers l;
-	char *sdir = NULL, *mp = NULL, *linkdir = NULL, **lowers = NULL;
+	return bt_strdup_printf("%s/storage/images/.%s.lock", ctx->runroot, strchr(manifest, ':') + 1);
+}
+
+/* Takes the lock of the image mount of manifest (made with its directory). */
+static int lock_image_mount(const berth_ctx *ctx, const char *manifest, int *fd, berth_error **err)
+{
+	char *lock = bt_image_mount_lock(ctx, manifest), *dir = NULL;
+	int rc;
+
+	*fd = -1;
+	if (!lock || !(dir = bt_strdup_printf("%s/storage/images", ctx->runroot)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if ((rc = bt_mkdir_p(dir, 0700, err)) == 0)
+		rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, fd, err);
+	free(lock);
+	free(dir);
+	return rc;
+}
+
+/* Mounts the layers l read-only at mp. */
+static int mount_layers(berth_ctx *ctx, const struct bt_image_layers *l, const char *mp,
+			berth_error **err)
+{
+	char *sdir = NULL, *linkdir = NULL, **lowers = NULL;
 	size_t nl = 0;
 	int rc;
 
-	*path = NULL;
-	if ((rc = bt_layers_prepare(ctx, image, NULL, NULL, NULL, 0, &l, err)) < 0)
-		return bt_error_wrap(err, rc, "mounting image %.200s", image);
+	if (!bt_overlay_available())
+		return bt_error_set(err, BERTH_EUNSUPPORTED, 0, "this host has no overlayfs");
 	if ((rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
+		return rc;
+	if (!(linkdir = bt_strdup_printf("%s/l", sdir)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if ((rc = bt_mkdir_p(mp, 0700, err)) < 0 || (rc = lower_dirs(sdir, l, true, &lowers, &nl, err)) < 0 ||
+		 (rc = bt_overlay_mount(mp, lowers, nl, NULL, NULL, linkdir, err)) < 0)
+		rmdir(mp);
+	bt_strv_free(lowers, nl);
+	free(sdir);
+	free(linkdir);
+	return rc;
+}
+
+/* The mount holds its image's manifest ("storage:mount:<digest>") from
+ * before it unpacks until its unmount; the mount's lock is held meanwhile,
+ * so that a sweep never takes the hold of a mount being made. */
+int berth_storage_mount(berth_ctx *ctx, const char *image, char **path, berth_error **err)
+{
+	struct bt_image_layers l = { 0 };
+	char *mp = NULL, *holder = NULL;
+	bool held = false;
+	int lockfd = -1, rc;
+
+	*path = NULL;
+	if ((rc = bt_layers_of_image(ctx, image, &l, err)) < 0 ||
+	    (rc = lock_image_mount(ctx, l.manifest, &lockfd, err)) < 0)
 		goto out;
-	if (!(mp = image_mount_path(ctx, l.manifest)) || !(linkdir = bt_strdup_printf("%s/l", sdir))) {
+	if (!(mp = image_mount_path(ctx, l.manifest)) || !(holder = bt_storage_holder(BT_HOLD_MOUNT, l.manifest))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
 	if (is_mounted(mp))
 		goto done;
-	if (!bt_overlay_available()) {
-		rc = bt_error_set(err, BERTH_EUNSUPPORTED, 0, "this host has no overlayfs");
+	if ((rc = berth_image_hold(ctx, l.manifest, holder, NULL, err)) < 0)
 		goto out;
-	}
-	if ((rc = bt_mkdir_p(mp, 0700, err)) < 0 || (rc = lower_dirs(sdir, &l, true, &lowers, &nl, err)) < 0 ||
-	    (rc = bt_overlay_mount(mp, lowers, nl, NULL, NULL, linkdir, err)) < 0) {
-		rmdir(mp);
+	held = true;
+	bt_image_layers_free(&l);
+	if ((rc = bt_layers_prepare(ctx, holder + strlen(BT_HOLD_MOUNT), NULL, NULL, NULL, 0, &l, err)) < 0 ||
+	    (rc = mount_layers(ctx, &l, mp, err)) < 0)
 		goto out;
-	}
 done:
 	*path = mp;
 	mp = NULL;
+	held = false;
 out:
-	bt_strv_free(lowers, nl);
+	if (held)
+		berth_image_release(ctx, holder + strlen(BT_HOLD_MOUNT), holder, NULL);
+	bt_lock_release(lockfd);
 	bt_image_layers_free(&l);
-	free(sdir);
 	free(mp);
-	free(linkdir);
+	free(holder);
 	return rc < 0 ? bt_error_wrap(err, rc, "mounting image %.200s", image) : 0;
 }
 
 int berth_storage_unmount(berth_ctx *ctx, const char *image, berth_error **err)
 {
 	struct bt_image_layers l;
-	char *mp;
-	int rc;
+	char *mp = NULL, *holder = NULL;
+	berth_error *e = NULL;
+	int lockfd = -1, rc;
 
 	if ((rc = bt_layers_of_image(ctx, image, &l, err)) < 0)
 		return bt_error_wrap(err, rc, "unmounting image %.200s", image);
-	mp = image_mount_path(ctx, l.manifest);
-	bt_image_layers_free(&l);
-	if (!mp)
-		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = lock_image_mount(ctx, l.manifest, &lockfd, err)) < 0)
+		goto out;
+	if (!(mp = image_mount_path(ctx, l.manifest)) || !(holder = bt_storage_holder(BT_HOLD_MOUNT, l.manifest))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
 	if (!is_mounted(mp))
 		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "unmounting image %.200s: not mounted", image);
-	else
-		rc = unmount_dir(mp, err);
+	else if ((rc = unmount_dir(mp, err)) < 0)
+		goto out;
+	/* also when not mounted: an unmount killed after its umount left the
+	 * hold (a mount older than holds has none: nothing to release) */
+	if (berth_image_release(ctx, l.manifest, holder, &e) < 0 && berth_error_code(e) != BERTH_ENOTFOUND)
+		bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+	berth_error_free(e);
+out:
+	bt_lock_release(lockfd);
+	bt_image_layers_free(&l);
 	free(mp);
+	free(holder);
 	return rc;
 }
 
@@ -374,21 +433,9 @@ void bt_snapshot_clear(struct bt_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
-			  const berth_snapshot_opts *uopts, berth_error **err)
+/* The driver asked for, AUTO resolved. */
+static int snapshot_driver(const char *id, int driver, int *out, berth_error **err)
 {
-	berth_snapshot_opts opts = BERTH_SNAPSHOT_OPTS_INIT;
-	struct bt_image_layers l = { 0 };
-	char *sdir = NULL, *parent = NULL, *dir = NULL, *user = NULL, *sub = NULL;
-	struct bt_tmpdir tmp = { NULL, -1 };
-	bool held = false;
-	json_t *j = NULL;
-	int rc, driver;
-
-	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_snapshot_opts", err)) < 0 ||
-	    (rc = check_id(id, err)) < 0)
-		return rc;
-	driver = opts.driver;
 	if (driver == BERTH_SNAPSHOT_AUTO)
 		driver = bt_overlay_available() ? BERTH_SNAPSHOT_OVERLAY : BERTH_SNAPSHOT_COPY;
 	else if (driver == BERTH_SNAPSHOT_OVERLAY && !bt_overlay_available())
@@ -397,11 +444,106 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	else if (driver != BERTH_SNAPSHOT_COPY && driver != BERTH_SNAPSHOT_OVERLAY)
 		return bt_error_set(err, BERTH_EINVAL, 0, "creating snapshot %s: unknown driver %d", id,
 				    driver);
-	if ((rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
+	*out = driver;
+	return 0;
+}
+
+/* A copy driver's rootfs/: the layers applied bottom first, each whiteout
+ * deleting what it hides. */
+static int fill_copy(const char *tmp, const struct bt_image_layers *l, berth_error **err)
+{
+	char *sub = bt_strdup_printf("%s/rootfs", tmp);
+	int rootfd = -1, rc = 0;
+
+	if (!sub)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (mkdir(sub, 0755) < 0 || (rootfd = open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = bt_error_os(err, "creating %s", sub);
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
+		char *diff = bt_strdup_printf("%s/diff", l->dirs[i]);
+		int lfd = diff ? open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+
+		if (lfd < 0)
+			rc = bt_error_os(err, "opening layer %s", l->chain[i]);
+		else
+			rc = bt_tree_apply_layer(lfd, rootfd, diff, err);
+		if (lfd >= 0)
+			close(lfd);
+		free(diff);
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	free(sub);
+	return rc;
+}
+
+/* The snapshot's tree in its temp dir: upper/ and work/ (overlay) or a
+ * copy of the layers (copy). */
+static int fill_snapshot(const char *tmp, int driver, const struct bt_image_layers *l,
+			 berth_error **err)
+{
+	static const char *const subs[] = { "upper", "work" };
+	int rc = 0;
+
+	if (driver == BERTH_SNAPSHOT_COPY)
+		return fill_copy(tmp, l, err);
+	for (size_t i = 0; i < BT_ARRAY_SIZE(subs) && rc == 0; i++) {
+		char *sub = bt_strdup_printf("%s/%s", tmp, subs[i]);
+
+		if (!sub)
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		else if (mkdir(sub, 0755) < 0)
+			rc = bt_error_os(err, "creating %s", sub);
+		free(sub);
+	}
+	return rc;
+}
+
+/* snapshot.json in the temp dir, synced before the snapshot has its name:
+ * a power loss leaves a whole snapshot or none (its later changes are the
+ * container's, not synced). */
+static int write_snapshot_json(const char *tmp, const char *id, int driver,
+			       const struct bt_image_layers *l, berth_error **err)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:[]}", "id", id, "image", l->manifest, "driver",
+			      driver == BERTH_SNAPSHOT_COPY ? "copy" : "overlay", "layers");
+	char *path = bt_strdup_printf("%s/snapshot.json", tmp);
+	int rc = 0;
+
+	if (!j || !path)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; rc == 0 && i < l->n; i++)
+		if (json_array_append_new(json_object_get(j, "layers"), json_string(l->chain[i])) < 0)
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if (rc == 0 && (rc = bt_json_write_atomic(path, j, err)) == 0 && driver == BERTH_SNAPSHOT_COPY)
+		rc = bt_syncfs(tmp, err);
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+/* Phases: a held temp dir first (while it is held, a sweep keeps the holds
+ * the next steps take: a snapshot being made is not a stale hold), a hold
+ * on the image's manifest (storage:snapshot:<id>: removal and gc leave it
+ * the image), its layers held (snapshot:<id>), the tree and its record in
+ * the temp dir, the rename into place. */
+int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
+			  const berth_snapshot_opts *uopts, berth_error **err)
+{
+	berth_snapshot_opts opts = BERTH_SNAPSHOT_OPTS_INIT;
+	struct bt_image_layers l = { 0 };
+	char *sdir = NULL, *parent = NULL, *dir = NULL, *user = NULL, *holder = NULL;
+	char manifest[BT_DIGEST_MAX] = "";
+	struct bt_tmpdir tmp = { NULL, -1 };
+	bool held = false, image_held = false;
+	int rc, driver;
+
+	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_snapshot_opts", err)) < 0 ||
+	    (rc = check_id(id, err)) < 0 || (rc = snapshot_driver(id, opts.driver, &driver, err)) < 0 ||
+	    (rc = bt_storage_dirs(ctx, &sdir, NULL, err)) < 0)
 		return rc;
-	if (!(parent = bt_strdup_printf("%s/snapshots", sdir)) ||
-	    !(dir = bt_strdup_printf("%s/%s", parent, id)) ||
-	    !(user = bt_strdup_printf("snapshot:%s", id))) {
+	if (!(parent = bt_strdup_printf("%s/snapshots", sdir)) || !(dir = bt_strdup_printf("%s/%s", parent, id)) ||
+	    !(user = bt_strdup_printf("snapshot:%s", id)) || !(holder = bt_storage_holder(BT_HOLD_SNAPSHOT, id))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
@@ -409,64 +551,23 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		rc = bt_error_set(err, BERTH_EEXISTS, 0, "snapshot %s exists already", id);
 		goto out;
 	}
-	/* the temp dir first: while it is held, a sweep keeps the hold the
-	 * next call records (a snapshot being made is not a stale hold) */
-	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0 || (rc = bt_tmpdir_make(parent, id, &tmp, err)) < 0)
+	if ((rc = bt_mkdir_p(parent, 0700, err)) < 0 || (rc = bt_tmpdir_make(parent, id, &tmp, err)) < 0 ||
+	    (rc = bt_layers_of_image(ctx, image, &l, err)) < 0 ||
+	    (rc = berth_image_hold(ctx, l.manifest, holder, NULL, err)) < 0)
 		goto out;
-	if ((rc = bt_layers_prepare(ctx, image, NULL, user, NULL, 0, &l, err)) < 0)
+	image_held = true;
+#ifdef BERTH_TEST_HOOKS
+	if (getenv("BERTH_TEST_SNAPSHOT_STOP_AFTER_HOLD"))
+		raise(SIGSTOP); /* a test kills it here: held, not made */
+#endif
+	/* the manifest held, not the name again: a tag may have moved since */
+	snprintf(manifest, sizeof(manifest), "%s", l.manifest);
+	bt_image_layers_free(&l);
+	if ((rc = bt_layers_prepare(ctx, manifest, NULL, user, NULL, 0, &l, err)) < 0)
 		goto out;
 	held = true;
-	if (driver == BERTH_SNAPSHOT_OVERLAY) {
-		static const char *const subs[] = { "upper", "work" };
-		for (size_t i = 0; i < 2 && rc == 0; i++) {
-			free(sub);
-			if (!(sub = bt_strdup_printf("%s/%s", tmp.path, subs[i])))
-				rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-			else if (mkdir(sub, 0755) < 0)
-				rc = bt_error_os(err, "creating %s", sub);
-		}
-	} else {
-		int rootfd = -1;
-
-		if (!(sub = bt_strdup_printf("%s/rootfs", tmp.path)))
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else if (mkdir(sub, 0755) < 0 ||
-			 (rootfd = open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			rc = bt_error_os(err, "creating %s", sub);
-		/* bottom layer first, each whiteout deleting what it hides */
-		for (size_t i = 0; i < l.n && rc == 0; i++) {
-			char *diff = bt_strdup_printf("%s/diff", l.dirs[i]);
-			int lfd = diff ? open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-
-			if (lfd < 0)
-				rc = bt_error_os(err, "opening layer %s", l.chain[i]);
-			else
-				rc = bt_tree_apply_layer(lfd, rootfd, diff, err);
-			if (lfd >= 0)
-				close(lfd);
-			free(diff);
-		}
-		if (rootfd >= 0)
-			close(rootfd);
-	}
-	if (rc < 0)
-		goto out;
-	if (!(j = json_pack("{s:s, s:s, s:s, s:[]}", "id", id, "image", l.manifest, "driver",
-			    driver == BERTH_SNAPSHOT_COPY ? "copy" : "overlay", "layers"))) {
-		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < l.n; i++)
-		json_array_append_new(json_object_get(j, "layers"), json_string(l.chain[i]));
-	free(sub);
-	if (!(sub = bt_strdup_printf("%s/snapshot.json", tmp.path))) {
-		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		goto out;
-	}
-	/* a copy on disk before it has its name: a power loss leaves a whole
-	 * snapshot or none (its later changes are the container's, not synced) */
-	if ((rc = bt_json_write_atomic(sub, j, err)) < 0 ||
-	    (driver == BERTH_SNAPSHOT_COPY && (rc = bt_syncfs(tmp.path, err)) < 0))
+	if ((rc = fill_snapshot(tmp.path, driver, &l, err)) < 0 ||
+	    (rc = write_snapshot_json(tmp.path, id, driver, &l, err)) < 0)
 		goto out;
 	if (rename(tmp.path, dir) < 0) {
 		rc = errno == EEXIST || errno == ENOTEMPTY
@@ -479,16 +580,17 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	bt_log_debug(ctx, "storage", "snapshot %s of %s (%s)", id, l.manifest,
 		     driver == BERTH_SNAPSHOT_COPY ? "copy" : "overlay");
 out:
-	bt_tmpdir_remove(&tmp);
 	if (rc < 0 && held)
-		bt_layers_release(ctx, user, false, NULL);
-	json_decref(j);
+		bt_layers_release(ctx, user, 0, NULL);
+	if (rc < 0 && image_held)
+		berth_image_release(ctx, manifest, holder, NULL);
+	bt_tmpdir_remove(&tmp);
 	bt_image_layers_free(&l);
 	free(sdir);
 	free(parent);
 	free(dir);
 	free(user);
-	free(sub);
+	free(holder);
 	return rc < 0 ? bt_error_wrap(err, rc, "creating snapshot %s of %.200s", id, image) : 0;
 }
 
@@ -564,28 +666,39 @@ int berth_snapshot_remove(berth_ctx *ctx, const char *id, berth_error **err)
 {
 	struct bt_tmpdir trash = { NULL, -1 };
 	struct bt_snapshot s;
-	char *user;
+	char *user, *holder;
+	berth_error *e = NULL;
 	int rc;
 
-	if (!(user = bt_strdup_printf("snapshot:%s", id)))
-		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	user = bt_strdup_printf("snapshot:%s", id);
+	holder = bt_storage_holder(BT_HOLD_SNAPSHOT, id);
+	if (!user || !holder) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
 	if ((rc = bt_snapshot_load(ctx, id, &s, err)) < 0) {
-		/* gone already (a remove that was killed): its hold goes with
+		/* gone already (a remove that was killed): its holds go with
 		 * the sweep the release runs */
 		if (rc == BERTH_ENOTFOUND)
-			bt_layers_release(ctx, user, false, NULL);
-		free(user);
-		return rc;
+			bt_layers_release(ctx, user, 0, NULL);
+		goto out;
 	}
-	/* out of the namespace first, then the hold, then the deletion: a
-	 * crash leaves trash and a hold of nothing, both swept */
-	if ((rc = bt_snapshot_do_unmount(&s, err)) == 0 &&
-	    (rc = bt_tmpdir_take(s.dir, id, &trash, err)) >= 0 &&
-	    (rc = bt_layers_release(ctx, user, false, err)) == 0)
+	/* out of the namespace first, then the holds, then the deletion: a
+	 * crash leaves trash and holds of nothing, all swept */
+	if ((rc = bt_snapshot_do_unmount(&s, err)) == 0 && (rc = bt_tmpdir_take(s.dir, id, &trash, err)) >= 0 &&
+	    (rc = bt_layers_release(ctx, user, 0, err)) == 0) {
+		/* a snapshot older than holds has none */
+		if (berth_image_release(ctx, s.layers.manifest, holder, &e) < 0 &&
+		    berth_error_code(e) != BERTH_ENOTFOUND)
+			bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+		berth_error_free(e);
 		bt_tmpdir_remove(&trash);
+	}
 	bt_tmpdir_placed(&trash); /* on failure, left to the sweep */
-	free(user);
 	bt_snapshot_clear(&s);
+out:
+	free(user);
+	free(holder);
 	return rc < 0 ? bt_error_wrap(err, rc, "removing snapshot %s", id) : 0;
 }
 

@@ -16,7 +16,8 @@
  *   <run>/storage/snapshots/<id>/        snapshot mount points
  *
  * A user is "image:<manifest digest>" or "snapshot:<id>"; a layer with no
- * users left is removed. */
+ * users left is removed. The image module knows none of this: storage
+ * holds the manifests it uses through berth_image_hold (see below). */
 #ifndef BERTH_STORAGE_INTERNAL_H
 #define BERTH_STORAGE_INTERNAL_H
 
@@ -273,21 +274,26 @@ int bt_layers_prepare(berth_ctx *ctx, const char *image, const berth_storage_unp
 int bt_layers_of_image(berth_ctx *ctx, const char *image, struct bt_image_layers *out,
 		       berth_error **err);
 /* Removes `user` from every layer that lists it and deletes layers left
- * with no users. ENOTFOUND when no layer lists it and must_exist. */
-int bt_layers_release(berth_ctx *ctx, const char *user, bool must_exist, berth_error **err);
+ * with no users. ENOTFOUND when no layer lists it and BT_RELEASE_MUST_EXIST;
+ * with BT_RELEASE_NOWAIT, returns 0 having done nothing when another holds
+ * the storage lock (the sweep drops the hold later). */
+enum { BT_RELEASE_MUST_EXIST = 1, BT_RELEASE_NOWAIT = 2 };
+int bt_layers_release(berth_ctx *ctx, const char *user, int flags, berth_error **err);
 /* layers.json, loaded (an empty object when missing). */
 int bt_layers_load(berth_ctx *ctx, json_t **out, berth_error **err);
 
-/* ---- asked by the image module when it removes an image (storage.c) ---- */
-/* Appends to *users what still uses any of the images with these manifest
- * digests: "snapshot <id>" for each snapshot made from one, "mount of
- * <digest>" for a read-only image mount. Nothing appended: unused. */
-int bt_storage_image_users(berth_ctx *ctx, char *const *manifests, size_t n, struct bt_strv *users,
-			   berth_error **err);
-/* Drops the holds "image:<digest>" of these manifests on their unpacked
- * layers; layers no snapshot or other image holds are removed. Digests that
- * hold nothing are skipped; a mounted image keeps its hold. */
-int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err);
+/* ---- holds on images (storage.c) -------------------------------------- */
+/* Storage uses the image module through its public API only: it holds the
+ * manifest of each snapshot ("storage:snapshot:<id>") and image mount
+ * ("storage:mount:<manifest digest>") with berth_image_hold, and hears of
+ * manifests a collection removed through bt_on_manifests_removed. */
+#define BT_HOLD_SNAPSHOT "storage:snapshot:"
+#define BT_HOLD_MOUNT "storage:mount:"
+/* "storage:snapshot:<id>" / "storage:mount:<digest>" (malloc'd) */
+char *bt_storage_holder(const char *prefix, const char *what);
+/* The lock an image mount or unmount of manifest holds while it changes:
+ * a sweep that finds it held leaves that mount's hold alone. */
+char *bt_image_mount_lock(const berth_ctx *ctx, const char *manifest);
 
 /* ---- overlay mounts (snapshot.c) -------------------------------------- */
 /* Whether the host can mount overlayfs (checked on each call: cheap). */

@@ -2,7 +2,6 @@
  * snapshot: unpacking and releasing images, disk usage; and the temp
  * directories layers and snapshots are made in. */
 #include "storage-internal.h"
-#include "../image/image-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -211,37 +210,58 @@ static void sweep_storage(berth_ctx *ctx, const char *sdir, json_t *record, bool
 	}
 }
 
+/* Whether snapshot id neither exists nor is being made. The temp dirs are
+ * looked at first: a create renames its held snapshots/.tmp-<id>-XXXXXX to
+ * <id> before it lets go of it, so a snapshot being placed meanwhile shows
+ * as the one or the other. Dead creators' temp dirs went with the sweep
+ * just before. */
+static bool snapshot_gone(const char *sdir, const char *id)
+{
+	char *path = bt_strdup_printf("%s/snapshots", sdir), *dir = NULL;
+	size_t idlen = strlen(id);
+	struct dirent *de;
+	bool gone = true;
+	DIR *d;
+
+	if (!path || !(d = opendir(path))) {
+		gone = path && errno == ENOENT;
+		free(path);
+		return gone;
+	}
+	while (gone && (de = readdir(d)))
+		gone = !(!strncmp(de->d_name, ".tmp-", 5) && !strncmp(de->d_name + 5, id, idlen) &&
+			 de->d_name[5 + idlen] == '-' && strlen(de->d_name + 6 + idlen) == 6);
+	closedir(d);
+	if (gone && (!(dir = bt_strdup_printf("%s/%s", path, id)) || access(dir, F_OK) == 0 || errno != ENOENT))
+		gone = false;
+	free(dir);
+	free(path);
+	return gone;
+}
+
+/* Whether the content store lacks the manifest (the image is gone). */
+static bool manifest_gone(const berth_ctx *ctx, const char *digest)
+{
+	berth_error *e = NULL;
+	long long size;
+	int fd, rc = berth_image_blob_open(ctx, digest, &fd, &size, &e);
+
+	if (rc == 0)
+		close(fd);
+	berth_error_free(e);
+	return rc == BERTH_ENOTFOUND;
+}
+
 /* Whether a hold of the record holds nothing: a snapshot that neither
- * exists nor is being made (a held snapshots/.tmp-<id>-XXXXXX, which the
- * sweep before left alone), an image whose manifest is gone and that is
+ * exists nor is being made, an image whose manifest is gone and that is
  * not mounted. */
 static bool stale_hold(const berth_ctx *ctx, const char *sdir, const char *user)
 {
-	char *path = NULL;
-	bool stale = false;
-
-	if (!strncmp(user, "snapshot:", 9)) {
-		const char *id = user + 9;
-		struct dirent *de;
-		DIR *d;
-
-		if (!(path = bt_strdup_printf("%s/snapshots", sdir)) || !(d = opendir(path))) {
-			free(path);
-			return false;
-		}
-		stale = true;
-		while (stale && (de = readdir(d)))
-			stale = strcmp(de->d_name, id) &&
-				!(!strncmp(de->d_name, ".tmp-", 5) && !strncmp(de->d_name + 5, id, strlen(id)) &&
-				  de->d_name[5 + strlen(id)] == '-' && strlen(de->d_name + 6 + strlen(id)) == 6);
-		closedir(d);
-	} else if (!strncmp(user, "image:", 6) && bt_digest_validate(user + 6, NULL) == 0 &&
-		   (path = bt_strdup_printf("%s/" BT_STORE_DIR "/blobs/sha256/%s", ctx->root,
-					    strchr(user + 6, ':') + 1))) {
-		stale = access(path, F_OK) < 0 && errno == ENOENT && !bt_image_mounted(ctx, user + 6);
-	}
-	free(path);
-	return stale;
+	if (!strncmp(user, "snapshot:", 9))
+		return snapshot_gone(sdir, user + 9);
+	if (!strncmp(user, "image:", 6) && bt_digest_validate(user + 6, NULL) == 0)
+		return manifest_gone(ctx, user + 6) && !bt_image_mounted(ctx, user + 6);
+	return false;
 }
 
 /* Drops the stale holds of the record; true when it changed. */
@@ -268,6 +288,59 @@ static bool sweep_holds(berth_ctx *ctx, const char *sdir, json_t *record)
 	return changed;
 }
 
+/* Whether an image mount's hold holds nothing: not mounted, and no mount
+ * or unmount under way (those hold the mount's lock throughout). */
+static bool mount_gone(const berth_ctx *ctx, const char *digest)
+{
+	char *lock = bt_image_mount_lock(ctx, digest);
+	int fd = -1, rc;
+
+	if (!lock)
+		return false;
+	rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL);
+	free(lock);
+	if (rc < 0 && rc != BERTH_ENOTFOUND)
+		return false; /* being mounted or unmounted */
+	rc = !bt_image_mounted(ctx, digest);
+	bt_lock_release(fd);
+	return rc;
+}
+
+/* Storage's holds on images (berth_image_hold) that a killed process left:
+ * a snapshot's that neither exists nor is being made (killed after it took
+ * the hold), an image mount's that is not mounted nor being mounted. Run
+ * under the storage lock (snapshots are removed under it); releasing never
+ * waits for it (the image module's collection tries it without waiting). */
+static void sweep_image_holds(berth_ctx *ctx, const char *sdir)
+{
+	berth_image_holds *h = NULL;
+	berth_error *e = NULL;
+
+	if (berth_image_holds_new(ctx, NULL, &h, &e) < 0) {
+		bt_log_warn(ctx, "storage", "sweeping holds on images: %s", berth_error_message(e));
+		berth_error_free(e);
+		return;
+	}
+	for (size_t i = 0; i < berth_image_holds_count(h); i++) {
+		const char *holder = berth_image_holds_holder(h, i), *digest = berth_image_holds_digest(h, i);
+		bool stale = false;
+
+		if (!strncmp(holder, BT_HOLD_SNAPSHOT, strlen(BT_HOLD_SNAPSHOT)))
+			stale = snapshot_gone(sdir, holder + strlen(BT_HOLD_SNAPSHOT));
+		else if (!strncmp(holder, BT_HOLD_MOUNT, strlen(BT_HOLD_MOUNT)))
+			stale = mount_gone(ctx, holder + strlen(BT_HOLD_MOUNT));
+		if (!stale)
+			continue;
+		bt_log_info(ctx, "storage", "image %s: dropping the hold of %s, which is gone", digest, holder);
+		if (berth_image_release(ctx, digest, holder, &e) < 0) {
+			bt_log_warn(ctx, "storage", "%s", berth_error_message(e));
+			berth_error_free(e);
+			e = NULL;
+		}
+	}
+	berth_image_holds_free(h);
+}
+
 bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 {
 	char *file = bt_strdup_printf("%s/layers.json", sdir);
@@ -275,6 +348,10 @@ bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 	bool changed;
 
 	sweep_storage(ctx, sdir, record, true, bytes);
+	/* holds on images first: a manifest their release frees (its hook
+	 * cannot take the lock we hold) then shows as gone to sweep_holds */
+	if (record)
+		sweep_image_holds(ctx, sdir);
 	changed = record && sweep_holds(ctx, sdir, record);
 	/* layers.json is written under the lock we hold: its temp files are dead */
 	if (file)
@@ -325,62 +402,25 @@ int berth_storage_release(berth_ctx *ctx, const char *image, berth_error **err)
 	bt_image_layers_free(&l);
 	if (!user)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_layers_release(ctx, user, true, err);
+	rc = bt_layers_release(ctx, user, BT_RELEASE_MUST_EXIST, err);
 	free(user);
 	return rc < 0 ? bt_error_wrap(err, rc, "releasing image %.200s", image) : 0;
 }
 
-/* ---- what the image module asks before and after removing an image ------ */
+/* ---- holds on images, and images removed ----------------------------------- */
 
-int bt_storage_image_users(berth_ctx *ctx, char *const *manifests, size_t n, struct bt_strv *users,
-			   berth_error **err)
+char *bt_storage_holder(const char *prefix, const char *what)
 {
-	char *dir = bt_strdup_printf("%s/storage/snapshots", ctx->root);
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
-
-	if (!dir)
-		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if (bt_image_mounted(ctx, manifests[i]) &&
-		    bt_strv_add(users, bt_strdup_printf("mount of %s", manifests[i])) < 0)
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	if (rc < 0 || !(d = opendir(dir))) {
-		if (rc == 0 && errno != ENOENT)
-			rc = bt_error_os(err, "listing %s", dir);
-		free(dir);
-		return rc;
-	}
-	while (rc == 0 && (errno = 0, de = readdir(d))) {
-		struct bt_snapshot snap;
-		berth_error *e = NULL;
-
-		if (de->d_name[0] == '.') /* ., .., and creations not renamed into place */
-			continue;
-		if (bt_snapshot_load(ctx, de->d_name, &snap, &e) < 0) {
-			/* removed meanwhile, or not ours: it holds nothing we know of */
-			bt_log_debug(ctx, "storage", "skipping snapshot %s: %s", de->d_name,
-				     berth_error_message(e));
-			berth_error_free(e);
-			continue;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(snap.layers.manifest, manifests[i])) {
-				if (bt_strv_add(users, bt_strdup_printf("snapshot %s", snap.id)) < 0)
-					rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-				break;
-			}
-		bt_snapshot_clear(&snap);
-	}
-	if (rc == 0 && errno)
-		rc = bt_error_os(err, "listing %s", dir);
-	closedir(d);
-	free(dir);
-	return rc;
+	return bt_strdup_printf("%s%s", prefix, what);
 }
 
-int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err)
+/* The image module removed these manifests (a collection, under its gc
+ * lock): their holds "image:<digest>" on unpacked layers go, and layers no
+ * snapshot or other image holds with them. A mounted image keeps its hold
+ * (until berth_storage_release after its unmount). The storage lock is not
+ * waited for (its holder may be waiting for the gc lock): when busy, the
+ * sweep of the next storage operation drops those holds instead. */
+static int manifests_removed(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err)
 {
 	json_t *j = NULL;
 	int rc;
@@ -407,15 +447,18 @@ int bt_storage_images_release(berth_ctx *ctx, char *const *manifests, size_t n, 
 				held = held || !strcmp(json_string_value(u) ?: "", user);
 		}
 		if (held && bt_image_mounted(ctx, manifests[i]))
-			/* a forced removal: the mount keeps the layers until
-			 * berth_storage_release(digest) after its unmount */
 			bt_log_info(ctx, "storage", "image %s is mounted: its layers stay", manifests[i]);
 		else if (held)
-			rc = bt_layers_release(ctx, user, false, err);
+			rc = bt_layers_release(ctx, user, BT_RELEASE_NOWAIT, err);
 		free(user);
 	}
 	json_decref(j);
 	return rc;
+}
+
+__attribute__((constructor)) static void register_manifests_removed(void)
+{
+	bt_on_manifests_removed(manifests_removed);
 }
 
 /* ---- disk usage ------------------------------------------------------------ */
@@ -499,20 +542,11 @@ static void add_leftover(berth_storage_usage *u, int row, uint64_t bytes)
  * directories in layers/ and snapshots/. */
 static int usage_leftovers(berth_ctx *ctx, berth_storage_usage *u, json_t *record, berth_error **err)
 {
-	char *sdir = NULL, *lock = NULL, *cdir;
+	char *sdir = NULL, *lock = NULL;
 	uint64_t bytes[2] = { 0, 0 };
-	bt_store *s;
 	int fd = -1, rc;
 
-	if (!(cdir = bt_strdup_printf("%s/" BT_STORE_DIR, ctx->root)))
-		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	if (bt_store_open(cdir, false, &s, NULL) == 0) {
-		uint64_t temps = bt_store_sweep_temps(s, false);
-
-		bt_store_close(s);
-		add_leftover(u, ROW_IMAGES, temps);
-	}
-	free(cdir);
+	add_leftover(u, ROW_IMAGES, berth_image_leftover_bytes(ctx));
 	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
 		return rc;
 	if (access(sdir, F_OK) == 0 && (rc = bt_lock_acquire(lock, BT_LOCK_SHARED, &fd, err)) == 0) {

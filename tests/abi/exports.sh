@@ -30,7 +30,7 @@ if ! diff -u "$tmp/script" "$tmp/names"; then
 fi
 # one public prefix per header: berth_<word> of every function and type a
 # header declares belongs to that header alone (berth_runtime_* is the OCI
-# runtime's, berth_container_* is left for the engine)
+# runtime's, berth_container_* the engine's, in container.h)
 for h in "$top_srcdir"/include/berth/*.h; do
 	tr '\n' ' ' < "$h" | sed 's/;/;\n/g' |
 		sed -n -e 's/.*BERTH_EXTERN[^(]*[ *]\(berth_[a-z0-9_]*\) *(.*/\1/p' \
@@ -43,7 +43,7 @@ shared=$(awk '{ n[$1]++; h[$1] = h[$1] " " $2 } END { for (p in n) if (n[p] > 1)
 if [ -n "$shared" ]; then
 	echo "prefixes declared in more than one header:"; echo "$shared"; exit 1
 fi
-if grep -q '^berth_container ' "$tmp/prefixes"; then
+if grep '^berth_container ' "$tmp/prefixes" | grep -qv 'container\.h'; then
 	echo "berth_container_* is the engine's prefix; the OCI runtime's calls are berth_runtime_*"; exit 1
 fi
 echo "1 passed, 0 failed: $(wc -l < "$tmp/names") symbols, all berth_*@@BERTH_0.1 and declared"

@@ -10,8 +10,12 @@
 #   layers it holds, and they go with the snapshot;
 # - an image's last tag removed, then `berth image prune`: storage's hold
 #   image:<manifest> leaves layers.json and the layers only that image held go,
-#   while a tagged image keeps the layers it shares; a snapshot of the pruned
-#   image keeps its layers until it goes.
+#   while a tagged image keeps the layers it shares; an image a snapshot holds
+#   keeps its blobs and layers through the prune until the snapshot goes.
+# - holds (berth_image_hold): a snapshot's and anyone's are listed and named
+#   in the refusal; a snapshot create killed after it took its hold leaves a
+#   hold the next storage operation sweeps (not while the create lives); an
+#   rmi killed after its untag leaves blobs the next operation frees.
 # Images come from storage-fixture.py (offline); everything lives below a
 # berth-test temp dir in a private mount namespace.
 set -eu
@@ -61,12 +65,23 @@ bb_layers=$(layers)
 h snap-create berth-test-s1 busybox auto || die "snapshot of busybox"
 state > "$tmp/before"
 b rmi "$bb" > "$tmp/out" 2>&1 && die "rmi of an image a snapshot uses succeeded"
-grep -q "is used by snapshot berth-test-s1: remove it first or force" "$tmp/out" ||
+grep -q "is held by storage:snapshot:berth-test-s1: release it first or force" "$tmp/out" ||
 	die "rmi refusal does not name the snapshot: $(cat "$tmp/out")"
 state > "$tmp/after"
 cmp -s "$tmp/before" "$tmp/after" || die "a refused rmi changed the store: $(diff "$tmp/before" "$tmp/after")"
 b images --digests | grep -q "$bb" || die "busybox is not listed after a refused rmi"
 ok "rmi refused while snapshot berth-test-s1 uses the image ($(cat "$tmp/out")); store unchanged"
+h holds busybox > "$tmp/holds" || die "listing the holds on busybox"
+[ "$(cat "$tmp/holds")" = "$bb storage:snapshot:berth-test-s1" ] ||
+	die "holds on busybox: $(cat "$tmp/holds")"
+h hold "$bb" container:berth-test-c1 > /dev/null || die "holding busybox for container:berth-test-c1"
+b rmi "$bb" > "$tmp/out" 2>&1 && die "rmi of an image two holders hold succeeded"
+grep -q "is held by storage:snapshot:berth-test-s1, container:berth-test-c1: release them first" "$tmp/out" ||
+	die "rmi refusal does not name both holders: $(cat "$tmp/out")"
+h release-hold "$bb" container:berth-test-c1 || die "releasing container:berth-test-c1"
+h release-hold "$bb" container:berth-test-c1 2> "$tmp/out" && die "a second release succeeded"
+grep -q ENOTFOUND "$tmp/out" || die "a second release: $(cat "$tmp/out")"
+ok "holds listed ($(cat "$tmp/holds")); a refusal names every holder"
 
 # ---- the snapshot gone, the image goes with its blobs and layers -------------
 h snap-remove berth-test-s1 || die "removing snapshot berth-test-s1"
@@ -114,8 +129,11 @@ for round in plain snapshot; do
 	[ $round = plain ] || h snap-create berth-test-s3 zstd-extra auto || die "snapshot of zstd-extra"
 	untag zstd-extra
 	b image prune > "$tmp/out" 2>&1 || die "berth image prune: $(cat "$tmp/out")"
-	grep -q "\"image:$zx\"" "$root/storage/layers.json" &&
+	# a snapshot's hold keeps the untagged image (its blobs, and so its
+	# unpacked layers) until the snapshot goes
+	if [ $round = plain ] && grep -q "\"image:$zx\"" "$root/storage/layers.json"; then
 		die "prune ($round) left the hold image:$zx in layers.json: $(users "$own")"
+	fi
 	for l in $shared; do
 		[ -d "$root/storage/layers/$l" ] || die "prune ($round) took layer $l, which layered-zstd holds"
 		case " $(users "$l") " in
@@ -129,13 +147,66 @@ for round in plain snapshot; do
 		# the same image again, for the round with a snapshot
 		"$py" "$fixture" append "$root/content" layered-zstd zstd-extra "$tmp/extra.tar"
 	else
-		[ "$(users "$own")" = "snapshot:berth-test-s3" ] || die "layer $own has users $(users "$own")"
+		[ "$(users "$own")" = "image:$zx snapshot:berth-test-s3" ] || die "layer $own has users $(users "$own")"
+		[ -e "$root/content/blobs/sha256/${zx#sha256:}" ] || die "prune took the manifest a snapshot holds"
 		p=$(h snap-mount berth-test-s3) || die "mounting snapshot berth-test-s3 after prune"
 		[ "$(cat "$p/extra")" = extra ] || die "snapshot berth-test-s3 lost its top layer after prune"
 		h snap-remove berth-test-s3 || die "removing snapshot berth-test-s3"
 		[ ! -e "$root/storage/layers/$own" ] || die "layer $own stayed after its snapshot went"
-		ok "untag + prune with a snapshot: hold image:$zx dropped, the snapshot keeps and mounts its layers"
+		[ ! -e "$root/content/blobs/sha256/${zx#sha256:}" ] || die "the manifest stayed after its last holder went"
+		grep -q "\"image:$zx\"" "$root/storage/layers.json" && die "the hold image:$zx stayed after the snapshot went"
+		ok "untag + prune with a snapshot: the held image and its layers stay until the snapshot goes"
 	fi
 done
+
+# ---- a snapshot create killed after its hold: swept, never while alive -------
+# stopped(PID): waits until the process has stopped itself (SIGSTOP)
+stopped() {
+	for _ in $(seq 200); do
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+mkdir "$tmp/ks"
+echo ks > "$tmp/ks/ks"
+tar -C "$tmp/ks" -cf "$tmp/ks.tar" ks
+"$py" "$fixture" append "$root/content" layered-zstd kill-snap "$tmp/ks.tar"
+ks=$(digest kill-snap)
+BERTH_TEST_SNAPSHOT_STOP_AFTER_HOLD=1 "$helper" "$root" "$run" snap-create berth-test-k1 kill-snap auto &
+pid=$!
+stopped $pid || die "snapshot create did not reach its hold"
+h holds kill-snap | grep -qx "$ks storage:snapshot:berth-test-k1" || die "the create took no hold: $(h holds)"
+h unpack layered-zstd || die "unpacking layered-zstd (a sweep) while a create is under way"
+h holds kill-snap | grep -qx "$ks storage:snapshot:berth-test-k1" ||
+	die "a sweep took the hold of a live create: $(h holds)"
+kill -9 $pid
+wait $pid 2>/dev/null || true
+b rmi "$ks" > "$tmp/out" 2>&1 && die "rmi of kill-snap succeeded while the dead create's hold is there"
+h unpack layered-zstd || die "unpacking layered-zstd (a sweep) after the kill"
+[ -z "$(h holds kill-snap)" ] || die "the hold of the killed create was not swept: $(h holds)"
+b rmi "$ks" > /dev/null || die "rmi of kill-snap after the sweep"
+ok "a snapshot create killed after its hold: kept while alive, swept after ($(cat "$tmp/out"))"
+
+# ---- an rmi killed after its untag: the next operation frees the blobs -------
+mkdir "$tmp/kr"
+echo kr > "$tmp/kr/kr"
+tar -C "$tmp/kr" -cf "$tmp/kr.tar" kr
+"$py" "$fixture" append "$root/content" layered-zstd kill-rmi "$tmp/kr.tar"
+kr=$(digest kill-rmi)
+blobs_before=$(ls "$root/content/blobs/sha256" | wc -l)
+BERTH_TEST_RMI_STOP_AFTER_UNTAG=1 "$helper" "$root" "$run" rmi "$kr" &
+pid=$!
+stopped $pid || die "rmi did not reach its untag"
+kill -9 $pid
+wait $pid 2>/dev/null || true
+b images --digests | grep -q "$kr" && die "kill-rmi is still listed after its rmi was killed"
+[ -e "$root/content/blobs/sha256/${kr#sha256:}" ] || die "the killed rmi freed the manifest already"
+b tag "$(digest layered-zstd)" berth-test/next:1 || die "tagging (the next operation)"
+[ ! -e "$root/content/blobs/sha256/${kr#sha256:}" ] || die "the next operation left kill-rmi's manifest"
+blobs_after=$(ls "$root/content/blobs/sha256" | wc -l)
+[ "$blobs_after" -eq $((blobs_before - 3)) ] ||
+	die "kill-rmi's manifest, config and layer should have gone: $blobs_before -> $blobs_after blobs"
+ok "an rmi killed after its untag: the next tag frees its 3 blobs"
 
 echo "passed: $passed"

@@ -38,7 +38,7 @@ struct layer_state {
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int sink_begin(void *ud, size_t index, const char *digest, const char *media_type, int64_t size,
+static int sink_begin(void *ud, size_t index, const char *digest, const char *media_type, long long size,
 		      void **state, berth_error **err)
 {
 	struct layer_state *s = calloc(1, sizeof(*s));
@@ -66,7 +66,7 @@ static int sink_data(void *state, const void *buf, size_t len, berth_error **err
 	return 0;
 }
 
-static int sink_end(void *state, bool verified, berth_error **err)
+static int sink_end(void *state, int verified, berth_error **err)
 {
 	struct layer_state *s = state;
 	char got[BT_DIGEST_MAX];

@@ -10,6 +10,9 @@
  *   storage-helper ROOT RUNROOT snap-diff|snap-export ID FILE
  *   storage-helper ROOT RUNROOT df
  *   storage-helper ROOT RUNROOT layers IMAGE     "<diff id> <chain id> <unpacked size>" per layer
+ *   storage-helper ROOT RUNROOT holds [IMAGE]     "<manifest digest> <holder>" per hold
+ *   storage-helper ROOT RUNROOT hold IMAGE HOLDER | release-hold DIGEST HOLDER
+ *   storage-helper ROOT RUNROOT rmi IMAGE [force]
  *
  * BERTH_TEST_OVERLAY_LEGACY=1 makes overlay mounts use mount(2) with short
  * symlinks instead of fsconfig's lowerdir+ (a test hook of libberth-test).
@@ -133,6 +136,23 @@ int main(int argc, char **argv)
 				printf("out of range answered\n");
 			berth_storage_layers_free(l);
 		}
+	} else if (!strcmp(cmd, "holds") && (argc == 4 || argc == 5)) {
+		berth_image_holds *hs;
+		if ((rc = berth_image_holds_new(ctx, argc == 5 ? argv[4] : NULL, &hs, &err)) == 0) {
+			for (size_t i = 0; i < berth_image_holds_count(hs); i++)
+				printf("%s %s\n", berth_image_holds_digest(hs, i), berth_image_holds_holder(hs, i));
+			berth_image_holds_free(hs);
+		}
+	} else if (!strcmp(cmd, "hold") && argc == 6) {
+		char *digest = NULL;
+		if ((rc = berth_image_hold(ctx, argv[4], argv[5], &digest, &err)) == 0)
+			printf("%s\n", digest);
+		free(digest);
+	} else if (!strcmp(cmd, "release-hold") && argc == 6) {
+		rc = berth_image_release(ctx, argv[4], argv[5], &err);
+	} else if (!strcmp(cmd, "rmi") && (argc == 5 || argc == 6)) {
+		/* BERTH_TEST_RMI_STOP_AFTER_UNTAG stops it after the untag (test builds) */
+		rc = berth_image_remove(ctx, argv[4], argc == 6 ? BERTH_IMAGE_REMOVE_FORCE : 0, &err);
 	} else {
 		fprintf(stderr, "storage-helper: bad command or arguments\n");
 		berth_ctx_free(ctx);

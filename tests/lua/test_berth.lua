@@ -379,6 +379,69 @@ test("log functions are released on close and on collection", function()
 	eq(next(weak), nil, "a log function is still referenced")
 end)
 
+-- ---- holds on images ------------------------------------------------------
+
+-- A minimal OCI layout below dir/content: one image (config and manifest,
+-- no layers) tagged `tag`; returns its manifest digest.
+local function oci_image(dir, tag)
+	local blobs = dir .. "/content/blobs/sha256"
+	assert(os.execute("mkdir -p '" .. blobs .. "'"))
+	local function write(path, data)
+		local f = assert(io.open(path, "wb"))
+		f:write(data)
+		f:close()
+	end
+	local function put(data)
+		write(blobs .. "/new", data)
+		local p = assert(io.popen("sha256sum '" .. blobs .. "/new'"))
+		local hex = p:read("a"):match("^(%x+)")
+		p:close()
+		assert(os.rename(blobs .. "/new", blobs .. "/" .. hex))
+		return "sha256:" .. hex, #data
+	end
+	local cdigest, csize = put('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}')
+	local mdigest, msize = put(string.format('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+		.. '"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}',
+		cdigest, csize))
+	write(dir .. "/content/oci-layout", '{"imageLayoutVersion":"1.0.0"}')
+	write(dir .. "/content/index.json", string.format('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",'
+		.. '"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,'
+		.. '"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}', mdigest, msize, tag))
+	return mdigest
+end
+
+test("image_hold, image_holds and image_release", function()
+	local dir = tmpbase .. ".holds"
+	local ctx = assert(berth.context{ root = dir .. "/root", runroot = dir .. "/run" })
+	local holds = assert(ctx:image_holds())
+	eq(#holds, 0, "holds in a store that does not exist")
+	local digest = oci_image(dir .. "/root", "docker.io/library/held:latest")
+	eq(ctx:image_hold("held", "container:lua1"), digest, "image_hold's digest")
+	eq(ctx:image_hold("held", "container:lua1"), digest, "image_hold twice")
+	eq(ctx:image_hold(digest, "container:lua2"), digest, "image_hold by digest")
+	holds = assert(ctx:image_holds("held"))
+	eq(#holds, 2, "#holds")
+	table.sort(holds, function(a, b) return a.holder < b.holder end)
+	eq(holds[1].digest, digest, "holds[1].digest")
+	eq(holds[1].holder, "container:lua1", "holds[1].holder")
+	eq(holds[2].holder, "container:lua2", "holds[2].holder")
+	eq(ctx:image_release(digest, "container:lua1"), true, "image_release")
+	local r, msg, code = ctx:image_release(digest, "container:lua1")
+	eq(r, nil, "a second release")
+	eq(code, "ENOTFOUND", "a second release's code")
+	check(msg:find("container:lua1", 1, true), "the message names the holder: " .. msg)
+	r, msg, code = ctx:image_hold("held", "has space")
+	eq(code, "EINVAL", "a holder with a space")
+	r, msg, code = ctx:image_hold("nothing-like-it", "container:lua1")
+	eq(code, "ENOTFOUND", "an unknown image")
+	eq(#assert(ctx:image_holds()), 1, "holds left")
+	assert(ctx:image_release(digest, "container:lua2"))
+	eq(#assert(ctx:image_holds()), 0, "holds after the last release")
+	raises("string expected", ctx.image_hold, ctx)
+	ctx:close()
+	os.execute("rm -rf '" .. dir .. "'")
+end)
+
 os.remove(tmpbase)
 os.remove(root)
 os.remove(runroot)

@@ -388,3 +388,57 @@ def test_module_docstrings():
                 berth.version, berth.has_feature, berth.features, berth.Error):
         assert obj.__doc__, obj
     assert pathlib.Path(berth.__file__).name.startswith("berth")
+
+
+def _oci_image(root, tag):
+    """A minimal OCI layout under root/content with one image tagged tag
+    (config and manifest, no layers); returns the manifest digest."""
+    import hashlib
+    import json
+    content = pathlib.Path(root) / "content"
+    blobs = content / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data):
+        hexd = hashlib.sha256(data).hexdigest()
+        (blobs / hexd).write_bytes(data)
+        return "sha256:" + hexd, len(data)
+
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    cdigest, csize = put(config)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": cdigest, "size": csize},
+        "layers": []}).encode()
+    mdigest, msize = put(manifest)
+    (content / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (content / "index.json").write_text(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": mdigest, "size": msize,
+                       "annotations": {"org.opencontainers.image.ref.name": tag}}]}))
+    return mdigest
+
+
+def test_image_holds(roots, ctx):
+    assert ctx.image_holds() == []
+    digest = _oci_image(roots[0], "docker.io/library/held:latest")
+    assert ctx.image_hold("held", "container:py1") == digest
+    assert ctx.image_hold(name="held", holder="container:py1") == digest  # twice: no error
+    ctx.image_hold(digest, "container:py2")
+    assert sorted(ctx.image_holds("held")) == [(digest, "container:py1"), (digest, "container:py2")]
+    assert len(ctx.image_holds()) == 2
+    ctx.image_release(digest, "container:py1")
+    assert ctx.image_holds(name="held") == [(digest, "container:py2")]
+    with pytest.raises(berth.NotFoundError):
+        ctx.image_release(digest, "container:py1")
+    with pytest.raises(berth.NotFoundError):
+        ctx.image_hold("nothing-like-it", "container:py1")
+    with pytest.raises(berth.InvalidArgumentError):
+        ctx.image_hold("held", "has space")
+    ctx.image_release(holder="container:py2", digest=digest)
+    assert ctx.image_holds() == []
+    for method in (berth.Context.image_hold, berth.Context.image_release, berth.Context.image_holds):
+        assert method.__doc__
