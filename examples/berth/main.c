@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{ "logout", "log out of a registry", cmd_logout },
 	{ "pull", "pull an image from a registry", cmd_pull },
 	{ "rmi", "remove images", cmd_rmi },
-	{ "system", "show disk usage (df)", cmd_system },
+	{ "system", "show disk usage (df), prune", cmd_system },
 	{ "tag", "tag an image", cmd_tag },
 	{ "version", "show the version", cmd_version },
 	{ NULL, NULL, NULL },
