@@ -12,24 +12,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-
-#include <berth/common.h>
-
-#define CTX_TYPE "berth.context"
-
-typedef struct {
-	berth_ctx *ctx;  /* NULL once closed (or while being created) */
-	lua_State *L;    /* the main thread: lives as long as the context */
-	int log_ref;     /* the log function in the registry, or LUA_NOREF */
-	int busy;        /* library calls in progress on this context */
-} lberth_ctx;
+#include "lberth.h"
 
 /* ---- protected helpers ------------------------------------------------ */
 
-/* Calls f(p) under lua_pcall, leaving nresults results (or the error) on top. */
-static int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults)
+int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults)
 {
 	lua_pushcfunction(L, f);
 	lua_pushlightuserdata(L, p);
@@ -49,8 +36,7 @@ static int push_error_p(lua_State *L)
 	return 4;
 }
 
-/* Returns nil, message, code name, code for a failed call, freeing err. */
-static int push_error(lua_State *L, berth_error *err, int rc)
+int push_error(lua_State *L, berth_error *err, int rc)
 {
 	int status;
 
@@ -146,12 +132,12 @@ static void log_trampoline(berth_log_level level, const char *module, const char
 
 /* ---- contexts ---------------------------------------------------------- */
 
-static lberth_ctx *check_ctx_any(lua_State *L, int idx)
+lberth_ctx *check_ctx_any(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, CTX_TYPE);
 }
 
-static lberth_ctx *check_ctx(lua_State *L, int idx)
+lberth_ctx *check_ctx(lua_State *L, int idx)
 {
 	lberth_ctx *c = check_ctx_any(L, idx);
 
@@ -355,6 +341,7 @@ static const luaL_Reg ctx_methods[] = {
 	{ "runroot", ctx_runroot },
 	{ "log_level", ctx_log_level },
 	{ "info", ctx_info },
+	{ "runtime", lberth_ctx_runtime },
 	{ "close", ctx_close },
 	{ NULL, NULL },
 };
@@ -397,7 +384,9 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 	}
 	lua_pop(L, 1);
 
+	lberth_runtime_open(L);
 	luaL_newlib(L, berth_functions);
+	luaL_setfuncs(L, lberth_runtime_functions, 0);
 	lua_createtable(L, 0, 2 * (int)(sizeof(error_codes) / sizeof(error_codes[0])));
 	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++) {
 		const char *name = berth_error_code_name(error_codes[i]);
