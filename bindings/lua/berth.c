@@ -18,20 +18,13 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-
-#include <berth/common.h>
-#include <berth/image.h>
-
 #include <stdlib.h>
 
-#include "binding.h"
+#include "lberth.h"
 
 /* ---- protected helpers ------------------------------------------------ */
 
-/* Calls f(p) under lua_pcall, leaving nresults results (or the error) on top. */
-static int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults)
+int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults)
 {
 	lua_pushcfunction(L, f);
 	lua_pushlightuserdata(L, p);
@@ -148,7 +141,7 @@ static void log_trampoline(berth_log_level level, const char *module, const char
 
 /* ---- contexts ---------------------------------------------------------- */
 
-static lberth_ctx *check_ctx_any(lua_State *L, int idx)
+lberth_ctx *check_ctx_any(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, CTX_TYPE);
 }
@@ -435,6 +428,7 @@ static const luaL_Reg ctx_methods[] = {
 	{ "image_hold", ctx_image_hold },
 	{ "image_release", ctx_image_release },
 	{ "image_holds", ctx_image_holds },
+	{ "runtime", lberth_ctx_runtime },
 	{ "close", ctx_close },
 	CONTAINER_METHODS
 	{ NULL, NULL },
@@ -478,7 +472,9 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 	}
 	lua_pop(L, 1);
 
+	lberth_runtime_open(L);
 	luaL_newlib(L, berth_functions);
+	luaL_setfuncs(L, lberth_runtime_functions, 0);
 	lua_createtable(L, 0, 2 * (int)(sizeof(error_codes) / sizeof(error_codes[0])));
 	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++) {
 		const char *name = berth_error_code_name(error_codes[i]);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "binding.h"
+#include "lberth.h"
 
 /* A NULL-terminated array of the strings in the table at idx (kept alive
  * by that table), or NULL for nil. Pushes the userdata holding it. */

@@ -15,29 +15,14 @@
  * context counts the calls in progress on it, and close() refuses while one
  * runs, so a call that released the GIL never sees its context freed.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "berthpy.h"
+
 #include <structmember.h>
 
 #include <string.h>
 
-#include <berth/common.h>
-#include <berth/image.h>
-
-#include "binding.h"
-
 PyMODINIT_FUNC PyInit_berth(void);
 
-/* A parameter a CPython calling convention imposes but this function ignores. */
-#if defined(__GNUC__)
-#define UNUSED __attribute__((unused))
-#else
-#define UNUSED
-#endif
-
-/* The exception classes, indexed by -code: 0 is unused (BERTH_OK), 1 is the
- * base class berth.Error (BERTH_ERROR). */
-#define N_CODES 17
 _Static_assert(BERTH_ETIMEOUT == 1 - N_CODES, "error_classes[] must list every berth_errcode");
 
 static const struct {
@@ -79,11 +64,6 @@ static const struct {
 	{ BERTH_ETIMEOUT, "TimeoutError", "The time allowed ran out (ETIMEOUT). Also the built-in TimeoutError." },
 };
 
-typedef struct {
-	PyObject *context_type;
-	PyObject *errors[N_CODES]; /* [0] is NULL */
-} module_state;
-
 static struct PyModuleDef berth_module;
 
 static module_state *get_state(PyObject *module)
@@ -91,8 +71,7 @@ static module_state *get_state(PyObject *module)
 	return (module_state *)PyModule_GetState(module);
 }
 
-/* The state of the berth module that defined `type` (or its base). */
-static module_state *state_from_type(PyTypeObject *type)
+module_state *state_from_type(PyTypeObject *type)
 {
 	PyObject *module = PyType_GetModuleByDef(type, &berth_module);
 
@@ -106,14 +85,12 @@ PyObject *text_from_c(const char *s)
 	return PyUnicode_DecodeUTF8(s ? s : "", (Py_ssize_t)strlen(s ? s : ""), "backslashreplace");
 }
 
-static PyObject *path_from_c(const char *s)
+PyObject *path_from_c(const char *s)
 {
 	return PyUnicode_DecodeFSDefault(s ? s : "");
 }
 
-/* For "O&": None gives NULL, else str/bytes/os.PathLike give a bytes object
- * without NUL bytes (a new reference the caller releases). */
-static int path_or_none(PyObject *obj, void *out)
+int path_or_none(PyObject *obj, void *out)
 {
 	if (obj == Py_None) {
 		*(PyObject **)out = NULL;
@@ -131,8 +108,7 @@ static PyObject *error_class(module_state *st, int code)
 	return st->errors[-BERTH_ERROR];
 }
 
-/* Raises the class for `code` with these attributes; returns NULL. */
-static PyObject *raise_error(module_state *st, int code, int sys_errno, const char *message)
+PyObject *raise_error(module_state *st, int code, int sys_errno, const char *message)
 {
 	PyObject *cls = error_class(st, code);
 	PyObject *msg, *exc, *val;
@@ -170,9 +146,7 @@ fail:
 	return NULL;
 }
 
-/* Raises the exception for a failed library call that returned `rc` and
- * filled `err` (which may be NULL if the library forgot); frees `err`. */
-static PyObject *raise_berth_error(module_state *st, int rc, berth_error *err)
+PyObject *raise_berth_error(module_state *st, int rc, berth_error *err)
 {
 	if (err)
 		raise_error(st, berth_error_code(err), berth_error_errno(err), berth_error_message(err));
@@ -248,7 +222,6 @@ fail:
 }
 
 /* ---- Context ------------------------------------------------------------ */
-
 
 /* The library's log callback. `userdata` is the ContextObject, which outlives
  * its berth_ctx. Any thread, GIL held or not. */
@@ -669,6 +642,9 @@ static PyGetSetDef Context_getset[] = {
 	{ "runroot", (getter)Context_get_runroot, NULL, Context_runroot_doc, NULL },
 	{ "log_level", (getter)Context_get_log_level, NULL, Context_log_level_doc, NULL },
 	{ "closed", (getter)Context_get_closed, NULL, Context_closed_doc, NULL },
+	{ "runtime", (getter)berthpy_context_runtime, NULL,
+	  "A berth.Runtime over the context's default state root\n"
+	  "(<runroot>/runtime); berth.Runtime(ctx, root=...) for another.", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -793,6 +769,8 @@ static int berth_exec(PyObject *module)
 	if (!(st->context_type = PyType_FromModuleAndSpec(module, &Context_spec, NULL)) ||
 	    PyModule_AddType(module, (PyTypeObject *)st->context_type) < 0)
 		return -1;
+	if (berthpy_runtime_init(module, st) < 0)
+		return -1;
 	if (PyModule_AddStringConstant(module, "__version__", version) < 0)
 		return -1;
 	if (!(info = Py_BuildValue("(iii)", major, minor, patch)))
@@ -809,7 +787,7 @@ static int berth_traverse(PyObject *module, visitproc visit, void *arg)
 	Py_VISIT(st->context_type);
 	for (int i = 0; i < N_CODES; i++)
 		Py_VISIT(st->errors[i]);
-	return 0;
+	return berthpy_runtime_traverse(st, visit, arg);
 }
 
 static int berth_clear(PyObject *module)
@@ -819,6 +797,7 @@ static int berth_clear(PyObject *module)
 	Py_CLEAR(st->context_type);
 	for (int i = 0; i < N_CODES; i++)
 		Py_CLEAR(st->errors[i]);
+	berthpy_runtime_clear(st);
 	return 0;
 }
 
@@ -836,7 +815,10 @@ PyDoc_STRVAR(berth_doc,
 "berth: containers from Python, through libberth.\n\n"
 "    import berth\n"
 "    with berth.Context(root=\"/tmp/store\", runroot=\"/tmp/run\") as ctx:\n"
-"        print(ctx.info())\n\n"
+"        print(ctx.info())\n"
+"        p = ctx.runtime.create(\"c1\", \"/path/to/bundle\", stdio=(None, w, w))\n"
+"        ctx.runtime.start(\"c1\"); print(p.wait(timeout=10).code)\n\n"
+"Runtime and Process bind the OCI runtime (containers from bundles);\n"
 "version(), __version__ and version_info describe the loaded library;\n"
 "has_feature() and features() what this build and host can do.\n\n"
 "Every failing library call raises a subclass of berth.Error chosen by the\n"

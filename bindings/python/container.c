@@ -1,7 +1,7 @@
 /* The engine (berth/container.h) as methods of berth.Context, one to one
  * with the C calls, plus run(): create, start on a pipe, read, wait, remove.
  * Every call that may block releases the GIL. */
-#include "binding.h"
+#include "berthpy.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -682,7 +682,8 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 static const char prune_usage[] =
 	"Usage: berth image prune [OPTIONS]\n"
 	"\n"
-	"Remove the blobs no tagged image uses\n"
+	"Remove the blobs no tagged image uses, the layers no image or snapshot\n"
+	"holds, and what killed or crashed processes left in the store\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help   show this help\n";
@@ -690,7 +691,7 @@ static const char prune_usage[] =
 static int cmd_image_prune(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
-	unsigned long long bytes = 0;
+	unsigned long long bytes = 0, layer_bytes = 0;
 	berth_error *err = NULL;
 	berth_ctx *ctx;
 	char size[32];
@@ -704,9 +705,13 @@ static int cmd_image_prune(struct cli *cli, int argc, char **argv)
 		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
-	if (berth_image_gc(ctx, &n, &bytes, &err) < 0) {
+	/* then what storage holds for nobody, and what dead processes left
+	 * there (which the gc's own release sweeps only when it freed an
+	 * image that held layers): all of it counted */
+	if (berth_image_gc(ctx, &n, &bytes, &err) < 0 || berth_storage_prune(ctx, &layer_bytes, &err) < 0) {
 		status = cli_fail(err);
 	} else {
+		bytes += layer_bytes;
 		fmt_size((long long)bytes, size, sizeof(size));
 		printf("Deleted %zu blobs, reclaimed %s\n", n, size);
 	}

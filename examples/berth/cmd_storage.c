@@ -1,4 +1,4 @@
-/* berth image mount|unmount, berth system df */
+/* berth image mount|unmount, berth system df|prune */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,21 +74,46 @@ static const char df_usage[] =
 	"  -f, --format string   Go template, \"table\", \"table TEMPLATE\" or \"json\"\n"
 	"  -h, --help            show this help\n";
 
-/* one row per kind, with Docker's fields; "images" -> "Images" */
-static json_t *df_row(const berth_storage_usage *u, size_t i)
+/* a row with Docker's fields */
+static json_t *df_row(const char *kind, long long items, long long bytes, long long rec)
 {
-	long long bytes = berth_storage_usage_bytes(u, i), rec = berth_storage_usage_reclaimable(u, i);
 	char type[32], size[32], reclaim[64];
 
-	snprintf(type, sizeof(type), "%s", berth_storage_usage_kind(u, i));
+	snprintf(type, sizeof(type), "%s", kind);
 	type[0] = (char)(type[0] >= 'a' && type[0] <= 'z' ? type[0] - 'a' + 'A' : type[0]);
 	fmt_size(bytes, size, sizeof(size));
 	fmt_size(rec, reclaim, sizeof(reclaim));
 	snprintf(reclaim + strlen(reclaim), sizeof(reclaim) - strlen(reclaim), " (%lld%%)",
 		 bytes > 0 ? rec * 100 / bytes : 0);
-	return json_pack("{s:s, s:I, s:s, s:s, s:s}", "Type", type, "TotalCount",
-			 (json_int_t)berth_storage_usage_items(u, i), "Active", "N/A", "Size", size,
-			 "Reclaimable", reclaim);
+	return json_pack("{s:s, s:I, s:s, s:s, s:s}", "Type", type, "TotalCount", (json_int_t)items,
+			 "Active", "N/A", "Size", size, "Reclaimable", reclaim);
+}
+
+/* The storage rows ("images" -> "Images"), then the runtime's state root:
+ * its containers, and the remains of creates that died, which the next
+ * create sweeps (so reclaimable). */
+static int df_rows(berth_ctx *ctx, json_t *rows, berth_error **err)
+{
+	berth_runtime_usage ru = BERTH_RUNTIME_USAGE_INIT;
+	berth_storage_usage *u;
+	berth_runtime *rt;
+	int rc;
+
+	if ((rc = berth_storage_usage_new(ctx, &u, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < berth_storage_usage_count(u); i++)
+		json_array_append_new(rows, df_row(berth_storage_usage_kind(u, i), berth_storage_usage_items(u, i),
+						   berth_storage_usage_bytes(u, i),
+						   berth_storage_usage_reclaimable(u, i)));
+	berth_storage_usage_free(u);
+	if ((rc = berth_runtime_new(ctx, NULL, &rt, err)) < 0)
+		return rc;
+	rc = berth_runtime_usage_get(rt, &ru, err);
+	berth_runtime_free(rt);
+	if (rc == 0)
+		json_array_append_new(rows, df_row("runtime", ru.containers + ru.leftovers, ru.bytes,
+						   ru.leftover_bytes));
+	return rc;
 }
 
 static int cmd_system_df(struct cli *cli, int argc, char **argv)
@@ -100,7 +125,6 @@ static int cmd_system_df(struct cli *cli, int argc, char **argv)
 	};
 	static const struct fmt_header headers[] = { { "TotalCount", "TOTAL" }, { NULL, NULL } };
 	const char *format = NULL;
-	berth_storage_usage *u;
 	berth_error *err = NULL;
 	berth_ctx *ctx;
 	json_t *rows;
@@ -116,23 +140,83 @@ static int cmd_system_df(struct cli *cli, int argc, char **argv)
 		return 125;
 	if (!(ctx = cli_context(cli)))
 		return 1;
-	if (berth_storage_usage_new(ctx, &u, &err) < 0) {
+	rows = json_array();
+	if (df_rows(ctx, rows, &err) < 0) {
+		json_decref(rows);
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
-	rows = json_array();
-	for (size_t i = 0; i < berth_storage_usage_count(u); i++)
-		json_array_append_new(rows, df_row(u, i));
 	rc = cli_print_rows(format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
 			    headers, rows);
-	berth_storage_usage_free(u);
 	berth_ctx_free(ctx);
 	return rc;
 }
 
+static const char prune_usage[] =
+	"Usage: berth system prune [OPTIONS]\n"
+	"\n"
+	"Remove what no image, snapshot or container uses: unused blobs and layers,\n"
+	"and what killed or crashed processes left (what `system df` counts reclaimable)\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+/* Each step's bytes are what it removed, counted as df counts them. */
+static int system_prune(berth_ctx *ctx, size_t *blobs, size_t *remains, unsigned long long *bytes,
+			berth_error **err)
+{
+	unsigned long long b = 0;
+	berth_runtime *rt;
+	int rc;
+
+	*bytes = 0;
+	if ((rc = berth_runtime_new(ctx, NULL, &rt, err)) < 0)
+		return rc;
+	rc = berth_runtime_prune(rt, remains, &b, err);
+	berth_runtime_free(rt);
+	*bytes += b;
+	if (rc < 0 || (rc = berth_image_gc(ctx, blobs, &b, err)) < 0)
+		return rc;
+	*bytes += b;
+	rc = berth_storage_prune(ctx, &b, err);
+	*bytes += b;
+	return rc;
+}
+
+static int cmd_system_prune(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
+	unsigned long long bytes = 0;
+	size_t blobs = 0, remains = 0;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	char size[32];
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, prune_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 0, 0, "system prune", prune_usage))
+		return 125;
+	if (!(ctx = cli_context(cli)))
+		return 1;
+	if (system_prune(ctx, &blobs, &remains, &bytes, &err) < 0) {
+		status = cli_fail(err);
+	} else {
+		fmt_size((long long)bytes, size, sizeof(size));
+		printf("Deleted %zu blobs and the remains of %zu containers, reclaimed %s\n", blobs, remains, size);
+	}
+	berth_ctx_free(ctx);
+	return status;
+}
+
 int cmd_system(struct cli *cli, int argc, char **argv)
 {
-	static const struct command subs[] = { { "df", "show disk usage", cmd_system_df }, { NULL, NULL, NULL } };
+	static const struct command subs[] = {
+		{ "df", "show disk usage", cmd_system_df },
+		{ "prune", "remove unused data and what crashed processes left", cmd_system_prune },
+		{ NULL, NULL, NULL },
+	};
 
 	return cli_group(cli, argc, argv, subs, "Manage berth");
 }

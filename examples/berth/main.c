@@ -26,7 +26,7 @@ static const struct command commands[] = {
 	{ "run", "create and run a new container from an image", cmd_run },
 	{ "start", "start one or more stopped containers", cmd_start },
 	{ "stop", "stop one or more running containers", cmd_stop },
-	{ "system", "show disk usage (df)", cmd_system },
+	{ "system", "show disk usage (df), prune", cmd_system },
 	{ "tag", "tag an image", cmd_tag },
 	{ "version", "show the version", cmd_version },
 	{ "wait", "block until one or more containers stop, then print their exit codes", cmd_wait },

@@ -196,6 +196,30 @@ BERTH_EXTERN void berth_runtime_process_free(berth_runtime_process *p);
 BERTH_EXTERN int berth_runtime_exit_status(berth_runtime *rt, const char *id,
 					   berth_runtime_exit *out, berth_error **err);
 
+/* Space the state root takes, for `system df`. Leftovers are the remains of
+ * creates that died (killed, crashed): a state directory without its state
+ * and the cgroup it noted, which the next create or delete in this root, or
+ * berth_runtime_prune(), removes; all of their bytes are reclaimable. */
+typedef struct {
+	size_t size;              /* sizeof(berth_runtime_usage): set by the INIT macro */
+	long long containers;     /* containers in the root, in any state */
+	long long bytes;          /* bytes (blocks) of the files below the root */
+	long long leftovers;      /* remains of creates that died */
+	long long leftover_bytes; /* their bytes (part of bytes) */
+} berth_runtime_usage;
+
+#define BERTH_RUNTIME_USAGE_INIT { sizeof(berth_runtime_usage), 0, 0, 0, 0 }
+
+/* Fills the fields of *out its size covers; changes nothing (a root not
+ * made yet is empty). Errors: EINVAL without out, EOS. */
+BERTH_EXTERN int berth_runtime_usage_get(berth_runtime *rt, berth_runtime_usage *out,
+					 berth_error **err);
+/* Removes the leftovers (see berth_runtime_usage) that no live process
+ * holds, cgroups included: what the next create would; *removed and
+ * *bytes (may be NULL) get how many and their bytes. */
+BERTH_EXTERN int berth_runtime_prune(berth_runtime *rt, size_t *removed, unsigned long long *bytes,
+				     berth_error **err);
+
 /* A default config.json like `runc spec` writes (busybox sh, rootfs
  * "rootfs"); rootless adds a user namespace mapping the caller. Free with
  * berth_string_free(). */

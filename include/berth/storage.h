@@ -135,12 +135,21 @@ BERTH_EXTERN int berth_storage_usage_new(berth_ctx *ctx, berth_storage_usage **o
 					 berth_error **err);
 BERTH_EXTERN size_t berth_storage_usage_count(const berth_storage_usage *u);
 /* The i-th row: kind (borrowed), number of items, bytes on disk, and bytes
- * no image or snapshot uses (-1 when out of range / NULL for kind). */
+ * no image or snapshot uses, leftovers of dead processes included (-1 when
+ * out of range / NULL for kind). */
 BERTH_EXTERN const char *berth_storage_usage_kind(const berth_storage_usage *u, size_t i);
 BERTH_EXTERN long long berth_storage_usage_items(const berth_storage_usage *u, size_t i);
 BERTH_EXTERN long long berth_storage_usage_bytes(const berth_storage_usage *u, size_t i);
 BERTH_EXTERN long long berth_storage_usage_reclaimable(const berth_storage_usage *u, size_t i);
 BERTH_EXTERN void berth_storage_usage_free(berth_storage_usage *u);
+
+/* Removes what `system df` counts reclaimable in the layer store: layers no
+ * image or snapshot holds, holds of images and snapshots that are gone, and
+ * what dead processes left (temp and trash directories, layer directories
+ * the record does not list, temp files of its writes); nothing a live
+ * process holds. *bytes (may be NULL) gets the bytes freed. A store not made
+ * yet is left so. */
+BERTH_EXTERN int berth_storage_prune(berth_ctx *ctx, unsigned long long *bytes, berth_error **err);
 
 /* ---- an image's layers on disk ---------------------------------------- */
 

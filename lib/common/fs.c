@@ -213,7 +213,9 @@ int bt_write_file_volatile(const char *path, const void *data, size_t len, mode_
 	return write_file_renamed(path, data, len, mode, false, err);
 }
 
-uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path)
+/* The temp files a killed atomic write of path left: their bytes, and
+ * removed with remove. */
+static uint64_t atomic_temps(const berth_ctx *ctx, const char *path, bool remove)
 {
 	char *copy = strdup(path), *prefix = NULL;
 	const char *dir;
@@ -234,7 +236,9 @@ uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path)
 		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+		if (!remove) {
+			bytes += (uint64_t)st.st_size;
+		} else if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
 			bt_log_info(ctx, "fs", "removed %s/%s, left by a write that died", dir, de->d_name);
 			bytes += (uint64_t)st.st_size;
 		} else if (errno != ENOENT) {
@@ -247,6 +251,16 @@ out:
 	free(prefix);
 	free(copy);
 	return bytes;
+}
+
+uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path)
+{
+	return atomic_temps(ctx, path, true);
+}
+
+uint64_t bt_atomic_temps_size(const char *path)
+{
+	return atomic_temps(NULL, path, false);
 }
 
 /* Removes the entries of the directory dfd (on device dev), then closes it.
@@ -333,4 +347,50 @@ int bt_rm_dir_contents(int dirfd, const char *what, berth_error **err)
 		return rc;
 	}
 	return rm_dir_contents(fd, st.st_dev, what, "clearing", err);
+}
+
+/* Blocks of dirfd's tree; a hardlinked file counts a share per name. */
+static int64_t size_of(int dirfd)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	struct dirent *de;
+	int64_t sum = 0;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		sum += (int64_t)st.st_blocks * 512 / (S_ISDIR(st.st_mode) || !st.st_nlink ? 1 : (int64_t)st.st_nlink);
+		if (S_ISDIR(st.st_mode) &&
+		    (sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			sum += size_of(sub);
+			close(sub);
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+int64_t bt_tree_size(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int64_t sum;
+
+	if (fd < 0)
+		return 0;
+	/* the directory's own blocks too, as du counts them */
+	sum = fstat(fd, &st) == 0 ? (int64_t)st.st_blocks * 512 : 0;
+	sum += size_of(fd);
+	close(fd);
+	return sum;
 }

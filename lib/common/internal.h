@@ -114,10 +114,16 @@ int bt_syncfs(const char *path, berth_error **err);
  * left (.<name>.tmp* beside it); the caller holds the lock every writer of
  * path holds, so none is in use. Returns the bytes freed; failures logged. */
 uint64_t bt_sweep_atomic_temps(const berth_ctx *ctx, const char *path);
+/* The bytes of those temp files, removing nothing (disk usage). */
+uint64_t bt_atomic_temps_size(const char *path);
 /* Removes path and everything below it. Never follows symlinks and never
  * descends into another file system (a mount point gives EBUSY). A missing
  * path is not an error. */
 int bt_rm_rf(const char *path, berth_error **err);
+/* Bytes (blocks) used by directory path and everything below it, as du
+ * counts them, except that a hardlinked file counts a share per name. 0
+ * when path is no directory. */
+int64_t bt_tree_size(const char *path);
 /* Writes all of data, retrying short writes and EINTR: 0, or -1 with errno. */
 int bt_write_all(int fd, const void *data, size_t len);
 /* Removes everything below dirfd (not dirfd itself), as bt_rm_rf does. */

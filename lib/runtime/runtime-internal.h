@@ -343,9 +343,15 @@ int bt_rt_state_note_cgroup(bt_rt_state *st, const char *cgroups_path, bool made
 /* Kills what runs in the cgroup noted in dir (a create that died before
  * its state.json) and removes it, if the create made it. */
 void bt_rt_state_noted_cgroup_remove(berth_runtime *rt, const char *dir, const char *id);
-/* Removes root/name, a .new-* directory of a create that died before it
- * renamed it into place (nobody holds its lock). */
-void bt_rt_state_sweep_new(const char *root, const char *name);
+/* ---- the remains of creates that died (leftovers.c) ---- */
+/* Whether root/id is a create that died half-way: no state.json (or, with
+ * bad_state, one that does not parse) and its lock held by nobody. Its
+ * bytes are added to *bytes (may be NULL); with remove it is removed with
+ * the cgroup it noted, and true means it is gone. */
+bool bt_rt_half_made(berth_runtime *rt, const char *id, bool bad_state, bool remove, uint64_t *bytes);
+/* Every such remain of the root (and .new-* directories nobody holds):
+ * their number, bytes added to *bytes; removed with remove. */
+size_t bt_rt_sweep(berth_runtime *rt, bool remove, uint64_t *bytes);
 /* "created", "running", "paused" or "stopped" from the saved pid, its start
  * time and the exec.fifo. */
 const char *bt_rt_state_status(const bt_rt_state *st);

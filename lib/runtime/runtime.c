@@ -325,8 +325,6 @@ static int create_checked(berth_runtime *rt, const char *id, const berth_runtime
 	return bt_rt_id_check(id, err);
 }
 
-static void sweep_half_made(berth_runtime *rt);
-
 int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle,
 			   const json_t *config, const berth_runtime_create_opts *opts,
 			   berth_runtime_process **proc, berth_error **err)
@@ -353,7 +351,7 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 		rc = bt_error_wrap(err, rc, "creating container %s", id);
 		goto fail_cfg;
 	}
-	sweep_half_made(rt);
+	bt_rt_sweep(rt, true, NULL);
 	if ((rc = bt_rt_state_new(rt, id, &st, err)) < 0)
 		goto fail_cfg;
 	if ((rc = make_fifo(&st, &fifo_fd, err)) < 0)
@@ -596,54 +594,6 @@ static void wait_gone(int pid, unsigned long long start)
 	}
 }
 
-/* A directory without state.json (or, with bad_state, with one that does
- * not parse) is a create that died half-way; one whose lock nobody holds is
- * removed. */
-static bool remove_half_made(berth_runtime *rt, const char *id, bool bad_state)
-{
-	char *dir = bt_strdup_printf("%s/%s", rt->root, id), *lock = NULL, *state = NULL;
-	bool removed = false;
-	int fd;
-
-	if (!dir || bt_rt_id_check(id, NULL) < 0 || access(dir, F_OK) < 0)
-		goto out;
-	lock = bt_strdup_printf("%s/lock", dir);
-	state = bt_strdup_printf("%s/state.json", dir);
-	if (!lock || !state || (!bad_state && access(state, F_OK) == 0) ||
-	    bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE, &fd, NULL) < 0)
-		goto out;
-	/* looked at again under the lock: a create that held it until now
-	 * may have saved its state meanwhile, and is whole */
-	if (!bad_state && access(state, F_OK) == 0) {
-		bt_lock_release(fd);
-		goto out;
-	}
-	bt_rt_state_noted_cgroup_remove(rt, dir, id);
-	removed = bt_rm_rf(dir, NULL) == 0;
-	bt_lock_release(fd);
-	bt_log_info(rt->ctx, "runtime", "removed the remains of a failed create of %s", id);
-out:
-	free(dir);
-	free(lock);
-	free(state);
-	return removed;
-}
-
-/* The remains of every create that died before its state.json. */
-static void sweep_half_made(berth_runtime *rt)
-{
-	DIR *d = opendir(rt->root);
-	struct dirent *de;
-
-	while (d && (de = readdir(d)))
-		if (!strncmp(de->d_name, ".new-", 5))
-			bt_rt_state_sweep_new(rt->root, de->d_name);
-		else if (de->d_name[0] != '.')
-			remove_half_made(rt, de->d_name, false);
-	if (d)
-		closedir(d);
-}
-
 int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
 {
 	bt_rt_state st;
@@ -653,8 +603,9 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 
 	if ((rc = bt_rt_state_open(rt, id, &st, err)) < 0) {
 		if (rc == BERTH_ENOTFOUND)
-			sweep_half_made(rt); /* a create of id killed before it had its name */
-		if ((rc == BERTH_ENOTFOUND || rc == BERTH_EINVAL) && remove_half_made(rt, id, rc == BERTH_EINVAL)) {
+			bt_rt_sweep(rt, true, NULL); /* a create of id killed before it had its name */
+		if ((rc == BERTH_ENOTFOUND || rc == BERTH_EINVAL) &&
+		    bt_rt_half_made(rt, id, rc == BERTH_EINVAL, true, NULL)) {
 			berth_error_free(err ? *err : NULL);
 			if (err)
 				*err = NULL;

@@ -101,22 +101,6 @@ int bt_rt_state_new(berth_runtime *rt, const char *id, bt_rt_state *st, berth_er
 	return rc;
 }
 
-void bt_rt_state_sweep_new(const char *root, const char *name)
-{
-	char *dir = bt_strdup_printf("%s/%s", root, name), *lock = bt_strdup_printf("%s/%s/lock", root, name);
-	int fd;
-
-	if (dir && lock && bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE | BT_LOCK_NOWAIT | BT_LOCK_NOCREATE,
-					   &fd, NULL) == 0) {
-		bt_rm_rf(dir, NULL);
-		bt_lock_release(fd);
-	} else if (dir) {
-		rmdir(dir); /* killed before its lock file: empty */
-	}
-	free(dir);
-	free(lock);
-}
-
 int bt_rt_state_open(berth_runtime *rt, const char *id, bt_rt_state *st, berth_error **err)
 {
 	char *file;

@@ -196,8 +196,6 @@ int bt_xattrs_each(int dirfd, const char *name, bt_xattr_fn fn, void *data, bert
 /* Owner, mode, xattrs (overlayfs' own apart) and mtime of directory srcfd
  * onto dstfd. */
 int bt_tree_copy_attrs(int srcfd, int dstfd, const char *what, berth_error **err);
-/* Bytes used by the files below path (each inode once). */
-int64_t bt_tree_size(const char *path);
 
 /* ---- tar writing (tarwrite.c) -------------------------------------------- */
 typedef struct bt_tar_writer bt_tar_writer;

@@ -341,13 +341,15 @@ static void sweep_image_holds(berth_ctx *ctx, const char *sdir)
 	berth_image_holds_free(h);
 }
 
-bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+/* The sweep, its bytes added to *bytes. */
+static bool sweep_counted(berth_ctx *ctx, const char *sdir, json_t *record, uint64_t *bytes)
 {
 	char *file = bt_strdup_printf("%s/layers.json", sdir);
-	uint64_t bytes[2];
+	uint64_t b[2];
 	bool changed;
 
-	sweep_storage(ctx, sdir, record, true, bytes);
+	sweep_storage(ctx, sdir, record, true, b);
+	*bytes += b[0] + b[1];
 	/* holds on images first: a manifest their release frees (its hook
 	 * cannot take the lock we hold) then shows as gone to sweep_holds */
 	if (record)
@@ -355,9 +357,16 @@ bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
 	changed = record && sweep_holds(ctx, sdir, record);
 	/* layers.json is written under the lock we hold: its temp files are dead */
 	if (file)
-		bt_sweep_atomic_temps(ctx, file);
+		*bytes += bt_sweep_atomic_temps(ctx, file);
 	free(file);
 	return changed;
+}
+
+bool bt_storage_sweep(berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	uint64_t bytes = 0;
+
+	return sweep_counted(ctx, sdir, record, &bytes);
 }
 
 /* ---- unpacking and releasing images ------------------------------------------- */
@@ -537,9 +546,31 @@ static void add_leftover(berth_storage_usage *u, int row, uint64_t bytes)
 	u->reclaimable[row] += (long long)bytes;
 }
 
+/* The bytes of the layers whose every hold is stale: the sweep drops the
+ * holds, and the layers go with them. */
+static long long stale_held(const berth_ctx *ctx, const char *sdir, json_t *record)
+{
+	const char *key;
+	json_t *entry;
+	long long bytes = 0;
+
+	json_object_foreach(json_object_get(record, "layers"), key, entry) {
+		json_t *users = json_object_get(entry, "users"), *u;
+		bool stale = json_array_size(users) > 0;
+		size_t i;
+
+		json_array_foreach(users, i, u)
+			stale = stale && stale_hold(ctx, sdir, json_string_value(u) ?: "");
+		if (stale)
+			bytes += (long long)json_integer_value(json_object_get(entry, "size"));
+	}
+	return bytes;
+}
+
 /* What crashed processes left, which the next operation sweeps: blob temp
  * files, and (under the storage lock, shared) the temp and unlisted
- * directories in layers/ and snapshots/. */
+ * directories in layers/ and snapshots/ and the temp files of killed
+ * layers.json writes. */
 static int usage_leftovers(berth_ctx *ctx, berth_storage_usage *u, json_t *record, berth_error **err)
 {
 	char *sdir = NULL, *lock = NULL;
@@ -550,7 +581,13 @@ static int usage_leftovers(berth_ctx *ctx, berth_storage_usage *u, json_t *recor
 	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
 		return rc;
 	if (access(sdir, F_OK) == 0 && (rc = bt_lock_acquire(lock, BT_LOCK_SHARED, &fd, err)) == 0) {
+		char *file = bt_strdup_printf("%s/layers.json", sdir);
+
 		sweep_storage(ctx, sdir, record, false, bytes);
+		if (file)
+			bytes[0] += bt_atomic_temps_size(file);
+		free(file);
+		u->reclaimable[ROW_LAYERS] += stale_held(ctx, sdir, record);
 		bt_lock_release(fd);
 	}
 	add_leftover(u, ROW_LAYERS, bytes[0]);
@@ -609,4 +646,99 @@ long long berth_storage_usage_reclaimable(const berth_storage_usage *u, size_t i
 void berth_storage_usage_free(berth_storage_usage *u)
 {
 	free(u);
+}
+
+/* ---- prune ------------------------------------------------------------------- */
+
+/* Moves the layers of gone out of the namespace (trash, held), under the
+ * storage lock, after the record dropped them; their bytes to *bytes. */
+static int trash_unheld(const char *sdir, const struct bt_strv *gone, struct bt_tmpdir *trash,
+			uint64_t *bytes, berth_error **err)
+{
+	for (size_t i = 0; i < gone->n; i++) {
+		const char *hex = strchr(gone->v[i], ':') + 1;
+		char *dir = bt_strdup_printf("%s/layers/%s", sdir, hex), tag[24];
+		int rc;
+
+		if (!dir)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		snprintf(tag, sizeof(tag), "rm-%.16s", hex);
+		*bytes += (uint64_t)bt_tree_size(dir);
+		rc = bt_tmpdir_take(dir, tag, &trash[i], err);
+		free(dir);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Drops the layers nobody holds from the record; their chain IDs to gone. */
+static int drop_unheld(json_t *record, struct bt_strv *gone, berth_error **err)
+{
+	json_t *layers = json_object_get(record, "layers"), *entry;
+	const char *key;
+	void *tmp;
+
+	json_object_foreach_safe(layers, tmp, key, entry) {
+		if (json_array_size(json_object_get(entry, "users")) || !strchr(key, ':'))
+			continue;
+		if (bt_strv_add(gone, strdup(key)) < 0)
+			return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		json_object_del(layers, key);
+	}
+	return 0;
+}
+
+int berth_storage_prune(berth_ctx *ctx, unsigned long long *bytes, berth_error **err)
+{
+	char *sdir = NULL, *lock = NULL, *file = NULL;
+	struct bt_strv gone = { 0 };
+	struct bt_tmpdir *trash = NULL;
+	uint64_t freed = 0;
+	json_t *j = NULL;
+	int fd = -1, rc;
+	bool changed;
+
+	if (bytes)
+		*bytes = 0;
+	if ((rc = bt_storage_dirs(ctx, &sdir, &lock, err)) < 0)
+		return rc;
+	if (access(sdir, F_OK) < 0) /* no store: nothing to prune, and nothing made */
+		goto out;
+	if ((rc = bt_lock_acquire(lock, BT_LOCK_EXCLUSIVE, &fd, err)) < 0 || (rc = bt_layers_load(ctx, &j, err)) < 0)
+		goto out;
+	changed = sweep_counted(ctx, sdir, j, &freed);
+	if ((rc = drop_unheld(j, &gone, err)) < 0)
+		goto out;
+	/* the record first, then the namespace, then the data (as a release) */
+	if ((changed || gone.n) &&
+	    (!(file = bt_strdup_printf("%s/layers.json", sdir)) ||
+	     (rc = bt_json_write_atomic(file, j, err)) < 0)) {
+		if (!file)
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if (!(trash = calloc(gone.n + 1, sizeof(*trash)))) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	rc = trash_unheld(sdir, &gone, trash, &freed, err);
+	bt_lock_release(fd);
+	fd = -1;
+	for (size_t i = 0; i < gone.n; i++)
+		bt_tmpdir_remove(&trash[i]);
+out:
+	if (fd >= 0)
+		bt_lock_release(fd);
+	if (rc < 0)
+		bt_error_wrap(err, rc, "pruning the layer store of %s", ctx->root);
+	if (bytes)
+		*bytes = freed;
+	bt_strv_free(gone.v, gone.n);
+	free(trash);
+	json_decref(j);
+	free(file);
+	free(sdir);
+	free(lock);
+	return rc;
 }

@@ -20,7 +20,7 @@ teardown() {
 }
 
 @test "--help and -h on every command and group" {
-	for cmd in pull images history rmi tag login logout info version "system df" system image \
+	for cmd in pull images history rmi tag login logout info version "system df" "system prune" system image \
 		"image inspect" "image ls" "image rm" "image pull" "image tag" "image history" \
 		"image prune" "image mount" "image unmount"; do
 		for h in --help -h; do
@@ -33,7 +33,7 @@ teardown() {
 }
 
 @test "an unknown flag: one line and the usage on stderr, status 125" {
-	for cmd in pull images history rmi info "system df" "image inspect" "image prune"; do
+	for cmd in pull images history rmi info "system df" "system prune" "image inspect" "image prune"; do
 		run --separate-stderr "${B[@]}" $cmd --frobnicate
 		[ "$status" -eq 125 ] || { echo "$cmd: $status"; false; }
 		[ -z "$output" ]

@@ -11,10 +11,12 @@ is whole). Then the next ordinary operation runs (the one a user would run
 next: the same pull again, delete --force, ...) and everything is checked:
 the store loads, every image's tree is the reference's (sha256, mode,
 owner and xattrs of every entry, from a pull into a brand-new store),
-`system df` agrees with the disk, and no temp file, trash, cgroup, mount or
+`system df` agrees with the disk (after the kill too, for what killed
+runtime creates left), and no temp file, trash, cgroup, mount or
 process of berth's is left. Prints the seed first; exits 1 at the first
 failure, saying what and where.
 """
+import fcntl
 import json
 import os
 import random
@@ -129,12 +131,69 @@ def tags():
 
 # ---- checks ------------------------------------------------------------------
 
+def du(path):
+    """Bytes of path and everything below it, as du counts them."""
+    total = os.lstat(path).st_blocks * 512
+    for d, dirs, files in os.walk(path):
+        for n in dirs + files:
+            total += os.lstat(os.path.join(d, n)).st_blocks * 512
+    return total
+
+
+def remains():
+    """What killed creates left in the runtime's state root, as the sweep
+    finds it: .new-* and <id> without state.json whose lock nobody holds
+    (a .new-* killed before its lock file too). (number, bytes)."""
+    n = size = 0
+    names = os.listdir(STATE) if os.path.isdir(STATE) else []
+    for name in names:
+        d = os.path.join(STATE, name)
+        if not os.path.isdir(d) or name.startswith(".") and not name.startswith(".new-") or \
+                not name.startswith(".") and os.path.exists(os.path.join(d, "state.json")):
+            continue
+        try:
+            fd = os.open(os.path.join(d, "lock"), os.O_RDONLY)
+        except FileNotFoundError:
+            if not name.startswith(".new-"):
+                continue
+            fd = -1
+        try:
+            if fd >= 0:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        n, size = n + 1, size + du(d)
+    return n, size
+
+
+REMAINS_SEEN = [0]
+
+
+def check_runtime_df(rows):
+    """df's runtime row agrees with the state root on disk."""
+    n, size = remains()
+    REMAINS_SEEN[0] += n > 0
+    got = (rows["leftovers"][0], rows["runtime"][2])
+    if got != (n, size):
+        raise Fail("system df: runtime remains %d, %d bytes reclaimable; the state root holds %d, %d bytes"
+                   % (got + (n, size)))
+
+
+def df_rows():
+    out = run(helper("df"))
+    return {l.split()[0]: [int(x) for x in l.split()[1:]] for l in out.splitlines()}
+
+
 def check_store(trees, ref_layers, load=True):
-    """The store loads (the image list, layers.json, disk usage), and every
-    layer the record lists is whole."""
+    """The store loads (the image list, layers.json, disk usage, which
+    counts what killed creates left as on disk), and every layer the
+    record lists is whole."""
     if load:
         t0 = time.monotonic()
-        run(helper("df"))
+        check_runtime_df(df_rows())
         spent("load", t0)
     for chain, entry in layers_record(ROOT).items():
         d = os.path.join(ROOT, "storage", "layers", chain.split(":")[1], "diff")
@@ -231,8 +290,8 @@ def mounts_left(model):
 
 
 def check_df():
-    out = run(helper("df"))
-    rows = {l.split()[0]: [int(x) for x in l.split()[1:]] for l in out.splitlines()}
+    rows = df_rows()
+    check_runtime_df(rows)
     record = layers_record(ROOT)
     size = sum(e["size"] for e in record.values())
     free = sum(e["size"] for e in record.values() if not e["users"])
@@ -249,6 +308,8 @@ def check_all(model, trees, ref_layers, tree_of=()):
     spent("store", t0)
     t0 = time.monotonic()
     left = leftovers() + stale_holds() + cgroups_left(model) + berth_processes()
+    if remains()[0]:
+        left.append("%d remains of killed creates in %s" % (remains()[0], STATE))
     if left:
         raise Fail("left behind: " + ", ".join(left[:8]))
     mounts, n = mounts_left(model)
@@ -466,6 +527,7 @@ def main():
         sum(kills.values()), rounds, time.monotonic() - start,
         ", ".join("%s %d" % kv for kv in kills.items())))
     print("chaos: seconds spent: " + ", ".join("%s %.1f" % kv for kv in SPENT.items()))
+    print("chaos: %d times df counted remains of killed creates, as on disk" % REMAINS_SEEN[0])
 
 
 if __name__ == "__main__":

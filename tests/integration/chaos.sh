@@ -54,6 +54,7 @@ fi
 export SEED top_builddir RUNTIME_EXEC BERTH
 export HELPER="$top_builddir/tests/integration/storage-helper"
 export CHAOS_ROOT="$REG_TMP/root" CHAOS_RUN="$REG_TMP/run" CHAOS_REF="$REG_TMP/ref"
-export CHAOS_STATE="$REG_TMP/state" CHAOS_BUNDLE="$REG_TMP/bundle" CHAOS_CG="$cg"
+# the runtime state root of the context (what `system df` counts)
+export CHAOS_STATE="$REG_TMP/run/runtime" CHAOS_BUNDLE="$REG_TMP/bundle" CHAOS_CG="$cg"
 export CHAOS_IMAGES="$R/berth-test/busybox $R/berth-test/some"
 $PY "$here/chaos.py"

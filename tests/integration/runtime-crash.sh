@@ -4,7 +4,11 @@
 #    that `delete --force`, or the next create in the same root, does not
 #    remove: no state directory, no cgroup in any hierarchy, no process;
 # 5. `delete` right after `kill ID KILL` deletes: a container whose
-#    process is dying or a zombie is stopped (as for runc and crun).
+#    process is dying or a zombie is stopped (as for runc and crun);
+# and `system df` counts what killed creates left in a state root (the
+# context's, <runroot>/runtime) as on disk and reclaimable, the next create
+# sweeps it (df then counts nothing), and `system prune` removes it too,
+# reporting its bytes.
 # Every container's cgroup is below /berth-test-rtcrash-XXXXXX (removed at
 # exit with what runs in it); processes are killed by PID only.
 set -eu
@@ -15,7 +19,7 @@ bt_need_root
 bt_tmp_setup rtcrash
 bt_runtime_setup
 BT_CMD_TIMEOUT=10
-bt_watchdog 170
+bt_watchdog 240
 T=$BT_TMP
 cg=$(basename "$T")
 passed=0
@@ -25,6 +29,15 @@ rt() { bt_timeout "$RUNTIME_EXEC" --root "$T/state" "$@"; }
 ids=
 bt_cleanup_add "bt_cgroup_remove '$cg'"
 bt_cleanup_add "bt_delete_all rt"
+# the containers left in the context's state root (section 3), by listing:
+# most ids there were killed creates already gone
+delete_listed() {
+	for _d in "$T/run/runtime"/*; do
+		[ -d "$_d" ] && bt_timeout "$RUNTIME_EXEC" --root "$T/run/runtime" delete -f "$(basename "$_d")"
+	done
+	return 0
+}
+bt_cleanup_add delete_listed
 now() { echo $(($(date +%s%N) / 1000000)); }
 # what a container ID left: its state dir, its cgroup in any hierarchy
 leftovers() {
@@ -125,5 +138,76 @@ for i in $(seq 1 $n); do
 done
 [ "$landed" -ge $((n / 3)) ] || die "only $landed of $n kills landed while create ran ($T_create ms)"
 ok "$n creates killed ($landed while running, create takes $T_create ms): delete --force or the next create left nothing"
+
+# ---- df counts what killed creates left; the next create sweeps it -------------
+berth="$top_builddir/examples/berth/berth"
+helper="$top_builddir/tests/integration/storage-helper"
+R=$T/run
+S=$R/runtime
+rts() { bt_timeout "$RUNTIME_EXEC" --root "$S" "$@"; }
+# the runtime row of df: containers and remains, bytes, reclaimable
+dfrt() { "$helper" "$T/root" "$R" df | awk '$1 == "runtime" { print $2, $3, $4 }'; }
+# on disk, what the sweep removes: .new-* and <id> without state.json whose
+# lock nobody holds; "<number> <du bytes>"
+remains() {
+	_n=0 _b=0
+	for _d in "$S"/.new-* "$S"/*; do
+		[ -d "$_d" ] || continue
+		case $(basename "$_d") in .new-*) ;; *) [ ! -e "$_d/state.json" ] || continue ;; esac
+		[ ! -e "$_d/lock" ] || flock -n -x "$_d/lock" true || continue
+		_n=$((_n + 1)) _b=$((_b + $(du -sB1 "$_d" | cut -f1)))
+	done
+	echo "$_n $_b"
+}
+# creates killed at points over their length until one left remains (each
+# create sweeps what the ones before it left)
+kill_creates() {
+	for i in $(seq 1 40); do
+		id=$1$i
+		bundle $id
+		"$RUNTIME_EXEC" --root "$S" create --bundle "$T/b-$id" $id > /dev/null 2>&1 &
+		p=$!
+		sleep "$(printf '0.%03d' $((T_create * (i % 8 + 1) / 9)))"
+		kill -9 $p 2>/dev/null || true
+		wait $p 2>/dev/null || true
+		[ "$(remains | cut -d' ' -f1)" -eq 0 ] || return 0
+	done
+	die "40 creates killed over their length ($T_create ms) left no remains"
+}
+kill_creates kr
+set -- $(remains)
+n=$1 bytes=$2
+dirs=$(ls -A "$S" | wc -l)
+set -- $(dfrt)
+[ "$#" -eq 3 ] || die "df has no runtime row: $("$helper" "$T/root" "$R" df | tr '\n' ' ')"
+[ "$1" -eq "$dirs" ] && [ "$3" -eq "$bytes" ] ||
+	die "df: runtime $1 containers, $3 bytes reclaimable; $S holds $dirs, $n of them remains of killed creates ($bytes bytes)"
+[ "$2" -eq "$(du -sB1 "$S" | cut -f1)" ] || die "df: runtime $2 bytes, du says $(du -sB1 "$S" | cut -f1)"
+"$berth" --root "$T/root" --runroot "$R" system df --format '{{.Type}} {{.TotalCount}} {{.Reclaimable}}' > "$T/df" ||
+	die "berth system df"
+grep -q "^Runtime $dirs [1-9]" "$T/df" || die "berth system df: $(cat "$T/df")"
+ok "system df: the $n remains of killed creates ($bytes bytes) reclaimable, as on disk: $(grep Runtime "$T/df")"
+# the next create sweeps them, cgroups included
+bundle next
+rts create --bundle "$T/b-next" next || die "create after the killed creates"
+rts delete -f next || die "delete -f next"
+[ "$(remains)" = "0 0" ] || die "the next create left remains: $(ls -A "$S" | tr '\n' ' ')"
+set -- $(dfrt)
+[ "$3" -eq 0 ] || die "df after the next create: $3 bytes reclaimable"
+for i in $(seq 1 40); do
+	[ -e "$S/kr$i" ] || [ -z "$(bt_cgroup_leftovers "$cg/kr$i")" ] || die "cgroup of kr$i left: $(bt_cgroup_leftovers "$cg/kr$i")"
+done
+ok "the next create removed them, cgroups included; df counts 0 bytes reclaimable"
+# and system prune
+kill_creates kp
+set -- $(remains)
+n=$1 bytes=$2
+"$berth" --root "$T/root" --runroot "$R" system prune > "$T/out" || die "berth system prune"
+grep -q "remains of $n containers" "$T/out" || die "berth system prune: \"$(cat "$T/out")\", $n remains were there"
+[ "$(remains)" = "0 0" ] || die "system prune left remains: $(ls -A "$S" | tr '\n' ' ')"
+for i in $(seq 1 40); do
+	[ -e "$S/kp$i" ] || [ -z "$(bt_cgroup_leftovers "$cg/kp$i")" ] || die "cgroup of kp$i left: $(bt_cgroup_leftovers "$cg/kp$i")"
+done
+ok "berth system prune removed the $n remains ($bytes bytes): $(cat "$T/out")"
 
 echo "$passed passed, 0 failed"

@@ -11,7 +11,11 @@
 # - a sweep while another process unpacks leaves that unpack alone: it
 #   finishes and places its layer;
 # - a copy snapshot SIGKILLed half way leaves snapshots/.tmp-*; the next
-#   unpack removes it.
+#   unpack removes it;
+# - `system df` counts every such leftover reclaimable (temp dirs, a layer
+#   directory the record does not list, a temp file of a layers.json write,
+#   a layer whose only hold is of an image that is gone), as on disk; `image
+#   prune` removes them all and reports the bytes it freed (issue 11).
 # Images come from storage-fixture.py (offline), plus one layer of 20000
 # small files so unpacking and copying take long enough to be killed half
 # way. Everything lives below a berth-test temp dir in a private mount
@@ -128,5 +132,72 @@ h unpack busybox || die "unpacking busybox after the kill"
 [ -z "$(temps "$snaps")" ] || die "snapshot temp dirs stayed after the next unpack: $(temps "$snaps")"
 [ ! -e "$snaps/crash-copy" ] || die "the killed snapshot crash-copy exists"
 ok "a copy snapshot SIGKILLed half way left snapshots/$left; the next unpack removed it"
+
+# ---- df counts the leftovers; prune frees them and says how much ----------------
+# du's bytes of each path given (directories with all below them, files)
+du_b() { du -sB1 "$@" | awk '{ s += $1 } END { print s + 0 }'; }
+row() { h df | awk -v k="$1" '$1 == k { print $4 }'; }
+big_top=$(h layers big | tail -n1 | cut -d' ' -f2 | cut -d: -f2)
+# leftovers as dead processes leave them
+leftovers() {
+	mkdir -p "$layers/.tmp-0123456789abcdef-dead04/diff" "$snaps/.tmp-s9-dead05/upper" \
+		"$layers/$(printf 'ab%.0s' $(seq 32))/diff"
+	head -c 300000 /dev/urandom > "$layers/.tmp-0123456789abcdef-dead04/diff/f"
+	head -c 200000 /dev/urandom > "$snaps/.tmp-s9-dead05/upper/f"
+	head -c 100000 /dev/urandom > "$layers/$(printf 'ab%.0s' $(seq 32))/diff/f"
+	head -c 5000 /dev/urandom > "$root/storage/.layers.json.tmpAbC123"
+	# big's own layer held only by an image that is gone (its hold
+	# outlived it): the sweep drops the hold, and the layer goes
+	"$py" - "$root/storage/layers.json" "$big_top" <<'EOF2'
+import json, sys
+path, top = sys.argv[1], "sha256:" + sys.argv[2]
+rec = json.load(open(path))
+held = rec["layers"][top]["users"]
+assert len(held) == 1 and held[0].startswith("image:"), held
+for e in rec["layers"].values():
+    e["users"] = ["image:sha256:" + "0" * 64 if u == held[0] else u for u in e["users"]]
+json.dump(rec, open(path, "w"))
+EOF2
+}
+h unpack big || die "unpacking big"
+leftovers
+lbytes=$(du_b "$layers/.tmp-0123456789abcdef-dead04" "$layers/$(printf 'ab%.0s' $(seq 32))")
+jbytes=$(stat -c %s "$root/storage/.layers.json.tmpAbC123")
+bigsize=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"]["sha256:"+sys.argv[2]]["size"])' \
+	"$root/storage/layers.json" "$big_top")
+sbytes=$(du_b "$snaps/.tmp-s9-dead05")
+[ "$(row layers)" -eq $((lbytes + jbytes + bigsize)) ] ||
+	die "system df: layers reclaimable $(row layers), the leftovers hold $lbytes + $jbytes bytes and the layer only a gone image holds $bigsize"
+[ "$(row containers)" -eq "$sbytes" ] ||
+	die "system df: containers reclaimable $(row containers), snapshots/.tmp-s9-dead05 holds $sbytes bytes"
+ok "system df counted the leftovers reclaimable as du does ($lbytes + $jbytes + $sbytes bytes) and the layer only a gone image held ($bigsize)"
+freed=$((lbytes + jbytes + sbytes + $(du_b "$layers/$big_top")))
+before=$(du_b "$root")
+out=$(h prune) || die "prune"
+after=$(du_b "$root")
+for p in "$layers/.tmp-0123456789abcdef-dead04" "$snaps/.tmp-s9-dead05" "$layers/$big_top" \
+	"$layers/$(printf 'ab%.0s' $(seq 32))" "$root/storage/.layers.json.tmpAbC123"; do
+	[ ! -e "$p" ] || die "prune left $p"
+done
+[ "$out" -eq "$freed" ] || die "prune reported $out bytes freed, what it removed held $freed"
+# the rest of the store changed by a rewrite of layers.json at most
+[ $((before - after - out)) -le 8192 ] && [ $((before - after - out)) -ge -8192 ] ||
+	die "prune reported $out bytes freed, the store shrank by $((before - after))"
+[ "$(row layers)" -eq 0 ] && [ "$(row containers)" -eq 0 ] || die "system df after prune: $(h df | tr '\n' ' ')"
+ok "prune removed them, reporting the $out bytes they held (the store shrank by $((before - after)))"
+# the same through the CLI, whose sizes are Docker's (3 digits)
+h unpack big || die "unpacking big"
+leftovers
+freed=$(($(du_b "$layers/.tmp-0123456789abcdef-dead04" "$layers/$(printf 'ab%.0s' $(seq 32))" "$snaps/.tmp-s9-dead05" \
+	"$layers/$big_top") + jbytes))
+out=$("$top_builddir/examples/berth/berth" --root "$root" --runroot "$run" image prune) || die "berth image prune"
+want=$("$py" -c 'import sys; v, u = float(sys.argv[1]), 0
+while v >= 999.5: v, u = v / 1000, u + 1
+print("reclaimed %.3g%s" % (v, ["B", "kB", "MB", "GB"][u]))' "$freed")
+case $out in
+*"$want") ;;
+*) die "berth image prune: \"$out\", what it removed held $freed bytes ($want)" ;;
+esac
+ok "berth image prune: \"$out\""
 
 echo "$passed passed, 0 failed"

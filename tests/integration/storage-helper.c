@@ -8,7 +8,10 @@
  *   storage-helper ROOT RUNROOT snap-create ID IMAGE auto|overlay|copy
  *   storage-helper ROOT RUNROOT snap-mount|snap-unmount|snap-remove ID
  *   storage-helper ROOT RUNROOT snap-diff|snap-export ID FILE
- *   storage-helper ROOT RUNROOT df
+ *   storage-helper ROOT RUNROOT df                 "<kind> <items> <bytes> <reclaimable>" per row,
+ *                                                  storage's then the runtime's (RUNROOT/runtime)
+ *   storage-helper ROOT RUNROOT prune              what `berth image prune` does: bytes freed
+ *   storage-helper ROOT RUNROOT rt-prune           "<remains removed> <bytes>" of the runtime
  *   storage-helper ROOT RUNROOT layers IMAGE     "<diff id> <chain id> <unpacked size>" per layer
  *   storage-helper ROOT RUNROOT holds [IMAGE]     "<manifest digest> <holder>" per hold
  *   storage-helper ROOT RUNROOT hold IMAGE HOLDER | release-hold DIGEST HOLDER
@@ -33,6 +36,38 @@ static int fail(berth_error *err)
 		berth_error_message(err));
 	berth_error_free(err);
 	return 1;
+}
+
+/* The runtime row of df: containers and remains, bytes, remains' bytes;
+ * then "leftovers <n>". */
+static int runtime_df(berth_ctx *ctx, berth_error **err)
+{
+	berth_runtime_usage u = BERTH_RUNTIME_USAGE_INIT;
+	berth_runtime *rt;
+	int rc;
+
+	if ((rc = berth_runtime_new(ctx, NULL, &rt, err)) < 0)
+		return rc;
+	if ((rc = berth_runtime_usage_get(rt, &u, err)) == 0)
+		printf("runtime %lld %lld %lld\nleftovers %lld\n", u.containers + u.leftovers, u.bytes,
+		       u.leftover_bytes, u.leftovers);
+	berth_runtime_free(rt);
+	return rc;
+}
+
+static int runtime_prune(berth_ctx *ctx, berth_error **err)
+{
+	unsigned long long bytes = 0;
+	berth_runtime *rt;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = berth_runtime_new(ctx, NULL, &rt, err)) < 0)
+		return rc;
+	if ((rc = berth_runtime_prune(rt, &n, &bytes, err)) == 0)
+		printf("%zu %llu\n", n, bytes);
+	berth_runtime_free(rt);
+	return rc;
 }
 
 /* Cancels at the first progress report. */
@@ -116,6 +151,16 @@ int main(int argc, char **argv)
 				       berth_storage_usage_reclaimable(u, i));
 			berth_storage_usage_free(u);
 		}
+		if (rc == 0)
+			rc = runtime_df(ctx, &err);
+	} else if (!strcmp(cmd, "prune") && argc == 4) {
+		unsigned long long blobs = 0, layers = 0;
+
+		if ((rc = berth_image_gc(ctx, NULL, &blobs, &err)) == 0 &&
+		    (rc = berth_storage_prune(ctx, &layers, &err)) == 0)
+			printf("%llu\n", blobs + layers);
+	} else if (!strcmp(cmd, "rt-prune") && argc == 4) {
+		rc = runtime_prune(ctx, &err);
 	} else if (!strcmp(cmd, "gc") && argc == 4) {
 		unsigned long long bytes = 0;
 		size_t n = 0;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the Lua binding's tests (tests/lua/test_berth.lua) against the module
+# Runs the Lua binding's tests (tests/lua/test_*.lua) against the module
 # in the build tree. Run by `make check` with top_srcdir, top_builddir,
 # LUA_BIN, ENABLE_LUA and ASAN_RUNTIME exported (see AM_TESTS_ENVIRONMENT).
 # Exit 77 tells the harness the test was skipped.
@@ -14,6 +14,10 @@ if [ -z "${LUA_BIN}" ] || [ "${LUA_BIN}" = no ]; then
 fi
 : "${top_srcdir:?top_srcdir is not set}"
 : "${top_builddir:?top_builddir is not set}"
+
+# the runtime tests' bundle (as root): see the file
+binding_name=lua
+. "$top_srcdir/tests/integration/lib/binding-bundle.sh"
 
 LUA_CPATH="${top_builddir}/bindings/lua/.libs/?.so;;"
 # the engine's monitor from the build tree
@@ -31,4 +35,9 @@ if [ -n "${ASAN_RUNTIME}" ]; then
 	export LD_PRELOAD ASAN_OPTIONS
 fi
 
-exec "${LUA_BIN}" "${top_srcdir}/tests/lua/test_berth.lua"
+# not exec: the EXIT trap removes the bundle and its cgroups
+rc=0
+for t in test_berth test_runtime; do
+	"${LUA_BIN}" "${top_srcdir}/tests/lua/$t.lua" || rc=1
+done
+exit $rc

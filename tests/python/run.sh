@@ -21,6 +21,10 @@ if [ ! -f "$top_builddir/bindings/python/.libs/berth.so" ]; then
 	exit 1
 fi
 
+# the runtime tests' bundle (as root): see the file
+binding_name=py
+. "$top_srcdir/tests/integration/lib/binding-bundle.sh"
+
 PYTHONPATH="$top_builddir/bindings/python/.libs${PYTHONPATH:+:$PYTHONPATH}"
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONPATH PYTHONDONTWRITEBYTECODE

@@ -1,12 +1,32 @@
-/* What the files of the Python binding share: the Context object and the
- * helpers every method uses. */
-#ifndef BERTH_PY_BINDING_H
-#define BERTH_PY_BINDING_H
+/* What the files of the Python binding share: the module state, the
+ * Context object, strings and errors (berthmodule.c), and each module's
+ * types (runtime.c). */
+#ifndef BERTHPY_H
+#define BERTHPY_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <berth/berth.h>
+
+/* A parameter a CPython calling convention imposes but this function ignores. */
+#if defined(__GNUC__)
+#define UNUSED __attribute__((unused))
+#else
+#define UNUSED
+#endif
+
+/* The exception classes, indexed by -code: 0 is unused (BERTH_OK), 1 is the
+ * base class berth.Error (BERTH_ERROR). */
+#define N_CODES 17
+
+typedef struct {
+	PyObject *context_type;
+	PyObject *errors[N_CODES]; /* [0] is NULL */
+	PyObject *runtime_type;
+	PyObject *process_type;
+	PyObject *exit_type;       /* berth.ExitStatus, a struct sequence */
+} module_state;
 
 typedef struct {
 	PyObject_HEAD
@@ -16,12 +36,25 @@ typedef struct {
 	PyObject *weakreflist;
 } ContextObject;
 
+/* The state of the berth module that defined `type` (or its base). */
+module_state *state_from_type(PyTypeObject *type);
+/* Library text for people: UTF-8, undecodable bytes backslash-escaped. */
+PyObject *text_from_c(const char *s);
+/* Paths: the file system encoding with surrogateescape. */
+PyObject *path_from_c(const char *s);
+/* For "O&": None gives NULL, else str/bytes/os.PathLike give a bytes object
+ * without NUL bytes (a new reference the caller releases). */
+int path_or_none(PyObject *obj, void *out);
+/* Raises the class for `code` with these attributes; returns NULL. */
+PyObject *raise_error(module_state *st, int code, int sys_errno, const char *message);
+/* Raises the exception for a failed library call that returned `rc` and
+ * filled `err` (which may be NULL if the library forgot); frees `err`. */
+PyObject *raise_berth_error(module_state *st, int rc, berth_error *err);
 /* The open berth_ctx, or NULL with berth.StateError raised. */
 berth_ctx *context_get(ContextObject *self);
-/* Raises the exception of a failed call (frees err); returns NULL. */
+
+/* A failed call on self's context: raises its exception (frees err); NULL. */
 PyObject *context_raise(ContextObject *self, int rc, berth_error *err);
-/* A message or name from the library as str (UTF-8, backslashreplace). */
-PyObject *text_from_c(const char *s);
 
 /* container.c: the engine's methods of Context */
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs);
@@ -56,5 +89,14 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ "containers", (PyCFunction)Context_containers, METH_NOARGS, Context_containers_doc },     \
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
+
+/* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
+ * module functions runtime_spec_default() and runtime_features(). */
+int berthpy_runtime_init(PyObject *module, module_state *st);
+int berthpy_runtime_traverse(module_state *st, visitproc visit, void *arg);
+void berthpy_runtime_clear(module_state *st);
+/* Context.runtime: a Runtime over the context's default state root. */
+PyObject *berthpy_context_runtime(ContextObject *self, void *closure);
+extern PyMethodDef berthpy_runtime_functions[];
 
 #endif

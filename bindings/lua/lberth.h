@@ -1,7 +1,8 @@
-/* What the files of the Lua binding share: the context userdata and the
- * error convention (nil, message, code name, code). */
-#ifndef BERTH_LUA_BINDING_H
-#define BERTH_LUA_BINDING_H
+/* What the files of the Lua binding share: the context userdata, errors as
+ * `nil, message, code name, code` (berth.c), the runtime (runtime.c) and the
+ * engine (container.c). */
+#ifndef LBERTH_H
+#define LBERTH_H
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -17,10 +18,13 @@ typedef struct {
 	int busy;        /* library calls in progress on this context */
 } lberth_ctx;
 
-/* The open context at idx; a Lua error when closed or not a context. */
-lberth_ctx *check_ctx(lua_State *L, int idx);
+/* Calls f(p) under lua_pcall, leaving nresults results (or the error) on top. */
+int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults);
 /* Returns nil, message, code name, code for a failed call, freeing err. */
 int push_error(lua_State *L, berth_error *err, int rc);
+/* The context userdata at idx, open or closed / open (else a Lua error). */
+lberth_ctx *check_ctx_any(lua_State *L, int idx);
+lberth_ctx *check_ctx(lua_State *L, int idx);
 
 /* container.c: the engine's methods of a context */
 int ctx_container_create(lua_State *L);
@@ -43,5 +47,12 @@ int ctx_run(lua_State *L);
 	{ "container_inspect", ctx_container_inspect },    \
 	{ "containers", ctx_containers },                  \
 	{ "run", ctx_run },
+
+/* runtime.c: ctx:runtime([root]), the berth.runtime and berth.process
+ * types (made by lberth_runtime_open) and the module functions
+ * runtime_spec_default and runtime_features. */
+int lberth_ctx_runtime(lua_State *L);
+void lberth_runtime_open(lua_State *L);
+extern const luaL_Reg lberth_runtime_functions[];
 
 #endif
