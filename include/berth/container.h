@@ -135,6 +135,80 @@ BERTH_EXTERN void berth_container_ids_free(char **ids, size_t count);
 BERTH_EXTERN int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio,
 					   int ready_fd, berth_error **err);
 
+
+/* ---- operations on existing containers (lib/container/ops.c) ---------- */
+
+/* Called by berth_container_exec once the process runs, in the calling
+ * thread: pid is its host pid, pty the master of its terminal with tty
+ * (borrowed, valid until the callback returns), else -1. The process is
+ * waited for once the callback returns (a terminal's copy loop belongs
+ * here). */
+typedef void (*berth_container_exec_started_fn)(int pid, int pty, void *userdata);
+
+/* A process to run in a running container (docker exec). NULL fields: as
+ * the container's init has them. */
+typedef struct {
+	size_t size;            /* sizeof(berth_container_exec_opts): set by the INIT macro */
+	const char *const *cmd; /* what to run, NULL-terminated; required */
+	const char *const *env; /* "KEY=VALUE", over the container's environment */
+	const char *user;       /* user[:group], resolved in the container's /etc/passwd and
+				   /etc/group as for create */
+	const char *workdir;    /* absolute, in the container */
+	int tty;                /* give it a terminal (see started) */
+	const int *stdio;       /* its 0, 1 and 2 (-1: /dev/null); NULL: the caller's */
+	int detach;             /* return once it runs: it stays the caller's child (reaped
+				   when the caller reaps its children or ends) */
+	berth_container_exec_started_fn started; /* may be NULL */
+	void *userdata;
+} berth_container_exec_opts;
+
+#define BERTH_CONTAINER_EXEC_OPTS_INIT \
+	{ sizeof(berth_container_exec_opts), NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+
+/* Runs a process in a running container, with the container's
+ * environment, user, working directory, capabilities and namespaces, and
+ * waits for it (unless detach), filling *out (may be NULL) with how it
+ * ended. Errors: ENOTFOUND for an unknown container ("No such container")
+ * or a command missing from it, EPERM for one that cannot be executed,
+ * ESTATE when the container is not running (or paused), EINVAL for bad
+ * options or a user missing from the container. */
+BERTH_EXTERN int berth_container_exec(berth_ctx *ctx, const char *name,
+				      const berth_container_exec_opts *opts,
+				      berth_container_exit *out, berth_error **err);
+
+/* Freezes every process of a running container (status "paused"), or thaws
+ * a paused one. Errors: ESTATE when it is not running (pause: or paused
+ * already) / not paused (unpause). */
+BERTH_EXTERN int berth_container_pause(berth_ctx *ctx, const char *name, berth_error **err);
+BERTH_EXTERN int berth_container_unpause(berth_ctx *ctx, const char *name, berth_error **err);
+
+/* Stops a running container as berth_container_stop does (timeout_s -1:
+ * its own stop timeout), then starts it again detached. A container that
+ * does not run is simply started. Errors: as stop and start. */
+BERTH_EXTERN int berth_container_restart(berth_ctx *ctx, const char *name, int timeout_s,
+					 berth_error **err);
+
+/* Gives a container a new name (the old one is free afterwards). Errors:
+ * EEXISTS when another container has it, EINVAL for a malformed name or
+ * the name it has already, ENOTFOUND. */
+BERTH_EXTERN int berth_container_rename(berth_ctx *ctx, const char *name, const char *new_name,
+					berth_error **err);
+
+/* The processes of a running container as `docker top` lists them: JSON
+ * text {"Titles": ["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],
+ * "Processes": [[...], ...]} with host pids; free with berth_string_free().
+ * Errors: ESTATE when it is not running. */
+BERTH_EXTERN int berth_container_top(berth_ctx *ctx, const char *name, char **json,
+				     berth_error **err);
+
+/* Removes every container that does not run (created, exited, dead). Puts
+ * the removed ids in *ids (free with berth_container_ids_free(); both may
+ * be NULL) and the bytes their changes took on disk in *reclaimed (may be
+ * NULL). A container failing to go is skipped and logged; the call fails
+ * only when nothing can be listed. */
+BERTH_EXTERN int berth_container_prune(berth_ctx *ctx, char ***ids, size_t *count,
+				       unsigned long long *reclaimed, berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

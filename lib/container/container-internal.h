@@ -79,6 +79,8 @@ void bt_ct_user_free(struct bt_ct_user *u);
 int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err);
 
 /* ---- lifecycle (container.c) ------------------------------------------ */
+/* A name Docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]*, a leading '/' allowed. */
+bool bt_ct_valid_name(const char *n);
 /* Removes a container that does not run, ct locked; ct stays to close. */
 int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
 

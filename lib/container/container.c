@@ -27,7 +27,7 @@
 
 extern char **environ;
 
-static bool valid_name(const char *n)
+bool bt_ct_valid_name(const char *n)
 {
 	static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -176,7 +176,7 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 		return bt_error_set(err, BERTH_EINVAL, 0, "no image given");
 	if (bt_opts_copy(&c.o, sizeof(c.o), opts, "berth_container_create_opts", err) < 0)
 		return berth_error_code(*err);
-	if (c.o.name && !valid_name(c.o.name))
+	if (c.o.name && !bt_ct_valid_name(c.o.name))
 		return bt_error_set(err, BERTH_EINVAL, 0,
 				    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
 				    c.o.name);
@@ -399,8 +399,13 @@ int berth_container_kill(berth_ctx *ctx, const char *name, int sig, berth_error 
 		return rc;
 	if (strcmp(bt_ct_status(ct), "running") && strcmp(bt_ct_status(ct), "paused"))
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "container %s is not running", name);
-	else if ((rc = runtime_open(ctx, &rt, err)) == 0)
-		rc = berth_runtime_kill(rt, ct->id, sig, 0, err);
+	else if ((rc = runtime_open(ctx, &rt, err)) == 0 &&
+		 (rc = berth_runtime_kill(rt, ct->id, sig, 0, err)) == 0 && sig == SIGKILL &&
+		 !strcmp(bt_ct_status(ct), "paused") && berth_runtime_resume(rt, ct->id, NULL) == 0) {
+		/* a frozen process dies only once thawed (cgroup v1's freezer) */
+		json_object_set_new(ct->state, "Status", json_string("running"));
+		bt_ct_save_state(ct, NULL);
+	}
 	berth_runtime_free(rt);
 	bt_ct_close(ct);
 	return rc;

@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# The engine's operations on existing containers, as a Docker user drives
+# them: exec, pause, unpause, restart, rename, top, container prune, and
+# ps --filter/-n, on the kernel's real namespaces, cgroups and mounts. The
+# image is busybox-static made offline and copied into the store with
+# skopeo. Root only. Every container is removed, and every monitor ended
+# by its PID, in teardown.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"
+	command -v skopeo >/dev/null || skip "skopeo is not installed (scripts/install-deps)"
+	STORE=$(mktemp -d /tmp/berth-cli-ops-XXXXXX)
+	export STORE
+	export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
+	/usr/bin/python3 "$top_srcdir/tests/integration/lib/registry-mkimage.py" "$STORE/layout" >/dev/null
+	mkdir -p "$STORE/root/content"
+	skopeo copy -q "oci:$STORE/layout:busybox" "oci:$STORE/root/content:docker.io/library/busybox:latest"
+}
+
+# what is berth's under $STORE: monitors (by PID), containers, mounts
+teardown_file() {
+	[ -n "${STORE:-}" ] || return 0
+	B=("$BERTH" --root "$STORE/root" --runroot "$STORE/run")
+	for id in $("${B[@]}" ps -a -q --no-trunc 2>/dev/null); do
+		pid=$("${B[@]}" container inspect -f '{{.State.MonitorPid}}' "$id" 2>/dev/null || true)
+		"${B[@]}" unpause "$id" >/dev/null 2>&1 || true
+		"${B[@]}" rm -f "$id" >/dev/null 2>&1 || true
+		[ -z "$pid" ] || [ "$pid" = 0 ] || kill -9 "$pid" 2>/dev/null || true
+	done
+	grep -o " $STORE/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+	rm -rf "$STORE"
+}
+
+setup() {
+	B=("$BERTH" --root "$STORE/root" --runroot "$STORE/run")
+}
+
+# removes what a test made, even when it failed
+teardown() {
+	for id in $("${B[@]}" ps -a -q --no-trunc 2>/dev/null); do
+		"${B[@]}" unpause "$id" >/dev/null 2>&1 || true
+		"${B[@]}" rm -f "$id" >/dev/null 2>&1 || true
+	done
+}
+
+loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
+
+@test "exec: the container's env, -u -w -e, exit codes passed through, 127, -i, -d" {
+	"${B[@]}" run -d --name x1 -e FROM_RUN=yes busybox sh -c "$loop" >/dev/null
+	run --separate-stderr "${B[@]}" exec x1 sh -c 'echo "$FROM_RUN $(id -u) $(pwd) $HOSTNAME"; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = "yes 0 / $("${B[@]}" container inspect -f '{{.Config.Hostname}}' x1)" ]
+	run --separate-stderr "${B[@]}" exec -u 1000:1001 -w /tmp -e FROM_RUN=no -e NEW=1 x1 sh -c 'echo "$(id -u):$(id -g) $(pwd) $FROM_RUN $NEW"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1000:1001 /tmp no 1" ]
+	# the process is in the container: its pid namespace, its root
+	run "${B[@]}" exec x1 sh -c 'cat /proc/1/cmdline | tr "\0" " "; ls /proc | grep -c "^[0-9]"'
+	[[ "${lines[0]}" == "sh -c trap"* ]]
+	run -127 --separate-stderr "${B[@]}" exec x1 no-such-command
+	[[ "$stderr" == *"process.args[0]"* ]]
+	run -126 --separate-stderr "${B[@]}" exec x1 /etc/hostname
+	run -125 --separate-stderr "${B[@]}" exec -u nobody x1 true
+	[[ "$stderr" == *"unable to find user nobody"* ]]
+	# stdin only with -i
+	run bash -c "echo piped | $BERTH --root $STORE/root --runroot $STORE/run exec -i x1 cat"
+	[ "$output" = "piped" ]
+	run bash -c "echo piped | $BERTH --root $STORE/root --runroot $STORE/run exec x1 cat"
+	[ "$output" = "" ]
+	# -d returns at once; the process goes on in the container
+	start=$(date +%s%N)
+	run "${B[@]}" exec -d x1 sh -c 'sleep 1; echo late > /tmp/late'
+	[ "$status" -eq 0 ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+	for i in $(seq 50); do "${B[@]}" exec x1 cat /tmp/late 2>/dev/null | grep -q late && break; sleep 0.1; done
+	run "${B[@]}" exec x1 cat /tmp/late
+	[ "$output" = "late" ]
+}
+
+@test "exec -t gives the process a terminal" {
+	"${B[@]}" run -d --name xt busybox sh -c "$loop" >/dev/null
+	run script -qec "$BERTH --root $STORE/root --runroot $STORE/run exec -t xt sh -c 'tty; echo \$TERM; exit 4'" /dev/null
+	[ "$status" -eq 4 ]
+	[[ "${lines[0]}" == /dev/pts/* ]]
+	[[ "${lines[1]}" == xterm* ]]
+	# and -it takes what is typed there
+	run script -qec "printf 'echo typed-\$((6*7))\nexit 0\n' | $BERTH --root $STORE/root --runroot $STORE/run exec -i -t xt sh" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *typed-42* ]]
+}
+
+@test "exec: bad input: unknown container, stopped container, no command, bad flag" {
+	run --separate-stderr "${B[@]}" exec no-such-container true
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "berth: No such container: no-such-container" ]
+	"${B[@]}" create --name stopped busybox true >/dev/null
+	run --separate-stderr "${B[@]}" exec stopped true
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container stopped is not running"* ]]
+	run --separate-stderr "${B[@]}" exec stopped
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *'"berth exec" requires at least 2 arguments'* ]]
+	run --separate-stderr "${B[@]}" exec --no-such-flag stopped true
+	[ "$status" -eq 125 ]
+	run --separate-stderr "${B[@]}" exec -w relative stopped true
+	[ "$status" -ne 0 ]
+}
+
+@test "pause freezes every process; ps and inspect say paused; unpause thaws; rm -f of a paused one" {
+	id=$("${B[@]}" run -d --name p1 busybox sh -c 'while :; do echo tick; sleep 0.1; done')
+	for i in $(seq 50); do [ "$("${B[@]}" logs p1 | wc -l)" -gt 1 ] && break; sleep 0.1; done
+	run "${B[@]}" pause p1
+	[ "$status" -eq 0 ]
+	[ "$output" = "p1" ]
+	before=$("${B[@]}" logs p1 | wc -l)
+	sleep 1
+	[ "$("${B[@]}" logs p1 | wc -l)" -eq "$before" ]
+	run "${B[@]}" ps --format '{{.Names}} {{.State}} {{.Status}}'
+	[[ "$output" == "p1 paused Up "*" (Paused)" ]]
+	run "${B[@]}" container inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' p1
+	[ "$output" = "paused true true" ]
+	run --separate-stderr "${B[@]}" pause p1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Container p1 is already paused"* ]]
+	run --separate-stderr "${B[@]}" exec p1 true
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is paused, unpause the container before exec"* ]]
+	run "${B[@]}" unpause p1
+	[ "$status" -eq 0 ]
+	for i in $(seq 50); do [ "$("${B[@]}" logs p1 | wc -l)" -gt "$before" ] && break; sleep 0.1; done
+	[ "$("${B[@]}" logs p1 | wc -l)" -gt "$before" ]
+	run "${B[@]}" container inspect -f '{{.State.Status}} {{.State.Paused}}' p1
+	[ "$output" = "running false" ]
+	run --separate-stderr "${B[@]}" unpause p1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Container p1 is not paused"* ]]
+	# a frozen container still goes with rm -f (SIGKILL, then thawed)
+	"${B[@]}" pause p1
+	run timeout 30 "${B[@]}" rm -f p1
+	[ "$status" -eq 0 ]
+	[ ! -e "$STORE/root/containers/$id" ]
+	run --separate-stderr "${B[@]}" pause no-such-container
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
+	"${B[@]}" create --name created busybox true >/dev/null
+	run --separate-stderr "${B[@]}" pause created
+	[[ "$stderr" == *"Container created is not running"* ]]
+}
+
+@test "restart: a running container gets a new process, a stopped one starts" {
+	"${B[@]}" run -d --name r1 busybox sh -c "$loop" >/dev/null
+	pid=$("${B[@]}" container inspect -f '{{.State.Pid}}' r1)
+	run "${B[@]}" restart -t 1 r1
+	[ "$status" -eq 0 ]
+	[ "$output" = "r1" ]
+	run "${B[@]}" container inspect -f '{{.State.Status}} {{.State.Pid}}' r1
+	[[ "$output" == "running "* ]]
+	[ "${output#running }" != "$pid" ]
+	"${B[@]}" run --name r2 busybox true
+	run "${B[@]}" restart r2
+	[ "$status" -eq 0 ]
+	run "${B[@]}" wait r2
+	[ "$output" = "0" ]
+	run "${B[@]}" container inspect -f '{{.State.StartedAt}}' r2
+	[ -n "$output" ]
+	run --separate-stderr "${B[@]}" restart no-such-container
+	[ "$status" -eq 1 ]
+	run --separate-stderr "${B[@]}" restart -t soon r1
+	[ "$status" -eq 125 ]
+}
+
+@test "rename: the new name names it, the old one is free; used, same and bad names refused" {
+	id=$("${B[@]}" run -d --name old busybox sh -c "$loop")
+	"${B[@]}" create --name taken busybox true >/dev/null
+	run "${B[@]}" rename old new
+	[ "$status" -eq 0 ]
+	run "${B[@]}" container inspect -f '{{.Id}} {{.Name}}' new
+	[ "$output" = "$id /new" ]
+	run "${B[@]}" ps --format '{{.Names}}'
+	[ "$output" = "new" ]
+	run --separate-stderr "${B[@]}" container inspect old
+	[ "$status" -ne 0 ]
+	"${B[@]}" create --name old busybox true >/dev/null
+	run --separate-stderr "${B[@]}" rename new taken
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *'"/taken" is already in use by container'* ]]
+	[ "$("${B[@]}" container inspect -f '{{.Name}}' new)" = /new ]
+	run --separate-stderr "${B[@]}" rename new new
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"same name as its current name"* ]]
+	run --separate-stderr "${B[@]}" rename new 'bad/name'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Invalid container name (bad/name)"* ]]
+	run --separate-stderr "${B[@]}" rename no-such-container x
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
+	run --separate-stderr "${B[@]}" rename new
+	[ "$status" -eq 125 ]
+	# the names directory holds exactly one link per container
+	[ "$(ls "$STORE/root/containers/names" | sort | tr '\n' ' ')" = "new old taken " ]
+}
+
+@test "top lists the container's processes with ps's columns" {
+	"${B[@]}" run -d --name t1 busybox sh -c 'sleep 1000 & while :; do sleep 0.1; done' >/dev/null
+	init=$("${B[@]}" container inspect -f '{{.State.Pid}}' t1)
+	for i in $(seq 50); do "${B[@]}" top t1 | grep -q 'sleep 1000' && break; sleep 0.1; done
+	run "${B[@]}" top t1
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+	echo "$output" | grep -Eq "^root +$init +[0-9]+ +[0-9]+ +[0-9:A-Za-z]+ +\? +00:00:0[0-9] +sh -c sleep 1000"
+	echo "$output" | grep -Eq "^root +[0-9]+ +$init .* sleep 1000$"
+	"${B[@]}" create --name t2 busybox true >/dev/null
+	run --separate-stderr "${B[@]}" top t2
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Container t2 is not running"* ]]
+	run --separate-stderr "${B[@]}" top no-such-container
+	[ "$status" -eq 1 ]
+}
+
+@test "container prune removes what does not run, reports the space, keeps the running" {
+	keep=$("${B[@]}" run -d --name keep busybox sh -c "$loop")
+	"${B[@]}" run --name gone1 busybox sh -c 'dd if=/dev/zero of=/big bs=1k count=2048 2>/dev/null'
+	gone1=$("${B[@]}" container inspect -f '{{.Id}}' gone1)
+	gone2=$("${B[@]}" create --name gone2 busybox true)
+	run "${B[@]}" container prune -f
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Deleted Containers:" ]
+	[ "$(printf '%s\n' "${lines[1]}" "${lines[2]}" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$gone1" "$gone2" | sort | tr '\n' ' ')" ]
+	[[ "${lines[3]}" =~ ^Total\ reclaimed\ space:\ 2\.[0-9]+MB$ ]]
+	[ ! -e "$STORE/root/containers/$gone1" ]
+	[ ! -e "$STORE/root/containers/$gone2" ]
+	run "${B[@]}" ps -a -q --no-trunc
+	[ "$output" = "$keep" ]
+	# their names are free again
+	"${B[@]}" create --name gone1 busybox true >/dev/null
+	# without -f it asks, and no is no
+	run bash -c "echo n | $BERTH --root $STORE/root --runroot $STORE/run container prune"
+	[[ "$output" == *"Are you sure you want to continue? [y/N]"* ]]
+	"${B[@]}" container inspect gone1 >/dev/null
+	run "${B[@]}" container prune --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Usage: berth container prune"* ]]
+}
+
+@test "ps --filter name/id/status/exited/label/ancestor, -n and -l" {
+	"${B[@]}" run -d --name web-1 -l tier=front busybox sh -c "$loop" >/dev/null
+	run -2 "${B[@]}" run --name job-1 -l tier=back -l batch busybox sh -c 'exit 2'
+	sleep 0.01
+	"${B[@]}" create --name web-2 busybox true >/dev/null
+	run "${B[@]}" ps -a --filter name=web --format '{{.Names}}'
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "web-1 web-2 " ]
+	run "${B[@]}" ps --filter name=web --format '{{.Names}}'
+	[ "$output" = "web-1" ]
+	run "${B[@]}" ps --filter status=exited --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	run "${B[@]}" ps -f status=created -f status=exited --format '{{.Names}}'
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "job-1 web-2 " ]
+	run "${B[@]}" ps -a --filter exited=2 --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	run "${B[@]}" ps -a --filter label=tier=front --format '{{.Names}}'
+	[ "$output" = "web-1" ]
+	run "${B[@]}" ps -a --filter label=batch --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	run "${B[@]}" ps -a --filter label=tier --filter name=job --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	run "${B[@]}" ps -a --filter ancestor=busybox --format '{{.Names}}'
+	[ "${#lines[@]}" -eq 3 ]
+	run "${B[@]}" ps -a --filter ancestor=docker.io/library/busybox:latest -q
+	[ "${#lines[@]}" -eq 3 ]
+	run "${B[@]}" ps -a --filter ancestor=other --format '{{.Names}}'
+	[ -z "$output" ]
+	id=$("${B[@]}" container inspect -f '{{.Id}}' job-1)
+	run "${B[@]}" ps -a --filter "id=${id:0:10}" --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	# -n N: the N newest, of any state; -l: the newest
+	run "${B[@]}" ps -n 2 --format '{{.Names}}'
+	[ "$(echo "$output" | tr '\n' ' ')" = "web-2 job-1 " ]
+	run "${B[@]}" ps -l --format '{{.Names}}'
+	[ "$output" = "web-2" ]
+	run --separate-stderr "${B[@]}" ps --filter colour=red
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"invalid filter 'colour=red'"* ]]
+	run --separate-stderr "${B[@]}" ps -n many
+	[ "$status" -eq 125 ]
+}
+
+@test "every new command has --help and is in the container group" {
+	for c in exec pause unpause restart rename top; do
+		run "${B[@]}" "$c" --help
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == "Usage: berth $c "* ]]
+		run "${B[@]}" container "$c" --help
+		[ "$status" -eq 0 ]
+		run "${B[@]}" container --help
+		[[ "$output" == *"  $c "* ]]
+		run "${B[@]}" "$c"
+		[ "$status" -eq 125 ]
+	done
+}
