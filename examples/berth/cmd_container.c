@@ -962,8 +962,10 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 		{ "create", "create a new container", cmd_create },
 		{ "exec", "execute a command in a running container", cmd_exec },
+		{ "export", "export a container's filesystem as a tar archive", cmd_export },
 		{ "inspect", "display detailed information on one or more containers", cmd_container_inspect },
 		{ "kill", "kill one or more running containers", cmd_kill },
 		{ "logs", "fetch the logs of a container", cmd_logs },

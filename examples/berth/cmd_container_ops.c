@@ -1,12 +1,16 @@
-/* berth exec, pause, unpause, restart, rename, top, container prune, and
- * the filters of ps */
+/* berth exec, pause, unpause, restart, rename, top, container prune, cp,
+ * export, and the filters of ps */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -493,4 +497,247 @@ bool ps_filter_match(berth_ctx *ctx, const json_t *doc, char *const *filters, si
 			return false;
 	}
 	return true;
+}
+
+/* ---- cp, export ------------------------------------------------------------ */
+
+/* "CONTAINER:PATH" splits into its container and path; a local path
+ * (absolute, or starting with '.', or without ':') gives NULL. */
+static char *cp_container(const char *arg, const char **path)
+{
+	const char *colon = strchr(arg, ':');
+
+	*path = arg;
+	if (arg[0] == '/' || arg[0] == '.' || !colon || colon == arg)
+		return NULL;
+	*path = colon + 1;
+	return strndup(arg, (size_t)(colon - arg));
+}
+
+/* A host path made absolute: the storage calls resolve below "/". */
+static char *host_path(const char *p)
+{
+	char cwd[4096];
+
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	size_t n = strlen(cwd) + strlen(p) + 2;
+	char *out = malloc(n);
+
+	if (out)
+		snprintf(out, n, "%s/%s", cwd, p);
+	return out;
+}
+
+/* dest split into the directory the copy lands in and the name it takes
+ * (NULL: the source's own), as Docker does: into dest when it is a
+ * directory, else as dest's last component in its parent. */
+static void cp_target(const char *dest, bool dest_is_dir, char **dir, char **as)
+{
+	char *copy = strdup(dest), *slash;
+	size_t n = strlen(copy);
+
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	if (dest_is_dir) {
+		*dir = copy;
+		*as = NULL;
+		return;
+	}
+	slash = strrchr(copy, '/');
+	*as = strdup(slash ? slash + 1 : copy);
+	if (slash)
+		*slash = '\0';
+	*dir = slash ? strdup(slash == copy ? "/" : copy) : strdup(".");
+	free(copy);
+}
+
+struct tar_writer {
+	berth_ctx *ctx;
+	const char *container; /* NULL: the host */
+	const char *path, *as;
+	int fd, rc;
+	berth_error *err;
+};
+
+static void *write_tar(void *arg)
+{
+	struct tar_writer *w = arg;
+
+	w->rc = w->container ? berth_container_copy_from(w->ctx, w->container, w->path, w->as, w->fd, &w->err)
+			     : berth_storage_copy_out(w->ctx, "/", w->path, w->as, w->fd, &w->err);
+	close(w->fd);
+	return NULL;
+}
+
+/* Copies between the host and a container through a pipe: one thread
+ * writes the tar of the source, this one extracts it. */
+static int cp_through_pipe(berth_ctx *ctx, struct tar_writer *w, const char *to_container, const char *dir)
+{
+	berth_error *err = NULL;
+	pthread_t thread;
+	int pipefd[2], rc, status = 0;
+
+	if (pipe(pipefd) < 0) {
+		perror("berth: pipe");
+		return 1;
+	}
+	w->fd = pipefd[1];
+	pthread_create(&thread, NULL, write_tar, w);
+	rc = to_container ? berth_container_copy_to(ctx, to_container, dir, pipefd[0], &err)
+			  : berth_storage_copy_in(ctx, "/", dir, pipefd[0], &err);
+	close(pipefd[0]); /* a writer still going gets EPIPE and ends */
+	pthread_join(thread, NULL);
+	/* the writer's error is the cause when both failed */
+	if (w->rc < 0) {
+		status = cli_fail(w->err);
+		berth_error_free(err);
+	} else if (rc < 0) {
+		status = cli_fail(err);
+	}
+	return status;
+}
+
+static const char cp_usage[] =
+	"Usage: berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
+	"       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n"
+	"\n"
+	"Copy files/folders between a container and the local filesystem\n"
+	"\n"
+	"Use '-' as the source to read a tar archive from stdin and extract it to a\n"
+	"directory destination in a container. Use '-' as the destination to stream a\n"
+	"tar archive of a container source to stdout. Owners and modes are kept.\n"
+	"\n"
+	"Options:\n"
+	"      --help   show this help\n";
+
+static int cp_run(berth_ctx *ctx, const char *src_ct, const char *src, const char *dst_ct, const char *dst)
+{
+	struct tar_writer w = { .ctx = ctx };
+	berth_error *err = NULL;
+	char *dir = NULL, *as = NULL, *abs = NULL;
+	int status = 0, is_dir = 0;
+	struct stat st;
+
+	/* an unknown container is said first, not as a broken pipe */
+	if (berth_container_inspect(ctx, src_ct ? src_ct : dst_ct, &abs, &err) < 0)
+		return cli_fail(err);
+	berth_string_free(abs);
+	abs = NULL;
+	if (src_ct && !strcmp(dst, "-")) {
+		if (berth_container_copy_from(ctx, src_ct, src, NULL, STDOUT_FILENO, &err) < 0)
+			status = cli_fail(err);
+		return status;
+	}
+	if (dst_ct && !strcmp(src, "-")) {
+		if (berth_container_copy_to(ctx, dst_ct, dst, STDIN_FILENO, &err) < 0)
+			status = cli_fail(err);
+		return status;
+	}
+	if (src_ct) {
+		abs = host_path(dst);
+		cp_target(abs, stat(abs, &st) == 0 && S_ISDIR(st.st_mode), &dir, &as);
+		w.container = src_ct;
+		w.path = src;
+	} else {
+		int rc = berth_container_path_is_dir(ctx, dst_ct, dst, &is_dir, &err);
+
+		if (rc < 0 && rc != BERTH_ENOTFOUND) {
+			return cli_fail(err);
+		}
+		berth_error_free(err);
+		cp_target(dst, is_dir, &dir, &as);
+		abs = host_path(src);
+		w.path = abs;
+	}
+	w.as = as;
+	status = cp_through_pipe(ctx, &w, dst_ct, dir);
+	free(dir);
+	free(as);
+	free(abs);
+	return status;
+}
+
+int cmd_cp(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
+	const char *src, *dst;
+	char *src_ct, *dst_ct;
+	berth_ctx *ctx;
+	int opt, status;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, cp_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 2, 2, "cp", cp_usage))
+		return 125;
+	src_ct = cp_container(argv[optind], &src);
+	dst_ct = cp_container(argv[optind + 1], &dst);
+	if (!src_ct == !dst_ct) {
+		fprintf(stderr, "berth: %s\n", src_ct ? "copying between containers is not supported"
+						     : "must specify at least one container source");
+		free(src_ct);
+		free(dst_ct);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a pipe's reader that failed is reported, not fatal */
+	if (!(ctx = cli_context(cli))) {
+		free(src_ct);
+		free(dst_ct);
+		return 125;
+	}
+	status = cp_run(ctx, src_ct, *src ? src : "/", dst_ct, *dst ? dst : "/");
+	berth_ctx_free(ctx);
+	free(src_ct);
+	free(dst_ct);
+	return status;
+}
+
+static const char export_usage[] =
+	"Usage: berth export [OPTIONS] CONTAINER\n"
+	"\n"
+	"Export a container's filesystem as a tar archive\n"
+	"\n"
+	"Options:\n"
+	"      --help            show this help\n"
+	"  -o, --output string   write to a file, instead of STDOUT\n";
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	int opt, fd = STDOUT_FILENO, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "o:", options, export_usage)) != -1) {
+		if (opt != 'o')
+			return cli_opt_status(opt);
+		output = optarg;
+	}
+	if (cli_args(argc, 1, 1, "export", export_usage))
+		return 125;
+	if (!output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "berth: cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
+		return 1;
+	}
+	if (!(ctx = cli_context(cli)))
+		return 125;
+	if (output && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "berth: open %s: %s\n", output, strerror(errno));
+		berth_ctx_free(ctx);
+		return 1;
+	}
+	if (berth_container_export(ctx, argv[optind], fd, &err) < 0) {
+		status = cli_fail(err);
+		if (output)
+			unlink(output);
+	}
+	if (output)
+		close(fd);
+	berth_ctx_free(ctx);
+	return status;
 }

@@ -9,8 +9,10 @@
 
 static const struct command commands[] = {
 	{ "container", "manage containers", cmd_container },
+	{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 	{ "create", "create a new container", cmd_create },
 	{ "exec", "execute a command in a running container", cmd_exec },
+	{ "export", "export a container's filesystem as a tar archive", cmd_export },
 	{ "history", "show the history of an image", cmd_history },
 	{ "image", "manage images (inspect, ls, rm, pull, tag, history, prune)", cmd_image },
 	{ "images", "list images", cmd_images },

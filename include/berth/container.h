@@ -209,6 +209,30 @@ BERTH_EXTERN int berth_container_top(berth_ctx *ctx, const char *name, char **js
 BERTH_EXTERN int berth_container_prune(berth_ctx *ctx, char ***ids, size_t *count,
 				       unsigned long long *reclaimed, berth_error **err);
 
+
+/* ---- copies and exports (lib/container/copy.c) ------------------------ */
+
+/* Extracts the uncompressed tar read from fd into directory dir of the
+ * container (as berth_storage_copy_in: owners and modes kept, paths
+ * resolved inside the container's root, entries never made outside dir).
+ * Works on running and stopped containers. Errors: ENOTFOUND (container or
+ * dir), ESCAPE for an entry leaving dir, EINVAL for a malformed tar. */
+BERTH_EXTERN int berth_container_copy_to(berth_ctx *ctx, const char *name, const char *dir,
+					 int fd, berth_error **err);
+/* Writes path of the container (a file, symlink or directory tree) to fd as
+ * an uncompressed tar whose top entry is named as (NULL: path's last
+ * component). Errors: ENOTFOUND (container or path). */
+BERTH_EXTERN int berth_container_copy_from(berth_ctx *ctx, const char *name, const char *path,
+					   const char *as, int fd, berth_error **err);
+/* Whether path exists in the container (resolved as it would resolve it)
+ * and is a directory: *is_dir 1 or 0. Errors: ENOTFOUND when it is missing. */
+BERTH_EXTERN int berth_container_path_is_dir(berth_ctx *ctx, const char *name, const char *path,
+					     int *is_dir, berth_error **err);
+/* Writes the container's whole root file system to fd as one uncompressed
+ * tar (docker export). */
+BERTH_EXTERN int berth_container_export(berth_ctx *ctx, const char *name, int fd,
+					berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -285,7 +285,7 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "every new command has --help and is in the container group" {
-	for c in exec pause unpause restart rename top; do
+	for c in exec pause unpause restart rename top cp export; do
 		run "${B[@]}" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "Usage: berth $c "* ]]
@@ -296,4 +296,132 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 		run "${B[@]}" "$c"
 		[ "$status" -eq 125 ]
 	done
+}
+
+@test "cp: host to container and back, files and directories, owners and modes kept, tar streams" {
+	id=$("${B[@]}" run -d --name cp1 busybox sh -c "$loop")
+	mkdir -p "$STORE/src/dir/sub" "$STORE/back"
+	echo one > "$STORE/src/dir/a"
+	echo two > "$STORE/src/dir/sub/b"
+	chown 1234:5678 "$STORE/src/dir/a"
+	chmod 0640 "$STORE/src/dir/a"
+	ln -s a "$STORE/src/dir/link"
+	run "${B[@]}" cp "$STORE/src/dir" cp1:/tmp/
+	[ "$status" -eq 0 ]
+	run "${B[@]}" exec cp1 sh -c 'stat -c "%u:%g %a" /tmp/dir/a; cat /tmp/dir/a /tmp/dir/sub/b; readlink /tmp/dir/link'
+	[ "$output" = $'1234:5678 640\none\ntwo\na' ]
+	# to a new name; a relative host path
+	echo single > "$STORE/src/file"
+	(cd "$STORE/src" && "${B[@]}" cp file cp1:/tmp/renamed)
+	run "${B[@]}" exec cp1 cat /tmp/renamed
+	[ "$output" = single ]
+	# back: into an existing directory, and to a new name
+	"${B[@]}" exec cp1 sh -c 'echo made-inside > /made; chown 42:43 /made; chmod 0604 /made'
+	"${B[@]}" cp cp1:/tmp/dir "$STORE/back/"
+	[ "$(stat -c '%u:%g %a' "$STORE/back/dir/a")" = "1234:5678 640" ]
+	[ "$(cat "$STORE/back/dir/sub/b")" = two ]
+	"${B[@]}" cp cp1:/made "$STORE/back/copied"
+	[ "$(cat "$STORE/back/copied")" = made-inside ]
+	[ "$(stat -c '%u:%g %a' "$STORE/back/copied")" = "42:43 604" ]
+	# tar streams: - as the destination or the source
+	run bash -c "$BERTH --root $STORE/root --runroot $STORE/run cp cp1:/tmp/dir - | tar -tf - | sort"
+	[ "$output" = $'dir/\ndir/a\ndir/link\ndir/sub/\ndir/sub/b' ]
+	tar -cf - -C "$STORE/src" file | "${B[@]}" cp - cp1:/tmp
+	run "${B[@]}" exec cp1 cat /tmp/file
+	[ "$output" = single ]
+	# a container that does not run: its snapshot is mounted for the copy only
+	"${B[@]}" stop -t 1 cp1 >/dev/null
+	"${B[@]}" cp "$STORE/src/file" cp1:/stopped-copy
+	"${B[@]}" cp cp1:/stopped-copy "$STORE/back/"
+	[ "$(cat "$STORE/back/stopped-copy")" = single ]
+	! grep -q "$id" /proc/self/mounts
+}
+
+@test "cp: no copy leaves the container's root, whatever its symlinks or the tar say" {
+	"${B[@]}" run -d --name esc busybox sh -c 'echo container > /etc/os-release; ln -s / /escape; ln -s ../../../.. /up; while :; do sleep 0.1; done' >/dev/null
+	for i in $(seq 50); do "${B[@]}" exec esc sh -c 'test -L /up' && break; sleep 0.1; done
+	name=berth-cp-escape-$$-$RANDOM
+	echo secret > "$STORE/$name"
+	run "${B[@]}" cp "$STORE/$name" esc:/escape/tmp/
+	[ "$status" -eq 0 ]
+	[ ! -e "/tmp/$name" ]
+	run "${B[@]}" exec esc cat "/tmp/$name"
+	[ "$output" = secret ]
+	run "${B[@]}" cp "$STORE/$name" "esc:/up/tmp/up-$name"
+	[ "$status" -eq 0 ]
+	[ ! -e "/tmp/up-$name" ]
+	run "${B[@]}" exec esc cat "/tmp/up-$name"
+	[ "$output" = secret ]
+	# reading through them gives the container's files, never the host's
+	"${B[@]}" cp esc:/escape/etc/os-release "$STORE/os-release-out"
+	[ "$(cat "$STORE/os-release-out")" = container ]
+	"${B[@]}" cp esc:/up/etc/os-release "$STORE/os-release-up"
+	[ "$(cat "$STORE/os-release-up")" = container ]
+	# a tar whose entries climb out, or write through a symlink of its own
+	/usr/bin/python3 - "$STORE/evil.tar" "$name" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    data = b"pwned\n"
+    i = tarfile.TarInfo("../../../../tmp/dotdot-" + sys.argv[2]); i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+PY
+	run "${B[@]}" cp - esc:/tmp < "$STORE/evil.tar"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"escape"* || "$output" == *"leave"* || "$output" == *".."* ]]
+	[ ! -e "/tmp/dotdot-$name" ]
+	run "${B[@]}" exec esc ls "/tmp/dotdot-$name"
+	[ "$status" -ne 0 ]
+	/usr/bin/python3 - "$STORE/evil2.tar" "$name" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    l = tarfile.TarInfo("hop"); l.type = tarfile.SYMTYPE; l.linkname = "/tmp"
+    t.addfile(l)
+    data = b"pwned\n"
+    i = tarfile.TarInfo("hop/link-" + sys.argv[2]); i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+PY
+	run "${B[@]}" cp - esc:/escape < "$STORE/evil2.tar"
+	[ "$status" -eq 1 ]
+	[ ! -e "/tmp/link-$name" ]
+	run "${B[@]}" exec esc ls "/tmp/link-$name"
+	[ "$status" -ne 0 ]
+}
+
+@test "cp: bad input: unknown container, missing path, two local paths, usage" {
+	"${B[@]}" run -d --name cpb busybox sh -c "$loop" >/dev/null
+	echo x > "$STORE/x"
+	run --separate-stderr "${B[@]}" cp "$STORE/x" no-such-container:/tmp
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
+	run --separate-stderr "${B[@]}" cp cpb:/no/such/file "$STORE/out"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Could not find the file /no/such/file in container"* ]]
+	[ ! -e "$STORE/out" ]
+	run --separate-stderr "${B[@]}" cp "$STORE/x" "$STORE/y"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"must specify at least one container source"* ]]
+	run --separate-stderr "${B[@]}" cp - cpb:/no/such/dir < /dev/null
+	[ "$status" -eq 1 ]
+	run --separate-stderr "${B[@]}" cp "$STORE/x"
+	[ "$status" -eq 125 ]
+	run "${B[@]}" cp --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: berth cp "* ]]
+}
+
+@test "export writes the root file system as a tar; -o; never to a terminal" {
+	"${B[@]}" run --name ex1 busybox sh -c 'echo exported > /marker'
+	run bash -c "$BERTH --root $STORE/root --runroot $STORE/run export ex1 | tar -tf -"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qx 'marker'
+	echo "$output" | grep -qx 'bin/busybox'
+	"${B[@]}" export -o "$STORE/ex1.tar" ex1
+	[ "$(tar -xOf "$STORE/ex1.tar" marker)" = exported ]
+	run script -qec "$BERTH --root $STORE/root --runroot $STORE/run export ex1" /dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cowardly refusing to save to a terminal"* ]]
+	run --separate-stderr "${B[@]}" export -o "$STORE/none.tar" no-such-container
+	[ "$status" -eq 1 ]
+	[ ! -e "$STORE/none.tar" ]
+	! grep -q "$("${B[@]}" container inspect -f '{{.Id}}' ex1)" /proc/self/mounts
 }

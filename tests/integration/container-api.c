@@ -117,6 +117,70 @@ static void detached(void)
 	berth_string_free(id);
 }
 
+/* The operations of issue 12 from C: exec with its own pipe and exit code,
+ * pause/unpause, rename, top, a path looked up, restart, prune. */
+static void operations(void)
+{
+	const char *cmd[] = { "sh", "-c", "while :; do sleep 1; done", NULL };
+	const char *ex[] = { "sh", "-c", "echo \"$(id -u) $(pwd) $GREETING\"; exit 7", NULL };
+	const char *env[] = { "GREETING=hi", NULL };
+	berth_container_create_opts co = BERTH_CONTAINER_CREATE_OPTS_INIT;
+	berth_container_exec_opts eo = BERTH_CONTAINER_EXEC_OPTS_INIT;
+	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
+	berth_error *err = NULL;
+	char *id = NULL, *json = NULL, out[256] = "", **ids = NULL;
+	int pipefd[2], stdio[3], rc, is_dir = -1;
+	unsigned long long bytes = 0;
+	size_t n = 0, count = 0;
+	ssize_t r;
+
+	co.cmd = cmd;
+	co.name = "api-ops";
+	if (berth_container_create(ctx, image, &co, &id, &err) < 0 ||
+	    berth_container_start(ctx, "api-ops", NULL, &err) < 0)
+		return fail_err("ops create/start", err);
+	if (pipe(pipefd) < 0)
+		abort();
+	stdio[0] = -1;
+	stdio[1] = stdio[2] = pipefd[1];
+	eo.cmd = ex;
+	eo.env = env;
+	eo.user = "1000";
+	eo.workdir = "/tmp";
+	eo.stdio = stdio;
+	rc = berth_container_exec(ctx, "api-ops", &eo, &how, &err);
+	close(pipefd[1]);
+	while ((r = read(pipefd[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(pipefd[0]);
+	if (rc < 0)
+		fail_err("exec", err), err = NULL;
+	CHECK(!strcmp(out, "1000 /tmp hi\n"), "exec output \"%s\"", out);
+	CHECK(how.code == 7, "exec exit %d, wanted 7", how.code);
+	if (berth_container_pause(ctx, "api-ops", &err) < 0)
+		fail_err("pause", err), err = NULL;
+	rc = berth_container_exec(ctx, "api-ops", &eo, &how, &err);
+	CHECK(rc == BERTH_ESTATE, "exec in a paused container: %d, wanted ESTATE", rc);
+	berth_error_free(err);
+	err = NULL;
+	if (berth_container_unpause(ctx, "api-ops", &err) < 0 ||
+	    berth_container_rename(ctx, "api-ops", "api-ops2", &err) < 0 ||
+	    berth_container_top(ctx, "api-ops2", &json, &err) < 0)
+		fail_err("unpause/rename/top", err), err = NULL;
+	CHECK(json && strstr(json, "\"Titles\"") && strstr(json, "while :"), "top: %s", json);
+	berth_string_free(json);
+	if (berth_container_path_is_dir(ctx, "api-ops2", "/tmp", &is_dir, &err) < 0)
+		fail_err("path_is_dir", err), err = NULL;
+	CHECK(is_dir == 1, "/tmp is_dir %d", is_dir);
+	if (berth_container_restart(ctx, "api-ops2", 1, &err) < 0 ||
+	    berth_container_stop(ctx, "api-ops2", 1, &err) < 0 ||
+	    berth_container_prune(ctx, &ids, &count, &bytes, &err) < 0)
+		fail_err("restart/stop/prune", err), err = NULL;
+	CHECK(count == 1 && ids && !strcmp(ids[0], id), "prune removed %zu", count);
+	berth_container_ids_free(ids, count);
+	berth_string_free(id);
+}
+
 int main(int argc, char **argv)
 {
 	berth_ctx_opts o = BERTH_CTX_OPTS_INIT;
@@ -142,6 +206,7 @@ int main(int argc, char **argv)
 			pthread_join(t[i], NULL);
 	}
 	detached();
+	operations();
 	if (berth_container_ids(ctx, &ids, &count, &err) < 0)
 		fail_err("ids", err);
 	else
@@ -150,6 +215,6 @@ int main(int argc, char **argv)
 	berth_ctx_free(ctx);
 	if (failures)
 		return 1;
-	printf("container-api: 10 attached runs from two threads (own pipes, 0 and 3), a detached one killed (137), nothing left\n");
+	printf("container-api: 10 attached runs from two threads (own pipes, 0 and 3), a detached one killed (137), exec/pause/rename/top/restart/prune, nothing left\n");
 	return 0;
 }
