@@ -964,6 +964,7 @@ int cmd_container(struct cli *cli, int argc, char **argv)
 	static const struct command subs[] = {
 		{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 		{ "create", "create a new container", cmd_create },
+		{ "diff", "inspect changes to files or directories on a container's filesystem", cmd_diff },
 		{ "exec", "execute a command in a running container", cmd_exec },
 		{ "export", "export a container's filesystem as a tar archive", cmd_export },
 		{ "inspect", "display detailed information on one or more containers", cmd_container_inspect },

@@ -1,5 +1,5 @@
 /* berth exec, pause, unpause, restart, rename, top, container prune, cp,
- * export, and the filters of ps */
+ * export, diff, and the filters of ps */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -738,6 +738,46 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	if (output)
 		close(fd);
+	berth_ctx_free(ctx);
+	return status;
+}
+
+/* ---- diff ------------------------------------------------------------------ */
+
+static const char diff_usage[] =
+	"Usage: berth diff CONTAINER\n"
+	"\n"
+	"Inspect changes to files or directories on a container's filesystem:\n"
+	"A a file or directory was added, D deleted, C changed\n"
+	"\n"
+	"Options:\n"
+	"      --help   show this help\n";
+
+int cmd_diff(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	json_t *changes, *c;
+	char *text;
+	size_t i;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, diff_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 1, 1, "diff", diff_usage) || !(ctx = cli_context(cli)))
+		return 125;
+	if (berth_container_diff(ctx, argv[optind], &text, &err) < 0) {
+		status = cli_fail(err);
+	} else {
+		changes = json_loads(text, 0, NULL);
+		json_array_foreach(changes, i, c)
+			printf("%c %s\n", "CAD"[json_integer_value(json_object_get(c, "Kind")) % 3],
+			       json_string_value(json_object_get(c, "Path")));
+		json_decref(changes);
+		berth_string_free(text);
+	}
 	berth_ctx_free(ctx);
 	return status;
 }

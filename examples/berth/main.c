@@ -11,6 +11,7 @@ static const struct command commands[] = {
 	{ "container", "manage containers", cmd_container },
 	{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 	{ "create", "create a new container", cmd_create },
+	{ "diff", "inspect changes to files or directories on a container's filesystem", cmd_diff },
 	{ "exec", "execute a command in a running container", cmd_exec },
 	{ "export", "export a container's filesystem as a tar archive", cmd_export },
 	{ "history", "show the history of an image", cmd_history },

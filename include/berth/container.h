@@ -233,6 +233,15 @@ BERTH_EXTERN int berth_container_path_is_dir(berth_ctx *ctx, const char *name, c
 BERTH_EXTERN int berth_container_export(berth_ctx *ctx, const char *name, int fd,
 					berth_error **err);
 
+
+/* The container's changes against its image, as `docker diff` lists them:
+ * JSON text [{"Path": "/etc", "Kind": 0}, ...] sorted by path, Kind 0 for
+ * a changed path, 1 added, 2 deleted; free with berth_string_free(). The
+ * image's root file system is mounted read-only for the call when it is
+ * not mounted. Errors: ENOTFOUND (container, or its image removed). */
+BERTH_EXTERN int berth_container_diff(berth_ctx *ctx, const char *name, char **json,
+				      berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

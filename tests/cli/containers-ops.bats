@@ -285,7 +285,7 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "every new command has --help and is in the container group" {
-	for c in exec pause unpause restart rename top cp export; do
+	for c in exec pause unpause restart rename top cp export diff; do
 		run "${B[@]}" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "Usage: berth $c "* ]]
@@ -424,4 +424,24 @@ PY
 	[ "$status" -eq 1 ]
 	[ ! -e "$STORE/none.tar" ]
 	! grep -q "$("${B[@]}" container inspect -f '{{.Id}}' ex1)" /proc/self/mounts
+}
+
+@test "diff lists what was added, changed and deleted against the image" {
+	"${B[@]}" run --name d1 busybox sh -c 'echo new > /added; mkdir /newdir; echo x > /newdir/f; chmod 700 /bin/busybox; rm /bin/ls'
+	run "${B[@]}" diff d1
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qx 'A /added'
+	echo "$output" | grep -qx 'A /newdir'
+	echo "$output" | grep -qx 'A /newdir/f'
+	echo "$output" | grep -qx 'C /bin'
+	echo "$output" | grep -qx 'C /bin/busybox'
+	echo "$output" | grep -qx 'D /bin/ls'
+	! echo "$output" | grep -q ' /bin/sh$'
+	# in path order
+	[ "$(echo "$output" | cut -c3- | sort | tr '\n' ' ')" = "$(echo "$output" | cut -c3- | tr '\n' ' ')" ]
+	# the image mounted for the call is unmounted after it
+	! grep -q " $STORE/run/storage/images/" /proc/self/mounts
+	run --separate-stderr "${B[@]}" diff no-such-container
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
 }
