@@ -980,9 +980,11 @@ int cmd_container(struct cli *cli, int argc, char **argv)
 		{ "rm", "remove one or more containers", cmd_rm },
 		{ "run", "create and run a new container from an image", cmd_run },
 		{ "start", "start one or more stopped containers", cmd_start },
+		{ "stats", "display a live stream of container(s) resource usage statistics", cmd_stats },
 		{ "stop", "stop one or more running containers", cmd_stop },
 		{ "top", "display the running processes of a container", cmd_top },
 		{ "unpause", "unpause all processes within one or more containers", cmd_unpause },
+		{ "update", "update configuration of one or more containers", cmd_update },
 		{ "wait", "block until one or more containers stop, then print their exit codes", cmd_wait },
 		{ NULL, NULL, NULL },
 	};

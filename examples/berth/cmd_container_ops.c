@@ -1,17 +1,20 @@
 /* berth exec, pause, unpause, restart, rename, top, container prune, cp,
- * export, diff, and the filters of ps */
+ * export, diff, stats, update, and the filters of ps */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -777,6 +780,304 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 			       json_string_value(json_object_get(c, "Path")));
 		json_decref(changes);
 		berth_string_free(text);
+	}
+	berth_ctx_free(ctx);
+	return status;
+}
+
+/* ---- stats, update ------------------------------------------------------------ */
+
+/* Bytes as Docker's stats shows them: binary units, "1.5MiB". */
+static void binary_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.4g%s" : "%.0f%s", v, units[u]);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct stats_sample {
+	char *name, *id;
+	berth_cgroup_stats s;
+	long long at;
+	bool ok;
+};
+
+static void stats_take(berth_ctx *ctx, struct stats_sample *x)
+{
+	berth_cgroup_stats init = BERTH_CGROUP_STATS_INIT;
+
+	x->s = init;
+	x->ok = berth_container_stats(ctx, x->id, &x->s, NULL) == 0;
+	x->at = now_ns();
+}
+
+/* One row of Docker's stats table from two samples of a container. */
+static json_t *stats_row(const struct stats_sample *a, const struct stats_sample *b, bool trunc)
+{
+	char cpu[32] = "--", mem[96] = "--", memp[32] = "--", pids[32] = "--", used[32], limit[32];
+	uint64_t lim = b->s.memory_limit;
+
+	if (b->ok && a->ok && b->s.cpu_usage_ns != BERTH_CGROUP_UNKNOWN && b->at > a->at)
+		snprintf(cpu, sizeof(cpu), "%.2f%%",
+			 (double)(b->s.cpu_usage_ns - a->s.cpu_usage_ns) * 100.0 / (double)(b->at - a->at));
+	if (lim == BERTH_CGROUP_UNLIMITED || lim == BERTH_CGROUP_UNKNOWN)
+		lim = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (b->ok && b->s.memory_usage != BERTH_CGROUP_UNKNOWN) {
+		binary_size(b->s.memory_usage, used, sizeof(used));
+		binary_size(lim, limit, sizeof(limit));
+		snprintf(mem, sizeof(mem), "%s / %s", used, limit);
+		snprintf(memp, sizeof(memp), "%.2f%%", lim ? (double)b->s.memory_usage * 100.0 / (double)lim : 0.0);
+	}
+	if (b->ok && b->s.pids_current != BERTH_CGROUP_UNKNOWN)
+		snprintf(pids, sizeof(pids), "%llu", (unsigned long long)b->s.pids_current);
+	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", b->id, trunc ? (size_t)12 : strlen(b->id),
+			 "Name", b->name, "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp, "NetIO", "--",
+			 "BlockIO", "--", "PIDs", pids);
+}
+
+/* The containers stats shows: those named, else every running one. */
+static size_t stats_targets(berth_ctx *ctx, int argc, char **argv, struct stats_sample **out)
+{
+	struct stats_sample *v = calloc((size_t)argc + 1, sizeof(*v));
+	char **ids = NULL;
+	size_t n = 0, count = 0;
+
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++) {
+			v[n].name = strdup(argv[i]);
+			v[n++].id = strdup(argv[i]);
+		}
+	} else if (berth_container_ids(ctx, &ids, &count, NULL) == 0) {
+		v = realloc(v, (count + 1) * sizeof(*v));
+		for (size_t i = 0; i < count; i++) {
+			char *text;
+			json_t *doc;
+
+			if (berth_container_inspect(ctx, ids[i], &text, NULL) < 0)
+				continue;
+			doc = json_loads(text, 0, NULL);
+			berth_string_free(text);
+			if (json_is_true(json_object_get(json_object_get(doc, "State"), "Running"))) {
+				const char *name = json_string_value(json_object_get(doc, "Name"));
+
+				memset(&v[n], 0, sizeof(v[n]));
+				v[n].name = strdup(name && name[0] == '/' ? name + 1 : name ? name : "");
+				v[n++].id = strdup(ids[i]);
+			}
+			json_decref(doc);
+		}
+		berth_container_ids_free(ids, count);
+	}
+	*out = v;
+	return n;
+}
+
+static const char stats_usage[] =
+	"Usage: berth stats [OPTIONS] [CONTAINER...]\n"
+	"\n"
+	"Display a live stream of container(s) resource usage statistics\n"
+	"\n"
+	"Options:\n"
+	"      --format string   Go template, \"table TEMPLATE\" or \"json\"\n"
+	"      --help            show this help\n"
+	"      --no-stream       disable streaming stats and only pull the first result\n"
+	"      --no-trunc        do not truncate output\n";
+
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'F' }, { "no-stream", no_argument, NULL, 'S' },
+		{ "no-trunc", no_argument, NULL, 'T' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+	};
+	static const struct fmt_header headers[] = {
+		{ "ID", "CONTAINER ID" }, { "CPUPerc", "CPU %" }, { "MemUsage", "MEM USAGE / LIMIT" },
+		{ "MemPerc", "MEM %" }, { "NetIO", "NET I/O" }, { "BlockIO", "BLOCK I/O" }, { NULL, NULL },
+	};
+	bool stream = true, trunc = true;
+	const char *format = NULL;
+	struct stats_sample *a, *b;
+	berth_ctx *ctx;
+	size_t n;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, stats_usage)) != -1) {
+		if (opt == 'F')
+			format = optarg;
+		else if (opt == 'S')
+			stream = false;
+		else if (opt == 'T')
+			trunc = false;
+		else
+			return cli_opt_status(opt);
+	}
+	if (!(ctx = cli_context(cli)))
+		return 125;
+	n = stats_targets(ctx, argc, argv, &a);
+	b = calloc(n + 1, sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		char *text;
+		berth_error *err = NULL;
+
+		berth_cgroup_stats init = BERTH_CGROUP_STATS_INIT;
+
+		b[i].s = init;
+		/* a named container that is unknown or stopped is an error, as in Docker */
+		if (optind < argc && berth_container_stats(ctx, a[i].id, &b[i].s, &err) < 0) {
+			status = cli_fail(err);
+			goto out;
+		}
+		if (optind < argc && berth_container_inspect(ctx, a[i].id, &text, NULL) == 0) {
+			json_t *doc = json_loads(text, 0, NULL);
+
+			free(a[i].id);
+			a[i].id = strdup(json_string_value(json_object_get(doc, "Id")));
+			json_decref(doc);
+			berth_string_free(text);
+		}
+		stats_take(ctx, &a[i]);
+	}
+	do {
+		json_t *rows = json_array();
+
+		/* CPU % over the time between two samples */
+		usleep(stream ? 1000 * 1000 : 500 * 1000);
+		for (size_t i = 0; i < n; i++) {
+			b[i].name = a[i].name;
+			b[i].id = a[i].id;
+			stats_take(ctx, &b[i]);
+			json_array_append_new(rows, stats_row(&a[i], &b[i], trunc));
+			a[i].s = b[i].s;
+			a[i].ok = b[i].ok;
+			a[i].at = b[i].at;
+		}
+		if (stream)
+			printf("\033[2J\033[H");
+		status = cli_print_rows(format,
+					"table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+					headers, rows);
+		fflush(stdout);
+	} while (stream && !status);
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].name);
+		free(a[i].id);
+	}
+	free(a);
+	free(b);
+	berth_ctx_free(ctx);
+	return status;
+}
+
+/* "512m", "1g", "100" as bytes; -1 when malformed. */
+static long long bytes_value(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	long long mult = 1;
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'b': case 'B': case '\0': break;
+	case 'k': case 'K': mult = 1LL << 10; break;
+	case 'm': case 'M': mult = 1LL << 20; break;
+	case 'g': case 'G': mult = 1LL << 30; break;
+	default: return -1;
+	}
+	if (*end && end[1] && strcasecmp(end + 1, "b"))
+		return -1;
+	return (long long)(v * (double)mult);
+}
+
+static const char update_usage[] =
+	"Usage: berth update [OPTIONS] CONTAINER [CONTAINER...]\n"
+	"\n"
+	"Update configuration of one or more containers\n"
+	"\n"
+	"Options:\n"
+	"  -c, --cpu-shares int      CPU shares (relative weight)\n"
+	"      --cpus decimal        number of CPUs\n"
+	"      --help                show this help\n"
+	"  -m, --memory bytes        memory limit\n"
+	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n"
+	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n";
+
+static int update_option(berth_container_update_opts *o, int opt)
+{
+	char *end;
+	double cpus;
+
+	switch (opt) {
+	case 'c':
+		if ((o->cpu_shares = strtoll(optarg, &end, 10)) <= 0 || *end)
+			break;
+		return 0;
+	case 'C':
+		if ((cpus = strtod(optarg, &end)) <= 0 || *end)
+			break;
+		o->nano_cpus = (long long)(cpus * 1e9);
+		return 0;
+	case 'm':
+		if ((o->memory = bytes_value(optarg)) <= 0)
+			break;
+		return 0;
+	case 'S':
+		if (!strcmp(optarg, "-1"))
+			o->memory_swap = -1;
+		else if ((o->memory_swap = bytes_value(optarg)) <= 0)
+			break;
+		return 0;
+	case 'P':
+		if ((o->pids_limit = strtoll(optarg, &end, 10)) < -1 || !o->pids_limit || *end)
+			break;
+		return 0;
+	default:
+		return cli_opt_status(opt);
+	}
+	fprintf(stderr, "berth: invalid argument \"%s\" for the flag\n", optarg);
+	return 125;
+}
+
+int cmd_update(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "cpu-shares", required_argument, NULL, 'c' }, { "cpus", required_argument, NULL, 'C' },
+		{ "memory", required_argument, NULL, 'm' }, { "memory-swap", required_argument, NULL, 'S' },
+		{ "pids-limit", required_argument, NULL, 'P' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+	};
+	berth_container_update_opts o = BERTH_CONTAINER_UPDATE_OPTS_INIT;
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	int opt, rc, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "c:m:", options, update_usage)) != -1)
+		if (opt < 0 || (rc = update_option(&o, opt)))
+			return opt < 0 ? cli_opt_status(opt) : rc;
+	if (cli_args(argc, 1, -1, "update", update_usage) || !(ctx = cli_context(cli)))
+		return 125;
+	for (int i = optind; i < argc; i++) {
+		if (berth_container_update(ctx, argv[i], &o, &err) < 0) {
+			status = cli_fail(err);
+			err = NULL;
+		} else {
+			printf("%s\n", argv[i]);
+		}
 	}
 	berth_ctx_free(ctx);
 	return status;

@@ -18,6 +18,7 @@
 #ifndef BERTH_CONTAINER_H
 #define BERTH_CONTAINER_H
 
+#include <berth/cgroup.h>
 #include <berth/common.h>
 
 #ifdef __cplusplus
@@ -241,6 +242,34 @@ BERTH_EXTERN int berth_container_export(berth_ctx *ctx, const char *name, int fd
  * not mounted. Errors: ENOTFOUND (container, or its image removed). */
 BERTH_EXTERN int berth_container_diff(berth_ctx *ctx, const char *name, char **json,
 				      berth_error **err);
+
+
+/* ---- resources (lib/container/resources.c) ---------------------------- */
+
+/* The resource usage of a running container's cgroup (memory, CPU time,
+ * pids), as berth_runtime_stats fills it. Errors: ESTATE when it is not
+ * running. */
+BERTH_EXTERN int berth_container_stats(berth_ctx *ctx, const char *name,
+				       berth_cgroup_stats *stats, berth_error **err);
+
+/* New limits for a container (docker update); 0 leaves a limit as it is. */
+typedef struct {
+	size_t size;           /* sizeof(berth_container_update_opts): set by the INIT macro */
+	long long memory;      /* bytes */
+	long long memory_swap; /* memory + swap in bytes; -1 unlimited */
+	long long nano_cpus;   /* CPUs * 1e9 */
+	long long cpu_shares;  /* relative weight */
+	long long pids_limit;  /* -1: unlimited */
+} berth_container_update_opts;
+
+#define BERTH_CONTAINER_UPDATE_OPTS_INIT { sizeof(berth_container_update_opts), 0, 0, 0, 0, 0 }
+
+/* Changes the limits of a container: applied to its cgroup at once when it
+ * runs, and recorded (HostConfig, and the bundle) for its next start.
+ * Errors: EINVAL for bad values (swap below memory, negative limits), or
+ * those the kernel refuses (then nothing is recorded). */
+BERTH_EXTERN int berth_container_update(berth_ctx *ctx, const char *name,
+					const berth_container_update_opts *opts, berth_error **err);
 
 #ifdef __cplusplus
 }

@@ -285,7 +285,7 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "every new command has --help and is in the container group" {
-	for c in exec pause unpause restart rename top cp export diff; do
+	for c in exec pause unpause restart rename top cp export diff stats update; do
 		run "${B[@]}" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "Usage: berth $c "* ]]
@@ -293,9 +293,14 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 		[ "$status" -eq 0 ]
 		run "${B[@]}" container --help
 		[[ "$output" == *"  $c "* ]]
+		# stats without a name shows every running container
+		[ "$c" = stats ] && continue
 		run "${B[@]}" "$c"
 		[ "$status" -eq 125 ]
 	done
+	# export --help on a terminal is still help
+	run script -qec "$BERTH export --help" /dev/null
+	[ "$status" -eq 0 ]
 }
 
 @test "cp: host to container and back, files and directories, owners and modes kept, tar streams" {
@@ -444,4 +449,57 @@ PY
 	run --separate-stderr "${B[@]}" diff no-such-container
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"No such container: no-such-container"* ]]
+}
+
+@test "stats --no-stream shows CPU, memory and pids; update changes a running container's limits and keeps them" {
+	id=$("${B[@]}" run -d --name s1 -m 64m busybox sh -c 'sleep 1000 & while :; do :; done')
+	run --separate-stderr "${B[@]}" stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' s1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^s1\ [0-9]+\.[0-9]{2}%\ [0-9.]+(B|KiB|MiB)\ /\ 64MiB\ 2$ ]]
+	cpu=${output#s1 }
+	# a busy loop takes a good share of a CPU even on a shared machine
+	[ "${cpu%%.*}" -ge 20 ]
+	run "${B[@]}" stats --no-stream
+	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]]
+	[[ "${lines[1]}" == "${id:0:12}   s1 "* ]]
+	run "${B[@]}" update -m 128m --pids-limit 50 --cpus 0.25 s1
+	[ "$status" -eq 0 ]
+	[ "$output" = s1 ]
+	run "${B[@]}" stats --no-stream --format '{{.MemUsage}} {{.CPUPerc}}' s1
+	[[ "$output" == *" / 128MiB "* ]]
+	cpu=${output##* }
+	[ "${cpu%%.*}" -le 40 ]
+	[ "$(cat /sys/fs/cgroup/pids/berth/"$id"-*/pids.max 2>/dev/null || cat /sys/fs/cgroup/berth/"$id"-*/pids.max)" = 50 ]
+	run "${B[@]}" container inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}}' s1
+	[ "$output" = "134217728 50 250000000" ]
+	# the next start applies them too
+	"${B[@]}" restart -t 1 s1 >/dev/null
+	run "${B[@]}" stats --no-stream --format '{{.MemUsage}}' s1
+	[[ "$output" == *" / 128MiB" ]]
+	[ "$(cat /sys/fs/cgroup/pids/berth/"$id"-*/pids.max 2>/dev/null || cat /sys/fs/cgroup/berth/"$id"-*/pids.max)" = 50 ]
+}
+
+@test "stats and update: bad input" {
+	"${B[@]}" run -d --name s2 -m 64m busybox sh -c "$loop" >/dev/null
+	"${B[@]}" create --name s3 busybox true >/dev/null
+	run --separate-stderr "${B[@]}" stats --no-stream no-such-container
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
+	run --separate-stderr "${B[@]}" stats --no-stream s3
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container s3 is not running"* ]]
+	run --separate-stderr "${B[@]}" update -m lots s2
+	[ "$status" -eq 125 ]
+	run --separate-stderr "${B[@]}" update --memory-swap 10m s2
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Minimum memoryswap limit should be larger than memory limit"* ]]
+	[ "$("${B[@]}" container inspect -f '{{.HostConfig.MemorySwap}}' s2)" = 0 ]
+	run --separate-stderr "${B[@]}" update -m 1m no-such-container
+	[ "$status" -eq 1 ]
+	run --separate-stderr "${B[@]}" update s2
+	[ "$status" -eq 0 ]
+	# a stopped one is updated for its next start
+	run "${B[@]}" update --pids-limit 7 s3
+	[ "$status" -eq 0 ]
+	[ "$("${B[@]}" container inspect -f '{{.HostConfig.PidsLimit}}' s3)" = 7 ]
 }
