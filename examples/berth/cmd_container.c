@@ -962,6 +962,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "commit", "create a new image from a container's changes", cmd_commit },
 		{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 		{ "create", "create a new container", cmd_create },
 		{ "diff", "inspect changes to files or directories on a container's filesystem", cmd_diff },

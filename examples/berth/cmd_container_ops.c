@@ -1,5 +1,5 @@
 /* berth exec, pause, unpause, restart, rename, top, container prune, cp,
- * export, diff, stats, update, and the filters of ps */
+ * export, diff, commit, stats, update, and the filters of ps */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1079,6 +1079,64 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 			printf("%s\n", argv[i]);
 		}
 	}
+	berth_ctx_free(ctx);
+	return status;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+static const char commit_usage[] =
+	"Usage: berth commit [OPTIONS] CONTAINER REPOSITORY[:TAG]\n"
+	"\n"
+	"Create a new image from a container's changes\n"
+	"\n"
+	"Options:\n"
+	"  -a, --author string    author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
+	"  -c, --change list      apply Dockerfile instruction to the created image (CMD,\n"
+	"                         ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL)\n"
+	"      --help             show this help\n"
+	"  -m, --message string   commit message\n";
+
+int cmd_commit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "author", required_argument, NULL, 'a' }, { "change", required_argument, NULL, 'c' },
+		{ "message", required_argument, NULL, 'm' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+	};
+	berth_container_commit_opts o = BERTH_CONTAINER_COMMIT_OPTS_INIT;
+	const char **changes = calloc((size_t)argc + 1, sizeof(*changes));
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	char *id;
+	int opt, n = 0, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "a:c:m:", options, commit_usage)) != -1) {
+		if (opt == 'a') {
+			o.author = optarg;
+		} else if (opt == 'c') {
+			changes[n++] = optarg;
+		} else if (opt == 'm') {
+			o.comment = optarg;
+		} else {
+			free(changes);
+			return cli_opt_status(opt);
+		}
+	}
+	/* Docker allows an untagged commit; the store keeps tagged images only */
+	if (cli_args(argc, 2, 2, "commit", commit_usage) || !(ctx = cli_context(cli))) {
+		free(changes);
+		return 125;
+	}
+	o.changes = changes;
+	o.tag = argv[optind + 1];
+	if (berth_container_commit(ctx, argv[optind], &o, &id, &err) < 0) {
+		status = cli_fail(err);
+	} else {
+		printf("%s\n", id);
+		berth_string_free(id);
+	}
+	free(changes);
 	berth_ctx_free(ctx);
 	return status;
 }

@@ -271,6 +271,31 @@ typedef struct {
 BERTH_EXTERN int berth_container_update(berth_ctx *ctx, const char *name,
 					const berth_container_update_opts *opts, berth_error **err);
 
+
+/* ---- commit (lib/container/commit.c) -------------------------------- */
+
+/* How a container becomes an image (docker commit). */
+typedef struct {
+	size_t size;                /* sizeof(berth_container_commit_opts): set by the INIT macro */
+	const char *tag;            /* required: "repo[:tag]" of the new image */
+	const char *comment;        /* -m */
+	const char *author;         /* -a */
+	const char *const *changes; /* Dockerfile instructions over the config: CMD,
+				       ENTRYPOINT (JSON or shell form), ENV, LABEL,
+				       WORKDIR, USER, EXPOSE, STOPSIGNAL */
+} berth_container_commit_opts;
+
+#define BERTH_CONTAINER_COMMIT_OPTS_INIT { sizeof(berth_container_commit_opts), NULL, NULL, NULL, NULL }
+
+/* Makes an image of the container's image plus its changes (the storage
+ * diff as one layer), with the container's Cmd, Entrypoint, Env,
+ * WorkingDir, User and Labels and then the changes as its config, and tags
+ * it. Puts the image ID in *id (free with berth_string_free()). Errors:
+ * EINVAL for a missing tag or a bad change; as berth_image_commit. */
+BERTH_EXTERN int berth_container_commit(berth_ctx *ctx, const char *name,
+					const berth_container_commit_opts *opts, char **id,
+					berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -285,7 +285,7 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "every new command has --help and is in the container group" {
-	for c in exec pause unpause restart rename top cp export diff stats update; do
+	for c in exec pause unpause restart rename top cp export diff stats update commit; do
 		run "${B[@]}" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "Usage: berth $c "* ]]
@@ -502,4 +502,48 @@ PY
 	run "${B[@]}" update --pids-limit 7 s3
 	[ "$status" -eq 0 ]
 	[ "$("${B[@]}" container inspect -f '{{.HostConfig.PidsLimit}}' s3)" = 7 ]
+}
+
+@test "commit makes a tagged image of the container's changes, with --change and -m" {
+	"${B[@]}" run --name cm1 -e FROM_RUN=1 busybox sh -c 'echo committed > /data; rm /bin/ls'
+	run --separate-stderr "${B[@]}" commit -m "a message" -a "Ann <ann@example.com>" \
+		-c 'CMD ["cat", "/data"]' -c 'ENV GREETING=hello' -c 'LABEL team=ops' -c 'WORKDIR /tmp' cm1 committed:v1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+	imgid=$output
+	run "${B[@]}" images --format '{{.Repository}}:{{.Tag}}'
+	[[ "$output" == *"committed:v1"* ]]
+	# the layer, the command and the env reach a container of the new image
+	run --separate-stderr "${B[@]}" run --rm committed:v1
+	[ "$status" -eq 0 ]
+	[ "$output" = committed ]
+	run --separate-stderr "${B[@]}" run --rm committed:v1 sh -c 'echo "$GREETING $FROM_RUN $(pwd)"; ls /bin/ls'
+	[ "${lines[0]}" = "hello 1 /tmp" ]
+	[ "$status" -ne 0 ]
+	run "${B[@]}" image inspect -f '{{.Id}} {{.Config.Labels.team}} {{len .RootFS.Layers}}' committed:v1
+	[ "$output" = "$imgid ops 2" ]
+	run "${B[@]}" history --format '{{.Comment}}' committed:v1
+	[ "${lines[0]}" = "a message" ]
+	# the image holds nothing of the container: it can go, the image stays
+	"${B[@]}" rm cm1
+	run --separate-stderr "${B[@]}" run --rm committed:v1
+	[ "$output" = committed ]
+	"${B[@]}" rmi committed:v1 >/dev/null
+}
+
+@test "commit: bad input" {
+	"${B[@]}" create --name cm2 busybox true >/dev/null
+	run --separate-stderr "${B[@]}" commit no-such-container x:1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such-container"* ]]
+	run --separate-stderr "${B[@]}" commit -c 'FROBNICATE now' cm2 x:1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"unknown instruction: FROBNICATE"* ]]
+	run --separate-stderr "${B[@]}" commit cm2 'Bad:Ref:x'
+	[ "$status" -eq 1 ]
+	run --separate-stderr "${B[@]}" commit cm2
+	[ "$status" -eq 125 ]
+	# nothing was tagged by the failures
+	run "${B[@]}" images --format '{{.Repository}}'
+	[ "$output" = busybox ]
 }
