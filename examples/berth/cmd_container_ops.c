@@ -1,5 +1,6 @@
 /* berth exec, pause, unpause, restart, rename, top, container prune, cp,
- * export, diff, commit, stats, update, and the filters of ps */
+ * export, diff, commit, stats, update, events, and the filters of ps */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1137,6 +1138,124 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 		berth_string_free(id);
 	}
 	free(changes);
+	berth_ctx_free(ctx);
+	return status;
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+/* --since/--until: seconds since the epoch ("1700000000.5"), a duration
+ * before now ("10m", "2h", "30s"), or RFC 3339 ("2026-12-03T14:00:00Z");
+ * ns since the epoch, or -1 when malformed. */
+static long long event_time(const char *s)
+{
+	struct timespec now;
+	struct tm tm = { 0 };
+	char *end;
+	double v = strtod(s, &end);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (end != s && !*end)
+		return (long long)(v * 1e9);
+	if (end != s && end[1] == '\0' && strchr("smh", *end)) {
+		double unit = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
+
+		return (long long)now.tv_sec * 1000000000LL + now.tv_nsec - (long long)(v * unit * 1e9);
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	if (*end == '.')
+		end += 1 + strspn(end + 1, "0123456789");
+	if (*end && strcmp(end, "Z"))
+		return -1;
+	return (long long)timegm(&tm) * 1000000000LL;
+}
+
+/* Docker's line: "TIME container ACTION ID (image=..., name=...)". */
+static int print_event(const char *line, void *userdata)
+{
+	const char *format = userdata;
+	json_t *ev = json_loads(line, 0, NULL), *attrs, *v;
+	long long ns = (long long)json_integer_value(json_object_get(ev, "timeNano"));
+	time_t secs = (time_t)(ns / 1000000000LL);
+	const char *key, *sep = "";
+	char when[64];
+	struct tm tm;
+
+	if (format) {
+		int rc = cli_print_rows(format, NULL, NULL, json_pack("[O]", ev));
+
+		json_decref(ev);
+		fflush(stdout);
+		return rc;
+	}
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s.%09lldZ %s %s %s (", when, ns % 1000000000LL, json_string_value(json_object_get(ev, "Type")),
+	       json_string_value(json_object_get(ev, "Action")), json_string_value(json_object_get(ev, "id")));
+	attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+	json_object_foreach(attrs, key, v) {
+		printf("%s%s=%s", sep, key, json_string_value(v));
+		sep = ", ";
+	}
+	printf(")\n");
+	fflush(stdout);
+	json_decref(ev);
+	return 0;
+}
+
+static const char events_usage[] =
+	"Usage: berth events [OPTIONS]\n"
+	"\n"
+	"Get real time events from the engine (create, start, kill, pause, unpause,\n"
+	"rename, commit, destroy)\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format string   format the output using the given Go template (\"json\": a line of JSON)\n"
+	"      --help            show this help\n"
+	"      --since string    show all events created since timestamp\n"
+	"      --until string    stream events until this timestamp\n";
+
+int cmd_events(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' }, { "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+	};
+	long long since = -1, until = 0;
+	const char *format = NULL;
+	berth_error *err = NULL;
+	struct timespec now;
+	berth_ctx *ctx;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f:", options, events_usage)) != -1) {
+		if (opt == 'f') {
+			format = optarg;
+		} else if (opt == 'S' || opt == 'U') {
+			long long t = event_time(optarg);
+
+			if (t < 0) {
+				fprintf(stderr, "berth: invalid value for \"--%s\": \"%s\"\n", opt == 'S' ? "since" : "until", optarg);
+				return 125;
+			}
+			*(opt == 'S' ? &since : &until) = t;
+		} else {
+			return cli_opt_status(opt);
+		}
+	}
+	if (cli_args(argc, 0, 0, "events", events_usage) || !(ctx = cli_context(cli)))
+		return 125;
+	/* without --since, what happens from now on, as Docker streams it */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (since < 0)
+		since = until ? 0 : (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	if (format && !strcmp(format, "json"))
+		format = "{{json .}}";
+	if (berth_container_events(ctx, since, until, 1, print_event, (void *)format, &err) < 0)
+		status = cli_fail(err);
 	berth_ctx_free(ctx);
 	return status;
 }

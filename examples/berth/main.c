@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "create", "create a new container", cmd_create },
 	{ "diff", "inspect changes to files or directories on a container's filesystem", cmd_diff },
 	{ "exec", "execute a command in a running container", cmd_exec },
+	{ "events", "get real time events from the engine", cmd_events },
 	{ "export", "export a container's filesystem as a tar archive", cmd_export },
 	{ "history", "show the history of an image", cmd_history },
 	{ "image", "manage images (inspect, ls, rm, pull, tag, history, prune)", cmd_image },

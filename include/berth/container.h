@@ -296,6 +296,24 @@ BERTH_EXTERN int berth_container_commit(berth_ctx *ctx, const char *name,
 					const berth_container_commit_opts *opts, char **id,
 					berth_error **err);
 
+
+/* ---- events (lib/container/events.c) ---------------------------------- */
+
+/* Called with one event, a line of JSON text in Docker's shape (status,
+ * id, from, Type, Action, Actor{ID, Attributes{image, name, ...}}, time,
+ * timeNano) ending in a newline, borrowed for the call. Non-zero stops. */
+typedef int (*berth_container_event_fn)(const char *json_line, void *userdata);
+
+/* Calls fn for each event the engine recorded (create, start, kill,
+ * pause, unpause, rename, destroy, and what the monitor records) with a
+ * time (ns since the epoch) from since_ns to until_ns (0: no bound), oldest
+ * first; with follow, goes on with new events as they come until fn
+ * returns non-zero or until_ns has passed. Events live in the run root:
+ * a reboot forgets them. */
+BERTH_EXTERN int berth_container_events(berth_ctx *ctx, long long since_ns, long long until_ns,
+					int follow, berth_container_event_fn fn, void *userdata,
+					berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -190,7 +190,8 @@ int berth_container_commit(berth_ctx *ctx, const char *name, const berth_contain
 	io.author = o.author;
 	io.created_by = by;
 	io.tag = o.tag;
-	rc = berth_image_commit(ctx, berth_image_id(img), fd, &io, id, err);
+	if ((rc = berth_image_commit(ctx, berth_image_id(img), fd, &io, id, err)) == 0)
+		bt_ct_event(ctx, ct->id, "commit", ct->config, "imageName", o.tag);
 out:
 	if (fd >= 0)
 		close(fd);

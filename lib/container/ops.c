@@ -198,6 +198,8 @@ static int pause_or_resume(berth_ctx *ctx, const char *name, bool pause, berth_e
 		json_object_set_new(ct->state, "Status", json_string(pause ? "paused" : "running"));
 		if ((rc = bt_ct_save_state(ct, err)) < 0 && pause)
 			berth_runtime_resume(rt, ct->id, NULL); /* never frozen unrecorded */
+		if (rc == 0)
+			bt_ct_event(ctx, ct->id, pause ? "pause" : "unpause", ct->config, NULL, NULL);
 	}
 	berth_runtime_free(rt);
 	bt_ct_close(ct);
@@ -272,6 +274,8 @@ int berth_container_rename(berth_ctx *ctx, const char *name, const char *new_nam
 			bt_ct_name_release(croot, new_name, ct->id);
 		else if (old_copy)
 			bt_ct_name_release(croot, old_copy, ct->id);
+		if (rc == 0)
+			bt_ct_event(ctx, ct->id, "rename", ct->config, "oldName", old_copy ? old_copy : "");
 		free(old_copy);
 	}
 	bt_lock_release(lock);

@@ -298,6 +298,10 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 		run "${B[@]}" "$c"
 		[ "$status" -eq 125 ]
 	done
+	# events is top-level only, as in Docker
+	run "${B[@]}" events --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: berth events "* ]]
 	# export --help on a terminal is still help
 	run script -qec "$BERTH export --help" /dev/null
 	[ "$status" -eq 0 ]
@@ -546,4 +550,39 @@ PY
 	# nothing was tagged by the failures
 	run "${B[@]}" images --format '{{.Repository}}'
 	[ "$output" = busybox ]
+}
+
+@test "events: the engine's events as JSON lines, by --since/--until, and followed" {
+	t0=$(date +%s.%N)
+	"${B[@]}" run -d --name ev1 busybox sh -c "$loop" >/dev/null
+	"${B[@]}" pause ev1 >/dev/null
+	"${B[@]}" unpause ev1 >/dev/null
+	"${B[@]}" rename ev1 ev2
+	"${B[@]}" kill ev2 >/dev/null
+	"${B[@]}" wait ev2 >/dev/null
+	"${B[@]}" rm ev2 >/dev/null
+	t1=$(date +%s.%N)
+	run --separate-stderr "${B[@]}" events --since "$t0" --until "$t1" --format '{{.Action}} {{.Actor.Attributes.name}}'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'create ev1\nstart ev1\npause ev1\nunpause ev1\nrename ev2\nkill ev2\ndestroy ev2' ]
+	run "${B[@]}" events --since "$t0" --until "$t1"
+	[[ "${lines[0]}" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z\ container\ create\ [0-9a-f]{64}\ \(image=busybox,\ name=ev1\)$ ]]
+	[[ "${lines[5]}" == *" container kill "*"signal=9"* ]]
+	run bash -c "$BERTH --root $STORE/root --runroot $STORE/run events --since $t0 --until $t1 --format json | /usr/bin/python3 -c 'import json, sys; print(\" \".join(json.loads(l)[\"Action\"] for l in sys.stdin))'"
+	[ "$output" = "create start pause unpause rename kill destroy" ]
+	# nothing outside the window
+	run "${B[@]}" events --since "$t1" --until "$t1"
+	[ -z "$output" ]
+	run "${B[@]}" events --since 1s --until "$t0"
+	[ -z "$output" ]
+	# followed: what happens while it runs, until --until
+	"${B[@]}" events --since "$(date +%s.%N)" --until $(( $(date +%s) + 3 )) --format '{{.Action}} {{.Actor.Attributes.name}}' > "$STORE/follow.out" &
+	follower=$!
+	sleep 1
+	"${B[@]}" create --name ev3 busybox true >/dev/null
+	wait "$follower"
+	[ "$(cat "$STORE/follow.out")" = "create ev3" ]
+	run --separate-stderr "${B[@]}" events --since yesterday
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *'invalid value for "--since": "yesterday"'* ]]
 }
