@@ -3,11 +3,14 @@
  * container's output, wait for exit codes 0 and 3, inspect and remove; a
  * detached container is killed and its 137 read back; rm of a running one
  * is refused and forced. Usage: container-api ROOT RUNROOT IMAGE */
+#define _GNU_SOURCE /* memfd_create */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <berth/berth.h>
@@ -181,6 +184,54 @@ static void operations(void)
 	berth_string_free(id);
 }
 
+static int count_event(const char *line, void *userdata)
+{
+	if (strstr(line, "\"Action\":\"commit\"") || strstr(line, "\"Action\":\"create\""))
+		++*(int *)userdata;
+	return 0;
+}
+
+/* The file operations from C: a diff, a copy out and back in through a
+ * memfd, a commit whose image runs, and the events they left. */
+static void files(void)
+{
+	const char *cmd[] = { "sh", "-c", "echo hi > /f", NULL };
+	berth_container_create_opts co = BERTH_CONTAINER_CREATE_OPTS_INIT;
+	berth_container_commit_opts cm = BERTH_CONTAINER_COMMIT_OPTS_INIT;
+	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
+	berth_error *err = NULL;
+	struct timespec t0;
+	char *id = NULL, *json = NULL, *committed = NULL;
+	int fd, events = 0;
+
+	clock_gettime(CLOCK_REALTIME, &t0);
+	co.cmd = cmd;
+	co.name = "api-files";
+	if (berth_container_create(ctx, image, &co, &id, &err) < 0 ||
+	    berth_container_start(ctx, "api-files", NULL, &err) < 0 ||
+	    berth_container_wait(ctx, "api-files", 60000, &how, &err) < 0)
+		return fail_err("files create/start/wait", err);
+	fd = memfd_create("api-copy", MFD_CLOEXEC);
+	if (berth_container_copy_from(ctx, "api-files", "/f", "g", fd, &err) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+	    berth_container_copy_to(ctx, "api-files", "/tmp", fd, &err) < 0 ||
+	    berth_container_diff(ctx, "api-files", &json, &err) < 0)
+		fail_err("copy/diff", err), err = NULL;
+	close(fd);
+	CHECK(json && strstr(json, "\"/f\"") && strstr(json, "\"/tmp/g\""), "diff: %s", json);
+	berth_string_free(json);
+	cm.tag = "api-commit:1";
+	if (berth_container_commit(ctx, "api-files", &cm, &committed, &err) < 0 ||
+	    berth_container_remove(ctx, "api-files", 0, &err) < 0 ||
+	    berth_container_events(ctx, (long long)t0.tv_sec * 1000000000LL + t0.tv_nsec, 0, 0, count_event, &events,
+				   &err) < 0 ||
+	    berth_image_remove(ctx, "api-commit:1", 0, &err) < 0)
+		fail_err("commit/remove/events", err), err = NULL;
+	CHECK(committed && !strncmp(committed, "sha256:", 7), "commit id %s", committed);
+	CHECK(events == 2, "%d create/commit events, wanted 2", events);
+	berth_string_free(committed);
+	berth_string_free(id);
+}
+
 int main(int argc, char **argv)
 {
 	berth_ctx_opts o = BERTH_CTX_OPTS_INIT;
@@ -207,6 +258,7 @@ int main(int argc, char **argv)
 	}
 	detached();
 	operations();
+	files();
 	if (berth_container_ids(ctx, &ids, &count, &err) < 0)
 		fail_err("ids", err);
 	else
@@ -215,6 +267,6 @@ int main(int argc, char **argv)
 	berth_ctx_free(ctx);
 	if (failures)
 		return 1;
-	printf("container-api: 10 attached runs from two threads (own pipes, 0 and 3), a detached one killed (137), exec/pause/rename/top/restart/prune, nothing left\n");
+	printf("container-api: 10 attached runs from two threads (own pipes, 0 and 3), a detached one killed (137), exec/pause/rename/top/restart/prune, copy/diff/commit/events, nothing left\n");
 	return 0;
 }
