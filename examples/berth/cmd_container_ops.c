@@ -592,12 +592,14 @@ static int cp_through_pipe(berth_ctx *ctx, struct tar_writer *w, const char *to_
 			  : berth_storage_copy_in(ctx, "/", dir, pipefd[0], &err);
 	close(pipefd[0]); /* a writer still going gets EPIPE and ends */
 	pthread_join(thread, NULL);
-	/* the writer's error is the cause when both failed */
-	if (w->rc < 0) {
+	/* when both failed, the one that did not fail for the other's closed
+	 * pipe is the cause */
+	if (w->rc < 0 && (rc == 0 || berth_error_errno(w->err) != EPIPE)) {
 		status = cli_fail(w->err);
 		berth_error_free(err);
 	} else if (rc < 0) {
 		status = cli_fail(err);
+		berth_error_free(w->err);
 	}
 	return status;
 }

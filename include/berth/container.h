@@ -217,7 +217,8 @@ BERTH_EXTERN int berth_container_prune(berth_ctx *ctx, char ***ids, size_t *coun
  * container (as berth_storage_copy_in: owners and modes kept, paths
  * resolved inside the container's root, entries never made outside dir).
  * Works on running and stopped containers. Errors: ENOTFOUND (container or
- * dir), ESCAPE for an entry leaving dir, EINVAL for a malformed tar. */
+ * dir), ESCAPE for an entry leaving dir, EINVAL for a malformed tar, EPERM
+ * for a container made with read_only. */
 BERTH_EXTERN int berth_container_copy_to(berth_ctx *ctx, const char *name, const char *dir,
 					 int fd, berth_error **err);
 /* Writes path of the container (a file, symlink or directory tree) to fd as

@@ -50,6 +50,12 @@ int berth_container_copy_to(berth_ctx *ctx, const char *name, const char *dir, i
 
 	if ((rc = root_open(ctx, name, &r, err)) < 0)
 		return rc;
+	/* the snapshot itself is writable; what the container was promised is not */
+	if (json_is_true(json_object_get(json_object_get(r.ct->config, "HostConfig"), "ReadonlyRootfs"))) {
+		rc = bt_error_set(err, BERTH_EPERM, 0, "container rootfs is marked read-only");
+		root_close(ctx, &r);
+		return rc;
+	}
 	rc = berth_storage_copy_in(ctx, r.path, dir, fd, err);
 	root_close(ctx, &r);
 	return rc == BERTH_ENOTFOUND ? bt_error_wrap(err, rc, "Could not find the file %s in container %s", dir, name) : rc;

@@ -411,6 +411,10 @@ PY
 	[[ "$stderr" == *"must specify at least one container source"* ]]
 	run --separate-stderr "${B[@]}" cp - cpb:/no/such/dir < /dev/null
 	[ "$status" -eq 1 ]
+	"${B[@]}" create --name cpro --read-only busybox true >/dev/null
+	run --separate-stderr "${B[@]}" cp "$STORE/x" cpro:/tmp
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"container rootfs is marked read-only"* ]]
 	run --separate-stderr "${B[@]}" cp "$STORE/x"
 	[ "$status" -eq 125 ]
 	run "${B[@]}" cp --help
