@@ -3,6 +3,7 @@
 #define BERTH_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <berth/berth.h>
@@ -86,5 +87,25 @@ int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_container(struct cli *cli, int argc, char **argv);
 int cmd_container_inspect(struct cli *cli, int argc, char **argv);
 int cmd_inspect(struct cli *cli, int argc, char **argv);
+
+/* cmd_container_ops.c */
+int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_pause(struct cli *cli, int argc, char **argv);
+int cmd_unpause(struct cli *cli, int argc, char **argv);
+int cmd_restart(struct cli *cli, int argc, char **argv);
+int cmd_rename(struct cli *cli, int argc, char **argv);
+int cmd_top(struct cli *cli, int argc, char **argv);
+int cmd_container_prune(struct cli *cli, int argc, char **argv);
+int cmd_cp(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+int cmd_commit(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_update(struct cli *cli, int argc, char **argv);
+/* ps --filter: 1 after printing an error for a filter ps does not know;
+ * whether a container's inspect document passes every filter. */
+int ps_filter_check(char *const *filters, size_t n);
+bool ps_filter_match(berth_ctx *ctx, const json_t *doc, char *const *filters, size_t n);
 
 #endif

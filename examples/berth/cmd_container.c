@@ -769,18 +769,26 @@ static const char ps_usage[] =
 	"\n"
 	"Options:\n"
 	"  -a, --all             show all containers (default shows just running)\n"
-	"  -f, --format string   Go template, \"table TEMPLATE\" or \"json\"\n"
+	"  -f, --filter filter   filter output based on conditions provided (name=, id=,\n"
+	"                        status=, exited=, label=KEY[=VALUE], ancestor=IMAGE)\n"
+	"      --format string   Go template, \"table TEMPLATE\" or \"json\"\n"
 	"      --help            show this help\n"
+	"  -n, --last int        show n last created containers (includes all states)\n"
+	"  -l, --latest          show the latest created container (includes all states)\n"
 	"      --no-trunc        don't truncate output\n"
 	"  -q, --quiet           only display container IDs\n";
 
 int cmd_ps(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "all", no_argument, NULL, 'a' }, { "format", required_argument, NULL, 'f' },
-		{ "no-trunc", no_argument, NULL, 'n' }, { "quiet", no_argument, NULL, 'q' },
-		CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+		{ "all", no_argument, NULL, 'a' }, { "filter", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' }, { "last", required_argument, NULL, 'n' },
+		{ "latest", no_argument, NULL, 'l' }, { "no-trunc", no_argument, NULL, 'T' },
+		{ "quiet", no_argument, NULL, 'q' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
+	char **filters = calloc((size_t)argc + 1, sizeof(*filters)), *end;
+	size_t nfilters = 0;
+	long last = -1;
 	bool all = false, trunc = true;
 	const char *format = NULL;
 	berth_error *err = NULL;
@@ -791,21 +799,43 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	int opt, rc;
 
 	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "af:q", options, ps_usage)) != -1) {
-		if (opt == 'a')
+	while ((opt = cli_getopt(argc, argv, "af:ln:q", options, ps_usage)) != -1) {
+		if (opt == 'a') {
 			all = true;
-		else if (opt == 'f')
+		} else if (opt == 'f') {
+			filters[nfilters++] = optarg;
+			/* Docker: a status filter lists what it names, running or not */
+			all |= !strncmp(optarg, "status=", 7) || !strncmp(optarg, "exited=", 7);
+		} else if (opt == 'F') {
 			format = optarg;
-		else if (opt == 'n')
+		} else if (opt == 'n' || opt == 'l') {
+			last = opt == 'l' ? 1 : strtol(optarg, &end, 10);
+			if (opt == 'n' && (*end || last < -1)) {
+				free(filters);
+				fprintf(stderr, "berth: invalid argument \"%s\" for \"--last\" flag\n", optarg);
+				return 125;
+			}
+			all |= last >= 0;
+		} else if (opt == 'T') {
 			trunc = false;
-		else if (opt == 'q')
+		} else if (opt == 'q') {
 			format = "{{.ID}}";
-		else
+		} else {
+			free(filters);
 			return cli_opt_status(opt);
+		}
 	}
-	if (cli_args(argc, 0, 0, "ps", ps_usage) || !(ctx = cli_context(cli)))
+	if (cli_args(argc, 0, 0, "ps", ps_usage) || !(ctx = cli_context(cli))) {
+		free(filters);
 		return 125;
+	}
+	if (ps_filter_check(filters, nfilters)) {
+		free(filters);
+		berth_ctx_free(ctx);
+		return 1;
+	}
 	if (berth_container_ids(ctx, &ids, &count, &err) < 0) {
+		free(filters);
 		berth_ctx_free(ctx);
 		return cli_fail(err);
 	}
@@ -819,7 +849,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			doc = json_loads(text, 0, NULL);
 			berth_string_free(text);
 		}
-		if (doc && (all || json_is_true(json_object_get(json_object_get(doc, "State"), "Running"))))
+		if (doc && (all || json_is_true(json_object_get(json_object_get(doc, "State"), "Running"))) &&
+		    ps_filter_match(ctx, doc, filters, nfilters))
 			docs[n++] = doc;
 		else
 			json_decref(doc);
@@ -827,10 +858,12 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	qsort(docs, n, sizeof(*docs), by_created);
 	rows = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(rows, ps_row(docs[i], trunc, time(NULL)));
+		if (last < 0 || i < (size_t)last)
+			json_array_append_new(rows, ps_row(docs[i], trunc, time(NULL)));
 		json_decref(docs[i]);
 	}
 	free(docs);
+	free(filters);
 	rc = cli_print_rows(format,
 			    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
 			    ps_headers, rows);
@@ -929,17 +962,30 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "commit", "create a new image from a container's changes", cmd_commit },
+		{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 		{ "create", "create a new container", cmd_create },
+		{ "diff", "inspect changes to files or directories on a container's filesystem", cmd_diff },
+		{ "exec", "execute a command in a running container", cmd_exec },
+		{ "export", "export a container's filesystem as a tar archive", cmd_export },
 		{ "inspect", "display detailed information on one or more containers", cmd_container_inspect },
 		{ "kill", "kill one or more running containers", cmd_kill },
 		{ "logs", "fetch the logs of a container", cmd_logs },
 		{ "ls", "list containers", cmd_ps },
 		{ "list", NULL, cmd_ps },
+		{ "pause", "pause all processes within one or more containers", cmd_pause },
+		{ "prune", "remove all stopped containers", cmd_container_prune },
 		{ "ps", NULL, cmd_ps },
+		{ "rename", "rename a container", cmd_rename },
+		{ "restart", "restart one or more containers", cmd_restart },
 		{ "rm", "remove one or more containers", cmd_rm },
 		{ "run", "create and run a new container from an image", cmd_run },
 		{ "start", "start one or more stopped containers", cmd_start },
+		{ "stats", "display a live stream of container(s) resource usage statistics", cmd_stats },
 		{ "stop", "stop one or more running containers", cmd_stop },
+		{ "top", "display the running processes of a container", cmd_top },
+		{ "unpause", "unpause all processes within one or more containers", cmd_unpause },
+		{ "update", "update configuration of one or more containers", cmd_update },
 		{ "wait", "block until one or more containers stop, then print their exit codes", cmd_wait },
 		{ NULL, NULL, NULL },
 	};

@@ -18,6 +18,7 @@
 #ifndef BERTH_CONTAINER_H
 #define BERTH_CONTAINER_H
 
+#include <berth/cgroup.h>
 #include <berth/common.h>
 
 #ifdef __cplusplus
@@ -134,6 +135,185 @@ BERTH_EXTERN void berth_container_ids_free(char **ids, size_t count);
  * which must have no other threads (it reaps children). */
 BERTH_EXTERN int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio,
 					   int ready_fd, berth_error **err);
+
+
+/* ---- operations on existing containers (lib/container/ops.c) ---------- */
+
+/* Called by berth_container_exec once the process runs, in the calling
+ * thread: pid is its host pid, pty the master of its terminal with tty
+ * (borrowed, valid until the callback returns), else -1. The process is
+ * waited for once the callback returns (a terminal's copy loop belongs
+ * here). */
+typedef void (*berth_container_exec_started_fn)(int pid, int pty, void *userdata);
+
+/* A process to run in a running container (docker exec). NULL fields: as
+ * the container's init has them. */
+typedef struct {
+	size_t size;            /* sizeof(berth_container_exec_opts): set by the INIT macro */
+	const char *const *cmd; /* what to run, NULL-terminated; required */
+	const char *const *env; /* "KEY=VALUE", over the container's environment */
+	const char *user;       /* user[:group], resolved in the container's /etc/passwd and
+				   /etc/group as for create */
+	const char *workdir;    /* absolute, in the container */
+	int tty;                /* give it a terminal (see started) */
+	const int *stdio;       /* its 0, 1 and 2 (-1: /dev/null); NULL: the caller's */
+	int detach;             /* return once it runs: it stays the caller's child (reaped
+				   when the caller reaps its children or ends) */
+	berth_container_exec_started_fn started; /* may be NULL */
+	void *userdata;
+} berth_container_exec_opts;
+
+#define BERTH_CONTAINER_EXEC_OPTS_INIT \
+	{ sizeof(berth_container_exec_opts), NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+
+/* Runs a process in a running container, with the container's
+ * environment, user, working directory, capabilities and namespaces, and
+ * waits for it (unless detach), filling *out (may be NULL) with how it
+ * ended. Errors: ENOTFOUND for an unknown container ("No such container")
+ * or a command missing from it, EPERM for one that cannot be executed,
+ * ESTATE when the container is not running (or paused), EINVAL for bad
+ * options or a user missing from the container. */
+BERTH_EXTERN int berth_container_exec(berth_ctx *ctx, const char *name,
+				      const berth_container_exec_opts *opts,
+				      berth_container_exit *out, berth_error **err);
+
+/* Freezes every process of a running container (status "paused"), or thaws
+ * a paused one. Errors: ESTATE when it is not running (pause: or paused
+ * already) / not paused (unpause). */
+BERTH_EXTERN int berth_container_pause(berth_ctx *ctx, const char *name, berth_error **err);
+BERTH_EXTERN int berth_container_unpause(berth_ctx *ctx, const char *name, berth_error **err);
+
+/* Stops a running container as berth_container_stop does (timeout_s -1:
+ * its own stop timeout), then starts it again detached. A container that
+ * does not run is simply started. Errors: as stop and start. */
+BERTH_EXTERN int berth_container_restart(berth_ctx *ctx, const char *name, int timeout_s,
+					 berth_error **err);
+
+/* Gives a container a new name (the old one is free afterwards). Errors:
+ * EEXISTS when another container has it, EINVAL for a malformed name or
+ * the name it has already, ENOTFOUND. */
+BERTH_EXTERN int berth_container_rename(berth_ctx *ctx, const char *name, const char *new_name,
+					berth_error **err);
+
+/* The processes of a running container as `docker top` lists them: JSON
+ * text {"Titles": ["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],
+ * "Processes": [[...], ...]} with host pids; free with berth_string_free().
+ * Errors: ESTATE when it is not running. */
+BERTH_EXTERN int berth_container_top(berth_ctx *ctx, const char *name, char **json,
+				     berth_error **err);
+
+/* Removes every container that does not run (created, exited, dead). Puts
+ * the removed ids in *ids (free with berth_container_ids_free(); both may
+ * be NULL) and the bytes their changes took on disk in *reclaimed (may be
+ * NULL). A container failing to go is skipped and logged; the call fails
+ * only when nothing can be listed. */
+BERTH_EXTERN int berth_container_prune(berth_ctx *ctx, char ***ids, size_t *count,
+				       unsigned long long *reclaimed, berth_error **err);
+
+
+/* ---- copies and exports (lib/container/copy.c) ------------------------ */
+
+/* Extracts the uncompressed tar read from fd into directory dir of the
+ * container (as berth_storage_copy_in: owners and modes kept, paths
+ * resolved inside the container's root, entries never made outside dir).
+ * Works on running and stopped containers. Errors: ENOTFOUND (container or
+ * dir), ESCAPE for an entry leaving dir, EINVAL for a malformed tar, EPERM
+ * for a container made with read_only. */
+BERTH_EXTERN int berth_container_copy_to(berth_ctx *ctx, const char *name, const char *dir,
+					 int fd, berth_error **err);
+/* Writes path of the container (a file, symlink or directory tree) to fd as
+ * an uncompressed tar whose top entry is named as (NULL: path's last
+ * component). Errors: ENOTFOUND (container or path). */
+BERTH_EXTERN int berth_container_copy_from(berth_ctx *ctx, const char *name, const char *path,
+					   const char *as, int fd, berth_error **err);
+/* Whether path exists in the container (resolved as it would resolve it)
+ * and is a directory: *is_dir 1 or 0. Errors: ENOTFOUND when it is missing. */
+BERTH_EXTERN int berth_container_path_is_dir(berth_ctx *ctx, const char *name, const char *path,
+					     int *is_dir, berth_error **err);
+/* Writes the container's whole root file system to fd as one uncompressed
+ * tar (docker export). */
+BERTH_EXTERN int berth_container_export(berth_ctx *ctx, const char *name, int fd,
+					berth_error **err);
+
+
+/* The container's changes against its image, as `docker diff` lists them:
+ * JSON text [{"Path": "/etc", "Kind": 0}, ...] sorted by path, Kind 0 for
+ * a changed path, 1 added, 2 deleted; free with berth_string_free(). The
+ * image's root file system is mounted read-only for the call when it is
+ * not mounted. Errors: ENOTFOUND (container, or its image removed). */
+BERTH_EXTERN int berth_container_diff(berth_ctx *ctx, const char *name, char **json,
+				      berth_error **err);
+
+
+/* ---- resources (lib/container/resources.c) ---------------------------- */
+
+/* The resource usage of a running container's cgroup (memory, CPU time,
+ * pids), as berth_runtime_stats fills it. Errors: ESTATE when it is not
+ * running. */
+BERTH_EXTERN int berth_container_stats(berth_ctx *ctx, const char *name,
+				       berth_cgroup_stats *stats, berth_error **err);
+
+/* New limits for a container (docker update); 0 leaves a limit as it is. */
+typedef struct {
+	size_t size;           /* sizeof(berth_container_update_opts): set by the INIT macro */
+	long long memory;      /* bytes */
+	long long memory_swap; /* memory + swap in bytes; -1 unlimited */
+	long long nano_cpus;   /* CPUs * 1e9 */
+	long long cpu_shares;  /* relative weight */
+	long long pids_limit;  /* -1: unlimited */
+} berth_container_update_opts;
+
+#define BERTH_CONTAINER_UPDATE_OPTS_INIT { sizeof(berth_container_update_opts), 0, 0, 0, 0, 0 }
+
+/* Changes the limits of a container: applied to its cgroup at once when it
+ * runs, and recorded (HostConfig, and the bundle) for its next start.
+ * Errors: EINVAL for bad values (swap below memory, negative limits), or
+ * those the kernel refuses (then nothing is recorded). */
+BERTH_EXTERN int berth_container_update(berth_ctx *ctx, const char *name,
+					const berth_container_update_opts *opts, berth_error **err);
+
+
+/* ---- commit (lib/container/commit.c) -------------------------------- */
+
+/* How a container becomes an image (docker commit). */
+typedef struct {
+	size_t size;                /* sizeof(berth_container_commit_opts): set by the INIT macro */
+	const char *tag;            /* required: "repo[:tag]" of the new image */
+	const char *comment;        /* -m */
+	const char *author;         /* -a */
+	const char *const *changes; /* Dockerfile instructions over the config: CMD,
+				       ENTRYPOINT (JSON or shell form), ENV, LABEL,
+				       WORKDIR, USER, EXPOSE, STOPSIGNAL */
+} berth_container_commit_opts;
+
+#define BERTH_CONTAINER_COMMIT_OPTS_INIT { sizeof(berth_container_commit_opts), NULL, NULL, NULL, NULL }
+
+/* Makes an image of the container's image plus its changes (the storage
+ * diff as one layer), with the container's Cmd, Entrypoint, Env,
+ * WorkingDir, User and Labels and then the changes as its config, and tags
+ * it. Puts the image ID in *id (free with berth_string_free()). Errors:
+ * EINVAL for a missing tag or a bad change; as berth_image_commit. */
+BERTH_EXTERN int berth_container_commit(berth_ctx *ctx, const char *name,
+					const berth_container_commit_opts *opts, char **id,
+					berth_error **err);
+
+
+/* ---- events (lib/container/events.c) ---------------------------------- */
+
+/* Called with one event, a line of JSON text in Docker's shape (status,
+ * id, from, Type, Action, Actor{ID, Attributes{image, name, ...}}, time,
+ * timeNano) ending in a newline, borrowed for the call. Non-zero stops. */
+typedef int (*berth_container_event_fn)(const char *json_line, void *userdata);
+
+/* Calls fn for each event the engine recorded (create, start, kill,
+ * pause, unpause, rename, destroy, and what the monitor records) with a
+ * time (ns since the epoch) from since_ns to until_ns (0: no bound), oldest
+ * first; with follow, goes on with new events as they come until fn
+ * returns non-zero or until_ns has passed. Events live in the run root:
+ * a reboot forgets them. */
+BERTH_EXTERN int berth_container_events(berth_ctx *ctx, long long since_ns, long long until_ns,
+					int follow, berth_container_event_fn fn, void *userdata,
+					berth_error **err);
 
 #ifdef __cplusplus
 }

@@ -330,6 +330,33 @@ BERTH_EXTERN unsigned long long berth_image_leftover_bytes(const berth_ctx *ctx)
 BERTH_EXTERN int berth_image_gc(berth_ctx *ctx, size_t *freed, unsigned long long *bytes,
 				berth_error **err);
 
+/* ---- new images ---------------------------------------------------------- */
+/* How berth_image_commit makes an image. */
+typedef struct {
+	size_t size;            /* sizeof(berth_image_commit_opts): set by the INIT macro */
+	const char *config;     /* JSON text of the new config's "config" object (Cmd, Env,
+				   Entrypoint, WorkingDir, User, Labels, ...); NULL: the parent's */
+	const char *comment;    /* the history entry's comment (docker commit -m) */
+	const char *author;     /* the config's author (-a) */
+	const char *created_by; /* the history entry's created_by */
+	const char *tag;        /* required: the reference the new image is tagged as */
+} berth_image_commit_opts;
+
+#define BERTH_IMAGE_COMMIT_OPTS_INIT { sizeof(berth_image_commit_opts), NULL, NULL, NULL, NULL, NULL }
+
+/* Makes a new image of the image named parent (as for berth_image_lookup)
+ * plus one layer, the uncompressed tar read from layer_fd to its end: the
+ * layer, a config (the parent's with the new diff_id, a history entry and
+ * opts->config) and a manifest (the parent's kind, OCI or Docker) are
+ * stored as blobs and the manifest tagged opts->tag, replacing what that
+ * tag named. Puts the new image ID (its config digest) in *id, freed with
+ * berth_string_free(). Errors: EINVAL for a missing or malformed tag or
+ * config, ENOTFOUND for an unknown parent, EOS. Blobs written before a
+ * failure are left for berth_image_gc. */
+BERTH_EXTERN int berth_image_commit(berth_ctx *ctx, const char *parent, int layer_fd,
+				    const berth_image_commit_opts *opts, char **id,
+				    berth_error **err);
+
 #ifdef __cplusplus
 }
 #endif

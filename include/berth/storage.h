@@ -125,6 +125,23 @@ BERTH_EXTERN int berth_snapshot_diff(berth_ctx *ctx, const char *id, int fd, ber
  * (mounting it for the time of the export when it is not mounted). */
 BERTH_EXTERN int berth_snapshot_export(berth_ctx *ctx, const char *id, int fd, berth_error **err);
 
+/* ---- copies into and out of a root file system (docker cp) ----------- */
+/* Writes path (a file, a symlink as itself, or a directory and everything
+ * below it), resolved below the directory root as a process chrooted there
+ * would resolve it (".." and absolute symlinks stop at root), to fd as an
+ * uncompressed tar keeping owners, modes, xattrs and mtimes. The top entry
+ * is named as (a single component), NULL: path's own last component.
+ * Errors: ENOTFOUND when path is missing, EINVAL, EOS. */
+BERTH_EXTERN int berth_storage_copy_out(berth_ctx *ctx, const char *root, const char *path,
+					const char *as, int fd, berth_error **err);
+/* Extracts the uncompressed tar read from fd into directory dir of root
+ * (resolved as for berth_storage_copy_out), keeping owners and modes and
+ * replacing what is there. Entries are made beneath dir only: one that
+ * would leave it (`..`, absolute, through a symlink or hardlink) fails
+ * with ESCAPE. Errors: ENOTFOUND when dir is missing, EINVAL for a
+ * malformed tar. */
+BERTH_EXTERN int berth_storage_copy_in(berth_ctx *ctx, const char *root, const char *dir, int fd,
+				       berth_error **err);
 /* ---- disk usage -------------------------------------------------------- */
 
 /* What `system df` shows, one row per kind: "images" (content store blobs),

@@ -82,8 +82,17 @@ void bt_ct_user_free(struct bt_ct_user *u);
 int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err);
 
 /* ---- lifecycle (container.c) ------------------------------------------ */
+/* A name Docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]*, a leading '/' allowed. */
+bool bt_ct_valid_name(const char *n);
 /* Removes a container that does not run, ct locked; ct stays to close. */
 int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
+
+/* ---- events (events.c) ------------------------------------------------- */
+/* Appends event `action` of container id (its record gives name and image;
+ * key/value, when not NULL, one more attribute). Failures are logged only:
+ * an event never fails the operation it reports. */
+void bt_ct_event(berth_ctx *ctx, const char *id, const char *action, const json_t *record, const char *key,
+		 const char *value);
 
 /* ---- the monitor (monitor.c) --------------------------------------------
  * The program that supervises a started container. */

@@ -27,7 +27,7 @@
 
 extern char **environ;
 
-static bool valid_name(const char *n)
+bool bt_ct_valid_name(const char *n)
 {
 	static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -196,15 +196,21 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 		return bt_error_set(err, BERTH_EINVAL, 0, "no image given");
 	if ((rc = bt_opts_copy(&c.o, sizeof(c.o), opts, "berth_container_create_opts", err)) < 0)
 		return rc;
-	if (c.o.name && !valid_name(c.o.name))
+	if (c.o.name && !bt_ct_valid_name(c.o.name))
 		return bt_error_set(err, BERTH_EINVAL, 0,
 				    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
 				    c.o.name);
 	rc = create_in(&c, err);
-	if (rc < 0)
+	if (rc < 0) {
 		create_undo(&c);
-	else if (!(*id = strdup(c.id)))
+	} else if (!(*id = strdup(c.id))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	} else {
+		json_t *what = json_pack("{s:s, s:{s:s}}", "Name", c.name, "Config", "Image", image);
+
+		bt_ct_event(ctx, c.id, "create", what, NULL, NULL);
+		json_decref(what);
+	}
 	bt_lock_release(c.tmp_lock);
 	berth_string_free(c.rootfs);
 	free(c.croot);
@@ -319,6 +325,7 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 {
 	berth_container_start_opts o = BERTH_CONTAINER_START_OPTS_INIT;
 	struct bt_ct *ct;
+	json_t *record;
 	char id[65];
 	const char *status;
 	int rc;
@@ -333,9 +340,13 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 		return bt_error_set(err, BERTH_ESTATE, 0, "container %s is already running", name);
 	}
 	memcpy(id, ct->id, sizeof(id));
+	record = json_incref(ct->config);
 	/* the monitor takes the lock itself */
 	bt_ct_close(ct);
-	return spawn_monitor(ctx, id, o.stdio, err);
+	if ((rc = spawn_monitor(ctx, id, o.stdio, err)) == 0)
+		bt_ct_event(ctx, id, "start", record, NULL, NULL);
+	json_decref(record);
+	return rc;
 }
 
 /* ---- wait, kill, stop ----------------------------------------------------- */
@@ -421,8 +432,19 @@ int berth_container_kill(berth_ctx *ctx, const char *name, int sig, berth_error 
 		return rc;
 	if (strcmp(bt_ct_status(ct), "running") && strcmp(bt_ct_status(ct), "paused"))
 		rc = bt_error_set(err, BERTH_ESTATE, 0, "container %s is not running", name);
-	else if ((rc = runtime_open(ctx, &rt, err)) == 0)
-		rc = berth_runtime_kill(rt, ct->id, sig, 0, err);
+	else if ((rc = runtime_open(ctx, &rt, err)) == 0 &&
+		 (rc = berth_runtime_kill(rt, ct->id, sig, 0, err)) == 0 && sig == SIGKILL &&
+		 !strcmp(bt_ct_status(ct), "paused") && berth_runtime_resume(rt, ct->id, NULL) == 0) {
+		/* a frozen process dies only once thawed (cgroup v1's freezer) */
+		json_object_set_new(ct->state, "Status", json_string("running"));
+		bt_ct_save_state(ct, NULL);
+	}
+	if (rc == 0) {
+		char signal[16];
+
+		snprintf(signal, sizeof(signal), "%d", sig);
+		bt_ct_event(ctx, ct->id, "kill", ct->config, "signal", signal);
+	}
 	berth_runtime_free(rt);
 	bt_ct_close(ct);
 	return rc;
@@ -518,6 +540,7 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 		if (name)
 			bt_ct_name_release(croot, name[0] == '/' ? name + 1 : name, ct->id);
 		rc = bt_rm_rf(trash, err);
+		bt_ct_event(ctx, ct->id, "destroy", ct->config, NULL, NULL);
 	}
 	bt_lock_release(lock);
 	free(trash);
