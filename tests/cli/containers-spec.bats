@@ -152,7 +152,7 @@ assert "mount" in rules and "unshare" in rules and "chroot" not in rules'
 	run "${B[@]}" run --rm --init busybox busybox sh -c \
 		'(busybox sleep 0.2 &); busybox sleep 1; busybox ps -o pid,ppid,stat,args'
 	[ "$status" -eq 0 ]
-	! [[ "$output" == *" Z "* ]]
+	[[ "$output" != *" Z "* ]]
 	# the exit status passes through, 127 for a missing command
 	run "${B[@]}" run --rm --init busybox sh -c 'exit 5'
 	[ "$status" -eq 5 ]
