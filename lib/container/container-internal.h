@@ -78,6 +78,10 @@ char *bt_ct_init_path(void);
  * bad value, named; ESTATE for a container to join that is not running. */
 int bt_ct_runopts_apply(berth_ctx *ctx, const berth_container_create_opts *o, json_t *spec,
 			json_t *record, berth_error **err);
+/* Before a start (ct locked): the namespace paths of --network container:
+ * from the pid that container runs under now, into config.json. ESTATE
+ * when it does not run. */
+int bt_ct_runopts_refresh(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
 
 /* ---- users and groups of the image (user.c) --------------------------- */
 struct bt_ct_user {

@@ -159,26 +159,42 @@ out:
 	return rc;
 }
 
-/* --network container:<name|id>: the network and uts namespaces of that
- * running container (through /proc/<pid>/ns at create time: it must keep
- * running), and its hostname, hosts and resolv.conf. */
-static int join_network(berth_ctx *ctx, json_t *spec, json_t *record, const char *target,
-			berth_error **err)
+/* The init pid of running container id, read without its lock (its
+ * records are written atomically, and taking it could deadlock two
+ * containers that name each other); 0 when it does not run. */
+static int running_pid(berth_ctx *ctx, const char *id)
 {
-	json_t *ns, *m;
-	struct bt_ct *ct;
-	size_t i;
-	int rc, pid;
+	char *croot = NULL, *path = NULL;
+	json_t *state = NULL;
+	const char *status;
+	int pid = 0, fd;
 
-	if (!*target)
-		return bt_error_set(err, BERTH_EINVAL, 0, "--network container: needs a container's name or id");
-	if ((rc = bt_ct_open(ctx, target, &ct, err)) < 0)
-		return rc;
-	pid = (int)json_integer_value(json_object_get(ct->state, "Pid"));
-	if (strcmp(bt_ct_status(ct), "running") || pid <= 0) {
-		rc = bt_error_set(err, BERTH_ESTATE, 0, "cannot join network of a non running container: %s", target);
+	if (bt_ct_root(ctx, &croot, NULL) < 0 || !(path = bt_strdup_printf("%s/%s/state.json", croot, id)) ||
+	    bt_json_load_file(path, 1 << 20, &state, NULL) < 0)
 		goto out;
+	status = json_string_value(json_object_get(state, "Status"));
+	/* a live monitor: the recorded init pid is still its child, not reused */
+	if (status && !strcmp(status, "running") && (fd = bt_ct_monitor_pidfd(state)) >= 0) {
+		close(fd);
+		pid = (int)json_integer_value(json_object_get(state, "Pid"));
 	}
+out:
+	json_decref(state);
+	free(path);
+	free(croot);
+	return pid;
+}
+
+/* The network and uts namespaces of spec to those of container id's init. */
+static int set_join_paths(berth_ctx *ctx, json_t *spec, const char *id, const char *asked,
+			  berth_error **err)
+{
+	int pid = running_pid(ctx, id);
+	size_t i;
+	json_t *ns;
+
+	if (pid <= 0)
+		return bt_error_set(err, BERTH_ESTATE, 0, "cannot join network of a non running container: %s", asked);
 	json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, ns) {
 		const char *type = json_string_value(json_object_get(ns, "type"));
 
@@ -186,18 +202,59 @@ static int join_network(berth_ctx *ctx, json_t *spec, json_t *record, const char
 			json_object_set_new(ns, "path", json_sprintf("/proc/%d/ns/%s", pid,
 								     !strcmp(type, "network") ? "net" : "uts"));
 	}
-	/* a joined uts namespace keeps its own name */
-	json_object_del(spec, "hostname");
+	return 0;
+}
+
+/* --network container:<name|id>: the network and uts namespaces of that
+ * running container (its pid now; berth_container_start takes it again),
+ * and its hostname, hosts and resolv.conf. */
+static int join_network(berth_ctx *ctx, json_t *spec, json_t *record, const char *target,
+			berth_error **err)
+{
+	struct bt_ct *ct;
+	char id[65];
+	json_t *m;
+	size_t i;
+	int rc;
+
+	if (!*target)
+		return bt_error_set(err, BERTH_EINVAL, 0, "--network container: needs a container's name or id");
+	/* its lock only to find it: the pid is read as start reads it */
+	if ((rc = bt_ct_open(ctx, target, &ct, err)) < 0)
+		return rc;
+	memcpy(id, ct->id, sizeof(id));
 	json_array_foreach(json_object_get(spec, "mounts"), i, m) {
 		const char *dest = json_string_value(json_object_get(m, "destination"));
 
 		if (!strcmp(dest, "/etc/hostname") || !strcmp(dest, "/etc/hosts") || !strcmp(dest, "/etc/resolv.conf"))
 			json_object_set_new(m, "source", json_sprintf("%s/%s", ct->dir, dest + 5));
 	}
-	json_object_set_new(json_object_get(record, "HostConfig"), "NetworkMode",
-			    json_sprintf("container:%s", ct->id));
-out:
 	bt_ct_close(ct);
+	if ((rc = set_join_paths(ctx, spec, id, target, err)) < 0)
+		return rc;
+	/* a joined uts namespace keeps its own name */
+	json_object_del(spec, "hostname");
+	json_object_set_new(json_object_get(record, "HostConfig"), "NetworkMode", json_sprintf("container:%s", id));
+	return 0;
+}
+
+int bt_ct_runopts_refresh(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
+{
+	const char *mode = json_string_value(json_object_get(json_object_get(ct->config, "HostConfig"), "NetworkMode"));
+	char *path;
+	json_t *spec;
+	int rc;
+
+	if (!mode || strncmp(mode, "container:", 10))
+		return 0;
+	if (!(path = bt_strdup_printf("%s/config.json", ct->dir)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	if ((rc = bt_json_load_file(path, 16 << 20, &spec, err)) == 0) {
+		if ((rc = set_join_paths(ctx, spec, mode + 10, mode + 10, err)) == 0)
+			rc = bt_json_write_atomic(path, spec, err);
+		json_decref(spec);
+	}
+	free(path);
 	return rc;
 }
 

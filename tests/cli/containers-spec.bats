@@ -224,7 +224,18 @@ netone" ]
 	id=$("${B[@]}" create --network container:net1 busybox true)
 	run "${B[@]}" container inspect -f '{{.HostConfig.NetworkMode}}' "$id"
 	[ "$output" = "container:$("${B[@]}" container inspect -f '{{.Id}}' net1)" ]
-	"${B[@]}" rm "$id"
+	# the namespaces are those net1 has when this one starts
+	"${B[@]}" create --name join1 --network container:net1 busybox busybox readlink /proc/self/ns/net
+	"${B[@]}" stop -t 0 net1
+	run -1 --separate-stderr "${B[@]}" start join1
+	[[ "$stderr" == *"non running container"* ]]
+	"${B[@]}" start net1
+	pid=$("${B[@]}" container inspect -f '{{.State.Pid}}' net1)
+	"${B[@]}" start join1
+	"${B[@]}" wait join1
+	run "${B[@]}" logs join1
+	[ "$output" = "$(readlink /proc/"$pid"/ns/net)" ]
+	"${B[@]}" rm "$id" join1
 	"${B[@]}" stop -t 0 net1
 	run -125 --separate-stderr "${B[@]}" create --network container:net1 busybox true
 	[[ "$stderr" == *"non running container: net1"* ]]
