@@ -56,7 +56,8 @@ typedef struct {
 					   $(pkgdatadir)/seccomp/default.json); "unconfined";
 					   else a profile's path, Docker's format or an OCI
 					   linux.seccomp object. privileged: unconfined */
-	int init;                       /* berth-init as pid 1: reaps, forwards signals */
+	int init;                       /* berth-init (pkglibexecdir; BERTH_INIT names another)
+					   as pid 1: reaps, forwards signals */
 	const char *const *ulimits;     /* "nofile=1024[:2048]" (Docker's names; -1 unlimited) */
 	const char *const *devices;     /* "/dev/host[:/dev/in-container][:rwm]" */
 	long long shm_size;             /* bytes of /dev/shm; 0: 64 MiB */
