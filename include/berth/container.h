@@ -53,9 +53,10 @@ typedef struct {
 	const char *stop_signal;        /* NULL: the image's StopSignal, else SIGTERM */
 	int stop_timeout;               /* seconds before stop kills; 0: 10 */
 	const char *seccomp;            /* NULL: the default profile (BERTH_DATADIR or
-					   $(pkgdatadir)/seccomp/default.json); "unconfined";
-					   else a profile's path, Docker's format or an OCI
-					   linux.seccomp object. privileged: unconfined */
+					   $(pkgdatadir)/seccomp/default.json; "builtin" too);
+					   "unconfined"; else a profile's path, Docker's format
+					   or an OCI linux.seccomp object. privileged without a
+					   path: unconfined */
 	int init;                       /* berth-init (pkglibexecdir; BERTH_INIT names another)
 					   as pid 1: reaps, forwards signals */
 	const char *const *ulimits;     /* "nofile=1024[:2048]" (Docker's names; -1 unlimited) */

@@ -151,17 +151,21 @@ static int convert(const json_t *profile, const char *what, const json_t *caps, 
 int bt_ct_seccomp(const berth_container_create_opts *o, const json_t *caps, json_t **out,
 		  berth_error **err)
 {
+	const char *given = o->seccomp;
 	char *path;
 	json_t *profile;
 	int rc;
 
 	*out = NULL;
-	/* Docker: a privileged container is unconfined */
-	if (o->privileged || (o->seccomp && !strcmp(o->seccomp, "unconfined")))
+	/* Docker: "builtin" is the default profile; a privileged container is
+	 * unconfined unless given a profile of its own */
+	if (o->seccomp && !strcmp(o->seccomp, "builtin"))
+		given = NULL;
+	if ((o->privileged && !given) || (given && !strcmp(given, "unconfined")))
 		return 0;
-	if (o->seccomp && !*o->seccomp)
+	if (given && !*given)
 		return bt_error_set(err, BERTH_EINVAL, 0, "seccomp: an empty profile path");
-	if (!(path = o->seccomp ? strdup(o->seccomp) : bt_ct_seccomp_default_path()))
+	if (!(path = given ? strdup(given) : bt_ct_seccomp_default_path()))
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	rc = bt_json_load_file(path, PROFILE_MAX, &profile, err);
 	if (rc < 0)

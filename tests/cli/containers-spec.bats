@@ -50,6 +50,8 @@ spec() {
 	[[ "$output" == *0 ]]
 	run "${B[@]}" run --rm --privileged busybox busybox grep '^Seccomp:' /proc/self/status
 	[[ "$output" == *0 ]]
+	run "${B[@]}" run --rm --security-opt seccomp=builtin busybox busybox grep '^Seccomp:' /proc/self/status
+	[[ "$output" == *2 ]]
 	"${B[@]}" create --name sc1 --security-opt seccomp=unconfined busybox true
 	run "${B[@]}" container inspect -f '{{json .HostConfig.SecurityOpt}}' sc1
 	[ "$output" = '["seccomp=unconfined"]' ]
@@ -104,6 +106,10 @@ assert "mount" in rules and "unshare" in rules and "chroot" not in rules'
 	run --separate-stderr "${B[@]}" run --rm --security-opt seccomp="$STORE/nomkdir.json" busybox busybox mkdir /x
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"Operation not permitted"* ]]
+	# a profile given applies to a privileged container too (Docker since 20.10)
+	run "${B[@]}" run --rm --privileged --security-opt seccomp="$STORE/nomkdir.json" busybox busybox sh -c \
+		'busybox grep "^Seccomp:" /proc/self/status; busybox mkdir /x && echo made'
+	[[ "$output" == *2*made ]]
 	# excludes.caps: the rule goes with CAP_SYS_ADMIN
 	run "${B[@]}" run --rm --cap-add SYS_ADMIN --security-opt seccomp="$STORE/nomkdir.json" busybox busybox mkdir /x
 	[ "$status" -eq 0 ]

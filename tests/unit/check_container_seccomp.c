@@ -131,10 +131,15 @@ START_TEST(includes_and_excludes_are_settled_for_this_host)
 	o.seccomp = "unconfined";
 	ck_assert_ok(bt_ct_seccomp(&o, c, &sc, &err), err);
 	ck_assert_ptr_null(sc);
-	o.seccomp = path;
+	o.seccomp = NULL;
 	o.privileged = 1;
 	ck_assert_ok(bt_ct_seccomp(&o, c, &sc, &err), err);
 	ck_assert_ptr_null(sc);
+	/* ...unless given a profile (Docker since 20.10) */
+	o.seccomp = path;
+	ck_assert_ok(bt_ct_seccomp(&o, c, &sc, &err), err);
+	ck_assert_ptr_nonnull(rule_for(sc, "a1"));
+	json_decref(sc);
 	o.privileged = 0;
 	f = fopen(path, "w");
 	fputs("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"action\": \"SCMP_ACT_ERRNO\"}]}", f);
