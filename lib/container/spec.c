@@ -234,7 +234,7 @@ static json_t *mounts(const char *dir, const berth_container_create_opts *o)
 	const char *etc_opts = o->read_only ? "rbind,rprivate,ro" : "rbind,rprivate";
 	const char *sys_opts = o->privileged ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro";
 	json_t *m = json_array();
-	char path[4096];
+	char path[4096], shm[96];
 
 	json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
 	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
@@ -243,9 +243,9 @@ static json_t *mounts(const char *dir, const berth_container_create_opts *o)
 	json_array_append_new(m, mount("/sys", "sysfs", "sysfs", sys_opts));
 	json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup", "ro,nosuid,noexec,nodev"));
 	json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-	snprintf(path, sizeof(path), "nosuid,noexec,nodev,mode=1777,size=%lldk",
+	snprintf(shm, sizeof(shm), "nosuid,noexec,nodev,mode=1777,size=%lldk",
 		 o->shm_size > 0 ? (o->shm_size + 1023) / 1024 : 65536);
-	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", path));
+	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", shm));
 	static const char *const etc[] = { "resolv.conf", "hostname", "hosts" };
 	for (size_t i = 0; i < BT_ARRAY_SIZE(etc); i++) {
 		char dest[32];
