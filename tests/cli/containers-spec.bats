@@ -97,6 +97,31 @@ assert "mount" in rules and "unshare" in rules and "chroot" not in rules'
 	"${B[@]}" rm sc2 sc3
 }
 
+# runs tests/cli/syscall-probe (static) with create options "$@" and the
+# probes in $PROBES; its output
+probe() {
+	local id rootfs
+	id=$("${B[@]}" create "$@" busybox /probe $PROBES)
+	rootfs=$(spec "$id" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["root"]["path"])')
+	cp "$top_builddir/tests/cli/syscall-probe" "$rootfs/probe"
+	"${B[@]}" start "$id" >/dev/null
+	"${B[@]}" wait "$id" >/dev/null
+	"${B[@]}" logs "$id"
+	"${B[@]}" rm "$id" >/dev/null
+}
+
+@test "seccomp: clone3 is ENOSYS (libc falls back to clone), add_key and odd personalities EPERM" {
+	[ -x "$top_builddir/tests/cli/syscall-probe" ] || skip "make check builds tests/cli/syscall-probe"
+	PROBES="clone3 add_key personality"
+	run probe
+	[ "$output" = "$(printf 'clone3 ENOSYS\nadd_key EPERM\npersonality EPERM')" ]
+	run probe --cap-add SYS_ADMIN
+	[ "$output" = "$(printf 'clone3 ok\nadd_key EPERM\npersonality EPERM')" ]
+	run probe --security-opt seccomp=unconfined
+	[ "$output" = "$(printf 'clone3 ok\nadd_key ok\npersonality ok')" ]
+	[ -z "$("${B[@]}" ps -a -q)" ]
+}
+
 @test "seccomp=PROFILE: Docker's format or an OCI object; bad ones are named" {
 	cat >"$STORE/nomkdir.json" <<-'EOF'
 	{"defaultAction": "SCMP_ACT_ALLOW",
