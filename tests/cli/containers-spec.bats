@@ -153,7 +153,12 @@ probe() {
 	echo '{"syscalls": []}' >"$STORE/nodefault.json"
 	run -125 --separate-stderr "${B[@]}" run --rm --security-opt seccomp="$STORE/nodefault.json" busybox true
 	[[ "$stderr" == *"$STORE/nodefault.json"*"defaultAction"* ]]
-	# the default profile is found through BERTH_DATADIR
+	# the default profile is found through BERTH_DATADIR, and replaceable
+	mkdir -p "$STORE/data/seccomp"
+	cp "$STORE/nomkdir.json" "$STORE/data/seccomp/default.json"
+	BERTH_DATADIR="$STORE/data" run --separate-stderr "${B[@]}" run --rm busybox busybox mkdir /x
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"Operation not permitted"* ]]
 	BERTH_DATADIR="$STORE/nowhere" run -125 --separate-stderr "${B[@]}" run --rm busybox true
 	[[ "$stderr" == *"$STORE/nowhere/seccomp/default.json"* ]]
 	run -125 --separate-stderr "${B[@]}" run --rm --security-opt seccomp busybox true
@@ -211,6 +216,12 @@ probe() {
 	[[ "$stderr" == *"soft limit must be less than or equal to hard limit"* ]]
 	run -125 --separate-stderr "${B[@]}" create --ulimit nofile busybox true
 	[[ "$stderr" == *"invalid ulimit argument"* ]]
+	# above our own hard limit: refused at start, saying why (no CAP_SYS_RESOURCE here)
+	if ! capsh --has-p=cap_sys_resource 2>/dev/null; then
+		run --separate-stderr "${B[@]}" run --rm --ulimit nofile=100:$(($(ulimit -Hn) + 1)) busybox true
+		[ "$status" -ne 0 ]
+		[[ "$stderr" == *"RLIMIT_NOFILE hard limit"*"CAP_SYS_RESOURCE"* ]]
+	fi
 	[ -z "$("${B[@]}" ps -a -q)" ]
 }
 
