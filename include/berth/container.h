@@ -2,7 +2,8 @@
  *
  * A container is an image's snapshot plus a runtime-spec config the engine
  * writes from the image's config (Entrypoint, Cmd, Env, WorkingDir, User)
- * and the options below, with Docker's defaults: its 14 capabilities, masked
+ * and the options below, with Docker's defaults: its 14 capabilities, its
+ * seccomp semantics (a profile of ours, installed and replaceable), masked
  * and read-only /proc and /sys paths, a private /dev, /dev/shm, and
  * /etc/hostname, /etc/hosts and /etc/resolv.conf generated per container.
  *

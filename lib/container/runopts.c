@@ -276,6 +276,7 @@ int bt_ct_runopts_apply(berth_ctx *ctx, const berth_container_create_opts *o, js
 		if ((rc = add_device(spec, record, *d, err)) < 0)
 			return rc;
 	if (o->network && !strncmp(o->network, "container:", 10))
-		rc = join_network(ctx, spec, record, o->network + 10, err);
+		rc = o->hostname ? bt_error_set(err, BERTH_EINVAL, 0, "conflicting options: hostname and the network mode")
+				 : join_network(ctx, spec, record, o->network + 10, err);
 	return rc;
 }

@@ -281,6 +281,8 @@ netone" ]
 	"${B[@]}" stop -t 0 net1
 	run -125 --separate-stderr "${B[@]}" create --network container:net1 busybox true
 	[[ "$stderr" == *"non running container: net1"* ]]
+	run -125 --separate-stderr "${B[@]}" create --network container:net1 --hostname h busybox true
+	[[ "$stderr" == *"conflicting options: hostname and the network mode"* ]]
 	run -125 --separate-stderr "${B[@]}" create --network container:no-such busybox true
 	[[ "$stderr" == *"no-such"* ]]
 	"${B[@]}" rm net1
