@@ -86,25 +86,29 @@ static int env_file(const char *path, struct list *l)
 	"      --cap-drop list       drop Linux capabilities\n" \
 	"      --cpu-shares int      CPU shares (relative weight)\n" \
 	"      --cpus decimal        number of CPUs\n" \
+	"      --device list         add a host device: /dev/x[:/dev/y][:rwm]\n" \
 	"  -d, --detach              run in the background and print the container ID (run)\n" \
 	"      --entrypoint string   overwrite the default ENTRYPOINT of the image\n" \
 	"  -e, --env list            set environment variables\n" \
 	"      --env-file list       read in a file of environment variables\n" \
 	"      --help                show this help\n" \
 	"      --hostname string     container host name\n" \
+	"      --init                run an init inside the container that forwards signals and reaps processes\n" \
 	"  -l, --label list          set meta data on a container\n" \
 	"  -m, --memory bytes        memory limit\n" \
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
-	"      --network string      none (default) or host\n" \
+	"      --network string      none (default), host or container:<name|id>\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
 	"      --read-only           mount the container's root filesystem as read only\n" \
 	"      --rm                  automatically remove the container when it exits\n" \
-	"      --security-opt list   no-new-privileges\n" \
+	"      --security-opt list   no-new-privileges, seccomp=PROFILE.json, seccomp=unconfined\n" \
+	"      --shm-size bytes      size of /dev/shm (default 64m)\n" \
 	"      --stop-signal string  signal to stop the container\n" \
 	"      --stop-timeout int    timeout (in seconds) to stop a container\n" \
 	"  -t, --tty                 allocate a pseudo-TTY (with -d)\n" \
+	"      --ulimit list         ulimit options: name=soft[:hard]\n" \
 	"  -u, --user string         username or UID (format: <name|uid>[:<group|gid>])\n" \
 	"  -w, --workdir string      working directory inside the container\n"
 
@@ -112,6 +116,7 @@ enum {
 	OPT_CAP_ADD = 256, OPT_CAP_DROP, OPT_CPU_SHARES, OPT_CPUS, OPT_ENTRYPOINT, OPT_ENV_FILE,
 	OPT_HOSTNAME, OPT_MEMORY_SWAP, OPT_NAME, OPT_NETWORK, OPT_PIDS_LIMIT, OPT_PRIVILEGED,
 	OPT_READ_ONLY, OPT_RM, OPT_SECURITY_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
+	OPT_INIT, OPT_ULIMIT, OPT_DEVICE, OPT_SHM_SIZE,
 };
 
 static const struct option create_options[] = {
@@ -141,13 +146,17 @@ static const struct option create_options[] = {
 	{ "tty", no_argument, NULL, 't' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "workdir", required_argument, NULL, 'w' },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "shm-size", required_argument, NULL, OPT_SHM_SIZE },
 	CLI_HELP_OPTION,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct run_args {
 	berth_container_create_opts o;
-	struct list env, labels, cap_add, cap_drop, entrypoint;
+	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices;
 	bool detach, interactive;
 };
 
@@ -213,10 +222,21 @@ static int create_option(struct run_args *a, int opt)
 	case OPT_READ_ONLY: a->o.read_only = 1; break;
 	case OPT_RM: a->o.auto_remove = 1; break;
 	case OPT_SECURITY_OPT:
-		if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&
-		    strcmp(optarg, "no-new-privileges=true"))
+		/* Docker takes "seccomp=" and the older "seccomp:" */
+		if (!strncmp(optarg, "seccomp=", 8) || !strncmp(optarg, "seccomp:", 8))
+			a->o.seccomp = optarg + 8;
+		else if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&
+			 strcmp(optarg, "no-new-privileges=true"))
 			return bad_value("--security-opt", optarg);
-		a->o.no_new_privileges = 1;
+		else
+			a->o.no_new_privileges = 1;
+		break;
+	case OPT_INIT: a->o.init = 1; break;
+	case OPT_ULIMIT: list_add(&a->ulimits, optarg); break;
+	case OPT_DEVICE: list_add(&a->devices, optarg); break;
+	case OPT_SHM_SIZE:
+		if ((a->o.shm_size = parse_bytes(optarg)) <= 0)
+			return bad_value("--shm-size", optarg);
 		break;
 	case OPT_STOP_SIGNAL: a->o.stop_signal = optarg; break;
 	case OPT_STOP_TIMEOUT:
@@ -239,6 +259,8 @@ static void run_args_free(struct run_args *a)
 	free(a->cap_add.v);
 	free(a->cap_drop.v);
 	free(a->entrypoint.v);
+	free(a->ulimits.v);
+	free(a->devices.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -261,6 +283,8 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.cap_add = a->cap_add.v;
 	a->o.cap_drop = a->cap_drop.v;
 	a->o.entrypoint = a->entrypoint.v;
+	a->o.ulimits = a->ulimits.v;
+	a->o.devices = a->devices.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;

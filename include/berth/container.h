@@ -2,7 +2,8 @@
  *
  * A container is an image's snapshot plus a runtime-spec config the engine
  * writes from the image's config (Entrypoint, Cmd, Env, WorkingDir, User)
- * and the options below, with Docker's defaults: its 14 capabilities, masked
+ * and the options below, with Docker's defaults: its 14 capabilities, its
+ * seccomp semantics (a profile of ours, installed and replaceable), masked
  * and read-only /proc and /sys paths, a private /dev, /dev/shm, and
  * /etc/hostname, /etc/hosts and /etc/resolv.conf generated per container.
  *
@@ -48,16 +49,26 @@ typedef struct {
 	long long nano_cpus;            /* CPUs * 1e9 (--cpus 1.5: 1500000000); 0: no limit */
 	long long cpu_shares;           /* relative weight; 0: the default */
 	long long pids_limit;           /* 0: no limit */
-	const char *network;            /* "none" (default), "host" */
+	const char *network;            /* "none" (default), "host", "container:<name|id>" */
 	const char *const *labels;      /* "KEY=VALUE" */
 	int auto_remove;                /* removed once it ends (--rm) */
 	const char *stop_signal;        /* NULL: the image's StopSignal, else SIGTERM */
 	int stop_timeout;               /* seconds before stop kills; 0: 10 */
+	const char *seccomp;            /* NULL: the default profile (BERTH_DATADIR or
+					   $(pkgdatadir)/seccomp/default.json; "builtin" too);
+					   "unconfined"; else a profile's path, Docker's format
+					   or an OCI linux.seccomp object. privileged without a
+					   path: unconfined */
+	int init;                       /* berth-init (pkglibexecdir; BERTH_INIT names another)
+					   as pid 1: reaps, forwards signals */
+	const char *const *ulimits;     /* "nofile=1024[:2048]" (Docker's names; -1 unlimited) */
+	const char *const *devices;     /* "/dev/host[:/dev/in-container][:rwm]" */
+	long long shm_size;             /* bytes of /dev/shm; 0: 64 MiB */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
-	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0 }
+	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0 }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the

@@ -62,6 +62,30 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 		     const char *image_config, const berth_container_create_opts *o,
 		     json_t *record, json_t **spec, berth_error **err);
 
+/* ---- seccomp (seccomp.c) ---------------------------------------------- */
+/* Where the default profile is: $BERTH_DATADIR/seccomp/default.json, else
+ * the configured $(pkgdatadir)'s. */
+char *bt_ct_seccomp_default_path(void);
+/* The OCI linux.seccomp of a container whose capabilities are caps (a JSON
+ * array of CAP_* names): o->seccomp's profile or the default one, with the
+ * rules that apply to this host and these caps. NULL in *out when
+ * unconfined (or privileged). EINVAL/ENOTFOUND naming the profile. */
+int bt_ct_seccomp(const berth_container_create_opts *o, const json_t *caps, json_t **out,
+		  berth_error **err);
+
+/* ---- run options beyond the defaults (runopts.c) ------------------------ */
+/* Where berth-init is: $BERTH_INIT, else libexecdir's. */
+char *bt_ct_init_path(void);
+/* --init, --ulimit, --device, --network container:<name|id> into the built
+ * spec, and HostConfig's Init, Ulimits, Devices (NetworkMode). EINVAL for a
+ * bad value, named; ESTATE for a container to join that is not running. */
+int bt_ct_runopts_apply(berth_ctx *ctx, const berth_container_create_opts *o, json_t *spec,
+			json_t *record, berth_error **err);
+/* Before a start (ct locked): the namespace paths of --network container:
+ * from the pid that container runs under now, into config.json. ESTATE
+ * when it does not run. */
+int bt_ct_runopts_refresh(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
+
 /* ---- users and groups of the image (user.c) --------------------------- */
 struct bt_ct_user {
 	unsigned uid, gid;

@@ -339,6 +339,10 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 		bt_ct_close(ct);
 		return bt_error_set(err, BERTH_ESTATE, 0, "container %s is already running", name);
 	}
+	if ((rc = bt_ct_runopts_refresh(ctx, ct, err)) < 0) {
+		bt_ct_close(ct);
+		return rc;
+	}
 	memcpy(id, ct->id, sizeof(id));
 	record = json_incref(ct->config);
 	/* the monitor takes the lock itself */

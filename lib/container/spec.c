@@ -234,7 +234,7 @@ static json_t *mounts(const char *dir, const berth_container_create_opts *o)
 	const char *etc_opts = o->read_only ? "rbind,rprivate,ro" : "rbind,rprivate";
 	const char *sys_opts = o->privileged ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro";
 	json_t *m = json_array();
-	char path[4096];
+	char path[4096], shm[96];
 
 	json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
 	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
@@ -243,7 +243,9 @@ static json_t *mounts(const char *dir, const berth_container_create_opts *o)
 	json_array_append_new(m, mount("/sys", "sysfs", "sysfs", sys_opts));
 	json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup", "ro,nosuid,noexec,nodev"));
 	json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
+	snprintf(shm, sizeof(shm), "nosuid,noexec,nodev,mode=1777,size=%lldk",
+		 o->shm_size > 0 ? (o->shm_size + 1023) / 1024 : 65536);
+	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", shm));
 	static const char *const etc[] = { "resolv.conf", "hostname", "hosts" };
 	for (size_t i = 0; i < BT_ARRAY_SIZE(etc); i++) {
 		char dest[32];
@@ -497,8 +499,15 @@ static void record_options(json_t *record, const char *image_name, const json_t 
 			 "NanoCpus", (json_int_t)o->nano_cpus, "CpuShares", (json_int_t)o->cpu_shares,
 			 "PidsLimit", (json_int_t)o->pids_limit, "NetworkMode",
 			 o->network ? o->network : "none", "SecurityOpt");
+	json_object_set_new(host, "ShmSize", json_integer(o->shm_size > 0 ? o->shm_size : 64LL << 20));
 	if (o->no_new_privileges)
 		json_array_append_new(json_object_get(host, "SecurityOpt"), json_string("no-new-privileges"));
+	if (o->seccomp) {
+		char *opt = bt_strdup_printf("seccomp=%s", o->seccomp);
+
+		json_array_append_new(json_object_get(host, "SecurityOpt"), json_string(opt));
+		free(opt);
+	}
 	json_object_set_new(record, "HostConfig", host);
 }
 
@@ -510,30 +519,43 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	bool host_net = o->network && !strcmp(o->network, "host");
 	char hostname[13];
 	const char *name;
-	json_t *image, *proc = NULL, *res = NULL;
+	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL;
 	int rc;
 
-	(void)ctx;
-	if (o->network && strcmp(o->network, "none") && !host_net)
+	if (o->network && strcmp(o->network, "none") && !host_net && strncmp(o->network, "container:", 10))
 		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "network \"%s\": only \"none\" and \"host\" are supported yet", o->network);
+				    "network \"%s\": only \"none\", \"host\" and \"container:<name|id>\" are supported yet",
+				    o->network);
+	if (o->shm_size < 0)
+		return bt_error_set(err, BERTH_EINVAL, 0, "a negative --shm-size");
 	snprintf(hostname, sizeof(hostname), "%.12s", id);
 	if ((rc = bt_json_parse(image_config, strlen(image_config), "the image's config", &image, err)) < 0)
 		return rc;
 	name = host_net ? NULL : o->hostname ? o->hostname : hostname;
 	record_options(record, image_name, image, o, name);
 	if ((rc = resources(o, &res, err)) < 0 ||
-	    (rc = process(rootfs, image, o, name, record, &proc, err)) < 0)
+	    (rc = process(rootfs, image, o, name, record, &proc, err)) < 0 ||
+	    (rc = bt_ct_seccomp(o, json_object_get(json_object_get(proc, "capabilities"), "bounding"),
+				&seccomp, err)) < 0)
 		goto out;
 	*spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:o, s:o}", "ociVersion", "1.0.2", "process", proc,
 			  "root", "path", rootfs, "readonly", o->read_only, "mounts", mounts(dir, o),
 			  "linux", linux_section(o, res));
 	proc = res = NULL;
+	if (seccomp)
+		json_object_set_new(json_object_get(*spec, "linux"), "seccomp", seccomp);
+	seccomp = NULL;
 	if (name)
 		json_object_set_new(*spec, "hostname", json_string(name));
+	rc = bt_ct_runopts_apply(ctx, o, *spec, record, err);
+	if (rc < 0) {
+		json_decref(*spec);
+		*spec = NULL;
+	}
 out:
 	json_decref(proc);
 	json_decref(res);
+	json_decref(seccomp);
 	json_decref(image);
 	return rc;
 }

@@ -208,9 +208,28 @@ static int create_cgroup(struct create_run *cr, const json_t *config, const char
 	return rc;
 }
 
+/* Whether a rule of devs names device type/major/minor itself: its access
+ * is then the config's to say (Docker's --device /dev/x:r). */
+static bool device_ruled(const json_t *devs, char type, unsigned maj, unsigned min)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(devs, i, r) {
+		const char *t = json_string_value(json_object_get(r, "type"));
+
+		if (t && t[0] == type && json_is_integer(json_object_get(r, "major")) &&
+		    json_is_integer(json_object_get(r, "minor")) &&
+		    json_integer_value(json_object_get(r, "major")) == (json_int_t)maj &&
+		    json_integer_value(json_object_get(r, "minor")) == (json_int_t)min)
+			return true;
+	}
+	return false;
+}
+
 /* linux.resources with the device rules the container's own nodes need
  * appended, as runc does: a config that denies all devices still gets its
- * /dev/null, /dev/pts and linux.devices. */
+ * /dev/null, /dev/pts and linux.devices (unless a rule names the device). */
 static int apply_resources(struct create_run *cr, berth_error **err)
 {
 	static const char *const extra[] = { "c 5:1", "c 5:2", "c 136:*" };
@@ -224,7 +243,8 @@ static int apply_resources(struct create_run *cr, berth_error **err)
 		for (size_t i = 0; i < cr->cfg->ndevices; i++) {
 			const bt_rt_device *d = &cr->cfg->devices[i];
 
-			if (!S_ISCHR(d->mode) && !S_ISBLK(d->mode))
+			if ((!S_ISCHR(d->mode) && !S_ISBLK(d->mode)) ||
+			    device_ruled(devs, S_ISCHR(d->mode) ? 'c' : 'b', major(d->dev), minor(d->dev)))
 				continue;
 			json_array_append_new(devs, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type",
 							      S_ISCHR(d->mode) ? "c" : "b", "major",

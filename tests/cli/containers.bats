@@ -13,6 +13,7 @@ setup_file() {
 	STORE=$(mktemp -d /tmp/berth-cli-ct-XXXXXX)
 	export STORE
 	export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
+	export BERTH_DATADIR="$top_srcdir/data"
 	/usr/bin/python3 "$top_srcdir/tests/integration/lib/registry-mkimage.py" "$STORE/layout" >/dev/null
 	mkdir -p "$STORE/root/content"
 	skopeo copy -q "oci:$STORE/layout:busybox" "oci:$STORE/root/content:docker.io/library/busybox:latest"

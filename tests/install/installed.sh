@@ -35,6 +35,12 @@ ok "every installed header compiles on its own"
 [ -f "$root$bashcompletiondir/berth" ] || { echo "no bash completion in $root$bashcompletiondir"; exit 1; }
 ok "bash completion installed in $bashcompletiondir"
 
+# where libberth looks for them without BERTH_DATADIR and BERTH_INIT
+[ -f "$root$pkgdatadir/seccomp/default.json" ] || { echo "no seccomp profile in $root$pkgdatadir/seccomp"; exit 1; }
+ok "the default seccomp profile installed in $pkgdatadir/seccomp"
+[ -x "$root$pkglibexecdir/berth-init" ] || { echo "no berth-init in $root$pkglibexecdir"; exit 1; }
+ok "berth-init installed in $pkglibexecdir"
+
 if [ -z "${ENABLE_PYTHON-x}" ]; then
 	v=$(PYTHONPATH="$root$berth_pyexecdir" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
 		"$PYTHON" -c 'import berth; print(berth.version())')

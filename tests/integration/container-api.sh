@@ -14,6 +14,7 @@ fi
 T=$(mktemp -d /tmp/berth-ct-api-XXXXXX)
 trap 'grep -o " $T/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf "$T"' EXIT
 export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
+export BERTH_DATADIR="$here/../../data"
 /usr/bin/python3 "$here/lib/registry-mkimage.py" "$T/layout" > /dev/null
 mkdir -p "$T/root/content"
 skopeo copy -q "oci:$T/layout:busybox" "oci:$T/root/content:docker.io/library/busybox:latest"

@@ -23,6 +23,8 @@ LUA_CPATH="${top_builddir}/bindings/lua/.libs/?.so;;"
 # the engine's monitor from the build tree
 BERTH_MONITOR="${top_builddir}/lib/container/berth-monitor"
 export BERTH_MONITOR
+# the default seccomp profile from the source tree
+export BERTH_DATADIR="${top_srcdir}/data"
 export LUA_CPATH
 
 if [ -n "${ASAN_RUNTIME}" ]; then

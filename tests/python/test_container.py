@@ -25,6 +25,7 @@ def store(tmp_path_factory, builddir):
     """A store root holding docker.io/library/busybox, made offline."""
     os.environ["BERTH_MONITOR"] = str(builddir / "lib" / "container" / "berth-monitor")
     top_srcdir = pathlib.Path(os.environ.get("top_srcdir", builddir.parent))
+    os.environ["BERTH_DATADIR"] = str(top_srcdir / "data")
     base = tmp_path_factory.mktemp("engine")
     subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-mkimage.py"),
                     str(base / "layout")], check=True, stdout=subprocess.DEVNULL)
