@@ -124,7 +124,8 @@ static int mount_legacy(const char *target, char *const *lower, size_t n, const 
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
 		/* first with the layers' own paths, then with short links */
-		len = upper ? strlen(upper) + strlen(work) + 32 : 16;
+		/* "lowerdir=" and ",upperdir=,workdir=,redirect_dir=off,index=off": 55 */
+		len = upper ? strlen(upper) + strlen(work) + 64 : 16;
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			free(paths[i]);
 			paths[i] = NULL;
