@@ -104,7 +104,8 @@ static int env_file(const char *path, struct list *l)
 	"      --security-opt list   no-new-privileges\n" \
 	"      --stop-signal string  signal to stop the container\n" \
 	"      --stop-timeout int    timeout (in seconds) to stop a container\n" \
-	"  -t, --tty                 allocate a pseudo-TTY (with -d)\n" \
+	"  -i, --interactive         keep STDIN open even if not attached\n" \
+	"  -t, --tty                 allocate a pseudo-TTY\n" \
 	"  -u, --user string         username or UID (format: <name|uid>[:<group|gid>])\n" \
 	"  -w, --workdir string      working directory inside the container\n"
 
@@ -190,7 +191,7 @@ static int create_option(struct run_args *a, int opt)
 			return 125;
 		break;
 	case OPT_HOSTNAME: a->o.hostname = optarg; break;
-	case 'i': a->interactive = true; break;
+	case 'i': a->interactive = true, a->o.open_stdin = 1; break;
 	case 'l': list_add(&a->labels, optarg); break;
 	case 'm':
 		if ((a->o.memory = parse_bytes(optarg)) < 0)
@@ -268,7 +269,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 
 /* Docker's exit status for a failed start: 127 for a missing command, 126
  * for one that cannot run, else 125. */
-static int start_status(berth_error *err)
+int cli_start_status(berth_error *err)
 {
 	int code = berth_error_code(err);
 
@@ -346,7 +347,7 @@ static int run_attached(berth_ctx *ctx, const char *id, bool auto_remove)
 	pthread_create(&thread, NULL, proxy_signals, &p);
 	so.stdio = stdio;
 	if (berth_container_start(ctx, id, &so, &err) < 0)
-		status = start_status(err), err = NULL;
+		status = cli_start_status(err), err = NULL;
 	else if (berth_container_wait(ctx, id, -1, &how, &err) < 0)
 		status = 125, cli_fail(err), err = NULL;
 	else
@@ -374,11 +375,6 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	if ((rc = parse_create(argc, argv, run_usage, "run", &a)))
 		goto out_args;
-	if (a.o.tty && !a.detach) {
-		fprintf(stderr, "berth: a terminal (-t) needs -d for now: attach comes with the monitor's socket\n");
-		rc = 125;
-		goto out_args;
-	}
 	if (!(ctx = cli_context(cli))) {
 		rc = 125;
 		goto out_args;
@@ -388,12 +384,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		cli_fail(err);
 	} else if (a.detach) {
 		if (berth_container_start(ctx, id, NULL, &err) < 0) {
-			rc = start_status(err);
+			rc = cli_start_status(err);
 			if (a.o.auto_remove)
 				berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE, NULL);
 		} else {
 			printf("%s\n", id);
 		}
+	} else if (a.o.tty) {
+		rc = cli_run_terminal(ctx, id, a.interactive, a.o.auto_remove);
 	} else {
 		rc = run_attached(ctx, id, a.o.auto_remove);
 	}
@@ -929,6 +927,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "attach", "attach to a running container's stdio", cmd_attach },
 		{ "create", "create a new container", cmd_create },
 		{ "inspect", "display detailed information on one or more containers", cmd_container_inspect },
 		{ "kill", "kill one or more running containers", cmd_kill },

@@ -8,6 +8,7 @@
 #include "berth.h"
 
 static const struct command commands[] = {
+	{ "attach", "attach to a running container's stdio", cmd_attach },
 	{ "container", "manage containers", cmd_container },
 	{ "create", "create a new container", cmd_create },
 	{ "history", "show the history of an image", cmd_history },

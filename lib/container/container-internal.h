@@ -6,6 +6,8 @@
 
 #include <berth/container.h>
 
+#include <poll.h>
+
 /* ---- state on disk (store.c) -----------------------------------------
  * <root>/containers/<id>/container.json  what was asked (Docker's Config and
  *                                        HostConfig shape), written once
@@ -85,6 +87,32 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
 /* ---- the monitor (monitor.c) --------------------------------------------
  * The program that supervises a started container. */
 char *bt_ct_monitor_path(void);
+
+/* ---- attach (attach.c) ---------------------------------------------------
+ * The monitor's socket, <runroot>/containers/<id>/attach.sock. */
+struct bt_ct_attach;
+/* What clients write into: the terminal (pty >= 0, then *input is it too)
+ * or the stdin pipe (*input, closed and set to -1 at the client's EOF). */
+struct bt_ct_io {
+	int pty;
+	int *input;
+};
+/* <runroot>/containers/<id>: the live part of a container. */
+char *bt_ct_run_dir(const berth_ctx *ctx, const char *id);
+int bt_ct_attach_listen(const char *dir, struct bt_ct_attach **out, berth_error **err);
+/* Whether a client ever attached. */
+bool bt_ct_attach_any(const struct bt_ct_attach *a);
+/* Fills p with the listener and client slots (at most 17); their count. */
+#define BT_CT_ATTACH_POLLFDS 17
+size_t bt_ct_attach_pollfds(const struct bt_ct_attach *a, struct pollfd *p);
+/* Accepts and serves what poll found on those fds. */
+void bt_ct_attach_handle(struct bt_ct_attach *a, const struct pollfd *p, const struct bt_ct_io *io);
+/* Sends output of stream (0 stdout, 1 stderr) to every attached client. */
+void bt_ct_attach_broadcast(struct bt_ct_attach *a, int stream, const char *buf, size_t len);
+/* Tells the attached clients how the container ended. */
+void bt_ct_attach_exit(struct bt_ct_attach *a, int code, int oom_killed);
+/* Ends every connection and removes the socket. NULL is allowed. */
+void bt_ct_attach_close(struct bt_ct_attach *a);
 
 /* ---- the log (log.c) ---------------------------------------------------- */
 /* Docker's json-file lines, one per line of output. */

@@ -76,10 +76,12 @@ static int create_records(struct create *c, berth_image *img, berth_error **err)
 				   record, &spec, err)) < 0)
 		goto out;
 	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
-	if (!(path = bt_strdup_printf("%s/config.json", c->tmp))) {
+	/* room for the longest of the names written below */
+	if (!(path = bt_strdup_printf("%s/container.json", c->tmp))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
+	sprintf(path + strlen(c->tmp), "/config.json");
 	if ((rc = bt_json_write_atomic(path, spec, err)) < 0)
 		goto out;
 	sprintf(path + strlen(c->tmp), "/container.json");
@@ -240,11 +242,12 @@ static int read_ready(int fd, const char *id, berth_error **err)
 	return bt_error_set(err, BERTH_ERROR, 0, "container %.12s: its monitor ended without a word", id);
 }
 
-static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, berth_error **err)
+static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, bool attach_first,
+			 berth_error **err)
 {
 	char *path = bt_ct_monitor_path();
-	char *argv[] = { path, "--root", ctx->root, "--runroot", ctx->runroot, stdio ? "--attached" : "--detached",
-			 (char *)id, NULL };
+	char *argv[] = { path, "--root", ctx->root, "--runroot", ctx->runroot,
+			 stdio ? "--attached" : attach_first ? "--attach-first" : "--detached", (char *)id, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
@@ -313,7 +316,7 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 	memcpy(id, ct->id, sizeof(id));
 	/* the monitor takes the lock itself */
 	bt_ct_close(ct);
-	return spawn_monitor(ctx, id, o.stdio, err);
+	return spawn_monitor(ctx, id, o.stdio, o.attach_first, err);
 }
 
 /* ---- wait, kill, stop ----------------------------------------------------- */
@@ -463,7 +466,7 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 {
 	berth_runtime *rt = NULL;
 	const char *name = json_string_value(json_object_get(ct->config, "Name"));
-	char *croot = bt_ct_root(ctx, err), *trash;
+	char *croot = bt_ct_root(ctx, err), *trash, *rundir;
 	int rc, lock;
 
 	if (!croot)
@@ -494,6 +497,9 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 		if (name)
 			bt_ct_name_release(croot, name[0] == '/' ? name + 1 : name, ct->id);
 		rc = bt_rm_rf(trash, err);
+		if ((rundir = bt_ct_run_dir(ctx, ct->id)))
+			bt_rm_rf(rundir, NULL);
+		free(rundir);
 	}
 	bt_lock_release(lock);
 	free(trash);

@@ -487,6 +487,7 @@ static void record_options(json_t *record, const char *image_name, const json_t 
 	json_object_set_new(config, "Image", json_string(image_name));
 	json_object_set_new(config, "Labels", labels);
 	json_object_set_new(config, "Tty", json_boolean(o->tty));
+	json_object_set_new(config, "OpenStdin", json_boolean(o->open_stdin));
 	json_object_set_new(config, "StopSignal", json_string(stop ? stop : "SIGTERM"));
 	json_object_set_new(config, "StopTimeout", json_integer(o->stop_timeout > 0 ? o->stop_timeout : 10));
 	host = json_pack("{s:b, s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:[]}",
