@@ -1,4 +1,5 @@
 /* berth run, create, start, stop, kill, rm, ps, wait, logs, container inspect */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -93,6 +94,8 @@ static int env_file(const char *path, struct list *l)
 	"      --help                show this help\n" \
 	"      --hostname string     container host name\n" \
 	"  -l, --label list          set meta data on a container\n" \
+	"      --log-driver string   json-file (the only one)\n" \
+	"      --log-opt list        json-file options: max-size=10m, max-file=3\n" \
 	"  -m, --memory bytes        memory limit\n" \
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
@@ -112,7 +115,9 @@ static int env_file(const char *path, struct list *l)
 enum {
 	OPT_CAP_ADD = 256, OPT_CAP_DROP, OPT_CPU_SHARES, OPT_CPUS, OPT_ENTRYPOINT, OPT_ENV_FILE,
 	OPT_HOSTNAME, OPT_MEMORY_SWAP, OPT_NAME, OPT_NETWORK, OPT_PIDS_LIMIT, OPT_PRIVILEGED,
-	OPT_READ_ONLY, OPT_RM, OPT_SECURITY_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
+	OPT_READ_ONLY, OPT_RM, OPT_SECURITY_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_LOG_OPT,
+	OPT_LOG_DRIVER, OPT_RESTART, OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_RETRIES,
+	OPT_HEALTH_TIMEOUT, OPT_NO_HEALTHCHECK,
 };
 
 static const struct option create_options[] = {
@@ -127,6 +132,8 @@ static const struct option create_options[] = {
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "label", required_argument, NULL, 'l' },
+	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
+	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -148,7 +155,7 @@ static const struct option create_options[] = {
 
 struct run_args {
 	berth_container_create_opts o;
-	struct list env, labels, cap_add, cap_drop, entrypoint;
+	struct list env, labels, cap_add, cap_drop, entrypoint, log_opts;
 	bool detach, interactive;
 };
 
@@ -193,6 +200,11 @@ static int create_option(struct run_args *a, int opt)
 	case OPT_HOSTNAME: a->o.hostname = optarg; break;
 	case 'i': a->interactive = true, a->o.open_stdin = 1; break;
 	case 'l': list_add(&a->labels, optarg); break;
+	case OPT_LOG_DRIVER:
+		if (strcmp(optarg, "json-file"))
+			return bad_value("--log-driver", optarg);
+		break;
+	case OPT_LOG_OPT: list_add(&a->log_opts, optarg); break;
 	case 'm':
 		if ((a->o.memory = parse_bytes(optarg)) < 0)
 			return bad_value("--memory", optarg);
@@ -240,6 +252,7 @@ static void run_args_free(struct run_args *a)
 	free(a->cap_add.v);
 	free(a->cap_drop.v);
 	free(a->entrypoint.v);
+	free(a->log_opts.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -262,6 +275,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.cap_add = a->cap_add.v;
 	a->o.cap_drop = a->cap_drop.v;
 	a->o.entrypoint = a->entrypoint.v;
+	a->o.log_opts = a->log_opts.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;
@@ -837,33 +851,90 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Prints the json-file log's lines from offset on; the new offset. */
-static long print_log(const char *path, long offset, bool timestamps)
+/* A log line (json-file) printed as Docker does, to its stream. */
+static void print_line(const char *line, bool timestamps)
+{
+	json_t *o = json_loads(line, 0, NULL);
+	const char *text = json_string_value(json_object_get(o, "log"));
+	FILE *out = !strcmp(json_string_value(json_object_get(o, "stream")) ?: "", "stderr") ? stderr : stdout;
+
+	if (text) {
+		if (timestamps)
+			fprintf(out, "%s ", json_string_value(json_object_get(o, "time")));
+		fputs(text, out);
+		fflush(out);
+	}
+	json_decref(o);
+}
+
+/* Whether the line's time is at or after since ("" : always); both RFC 3339
+ * UTC with nanoseconds, so they compare as text. */
+static bool line_since(const char *line, const char *since)
+{
+	const char *t = strstr(line, "\"time\":\"");
+
+	return !*since || (t && strncmp(t + 8, since, strlen(since)) >= 0);
+}
+
+/* Appends the whole lines of path from *offset on to lines (those since
+ * since); *offset moves past them. */
+static void read_log(const char *path, long *offset, const char *since, json_t *lines)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
 
 	if (!f)
-		return offset;
-	fseek(f, offset, SEEK_SET);
+		return;
+	fseek(f, 0, SEEK_END);
+	if (ftell(f) < *offset)
+		*offset = 0; /* rotated meanwhile: a new file */
+	fseek(f, *offset, SEEK_SET);
 	while (getline(&line, &cap, f) > 0 && strchr(line, '\n')) {
-		json_t *o = json_loads(line, 0, NULL);
-		const char *text = json_string_value(json_object_get(o, "log"));
-		FILE *out = !strcmp(json_string_value(json_object_get(o, "stream")) ?: "", "stderr") ? stderr : stdout;
-
-		if (text) {
-			if (timestamps)
-				fprintf(out, "%s ", json_string_value(json_object_get(o, "time")));
-			fputs(text, out);
-			fflush(out);
-		}
-		json_decref(o);
-		offset = ftell(f);
+		if (line_since(line, since))
+			json_array_append_new(lines, json_string(line));
+		*offset = ftell(f);
 	}
 	free(line);
 	fclose(f);
-	return offset;
+}
+
+/* --since as RFC 3339 UTC with nanoseconds: an RFC 3339 time, Unix
+ * seconds, or a duration back from now ("10m", "90s", "2h"); "" when empty. */
+static int since_time(const char *arg, char *out, size_t len)
+{
+	struct tm tm = { 0 };
+	double v;
+	char *end, date[32];
+	time_t t;
+	long ns = 0;
+
+	*out = '\0';
+	if (!arg || !*arg)
+		return 0;
+	v = strtod(arg, &end);
+	if (end != arg && (!*end || !strcmp(end, "s") || !strcmp(end, "m") || !strcmp(end, "h"))) {
+		double secs = *end == 'm' ? v * 60 : *end == 'h' ? v * 3600 : v;
+
+		if (*end) { /* a duration */
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			secs = (double)now.tv_sec + now.tv_nsec / 1e9 - secs;
+		}
+		t = (time_t)secs;
+		ns = (long)((secs - (double)t) * 1e9);
+	} else if ((end = strptime(arg, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		t = timegm(&tm);
+		if (*end == '.')
+			ns = (long)(strtod(end, NULL) * 1e9);
+	} else {
+		return -1;
+	}
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%09ldZ", date, ns);
+	return 0;
 }
 
 static const char logs_usage[] =
@@ -872,29 +943,62 @@ static const char logs_usage[] =
 	"Fetch the logs of a container\n"
 	"\n"
 	"Options:\n"
-	"  -f, --follow       follow log output\n"
-	"      --help         show this help\n"
-	"  -t, --timestamps   show timestamps\n";
+	"  -f, --follow         follow log output\n"
+	"      --help           show this help\n"
+	"      --since string   show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)\n"
+	"  -n, --tail string    number of lines to show from the end of the logs (default \"all\")\n"
+	"  -t, --timestamps     show timestamps\n";
+
+/* The whole log, rotated files (oldest first) and the current one, as
+ * lines; *offset is then the end of the current file. */
+static json_t *read_all_logs(const char *path, long *offset, const char *since)
+{
+	json_t *lines = json_array();
+	size_t len = strlen(path) + 16;
+	char *rotated = malloc(len);
+	int n = 1;
+
+	while (snprintf(rotated, len, "%s.%d", path, n), access(rotated, F_OK) == 0)
+		n++;
+	while (--n > 0) {
+		long zero = 0;
+
+		snprintf(rotated, len, "%s.%d", path, n);
+		read_log(rotated, &zero, since, lines);
+	}
+	free(rotated);
+	*offset = 0;
+	read_log(path, offset, since, lines);
+	return lines;
+}
 
 int cmd_logs(struct cli *cli, int argc, char **argv)
 {
+	enum { OPT_SINCE = 256 };
 	static const struct option options[] = {
-		{ "follow", no_argument, NULL, 'f' }, { "timestamps", no_argument, NULL, 't' },
+		{ "follow", no_argument, NULL, 'f' }, { "since", required_argument, NULL, OPT_SINCE },
+		{ "tail", required_argument, NULL, 'n' }, { "timestamps", no_argument, NULL, 't' },
 		CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
 	bool follow = false, timestamps = false;
+	char since[64] = "", *end;
+	long tail = -1, offset = 0;
+	const char *path;
+	json_t *doc, *lines;
 	berth_ctx *ctx;
-	json_t *doc;
-	long offset = 0;
 	int opt;
 
 	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "ft", options, logs_usage)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "fn:t", options, logs_usage)) != -1) {
 		if (opt == 'f')
 			follow = true;
 		else if (opt == 't')
 			timestamps = true;
-		else
+		else if (opt == 'n' && strcmp(optarg, "all") && ((tail = strtol(optarg, &end, 10)) < 0 || *end))
+			return bad_value("--tail", optarg);
+		else if (opt == OPT_SINCE && since_time(optarg, since, sizeof(since)) < 0)
+			return bad_value("--since", optarg);
+		else if (opt != 'n' && opt != OPT_SINCE)
 			return cli_opt_status(opt);
 	}
 	if (cli_args(argc, 1, 1, "logs", logs_usage) || !(ctx = cli_context(cli)))
@@ -903,20 +1007,24 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return 1;
 	}
-	for (;;) {
-		bool running;
+	path = json_string_value(json_object_get(doc, "LogPath"));
+	lines = read_all_logs(path, &offset, since);
+	for (size_t i = tail >= 0 && json_array_size(lines) > (size_t)tail ? json_array_size(lines) - (size_t)tail : 0;
+	     i < json_array_size(lines); i++)
+		print_line(json_string_value(json_array_get(lines, i)), timestamps);
+	json_decref(lines);
+	while (follow) {
+		json_t *now = inspect(ctx, argv[optind]);
+		bool running = now && json_is_true(json_object_get(json_object_get(now, "State"), "Running"));
 
-		offset = print_log(json_string_value(json_object_get(doc, "LogPath")), offset, timestamps);
-		if (!follow)
+		json_decref(now);
+		lines = json_array();
+		read_log(path, &offset, since, lines);
+		for (size_t i = 0; i < json_array_size(lines); i++)
+			print_line(json_string_value(json_array_get(lines, i)), timestamps);
+		json_decref(lines);
+		if (!running)
 			break;
-		json_decref(doc);
-		doc = inspect(ctx, argv[optind]);
-		running = doc && json_is_true(json_object_get(json_object_get(doc, "State"), "Running"));
-		if (!running) {
-			if (doc)
-				print_log(json_string_value(json_object_get(doc, "LogPath")), offset, timestamps);
-			break;
-		}
 		usleep(100 * 1000);
 	}
 	json_decref(doc);

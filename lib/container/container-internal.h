@@ -117,7 +117,11 @@ void bt_ct_attach_close(struct bt_ct_attach *a);
 /* ---- the log (log.c) ---------------------------------------------------- */
 /* Docker's json-file lines, one per line of output. */
 struct bt_ct_log;
-int bt_ct_log_open(const char *path, struct bt_ct_log **out, berth_error **err);
+/* max_size in bytes (<= 0: no limit), max_file the files kept in all. */
+int bt_ct_log_open(const char *path, long long max_size, int max_file, struct bt_ct_log **out,
+		   berth_error **err);
+/* "10m", "512k", "1g", "100" (Docker's units: powers of 1000); -1 when bad. */
+long long bt_ct_log_parse_size(const char *s);
 /* Takes bytes of stream ("stdout"/"stderr"), writing each whole line. */
 void bt_ct_log_write(struct bt_ct_log *log, int stream, const char *buf, size_t len);
 void bt_ct_log_close(struct bt_ct_log *log);

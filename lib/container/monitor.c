@@ -223,6 +223,15 @@ static void supervise_loop(struct supervised *s)
 		;
 }
 
+/* A number of HostConfig.LogConfig.Config (strings, as Docker keeps them); 0 when unset. */
+static long long log_opt_size(const json_t *host, const char *key)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(json_object_get(host, "LogConfig"), "Config"), key));
+	long long n = v ? bt_ct_log_parse_size(v) : 0;
+
+	return n > 0 ? n : 0;
+}
+
 /* Reads what the records ask of the monitor: terminal, stdin, log. */
 static int setup(struct supervised *s, bool detached, berth_error **err)
 {
@@ -242,7 +251,8 @@ static int setup(struct supervised *s, bool detached, berth_error **err)
 		if (!(logpath = bt_strdup_printf("%s/%s-json.log", ct->dir, ct->id)) ||
 		    !(rundir = bt_ct_run_dir(s->ctx, ct->id)))
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else if ((rc = bt_ct_log_open(logpath, &s->log, err)) == 0)
+		else if ((rc = bt_ct_log_open(logpath, log_opt_size(host, "max-size"), (int)log_opt_size(host, "max-file"),
+					      &s->log, err)) == 0)
 			rc = bt_ct_attach_listen(rundir, &s->att, err);
 	}
 	free(logpath);

@@ -465,6 +465,29 @@ static json_t *linux_section(const berth_container_create_opts *o, json_t *resou
 	return lx;
 }
 
+/* HostConfig.LogConfig from --log-opt: json-file's max-size and max-file. */
+static int log_config(const berth_container_create_opts *o, json_t **out, berth_error **err)
+{
+	json_t *config = json_object();
+
+	for (const char *const *opt = o->log_opts; opt && *opt; opt++) {
+		const char *eq = strchr(*opt, '=');
+		char *end;
+
+		if (eq && !strncmp(*opt, "max-size=", 9) && bt_ct_log_parse_size(eq + 1) > 0) {
+			json_object_set_new(config, "max-size", json_string(eq + 1));
+		} else if (eq && !strncmp(*opt, "max-file=", 9) && strtol(eq + 1, &end, 10) > 0 && !*end) {
+			json_object_set_new(config, "max-file", json_string(eq + 1));
+		} else {
+			json_decref(config);
+			return bt_error_set(err, BERTH_EINVAL, 0,
+					    "unknown log opt '%s' for json-file log driver (max-size=SIZE, max-file=N)", *opt);
+		}
+	}
+	*out = json_pack("{s:s, s:o}", "Type", "json-file", "Config", config);
+	return 0;
+}
+
 /* The record's Config and HostConfig: what was asked, in Docker's names. */
 static void record_options(json_t *record, const char *image_name, const json_t *image,
 			   const berth_container_create_opts *o, const char *hostname)
@@ -510,7 +533,7 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	bool host_net = o->network && !strcmp(o->network, "host");
 	char hostname[13];
 	const char *name;
-	json_t *image, *proc = NULL, *res = NULL;
+	json_t *image, *proc = NULL, *res = NULL, *logc = NULL;
 	int rc;
 
 	(void)ctx;
@@ -522,6 +545,9 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 		return rc;
 	name = host_net ? NULL : o->hostname ? o->hostname : hostname;
 	record_options(record, image_name, image, o, name);
+	if ((rc = log_config(o, &logc, err)) < 0)
+		goto out;
+	json_object_set_new(json_object_get(record, "HostConfig"), "LogConfig", logc);
 	if ((rc = resources(o, &res, err)) < 0 ||
 	    (rc = process(rootfs, image, o, name, record, &proc, err)) < 0)
 		goto out;

@@ -110,3 +110,34 @@ wait_for() {
 	[[ "$output" == *"cannot attach to a stopped container"* ]]
 	"${B[@]}" rm st
 }
+
+@test "--log-opt max-size/max-file rotate the json-file log as Docker does; logs reads across the files" {
+	id=$("${B[@]}" run -d --name rot --log-opt max-size=1k --log-opt max-file=3 busybox \
+		sh -c 'for i in $(seq 1 200); do echo line-$i; done')
+	run "${B[@]}" wait rot
+	[ "$output" = "0" ]
+	log=$STORE/root/containers/$id/$id-json.log
+	[ -s "$log" ] && [ -s "$log.1" ] && [ -s "$log.2" ] && [ ! -e "$log.3" ]
+	for f in "$log" "$log.1" "$log.2"; do [ "$(stat -c %s "$f")" -le 1000 ]; done
+	# the oldest lines are gone, what is kept comes in order up to the last
+	run "${B[@]}" logs rot
+	[ "${lines[-1]}" = "line-200" ]
+	[ "${lines[0]}" != "line-1" ]
+	first=${lines[0]#line-}
+	[ "${#lines[@]}" -eq $((201 - first)) ]
+	run "${B[@]}" logs --tail 2 rot
+	[ "$output" = $'line-199\nline-200' ]
+	run "${B[@]}" logs -n 0 rot
+	[ -z "$output" ]
+	run "${B[@]}" logs -t --tail 1 rot
+	[[ "$output" =~ ^20[0-9-]+T[0-9:]+\.[0-9]{9}Z\ line-200$ ]]
+	# --since: a time after the last line shows nothing, one long before all
+	run "${B[@]}" logs --since "$(date -u -d '+1 min' +%Y-%m-%dT%H:%M:%SZ)" rot
+	[ -z "$output" ]
+	run "${B[@]}" logs --since 10m rot
+	[ "${lines[-1]}" = "line-200" ]
+	run "${B[@]}" run --rm --log-opt max-size=lots busybox true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"log opt"* ]]
+	"${B[@]}" rm rot
+}
