@@ -103,6 +103,7 @@ static int env_file(const char *path, struct list *l)
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
 	"      --read-only           mount the container's root filesystem as read only\n" \
+	"      --restart string      restart policy: no, always, unless-stopped, on-failure[:N]\n" \
 	"      --rm                  automatically remove the container when it exits\n" \
 	"      --security-opt list   no-new-privileges\n" \
 	"      --stop-signal string  signal to stop the container\n" \
@@ -142,6 +143,7 @@ static const struct option create_options[] = {
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
@@ -224,6 +226,7 @@ static int create_option(struct run_args *a, int opt)
 		break;
 	case OPT_PRIVILEGED: a->o.privileged = 1; break;
 	case OPT_READ_ONLY: a->o.read_only = 1; break;
+	case OPT_RESTART: a->o.restart = optarg; break;
 	case OPT_RM: a->o.auto_remove = 1; break;
 	case OPT_SECURITY_OPT:
 		if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&

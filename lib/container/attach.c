@@ -235,6 +235,13 @@ void bt_ct_attach_exit(struct bt_ct_attach *a, int code, int oom_killed)
 			send(a->clients[i], msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+void bt_ct_attach_drop_attached(struct bt_ct_attach *a)
+{
+	for (int i = 0; a && i < CLIENTS_MAX; i++)
+		if (a->attached[i])
+			drop(a, i);
+}
+
 void bt_ct_attach_close(struct bt_ct_attach *a)
 {
 	if (!a)

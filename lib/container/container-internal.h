@@ -47,6 +47,8 @@ int bt_ct_lock_global(const char *croot, int *fd, berth_error **err);
  * recorded running whose monitor is gone is reported exited (code -1) and
  * recorded so. */
 const char *bt_ct_status(struct bt_ct *ct);
+/* Whether a status is one of a monitor's: running, paused, restarting. */
+bool bt_ct_live(const char *status);
 /* A pidfd of the live monitor, or -1 when it is gone (its pid reused or not). */
 int bt_ct_monitor_pidfd(const json_t *state);
 /* The start time of process pid (field 22 of /proc/<pid>/stat), 0 when gone. */
@@ -111,6 +113,8 @@ void bt_ct_attach_handle(struct bt_ct_attach *a, const struct pollfd *p, const s
 void bt_ct_attach_broadcast(struct bt_ct_attach *a, int stream, const char *buf, size_t len);
 /* Tells the attached clients how the container ended. */
 void bt_ct_attach_exit(struct bt_ct_attach *a, int code, int oom_killed);
+/* Ends the connections of the attached clients (the run they saw ended). */
+void bt_ct_attach_drop_attached(struct bt_ct_attach *a);
 /* Ends every connection and removes the socket. NULL is allowed. */
 void bt_ct_attach_close(struct bt_ct_attach *a);
 

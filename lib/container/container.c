@@ -309,7 +309,7 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 		return rc;
 	status = bt_ct_status(ct);
-	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+	if (bt_ct_live(status)) {
 		bt_ct_close(ct);
 		return bt_error_set(err, BERTH_ESTATE, 0, "container %s is already running", name);
 	}
@@ -366,7 +366,7 @@ int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth
 			bt_ct_close(ct);
 			return bt_error_set(err, BERTH_ESTATE, 0, "container %s was never started", name);
 		}
-		if (strcmp(status, "running") && strcmp(status, "paused")) {
+		if (!bt_ct_live(status)) {
 			exit_from_state(ct->state, out);
 			bt_ct_close(ct);
 			return 0;
@@ -434,9 +434,22 @@ static int signal_number(const char *s)
 	return 0;
 }
 
+static bool restarting_now(berth_ctx *ctx, const char *name)
+{
+	struct bt_ct *ct;
+	bool r;
+
+	if (bt_ct_open(ctx, name, &ct, NULL) < 0)
+		return false;
+	r = !strcmp(bt_ct_status(ct), "restarting");
+	bt_ct_close(ct);
+	return r;
+}
+
 int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_error **err)
 {
 	struct bt_ct *ct;
+	bool restarting;
 	int rc, sig;
 
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
@@ -444,8 +457,27 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 	sig = signal_number(json_string_value(json_object_get(json_object_get(ct->config, "Config"), "StopSignal")));
 	if (timeout_s < 0)
 		timeout_s = (int)json_integer_value(json_object_get(json_object_get(ct->config, "Config"), "StopTimeout"));
+	restarting = !strcmp(bt_ct_status(ct), "restarting");
+	if (bt_ct_live(bt_ct_status(ct))) {
+		/* stopped for good: its monitor applies no restart policy now,
+		 * and unless-stopped stays stopped at boot */
+		json_object_set_new(ct->state, "StopRequested", json_true());
+		if ((rc = bt_ct_save_state(ct, err)) < 0) {
+			bt_ct_close(ct);
+			return rc;
+		}
+	}
 	bt_ct_close(ct);
-	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) < 0)
+	/* between two runs: its monitor sees the request within 100 ms */
+	if (restarting)
+		return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) == BERTH_ESTATE && restarting_now(ctx, name)) {
+		/* it ended meanwhile and waits to restart: the request holds it */
+		berth_error_free(*err);
+		*err = NULL;
+		return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+	}
+	if (rc < 0)
 		return rc;
 	rc = berth_container_wait(ctx, name, timeout_s * 1000, NULL, err);
 	if (rc != BERTH_ETIMEOUT)
@@ -516,7 +548,7 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 		return rc;
 	status = bt_ct_status(ct);
-	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+	if (bt_ct_live(status)) {
 		if (!(flags & BERTH_CONTAINER_REMOVE_FORCE)) {
 			rc = bt_error_set(err, BERTH_ESTATE, 0,
 					  "cannot remove container %s: container is running: stop the "
@@ -524,6 +556,9 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 			bt_ct_close(ct);
 			return rc;
 		}
+		/* its monitor must not restart it */
+		json_object_set_new(ct->state, "StopRequested", json_true());
+		bt_ct_save_state(ct, NULL);
 		bt_ct_close(ct);
 		if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0 && rc != BERTH_ESTATE)
 			return rc;
@@ -551,8 +586,8 @@ int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth
 	status = bt_ct_status(ct);
 	out = json_deep_copy(ct->config);
 	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "Status", status,
-			  "Running", !strcmp(status, "running") || !strcmp(status, "paused"), "Paused",
-			  !strcmp(status, "paused"), "Restarting", 0, "OOMKilled",
+			  "Running", bt_ct_live(status), "Paused",
+			  !strcmp(status, "paused"), "Restarting", !strcmp(status, "restarting"), "OOMKilled",
 			  json_is_true(json_object_get(ct->state, "OOMKilled")), "Dead", !strcmp(status, "dead"),
 			  "Pid", json_object_get(ct->state, "Pid"), "ExitCode", json_object_get(ct->state, "ExitCode"),
 			  "Error", json_object_get(ct->state, "Error"), "StartedAt",
@@ -562,6 +597,10 @@ int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth
 	if (!out || !state) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	} else {
+		json_object_set_new(out, "RestartCount",
+				    json_integer(json_integer_value(json_object_get(ct->state, "RestartCount"))));
+		if (json_object_get(ct->state, "Health"))
+			json_object_set(state, "Health", json_object_get(ct->state, "Health"));
 		json_object_set_new(out, "State", state);
 		state = NULL;
 		if (!(*json = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER)))

@@ -68,6 +68,9 @@ struct supervised {
 	struct bt_ct_log *log;
 	struct bt_ct_attach *att;
 	long long hold_until;       /* no output read before an attach or this time */
+	char policy[16];            /* HostConfig.RestartPolicy.Name */
+	int max_retries;            /* its MaximumRetryCount (on-failure; 0: no limit) */
+	long long backoff_ms;       /* the last delay before a restart */
 	bool attached, auto_remove, tty, open_stdin;
 };
 
@@ -247,6 +250,9 @@ static int setup(struct supervised *s, bool detached, berth_error **err)
 	s->auto_remove = json_is_true(json_object_get(host, "AutoRemove"));
 	s->tty = json_is_true(json_object_get(config, "Tty"));
 	s->open_stdin = json_is_true(json_object_get(config, "OpenStdin"));
+	snprintf(s->policy, sizeof(s->policy), "%s",
+		 json_string_value(json_object_get(json_object_get(host, "RestartPolicy"), "Name")) ?: "no");
+	s->max_retries = (int)json_integer_value(json_object_get(json_object_get(host, "RestartPolicy"), "MaximumRetryCount"));
 	if (detached) {
 		if (!(logpath = bt_strdup_printf("%s/%s-json.log", ct->dir, ct->id)) ||
 		    !(rundir = bt_ct_run_dir(s->ctx, ct->id)))
@@ -285,6 +291,75 @@ static berth_runtime_exit end_run(struct supervised *s)
 	return how;
 }
 
+/* Whether the policy restarts the container that ended so after ran_ms:
+ * the delay before it does (Docker's backoff: 100 ms doubling up to a
+ * minute, back to 100 ms after a run of 10 s), recorded as restarting with
+ * its RestartCount; -1 when it stays ended. */
+static long long plan_restart(struct supervised *s, const berth_runtime_exit *how, long long ran_ms)
+{
+	struct bt_ct *ct;
+	long long count;
+	char *finished;
+	bool again;
+
+	if (s->attached || !strcmp(s->policy, "no") || bt_ct_open(s->ctx, s->id, &ct, NULL) < 0)
+		return -1;
+	count = json_integer_value(json_object_get(ct->state, "RestartCount"));
+	again = !json_is_true(json_object_get(ct->state, "StopRequested")) &&
+		(strcmp(s->policy, "on-failure") ||
+		 (how->code != 0 && (s->max_retries == 0 || count < s->max_retries)));
+	if (again) {
+		s->backoff_ms = ran_ms >= 10000 || !s->backoff_ms ? 100 : s->backoff_ms * 2;
+		if (s->backoff_ms > 60000)
+			s->backoff_ms = 60000;
+		json_t *fields;
+
+		finished = bt_now_rfc3339();
+		fields = json_pack("{s:s, s:i, s:i, s:b, s:s?, s:I}", "Status", "restarting", "Pid", 0, "ExitCode",
+				   how->code, "OOMKilled", how->oom_killed, "FinishedAt", finished, "RestartCount",
+				   (json_int_t)count + 1);
+		json_object_update(ct->state, fields);
+		json_decref(fields);
+		free(finished);
+		again = bt_ct_save_state(ct, NULL) == 0;
+	}
+	bt_ct_close(ct);
+	if (again) {
+		/* its attached clients saw this run end, as with Docker */
+		bt_ct_attach_exit(s->att, how->code, how->oom_killed);
+		bt_ct_attach_drop_attached(s->att);
+		berth_snapshot_unmount(s->ctx, s->id, NULL);
+	}
+	return again ? s->backoff_ms : -1;
+}
+
+/* Sleeps delay_ms before a restart, serving the socket and looking every
+ * 100 ms for a stop by the user; false when one came. */
+static bool wait_restart(struct supervised *s, long long delay_ms)
+{
+	struct bt_ct_io io = { .pty = -1, .input = &s->input };
+	long long deadline = now_ms() + delay_ms;
+
+	for (;;) {
+		struct pollfd p[BT_CT_ATTACH_POLLFDS];
+		long long left = deadline - now_ms();
+		size_t n = bt_ct_attach_pollfds(s->att, p);
+		struct bt_ct *ct;
+		bool stop;
+
+		if (left <= 0)
+			return true;
+		if (poll(p, n, left < 100 ? (int)left : 100) > 0)
+			bt_ct_attach_handle(s->att, p, &io);
+		if (bt_ct_open(s->ctx, s->id, &ct, NULL) < 0)
+			return false;
+		stop = json_is_true(json_object_get(ct->state, "StopRequested"));
+		bt_ct_close(ct);
+		if (stop)
+			return false;
+	}
+}
+
 static void finish(struct supervised *s, const berth_runtime_exit *how)
 {
 	berth_error *err = NULL;
@@ -317,9 +392,10 @@ static void finish(struct supervised *s, const berth_runtime_exit *how)
 }
 
 /* Starts the init and records it running. */
-static int start_once(struct supervised *s, const int *stdio, berth_error **err)
+static int start_once(struct supervised *s, const int *stdio, bool first, berth_error **err)
 {
 	char *started;
+	json_t *fields;
 	int rc;
 
 	if ((rc = launch(s, stdio, err)) < 0) {
@@ -332,12 +408,16 @@ static int start_once(struct supervised *s, const int *stdio, berth_error **err)
 		return rc;
 	}
 	started = bt_now_rfc3339();
-	rc = record(s->ctx, s->id,
-		    json_pack("{s:s, s:i, s:i, s:I, s:s?, s:s, s:i, s:b}", "Status", "running", "Pid",
-			      berth_runtime_process_pid(s->proc), "MonitorPid", (int)getpid(),
-			      "MonitorStartTime", (json_int_t)bt_ct_proc_start_time(getpid()), "StartedAt",
-			      started, "Error", "", "ExitCode", 0, "OOMKilled", 0),
-		    err);
+	fields = json_pack("{s:s, s:i, s:i, s:I, s:s?, s:s, s:i, s:b}", "Status", "running", "Pid",
+			   berth_runtime_process_pid(s->proc), "MonitorPid", (int)getpid(), "MonitorStartTime",
+			   (json_int_t)bt_ct_proc_start_time(getpid()), "StartedAt", started, "Error", "",
+			   "ExitCode", 0, "OOMKilled", 0);
+	/* a start by the user begins the count and forgets an earlier stop */
+	if (first && fields) {
+		json_object_set_new(fields, "RestartCount", json_integer(0));
+		json_object_set_new(fields, "StopRequested", json_false());
+	}
+	rc = record(s->ctx, s->id, fields, err);
 	free(started);
 	return rc;
 }
@@ -356,7 +436,7 @@ int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio, 
 	 * come to us, not to the host's init */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = setup(&s, !stdio, err)) < 0 || (rc = start_once(&s, stdio, err)) < 0) {
+	if ((rc = setup(&s, !stdio, err)) < 0 || (rc = start_once(&s, stdio, true, err)) < 0) {
 		report(ready_fd, rc, berth_error_message(*err));
 		goto out;
 	}
@@ -377,8 +457,21 @@ int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio, 
 		if (null >= 0)
 			close(null);
 	}
-	supervise_loop(&s);
-	how = end_run(&s);
+	for (;;) {
+		long long started = now_ms(), delay;
+		berth_error *e = NULL;
+
+		supervise_loop(&s);
+		how = end_run(&s);
+		if ((delay = plan_restart(&s, &how, now_ms() - started)) < 0 || !wait_restart(&s, delay))
+			break;
+		if (start_once(&s, NULL, false, &e) < 0) {
+			bt_log_error(ctx, "container", "%s: restarting: %s", id, berth_error_message(e));
+			berth_error_free(e);
+			how.code = -1;
+			break;
+		}
+	}
 	finish(&s, &how);
 out:
 	berth_runtime_process_free(s.proc);

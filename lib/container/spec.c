@@ -488,6 +488,27 @@ static int log_config(const berth_container_create_opts *o, json_t **out, berth_
 	return 0;
 }
 
+/* HostConfig.RestartPolicy from --restart no|always|unless-stopped|on-failure[:N]. */
+static int restart_policy(const berth_container_create_opts *o, json_t **out, berth_error **err)
+{
+	const char *r = o->restart && *o->restart ? o->restart : "no";
+	long max = 0;
+	char *end = NULL;
+
+	if (!strncmp(r, "on-failure:", 11)) {
+		max = strtol(r + 11, &end, 10);
+		if (*end || max < 0)
+			return bt_error_set(err, BERTH_EINVAL, 0, "invalid restart policy '%s': maximum retry count must be a number", r);
+	} else if (strcmp(r, "no") && strcmp(r, "always") && strcmp(r, "unless-stopped") && strcmp(r, "on-failure")) {
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "invalid restart policy '%s' (no, always, unless-stopped, on-failure[:N])", r);
+	}
+	if (strcmp(r, "no") && o->auto_remove)
+		return bt_error_set(err, BERTH_EINVAL, 0, "Conflicting options: --restart and --rm");
+	*out = json_pack("{s:s%, s:i}", "Name", r, end ? (size_t)10 : strlen(r), "MaximumRetryCount", (int)max);
+	return 0;
+}
+
 /* The record's Config and HostConfig: what was asked, in Docker's names. */
 static void record_options(json_t *record, const char *image_name, const json_t *image,
 			   const berth_container_create_opts *o, const char *hostname)
@@ -548,6 +569,9 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	if ((rc = log_config(o, &logc, err)) < 0)
 		goto out;
 	json_object_set_new(json_object_get(record, "HostConfig"), "LogConfig", logc);
+	if ((rc = restart_policy(o, &logc, err)) < 0)
+		goto out;
+	json_object_set_new(json_object_get(record, "HostConfig"), "RestartPolicy", logc);
 	if ((rc = resources(o, &res, err)) < 0 ||
 	    (rc = process(rootfs, image, o, name, record, &proc, err)) < 0)
 		goto out;

@@ -141,3 +141,62 @@ wait_for() {
 	[[ "$output" == *"log opt"* ]]
 	"${B[@]}" rm rot
 }
+
+@test "--restart on-failure:3 restarts a crashing container with Docker's backoff, then gives up" {
+	"${B[@]}" run -d --name crash --restart on-failure:3 busybox sh -c 'exit 2' >/dev/null
+	wait_for crash '{{.RestartCount}} {{.State.Status}}' "3 exited"
+	run "${B[@]}" container inspect -f '{{.State.ExitCode}} {{.State.Restarting}} {{.HostConfig.RestartPolicy.Name}}' crash
+	[ "$output" = "2 false on-failure" ]
+	# a clean exit is no failure
+	"${B[@]}" run -d --name clean --restart on-failure busybox true >/dev/null
+	wait_for clean '{{.State.Status}}' exited
+	sleep 0.5
+	run "${B[@]}" container inspect -f '{{.RestartCount}}' clean
+	[ "$output" = "0" ]
+	"${B[@]}" rm crash clean
+}
+
+@test "--restart always: the delays between runs double from 100 ms; stop ends it for good" {
+	# each run logs a line: the log's times are the runs' starts
+	"${B[@]}" run -d --name always --restart always busybox sh -c 'echo run; exit 1' >/dev/null
+	for i in $(seq 100); do [ "$("${B[@]}" logs always | wc -l)" -ge 6 ] && break; sleep 0.1; done
+	# gaps between runs: 0.1 0.2 0.4 0.8 1.6 s plus a start's own time
+	gaps=$("${B[@]}" logs -t always | head -6 | /usr/bin/python3 -c '
+import sys, datetime
+ts = [datetime.datetime.fromisoformat(l.split()[0][:26]).timestamp() for l in sys.stdin]
+print(" ".join("%.2f" % (b - a) for a, b in zip(ts, ts[1:])))')
+	echo "gaps: $gaps"
+	/usr/bin/python3 -c '
+import sys
+g = [float(x) for x in sys.argv[1:]]
+want = [0.1, 0.2, 0.4, 0.8, 1.6]
+assert len(g) == 5 and all(w <= x < w + 0.6 for x, w in zip(g, want)), g' $gaps
+	run "${B[@]}" container inspect -f '{{.State.Running}}' always
+	[ "$output" = "true" ]
+	run "${B[@]}" stop always
+	[ "$status" -eq 0 ]
+	run "${B[@]}" container inspect -f '{{.State.Status}} {{.State.Restarting}} {{.State.MonitorPid}}' always
+	[ "$output" = "exited false 0" ]
+	n=$("${B[@]}" container inspect -f '{{.RestartCount}}' always)
+	sleep 2
+	[ "$("${B[@]}" container inspect -f '{{.RestartCount}} {{.State.Status}}' always)" = "$n exited" ]
+	run "${B[@]}" run --rm --restart always busybox true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"Conflicting options"* ]]
+	run "${B[@]}" run --rm --restart sometimes busybox true
+	[ "$status" -eq 125 ]
+	"${B[@]}" rm always
+}
+
+@test "--restart always: a long-running container restarts after a kill; rm -f ends it" {
+	"${B[@]}" run -d --name longrun --restart always busybox sh -c 'sleep 1000' >/dev/null
+	pid=$("${B[@]}" container inspect -f '{{.State.Pid}}' longrun)
+	kill -9 "$pid"
+	wait_for longrun '{{.RestartCount}} {{.State.Status}}' "1 running"
+	[ "$("${B[@]}" container inspect -f '{{.State.Pid}}' longrun)" != "$pid" ]
+	mon=$("${B[@]}" container inspect -f '{{.State.MonitorPid}}' longrun)
+	run "${B[@]}" rm -f longrun
+	[ "$status" -eq 0 ]
+	for i in $(seq 50); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$mon" 2>/dev/null
+}
