@@ -89,6 +89,9 @@ int cmd_container_inspect(struct cli *cli, int argc, char **argv);
 /* Docker's exit status for a failed start (prints the error): 127, 126, 125. */
 int cli_start_status(berth_error *err);
 
+/* cmd_boot.c */
+int cmd_system_boot(struct cli *cli, int argc, char **argv);
+
 /* cmd_attach.c */
 int cmd_attach(struct cli *cli, int argc, char **argv);
 /* berth run -t without -d: starts id and attaches our terminal to it; the

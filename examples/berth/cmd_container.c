@@ -53,6 +53,35 @@ static long long parse_bytes(const char *s)
 	return (long long)(v * (double)mult);
 }
 
+/* A Go duration ("30s", "1m30s", "500ms", "1h") in nanoseconds; -1 when bad. */
+static long long parse_duration(const char *s)
+{
+	static const struct { const char *unit; long long ns; } units[] = {
+		{ "ms", 1000000LL }, { "us", 1000LL }, { "ns", 1LL }, { "h", 3600000000000LL },
+		{ "m", 60000000000LL }, { "s", 1000000000LL },
+	};
+	long long total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		size_t i;
+
+		if (end == s || v < 0)
+			return -1;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strncmp(end, units[i].unit, strlen(units[i].unit)))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += (long long)(v * (double)units[i].ns);
+		s = end + strlen(units[i].unit);
+	}
+	return total;
+}
+
 /* Reads KEY=VALUE lines of an --env-file into l (comments and blank lines
  * skipped, "KEY" alone taken from our environment as Docker does). */
 static int env_file(const char *path, struct list *l)
@@ -92,6 +121,10 @@ static int env_file(const char *path, struct list *l)
 	"  -e, --env list            set environment variables\n" \
 	"      --env-file list       read in a file of environment variables\n" \
 	"      --help                show this help\n" \
+	"      --health-cmd string   command to run to check health\n" \
+	"      --health-interval d   time between running the check (30s)\n" \
+	"      --health-retries int  consecutive failures needed to report unhealthy (3)\n" \
+	"      --health-timeout d    maximum time to allow one check to run (30s)\n" \
 	"      --hostname string     container host name\n" \
 	"  -l, --label list          set meta data on a container\n" \
 	"      --log-driver string   json-file (the only one)\n" \
@@ -100,6 +133,7 @@ static int env_file(const char *path, struct list *l)
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
 	"      --network string      none (default) or host\n" \
+	"      --no-healthcheck      disable any container-specified HEALTHCHECK\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
 	"      --read-only           mount the container's root filesystem as read only\n" \
@@ -130,6 +164,10 @@ static const struct option create_options[] = {
 	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 	{ "env", required_argument, NULL, 'e' },
 	{ "env-file", required_argument, NULL, OPT_ENV_FILE },
+	{ "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
+	{ "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+	{ "health-retries", required_argument, NULL, OPT_HEALTH_RETRIES },
+	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "label", required_argument, NULL, 'l' },
@@ -139,6 +177,7 @@ static const struct option create_options[] = {
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
@@ -199,6 +238,20 @@ static int create_option(struct run_args *a, int opt)
 		if (env_file(optarg, &a->env) < 0)
 			return 125;
 		break;
+	case OPT_HEALTH_CMD: a->o.health_cmd = optarg; break;
+	case OPT_HEALTH_INTERVAL:
+		if ((a->o.health_interval = parse_duration(optarg)) <= 0)
+			return bad_value("--health-interval", optarg);
+		break;
+	case OPT_HEALTH_RETRIES:
+		if ((a->o.health_retries = (int)strtol(optarg, &end, 10)) <= 0 || *end)
+			return bad_value("--health-retries", optarg);
+		break;
+	case OPT_HEALTH_TIMEOUT:
+		if ((a->o.health_timeout = parse_duration(optarg)) <= 0)
+			return bad_value("--health-timeout", optarg);
+		break;
+	case OPT_NO_HEALTHCHECK: a->o.no_healthcheck = 1; break;
 	case OPT_HOSTNAME: a->o.hostname = optarg; break;
 	case 'i': a->interactive = true, a->o.open_stdin = 1; break;
 	case 'l': list_add(&a->labels, optarg); break;

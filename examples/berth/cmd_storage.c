@@ -132,7 +132,11 @@ static int cmd_system_df(struct cli *cli, int argc, char **argv)
 
 int cmd_system(struct cli *cli, int argc, char **argv)
 {
-	static const struct command subs[] = { { "df", "show disk usage", cmd_system_df }, { NULL, NULL, NULL } };
+	static const struct command subs[] = {
+		{ "boot", "start the containers whose restart policy asks for it", cmd_system_boot },
+		{ "df", "show disk usage", cmd_system_df },
+		{ NULL, NULL, NULL },
+	};
 
 	return cli_group(cli, argc, argv, subs, "Manage berth");
 }

@@ -169,6 +169,16 @@ BERTH_EXTERN int berth_container_attach(berth_ctx *ctx, const char *name,
 BERTH_EXTERN int berth_container_resize(berth_ctx *ctx, const char *name, unsigned rows,
 					unsigned cols, berth_error **err);
 
+/* After a host reboot: starts (detached) every container that ran when
+ * its monitor went away, or ended, and whose restart policy asks for it:
+ * always; unless-stopped unless the user stopped it; on-failure after a
+ * failure within its retries, unless the user stopped it. Puts their ids
+ * in *started (free with berth_container_ids_free()). A container that
+ * fails to start is logged and skipped. Run it once at boot (see
+ * docs/architecture.md for a systemd unit). */
+BERTH_EXTERN int berth_container_boot(berth_ctx *ctx, char ***started, size_t *count,
+				      berth_error **err);
+
 enum {
 	/* detached: read no output before the first attach (at most 10 s) */
 	BERTH_CONTAINER_SUPERVISE_ATTACH_FIRST = 1,

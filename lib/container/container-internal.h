@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <berth/container.h>
+#include <berth/runtime.h>
 
 #include <poll.h>
 
@@ -117,6 +118,24 @@ void bt_ct_attach_exit(struct bt_ct_attach *a, int code, int oom_killed);
 void bt_ct_attach_drop_attached(struct bt_ct_attach *a);
 /* Ends every connection and removes the socket. NULL is allowed. */
 void bt_ct_attach_close(struct bt_ct_attach *a);
+
+/* ---- healthchecks (health.c) --------------------------------------------- */
+struct bt_ct_health;
+/* The healthcheck of the container (record: container.json, dir: its
+ * bundle) or NULL in *out when it has none. */
+int bt_ct_health_new(const json_t *record, const char *dir, struct bt_ct_health **out, berth_error **err);
+/* At each start: State.Health starting, the first check an Interval away. */
+void bt_ct_health_reset(struct bt_ct_health *h, berth_ctx *ctx, const char *id);
+/* Milliseconds until the next thing to do (start a check, kill one); -1: none. */
+long long bt_ct_health_wait_ms(const struct bt_ct_health *h);
+/* The 2 fds of a running check to poll (-1 when none). */
+size_t bt_ct_health_pollfds(const struct bt_ct_health *h, struct pollfd *p);
+/* Starts, reaps or kills a check as time and poll say; records results. */
+void bt_ct_health_step(struct bt_ct_health *h, berth_ctx *ctx, berth_runtime *rt, const char *id,
+		       const struct pollfd *p);
+/* Kills a running check (the container ended). */
+void bt_ct_health_stop(struct bt_ct_health *h);
+void bt_ct_health_free(struct bt_ct_health *h);
 
 /* ---- the log (log.c) ---------------------------------------------------- */
 /* Docker's json-file lines, one per line of output. */

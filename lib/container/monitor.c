@@ -67,6 +67,7 @@ struct supervised {
 	int src[3];                 /* output to read: stdout, stderr, the terminal */
 	struct bt_ct_log *log;
 	struct bt_ct_attach *att;
+	struct bt_ct_health *health;
 	long long hold_until;       /* no output read before an attach or this time */
 	char policy[16];            /* HostConfig.RestartPolicy.Name */
 	int max_retries;            /* its MaximumRetryCount (on-failure; 0: no limit) */
@@ -200,25 +201,31 @@ static void supervise_loop(struct supervised *s)
 	struct bt_ct_io io = { .pty = s->pty, .input = &s->input };
 	long long t0;
 
+	bt_ct_health_reset(s->health, s->ctx, s->id);
 	for (;;) {
-		struct pollfd p[4 + BT_CT_ATTACH_POLLFDS];
-		long long left = s->hold_until - now_ms();
+		struct pollfd p[6 + BT_CT_ATTACH_POLLFDS];
+		long long left = s->hold_until - now_ms(), timeout = bt_ct_health_wait_ms(s->health);
 		bool hold = left > 0 && !bt_ct_attach_any(s->att);
 		size_t n;
 
+		if (hold && (timeout < 0 || left < timeout))
+			timeout = left;
 		p[0] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		for (int i = 0; i < 3; i++)
 			p[1 + i] = (struct pollfd){ .fd = hold ? -1 : s->src[i], .events = POLLIN };
-		n = 4 + bt_ct_attach_pollfds(s->att, p + 4);
-		if (poll(p, n, hold ? (int)left : -1) < 0 && errno != EINTR)
+		bt_ct_health_pollfds(s->health, p + 4);
+		n = 6 + bt_ct_attach_pollfds(s->att, p + 6);
+		if (poll(p, n, timeout > 1 << 30 ? 1 << 30 : (int)timeout) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			break;
 		for (int i = 0; i < 3; i++)
 			if (p[1 + i].revents)
 				read_source(s, i);
-		bt_ct_attach_handle(s->att, p + 4, &io);
+		bt_ct_health_step(s->health, s->ctx, s->rt, s->id, p + 4);
+		bt_ct_attach_handle(s->att, p + 6, &io);
 	}
+	bt_ct_health_stop(s->health);
 	/* the pid namespace ended with its init: the pipes end as soon as
 	 * the kernel has closed the last of its descriptors */
 	t0 = now_ms();
@@ -257,6 +264,8 @@ static int setup(struct supervised *s, bool detached, berth_error **err)
 		if (!(logpath = bt_strdup_printf("%s/%s-json.log", ct->dir, ct->id)) ||
 		    !(rundir = bt_ct_run_dir(s->ctx, ct->id)))
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		else if ((rc = bt_ct_health_new(ct->config, ct->dir, &s->health, err)) < 0)
+			;
 		else if ((rc = bt_ct_log_open(logpath, log_opt_size(host, "max-size"), (int)log_opt_size(host, "max-file"),
 					      &s->log, err)) == 0)
 			rc = bt_ct_attach_listen(rundir, &s->att, err);
@@ -478,6 +487,7 @@ out:
 	berth_runtime_free(s.rt);
 	bt_ct_log_close(s.log);
 	bt_ct_attach_close(s.att);
+	bt_ct_health_free(s.health);
 	for (int i = 0; i < 2; i++) {
 		close_fd(&s.out[i]);
 		close_fd(&s.errp[i]);

@@ -509,6 +509,29 @@ static int restart_policy(const berth_container_create_opts *o, json_t **out, be
 	return 0;
 }
 
+/* Config.Healthcheck: the image's, with the options over it; NULL for none. */
+static json_t *healthcheck(const json_t *image, const berth_container_create_opts *o)
+{
+	const json_t *img = image_section(image, "Healthcheck");
+	json_t *hc = json_is_object(img) ? json_deep_copy(img) : json_object();
+
+	if (o->no_healthcheck)
+		json_object_set_new(hc, "Test", json_pack("[s]", "NONE"));
+	else if (o->health_cmd)
+		json_object_set_new(hc, "Test", json_pack("[s, s]", "CMD-SHELL", o->health_cmd));
+	if (o->health_interval > 0)
+		json_object_set_new(hc, "Interval", json_integer(o->health_interval));
+	if (o->health_timeout > 0)
+		json_object_set_new(hc, "Timeout", json_integer(o->health_timeout));
+	if (o->health_retries > 0)
+		json_object_set_new(hc, "Retries", json_integer(o->health_retries));
+	if (!json_object_get(hc, "Test")) {
+		json_decref(hc);
+		return NULL;
+	}
+	return hc;
+}
+
 /* The record's Config and HostConfig: what was asked, in Docker's names. */
 static void record_options(json_t *record, const char *image_name, const json_t *image,
 			   const berth_container_create_opts *o, const char *hostname)
@@ -533,6 +556,8 @@ static void record_options(json_t *record, const char *image_name, const json_t 
 	json_object_set_new(config, "Tty", json_boolean(o->tty));
 	json_object_set_new(config, "OpenStdin", json_boolean(o->open_stdin));
 	json_object_set_new(config, "StopSignal", json_string(stop ? stop : "SIGTERM"));
+	if ((host = healthcheck(image, o)))
+		json_object_set_new(config, "Healthcheck", host);
 	json_object_set_new(config, "StopTimeout", json_integer(o->stop_timeout > 0 ? o->stop_timeout : 10));
 	host = json_pack("{s:b, s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:[]}",
 			 "AutoRemove", o->auto_remove, "Privileged", o->privileged, "ReadonlyRootfs",

@@ -200,3 +200,58 @@ assert len(g) == 5 and all(w <= x < w + 0.6 for x, w in zip(g, want)), g' $gaps
 	for i in $(seq 50); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
 	! kill -0 "$mon" 2>/dev/null
 }
+
+@test "--health-cmd: starting, healthy, then unhealthy after --health-retries failures; timeouts fail" {
+	"${B[@]}" run -d --name hc --health-cmd 'test -e /ok && echo fine' --health-interval 200ms \
+		--health-retries 2 --health-timeout 2s busybox sh -c 'touch /ok; sleep 3; rm /ok; sleep 1000' >/dev/null
+	wait_for hc '{{.State.Health.Status}}' healthy
+	run "${B[@]}" container inspect -f '{{json .State.Health.Log}}' hc
+	[[ "$output" == *'"ExitCode":0,"Output":"fine\n"'* ]]
+	wait_for hc '{{.State.Health.Status}}' unhealthy
+	"${B[@]}" container inspect hc | /usr/bin/python3 -c '
+import json, sys
+h = json.load(sys.stdin)[0]["State"]["Health"]
+assert h["FailingStreak"] >= 2 and 1 <= len(h["Log"]) <= 5, h
+assert h["Log"][-1]["ExitCode"] == 1 and h["Log"][-1]["Start"] <= h["Log"][-1]["End"], h'
+	"${B[@]}" rm -f hc
+	# a check that outlives its timeout is killed and counts as a failure
+	"${B[@]}" run -d --name hto --health-cmd 'sleep 5' --health-interval 100ms --health-timeout 300ms \
+		--health-retries 1 busybox sh -c 'sleep 1000' >/dev/null
+	wait_for hto '{{.State.Health.Status}}' unhealthy
+	run "${B[@]}" container inspect -f '{{json .State.Health.Log}}' hto
+	[[ "$output" == *'"ExitCode":-1,"Output":"Health check exceeded timeout'* ]]
+	"${B[@]}" rm -f hto
+	# before its first check a container's health is starting
+	"${B[@]}" run -d --name hs --health-cmd true --health-interval 1h busybox sh -c 'sleep 1000' >/dev/null
+	run "${B[@]}" container inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{len .State.Health.Log}}' hs
+	[ "$output" = "starting 0 0" ]
+	"${B[@]}" rm -f hs
+	"${B[@]}" run -d --name hn --no-healthcheck --health-cmd true busybox sh -c 'sleep 1000' >/dev/null
+	run "${B[@]}" container inspect -f '{{json .State}}' hn
+	[[ "$output" != *Health* ]]
+	"${B[@]}" rm -f hn
+}
+
+@test "system boot restarts what the policies ask for after the monitors went away" {
+	"${B[@]}" run -d --name b-always --restart always busybox sh -c 'sleep 1000' >/dev/null
+	"${B[@]}" run -d --name b-unless --restart unless-stopped busybox sh -c 'sleep 1000' >/dev/null
+	"${B[@]}" run -d --name b-stopped --restart unless-stopped busybox sh -c 'sleep 1000' >/dev/null
+	"${B[@]}" run -d --name b-none busybox sh -c 'sleep 1000' >/dev/null
+	"${B[@]}" stop -t 1 b-stopped >/dev/null
+	# a reboot: every monitor and container process gone at once
+	for c in b-always b-unless b-none; do
+		mon=$("${B[@]}" container inspect -f '{{.State.MonitorPid}}' $c)
+		init=$("${B[@]}" container inspect -f '{{.State.Pid}}' $c)
+		kill -9 "$mon" "$init"
+	done
+	for c in b-always b-unless b-none; do wait_for $c '{{.State.Status}} {{.State.ExitCode}}' "exited -1"; done
+	run "${B[@]}" system boot
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	for c in b-always b-unless; do wait_for $c '{{.State.Status}}' running; done
+	for c in b-stopped b-none; do wait_for $c '{{.State.Status}}' exited; done
+	# nothing more to do a second time
+	run "${B[@]}" system boot
+	[ -z "$output" ]
+	"${B[@]}" rm -f b-always b-unless b-stopped b-none >/dev/null
+}
