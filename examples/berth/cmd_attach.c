@@ -61,15 +61,14 @@ static int attach_stdio(berth_ctx *ctx, const char *id, bool tty, bool interacti
 	pthread_t thread;
 	int rc;
 
+	/* (a raw terminal sends ^C as a byte; these come from elsewhere, and
+	 * never end us with our terminal left raw) */
 	sigemptyset(&r.set);
 	sigaddset(&r.set, SIGWINCH);
-	if (!tty) {
-		/* a terminal gets ^C as a byte; without one, as signals */
-		sigaddset(&r.set, SIGINT);
-		sigaddset(&r.set, SIGTERM);
-		sigaddset(&r.set, SIGHUP);
-		sigaddset(&r.set, SIGQUIT);
-	}
+	sigaddset(&r.set, SIGINT);
+	sigaddset(&r.set, SIGTERM);
+	sigaddset(&r.set, SIGHUP);
+	sigaddset(&r.set, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &r.set, NULL);
 	pthread_create(&thread, NULL, relay_signals, &r);
 	if (tty && interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {

@@ -400,6 +400,13 @@ static void finish(struct supervised *s, const berth_runtime_exit *how)
 	}
 }
 
+/* Docker's codes for a start that failed: 127 for a missing command, 126
+ * for one that cannot run, 125 for everything else of ours. */
+static int start_failure_code(int rc)
+{
+	return rc == BERTH_ENOTFOUND ? 127 : rc == BERTH_EPERM ? 126 : 125;
+}
+
 /* Starts the init and records it running. */
 static int start_once(struct supervised *s, const int *stdio, bool first, berth_error **err)
 {
@@ -408,12 +415,8 @@ static int start_once(struct supervised *s, const int *stdio, bool first, berth_
 	int rc;
 
 	if ((rc = launch(s, stdio, err)) < 0) {
-		/* Docker's codes: 127 for a missing command, 126 for one that
-		 * cannot run, 125 for everything else of ours */
-		int code = rc == BERTH_ENOTFOUND ? 127 : rc == BERTH_EPERM ? 126 : 125;
-
-		record(s->ctx, s->id, json_pack("{s:s, s:i, s:s}", "Status", "exited", "ExitCode", code, "Error",
-						berth_error_message(*err)), NULL);
+		record(s->ctx, s->id, json_pack("{s:s, s:i, s:s}", "Status", "exited", "ExitCode", start_failure_code(rc),
+						"Error", berth_error_message(*err)), NULL);
 		return rc;
 	}
 	started = bt_now_rfc3339();
@@ -474,10 +477,12 @@ int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio, 
 		how = end_run(&s);
 		if ((delay = plan_restart(&s, &how, now_ms() - started)) < 0 || !wait_restart(&s, delay))
 			break;
-		if (start_once(&s, NULL, false, &e) < 0) {
+		if ((rc = start_once(&s, NULL, false, &e)) < 0) {
 			bt_log_error(ctx, "container", "%s: restarting: %s", id, berth_error_message(e));
 			berth_error_free(e);
-			how.code = -1;
+			how.code = start_failure_code(rc);
+			how.oom_killed = 0;
+			rc = 0; /* the start the caller asked for went well */
 			break;
 		}
 	}

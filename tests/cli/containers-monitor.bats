@@ -255,3 +255,23 @@ assert h["Log"][-1]["ExitCode"] == 1 and h["Log"][-1]["Start"] <= h["Log"][-1]["
 	[ -z "$output" ]
 	"${B[@]}" rm -f b-always b-unless b-stopped b-none >/dev/null
 }
+
+@test "the backoff goes back to 100 ms after a run of 10 s" {
+	# runs 0-2 crash at once (delays 0.1, 0.2, 0.4 s), run 3 lasts 10.5 s:
+	# the delay after it is 0.1 s again, not 0.8 (the snapshot keeps /n)
+	"${B[@]}" run -d --name reset --restart always busybox sh -c \
+		'n=$(cat /n 2>/dev/null || echo 0); echo $((n + 1)) > /n; echo run-$n; [ $n -ne 3 ] || sleep 10.5; [ $n -lt 5 ] || sleep 1000; exit 1' >/dev/null
+	for i in $(seq 250); do "${B[@]}" logs reset | grep -q run-5 && break; sleep 0.1; done
+	gaps=$("${B[@]}" logs -t reset | /usr/bin/python3 -c '
+import sys, datetime
+ts = [datetime.datetime.fromisoformat(l.split()[0][:26]).timestamp() for l in sys.stdin]
+print(" ".join("%.2f" % (b - a) for a, b in zip(ts, ts[1:])))')
+	echo "gaps: $gaps"
+	/usr/bin/python3 -c '
+import sys
+g = [float(x) for x in sys.argv[1:]]
+assert len(g) == 5, g
+assert 0.1 <= g[3] - 10.5 < 0.7, g    # reset: 0.1 s, where 0.8 s would come next
+assert 0.2 <= g[4] < 0.8, g           # and doubling again from there' $gaps
+	"${B[@]}" rm -f reset
+}
