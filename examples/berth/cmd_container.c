@@ -788,8 +788,8 @@ static void status_text(const json_t *state, time_t now, char *buf, size_t len)
 		snprintf(buf, len, "Up %s%s", since, !strcmp(status, "paused") ? " (Paused)" : "");
 	} else {
 		fmt_since(json_string_value(json_object_get(state, "FinishedAt")), now, since, sizeof(since));
-		snprintf(buf, len, "Exited (%lld) %s", (long long)json_integer_value(json_object_get(state, "ExitCode")),
-			 since);
+		snprintf(buf, len, "%s (%lld) %s", !strcmp(status, "restarting") ? "Restarting" : "Exited",
+			 (long long)json_integer_value(json_object_get(state, "ExitCode")), since);
 	}
 }
 

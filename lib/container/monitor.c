@@ -200,29 +200,38 @@ static void supervise_loop(struct supervised *s)
 	int pidfd = berth_runtime_process_pidfd(s->proc);
 	struct bt_ct_io io = { .pty = s->pty, .input = &s->input };
 	long long t0;
+	bool ended = false;
 
 	bt_ct_health_reset(s->health, s->ctx, s->id);
 	for (;;) {
 		struct pollfd p[6 + BT_CT_ATTACH_POLLFDS];
-		long long left = s->hold_until - now_ms(), timeout = bt_ct_health_wait_ms(s->health);
+		long long left = s->hold_until - now_ms(), timeout = ended ? -1 : bt_ct_health_wait_ms(s->health);
 		bool hold = left > 0 && !bt_ct_attach_any(s->att);
 		size_t n;
 
+		/* one that ended before its attacher came still waits for it,
+		 * so `run -t echo hi` prints hi */
+		if (ended && !hold)
+			break;
 		if (hold && (timeout < 0 || left < timeout))
 			timeout = left;
-		p[0] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		p[0] = (struct pollfd){ .fd = ended ? -1 : pidfd, .events = POLLIN };
 		for (int i = 0; i < 3; i++)
 			p[1 + i] = (struct pollfd){ .fd = hold ? -1 : s->src[i], .events = POLLIN };
 		bt_ct_health_pollfds(s->health, p + 4);
 		n = 6 + bt_ct_attach_pollfds(s->att, p + 6);
 		if (poll(p, n, timeout > 1 << 30 ? 1 << 30 : (int)timeout) < 0 && errno != EINTR)
 			break;
-		if (p[0].revents)
-			break;
+		if (p[0].revents) {
+			if (!hold)
+				break;
+			ended = true;
+		}
 		for (int i = 0; i < 3; i++)
 			if (p[1 + i].revents)
 				read_source(s, i);
-		bt_ct_health_step(s->health, s->ctx, s->rt, s->id, p + 4);
+		if (!ended)
+			bt_ct_health_step(s->health, s->ctx, s->rt, s->id, p + 4);
 		bt_ct_attach_handle(s->att, p + 6, &io);
 	}
 	bt_ct_health_stop(s->health);

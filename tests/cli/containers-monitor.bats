@@ -57,6 +57,18 @@ wait_for() {
 	[ -z "$("${B[@]}" ps -a -q)" ]
 }
 
+@test "run -t of a command that ends at once still shows its output and code" {
+	for i in 1 2 3; do
+		run --separate-stderr "${PTY[@]}" -- "${B[@]}" run -t --rm busybox sh -c 'echo quick; exit 4'
+		[ "$status" -eq 4 ]
+		[[ "$output" == *quick* ]]
+	done
+	# without a terminal of ours too (stdin and stdout not ttys)
+	run "${B[@]}" run -t --rm busybox echo piped < /dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tr -d '\r')" = "piped" ]
+}
+
 @test "ctrl-p ctrl-q detaches, the container runs on; attach takes it back" {
 	run --separate-stderr "${PTY[@]}" 'expect:# ' 'send:echo o""ne\r' 'expect:one' 'send:\x10\x11' \
 		-- "${B[@]}" run -it --name dt busybox sh
