@@ -395,10 +395,11 @@ static void *proxy_signals(void *arg)
 	return NULL;
 }
 
-/* Starts id on our stdio and waits for it; the container's exit status. */
-static int run_attached(berth_ctx *ctx, const char *id, bool auto_remove)
+/* Starts id on our stdout and stderr (and stdin with -i, else /dev/null
+ * as Docker gives) and waits for it; the container's exit status. */
+static int run_attached(berth_ctx *ctx, const char *id, bool interactive, bool auto_remove)
 {
-	static const int stdio[3] = { 0, 1, 2 };
+	const int stdio[3] = { interactive ? 0 : -1, 1, 2 };
 	berth_container_start_opts so = BERTH_CONTAINER_START_OPTS_INIT;
 	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
 	struct proxy p = { .ctx = ctx, .id = id };
@@ -463,7 +464,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	} else if (a.o.tty) {
 		rc = cli_run_terminal(ctx, id, a.interactive, a.o.auto_remove);
 	} else {
-		rc = run_attached(ctx, id, a.o.auto_remove);
+		rc = run_attached(ctx, id, a.interactive, a.o.auto_remove);
 	}
 	berth_string_free(id);
 	berth_ctx_free(ctx);

@@ -106,6 +106,10 @@ wait_for() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "piped" ]
 	[ "$stderr" = "err" ]
+	# without -i the container's stdin is /dev/null, as with Docker
+	run --separate-stderr "${B[@]}" run --rm busybox cat <<< "not for it"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	# detached with -i: attach feeds its stdin pipe, EOF ends cat
 	"${B[@]}" run -d -i --name di busybox sh -c 'cat; echo done >&2; exit 7' >/dev/null
 	run --separate-stderr "${B[@]}" attach di <<< "through attach"
@@ -286,4 +290,29 @@ assert len(g) == 5, g
 assert 0.1 <= g[3] - 10.5 < 0.7, g    # reset: 0.1 s, where 0.8 s would come next
 assert 0.2 <= g[4] < 0.8, g           # and doubling again from there' $gaps
 	"${B[@]}" rm -f reset
+}
+
+@test "a busy monitor stays under 1 MiB of private memory, every fd of its own close-on-exec" {
+	"${B[@]}" run -d -t -i --name busy --health-cmd 'sleep 0.5' --health-interval 100ms \
+		--log-opt max-size=10k --log-opt max-file=2 busybox sh -c 'while :; do echo tick; sleep 0.1; done' >/dev/null
+	"${B[@]}" attach --no-stdin busy > /dev/null 2>&1 3>&- &
+	client=$!
+	sleep 1.5
+	mon=$("${B[@]}" container inspect -f '{{.State.MonitorPid}}' busy)
+	kb=$(awk '/^Private_(Clean|Dirty):/ { n += $2 } END { print n }' /proc/$mon/smaps_rollup)
+	echo "monitor private memory: $kb kB"
+	[ "$kb" -lt 1024 ]
+	# a socket client, a running check and the terminal among them
+	ls -l /proc/$mon/fd | grep -q socket
+	for f in /proc/$mon/fdinfo/*; do
+		n=${f##*/}
+		[ "$n" -le 2 ] && continue
+		flags=$(awk '/^flags:/ { print $2 }' "$f")
+		echo "fd $n $(readlink /proc/$mon/fd/$n) flags $flags"
+		(( (8#$flags & 8#2000000) != 0 ))
+	done
+	# (SIGTERM would go on to the container, as Docker's attach proxies it)
+	kill -9 "$client" 2>/dev/null || true
+	wait "$client" || true
+	"${B[@]}" rm -f busy
 }
