@@ -8,8 +8,10 @@
  *
  * No daemon: each started container has a monitor, a small program
  * (berth-monitor, in libexecdir; BERTH_MONITOR names another) that is the
- * parent of the container's init, outlives the caller, holds its stdio,
- * writes its log and records how it ended. Every call works on the state
+ * parent of the container's init, outlives the caller, holds its stdio or
+ * terminal, writes its log (rotated with the max-size/max-file log opts),
+ * serves attach and resize on <runroot>/containers/<id>/attach.sock, runs
+ * its healthcheck, applies its restart policy and records how it ended. Every call works on the state
  * on disk (<root>/containers/<id>/, live parts under the run root) under a
  * per-container lock, so a CLI and a script manage the same containers at
  * once. Containers are named by id (64 hex digits), a unique prefix of it,
