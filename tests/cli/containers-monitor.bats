@@ -316,3 +316,38 @@ assert 0.2 <= g[4] < 0.8, g           # and doubling again from there' $gaps
 	wait "$client" || true
 	"${B[@]}" rm -f busy
 }
+
+@test "the image's HEALTHCHECK runs; --health-cmd overrides it, --no-healthcheck drops it" {
+	/usr/bin/python3 - "$top_srcdir/tests/integration/lib/registry-mkimage.py" "$STORE/hc-layout" <<'PY'
+import importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location("mkimage", sys.argv[1])
+mk = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mk)
+layout = sys.argv[2]
+os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+with open(os.path.join(layout, "oci-layout"), "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+hc = {"Test": ["CMD", "true"], "Interval": 100000000, "Timeout": 1000000000, "Retries": 1}
+desc = dict(mk.image(layout, [mk.busybox_layer(layout)], config_extra={"Healthcheck": hc}))
+desc["annotations"] = {"org.opencontainers.image.ref.name": "hc"}
+with open(os.path.join(layout, "index.json"), "w") as f:
+    json.dump({"schemaVersion": 2, "manifests": [desc]}, f)
+PY
+	skopeo copy -q "oci:$STORE/hc-layout:hc" "oci:$STORE/root/content:docker.io/library/busybox-hc:latest"
+	"${B[@]}" run -d --name ih busybox-hc sh -c 'sleep 1000' >/dev/null
+	run "${B[@]}" container inspect -f '{{json .Config.Healthcheck.Test}}' ih
+	[ "$output" = '["CMD","true"]' ]
+	wait_for ih '{{.State.Health.Status}}' healthy
+	# the command replaced, the image's interval and retries kept
+	"${B[@]}" run -d --name ih2 --health-cmd 'exit 1' busybox-hc sh -c 'sleep 1000' >/dev/null
+	run "${B[@]}" container inspect -f '{{json .Config.Healthcheck}}' ih2
+	[[ "$output" == *'"Interval":100000000'* && "$output" == *'"Retries":1'* ]]
+	wait_for ih2 '{{.State.Health.Status}}' unhealthy
+	"${B[@]}" run -d --name ih3 --no-healthcheck busybox-hc sh -c 'sleep 1000' >/dev/null
+	run "${B[@]}" container inspect -f '{{json .Config.Healthcheck.Test}}' ih3
+	[ "$output" = '["NONE"]' ]
+	sleep 0.5
+	run "${B[@]}" container inspect -f '{{json .State}}' ih3
+	[[ "$output" != *Health* ]]
+	"${B[@]}" rm -f ih ih2 ih3 >/dev/null
+}
