@@ -110,7 +110,8 @@ typedef struct {
 
 /* Waits at most timeout_ms (-1: as long as it runs) for the container to
  * end and fills *out. A container that is not running returns at once with
- * how it last ended. Errors: ETIMEOUT, ENOTFOUND; ESTATE for a container
+ * how it last ended; one whose restart policy restarts it returns at the
+ * end of its current run, as Docker's wait does. Errors: ETIMEOUT, ENOTFOUND; ESTATE for a container
  * created but never started. */
 BERTH_EXTERN int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms,
 				      berth_container_exit *out, berth_error **err);

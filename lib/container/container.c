@@ -349,15 +349,23 @@ static int poll_until(int fd, long long deadline)
 	}
 }
 
-int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth_container_exit *out,
-			 berth_error **err)
+/* How often a waiter for one run of a container with a restart policy
+ * looks at its state: the monitor outlives such a run. */
+#define RUN_POLL_MS 50
+
+/* Waits for the container to end: for good (its monitor gone), or with
+ * per_run for the end of its current run even when its policy restarts it
+ * (Docker's wait), seen as "restarting" or a higher RestartCount. */
+static int wait_end(berth_ctx *ctx, const char *name, int timeout_ms, bool per_run, berth_container_exit *out,
+		    berth_error **err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms, restarts = -1;
 	struct bt_ct *ct;
 	int rc, fd;
 
 	for (;;) {
-		const char *status;
+		const char *status, *policy;
+		long long count, until = deadline;
 
 		if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;
@@ -366,25 +374,41 @@ int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth
 			bt_ct_close(ct);
 			return bt_error_set(err, BERTH_ESTATE, 0, "container %s was never started", name);
 		}
-		if (!bt_ct_live(status)) {
+		policy = json_string_value(json_object_get(
+			json_object_get(json_object_get(ct->config, "HostConfig"), "RestartPolicy"), "Name"));
+		count = json_integer_value(json_object_get(ct->state, "RestartCount"));
+		if (restarts < 0)
+			restarts = count;
+		if (!bt_ct_live(status) ||
+		    (per_run && (!strcmp(status, "restarting") || count > restarts))) {
 			exit_from_state(ct->state, out);
 			bt_ct_close(ct);
 			return 0;
 		}
+		if (per_run && policy && strcmp(policy, "no"))
+			until = deadline < 0 || now_ms() + RUN_POLL_MS < deadline ? now_ms() + RUN_POLL_MS : deadline;
 		/* the monitor outlives the container by the time it takes to
 		 * record its end: waiting for the monitor covers both */
 		fd = bt_ct_monitor_pidfd(ct->state);
 		bt_ct_close(ct);
 		if (fd < 0)
 			continue; /* gone meanwhile: the next look reports it */
-		rc = poll_until(fd, deadline);
+		rc = poll_until(fd, until);
 		close(fd);
+		if (rc == BERTH_ETIMEOUT && until != deadline)
+			continue;
 		if (rc == BERTH_ETIMEOUT)
 			return bt_error_set(err, BERTH_ETIMEOUT, 0, "container %s still runs after %d ms", name,
 					    timeout_ms);
 		if (rc < 0)
 			return bt_error_os(err, "waiting for container %s", name);
 	}
+}
+
+int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth_container_exit *out,
+			 berth_error **err)
+{
+	return wait_end(ctx, name, timeout_ms, true, out, err);
 }
 
 static int runtime_open(berth_ctx *ctx, berth_runtime **rt, berth_error **err)
@@ -470,23 +494,23 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 	bt_ct_close(ct);
 	/* between two runs: its monitor sees the request within 100 ms */
 	if (restarting)
-		return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+		return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
 	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) == BERTH_ESTATE && restarting_now(ctx, name)) {
 		/* it ended meanwhile and waits to restart: the request holds it */
 		berth_error_free(*err);
 		*err = NULL;
-		return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+		return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
 	}
 	if (rc < 0)
 		return rc;
-	rc = berth_container_wait(ctx, name, timeout_s * 1000, NULL, err);
+	rc = wait_end(ctx, name, timeout_s * 1000, false, NULL, err);
 	if (rc != BERTH_ETIMEOUT)
 		return rc;
 	berth_error_free(*err);
 	*err = NULL;
 	if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0)
 		return rc == BERTH_ESTATE ? (berth_error_free(*err), *err = NULL, 0) : rc;
-	return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+	return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
 }
 
 /* ---- remove, inspect --------------------------------------------------------- */
@@ -564,7 +588,7 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 			return rc;
 		berth_error_free(*err);
 		*err = NULL;
-		if ((rc = berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err)) < 0 ||
+		if ((rc = wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err)) < 0 ||
 		    (rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;
 	}

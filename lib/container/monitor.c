@@ -429,12 +429,14 @@ static int start_once(struct supervised *s, const int *stdio, bool first, berth_
 		return rc;
 	}
 	started = bt_now_rfc3339();
-	fields = json_pack("{s:s, s:i, s:i, s:I, s:s?, s:s, s:i, s:b}", "Status", "running", "Pid",
+	fields = json_pack("{s:s, s:i, s:i, s:I, s:s?, s:s}", "Status", "running", "Pid",
 			   berth_runtime_process_pid(s->proc), "MonitorPid", (int)getpid(), "MonitorStartTime",
-			   (json_int_t)bt_ct_proc_start_time(getpid()), "StartedAt", started, "Error", "",
-			   "ExitCode", 0, "OOMKilled", 0);
-	/* a start by the user begins the count and forgets an earlier stop */
+			   (json_int_t)bt_ct_proc_start_time(getpid()), "StartedAt", started, "Error", "");
+	/* a start by the user begins the count and forgets an earlier stop
+	 * and exit; a restart keeps the exit its waiters may not have read */
 	if (first && fields) {
+		json_object_set_new(fields, "ExitCode", json_integer(0));
+		json_object_set_new(fields, "OOMKilled", json_false());
 		json_object_set_new(fields, "RestartCount", json_integer(0));
 		json_object_set_new(fields, "StopRequested", json_false());
 	}

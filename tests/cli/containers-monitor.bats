@@ -159,7 +159,11 @@ wait_for() {
 }
 
 @test "--restart on-failure:3 restarts a crashing container with Docker's backoff, then gives up" {
-	"${B[@]}" run -d --name crash --restart on-failure:3 busybox sh -c 'exit 2' >/dev/null
+	"${B[@]}" run -d --name crash --restart on-failure:3 busybox sh -c 'sleep 0.3; exit 2' >/dev/null
+	# wait returns at the end of a run, as Docker's does, restarted or not
+	run timeout 10 "${B[@]}" wait crash
+	[ "$status" -eq 0 ]
+	[ "$output" = "2" ]
 	wait_for crash '{{.RestartCount}} {{.State.Status}}' "3 exited"
 	run "${B[@]}" container inspect -f '{{.State.ExitCode}} {{.State.Restarting}} {{.HostConfig.RestartPolicy.Name}}' crash
 	[ "$output" = "2 false on-failure" ]
@@ -189,6 +193,10 @@ want = [0.1, 0.2, 0.4, 0.8, 1.6]
 assert len(g) == 5 and all(w <= x < w + 0.6 for x, w in zip(g, want)), g' $gaps
 	run "${B[@]}" container inspect -f '{{.State.Running}}' always
 	[ "$output" = "true" ]
+	# wait returns at the end of a run, though the container comes back
+	run timeout 10 "${B[@]}" wait always
+	[ "$status" -eq 0 ]
+	[ "$output" = "1" ]
 	run "${B[@]}" stop always
 	[ "$status" -eq 0 ]
 	run "${B[@]}" container inspect -f '{{.State.Status}} {{.State.Restarting}} {{.State.MonitorPid}}' always
