@@ -35,6 +35,7 @@ cg=$(basename "$T")
 # the real binaries, not libtool's wrapper scripts (a shell would be timed too)
 export LD_LIBRARY_PATH="$build/lib/.libs"
 export BERTH_MONITOR="$build/lib/container/.libs/berth-monitor"
+export BERTH_DATADIR="$here/../data"
 berth_bin="$build/examples/berth/.libs/berth"
 [ -x "$berth_bin" ] && [ -x "$BERTH_MONITOR" ] || bt_skip "build berth first ($berth_bin, $BERTH_MONITOR)"
 berth="$berth_bin --root $T/berth --runroot $T/berth-run"

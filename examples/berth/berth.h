@@ -86,6 +86,17 @@ int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_container(struct cli *cli, int argc, char **argv);
 int cmd_container_inspect(struct cli *cli, int argc, char **argv);
+/* Docker's exit status for a failed start (prints the error): 127, 126, 125. */
+int cli_start_status(berth_error *err);
+
+/* cmd_boot.c */
+int cmd_system_boot(struct cli *cli, int argc, char **argv);
+
+/* cmd_attach.c */
+int cmd_attach(struct cli *cli, int argc, char **argv);
+/* berth run -t without -d: starts id and attaches our terminal to it; the
+ * container's exit status, or 0 once detached. */
+int cli_run_terminal(berth_ctx *ctx, const char *id, bool interactive, bool auto_remove);
 int cmd_inspect(struct cli *cli, int argc, char **argv);
 
 /* cmd_container_ops.c */

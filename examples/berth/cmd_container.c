@@ -1,4 +1,5 @@
 /* berth run, create, start, stop, kill, rm, ps, wait, logs, container inspect */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -52,6 +53,35 @@ static long long parse_bytes(const char *s)
 	return (long long)(v * (double)mult);
 }
 
+/* A Go duration ("30s", "1m30s", "500ms", "1h") in nanoseconds; -1 when bad. */
+static long long parse_duration(const char *s)
+{
+	static const struct { const char *unit; long long ns; } units[] = {
+		{ "ms", 1000000LL }, { "us", 1000LL }, { "ns", 1LL }, { "h", 3600000000000LL },
+		{ "m", 60000000000LL }, { "s", 1000000000LL },
+	};
+	long long total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		size_t i;
+
+		if (end == s || v < 0)
+			return -1;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strncmp(end, units[i].unit, strlen(units[i].unit)))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += (long long)(v * (double)units[i].ns);
+		s = end + strlen(units[i].unit);
+	}
+	return total;
+}
+
 /* Reads KEY=VALUE lines of an --env-file into l (comments and blank lines
  * skipped, "KEY" alone taken from our environment as Docker does). */
 static int env_file(const char *path, struct list *l)
@@ -92,22 +122,31 @@ static int env_file(const char *path, struct list *l)
 	"  -e, --env list            set environment variables\n" \
 	"      --env-file list       read in a file of environment variables\n" \
 	"      --help                show this help\n" \
+	"      --health-cmd string   command to run to check health\n" \
+	"      --health-interval d   time between running the check (30s)\n" \
+	"      --health-retries int  consecutive failures needed to report unhealthy (3)\n" \
+	"      --health-timeout d    maximum time to allow one check to run (30s)\n" \
 	"      --hostname string     container host name\n" \
 	"      --init                run an init inside the container that forwards signals and reaps processes\n" \
 	"  -l, --label list          set meta data on a container\n" \
+	"      --log-driver string   json-file (the only one)\n" \
+	"      --log-opt list        json-file options: max-size=10m, max-file=3\n" \
 	"  -m, --memory bytes        memory limit\n" \
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
 	"      --network string      none (default), host or container:<name|id>\n" \
+	"      --no-healthcheck      disable any container-specified HEALTHCHECK\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
 	"      --read-only           mount the container's root filesystem as read only\n" \
+	"      --restart string      restart policy: no, always, unless-stopped, on-failure[:N]\n" \
 	"      --rm                  automatically remove the container when it exits\n" \
 	"      --security-opt list   no-new-privileges, seccomp=PROFILE.json, seccomp=unconfined\n" \
 	"      --shm-size bytes      size of /dev/shm (default 64m)\n" \
 	"      --stop-signal string  signal to stop the container\n" \
 	"      --stop-timeout int    timeout (in seconds) to stop a container\n" \
-	"  -t, --tty                 allocate a pseudo-TTY (with -d)\n" \
+	"  -i, --interactive         keep STDIN open even if not attached\n" \
+	"  -t, --tty                 allocate a pseudo-TTY\n" \
 	"      --ulimit list         ulimit options: name=soft[:hard]\n" \
 	"  -u, --user string         username or UID (format: <name|uid>[:<group|gid>])\n" \
 	"  -w, --workdir string      working directory inside the container\n"
@@ -116,7 +155,9 @@ enum {
 	OPT_CAP_ADD = 256, OPT_CAP_DROP, OPT_CPU_SHARES, OPT_CPUS, OPT_ENTRYPOINT, OPT_ENV_FILE,
 	OPT_HOSTNAME, OPT_MEMORY_SWAP, OPT_NAME, OPT_NETWORK, OPT_PIDS_LIMIT, OPT_PRIVILEGED,
 	OPT_READ_ONLY, OPT_RM, OPT_SECURITY_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
-	OPT_INIT, OPT_ULIMIT, OPT_DEVICE, OPT_SHM_SIZE,
+	OPT_INIT, OPT_ULIMIT, OPT_DEVICE, OPT_SHM_SIZE, OPT_LOG_OPT,
+	OPT_LOG_DRIVER, OPT_RESTART, OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_RETRIES,
+	OPT_HEALTH_TIMEOUT, OPT_NO_HEALTHCHECK,
 };
 
 static const struct option create_options[] = {
@@ -128,17 +169,25 @@ static const struct option create_options[] = {
 	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 	{ "env", required_argument, NULL, 'e' },
 	{ "env-file", required_argument, NULL, OPT_ENV_FILE },
+	{ "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
+	{ "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+	{ "health-retries", required_argument, NULL, OPT_HEALTH_RETRIES },
+	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "label", required_argument, NULL, 'l' },
+	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
+	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
@@ -156,7 +205,7 @@ static const struct option create_options[] = {
 
 struct run_args {
 	berth_container_create_opts o;
-	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices;
+	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices, log_opts;
 	bool detach, interactive;
 };
 
@@ -198,9 +247,28 @@ static int create_option(struct run_args *a, int opt)
 		if (env_file(optarg, &a->env) < 0)
 			return 125;
 		break;
+	case OPT_HEALTH_CMD: a->o.health_cmd = optarg; break;
+	case OPT_HEALTH_INTERVAL:
+		if ((a->o.health_interval = parse_duration(optarg)) <= 0)
+			return bad_value("--health-interval", optarg);
+		break;
+	case OPT_HEALTH_RETRIES:
+		if ((a->o.health_retries = (int)strtol(optarg, &end, 10)) <= 0 || *end)
+			return bad_value("--health-retries", optarg);
+		break;
+	case OPT_HEALTH_TIMEOUT:
+		if ((a->o.health_timeout = parse_duration(optarg)) <= 0)
+			return bad_value("--health-timeout", optarg);
+		break;
+	case OPT_NO_HEALTHCHECK: a->o.no_healthcheck = 1; break;
 	case OPT_HOSTNAME: a->o.hostname = optarg; break;
-	case 'i': a->interactive = true; break;
+	case 'i': a->interactive = true, a->o.open_stdin = 1; break;
 	case 'l': list_add(&a->labels, optarg); break;
+	case OPT_LOG_DRIVER:
+		if (strcmp(optarg, "json-file"))
+			return bad_value("--log-driver", optarg);
+		break;
+	case OPT_LOG_OPT: list_add(&a->log_opts, optarg); break;
 	case 'm':
 		if ((a->o.memory = parse_bytes(optarg)) < 0)
 			return bad_value("--memory", optarg);
@@ -220,6 +288,7 @@ static int create_option(struct run_args *a, int opt)
 		break;
 	case OPT_PRIVILEGED: a->o.privileged = 1; break;
 	case OPT_READ_ONLY: a->o.read_only = 1; break;
+	case OPT_RESTART: a->o.restart = optarg; break;
 	case OPT_RM: a->o.auto_remove = 1; break;
 	case OPT_SECURITY_OPT:
 		/* Docker takes "seccomp=" and the older "seccomp:" */
@@ -261,6 +330,7 @@ static void run_args_free(struct run_args *a)
 	free(a->entrypoint.v);
 	free(a->ulimits.v);
 	free(a->devices.v);
+	free(a->log_opts.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -285,6 +355,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.entrypoint = a->entrypoint.v;
 	a->o.ulimits = a->ulimits.v;
 	a->o.devices = a->devices.v;
+	a->o.log_opts = a->log_opts.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;
@@ -292,7 +363,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 
 /* Docker's exit status for a failed start: 127 for a missing command, 126
  * for one that cannot run, else 125. */
-static int start_status(berth_error *err)
+int cli_start_status(berth_error *err)
 {
 	int code = berth_error_code(err);
 
@@ -348,10 +419,11 @@ static void *proxy_signals(void *arg)
 	return NULL;
 }
 
-/* Starts id on our stdio and waits for it; the container's exit status. */
-static int run_attached(berth_ctx *ctx, const char *id, bool auto_remove)
+/* Starts id on our stdout and stderr (and stdin with -i, else /dev/null
+ * as Docker gives) and waits for it; the container's exit status. */
+static int run_attached(berth_ctx *ctx, const char *id, bool interactive, bool auto_remove)
 {
-	static const int stdio[3] = { 0, 1, 2 };
+	const int stdio[3] = { interactive ? 0 : -1, 1, 2 };
 	berth_container_start_opts so = BERTH_CONTAINER_START_OPTS_INIT;
 	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
 	struct proxy p = { .ctx = ctx, .id = id };
@@ -370,7 +442,7 @@ static int run_attached(berth_ctx *ctx, const char *id, bool auto_remove)
 	pthread_create(&thread, NULL, proxy_signals, &p);
 	so.stdio = stdio;
 	if (berth_container_start(ctx, id, &so, &err) < 0)
-		status = start_status(err), err = NULL;
+		status = cli_start_status(err), err = NULL;
 	else if (berth_container_wait(ctx, id, -1, &how, &err) < 0)
 		status = 125, cli_fail(err), err = NULL;
 	else
@@ -398,11 +470,6 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	if ((rc = parse_create(argc, argv, run_usage, "run", &a)))
 		goto out_args;
-	if (a.o.tty && !a.detach) {
-		fprintf(stderr, "berth: a terminal (-t) needs -d for now: attach comes with the monitor's socket\n");
-		rc = 125;
-		goto out_args;
-	}
 	if (!(ctx = cli_context(cli))) {
 		rc = 125;
 		goto out_args;
@@ -412,14 +479,16 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		cli_fail(err);
 	} else if (a.detach) {
 		if (berth_container_start(ctx, id, NULL, &err) < 0) {
-			rc = start_status(err);
+			rc = cli_start_status(err);
 			if (a.o.auto_remove)
 				berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE, NULL);
 		} else {
 			printf("%s\n", id);
 		}
+	} else if (a.o.tty) {
+		rc = cli_run_terminal(ctx, id, a.interactive, a.o.auto_remove);
 	} else {
-		rc = run_attached(ctx, id, a.o.auto_remove);
+		rc = run_attached(ctx, id, a.interactive, a.o.auto_remove);
 	}
 	berth_string_free(id);
 	berth_ctx_free(ctx);
@@ -744,8 +813,8 @@ static void status_text(const json_t *state, time_t now, char *buf, size_t len)
 		snprintf(buf, len, "Up %s%s", since, !strcmp(status, "paused") ? " (Paused)" : "");
 	} else {
 		fmt_since(json_string_value(json_object_get(state, "FinishedAt")), now, since, sizeof(since));
-		snprintf(buf, len, "Exited (%lld) %s", (long long)json_integer_value(json_object_get(state, "ExitCode")),
-			 since);
+		snprintf(buf, len, "%s (%lld) %s", !strcmp(status, "restarting") ? "Restarting" : "Exited",
+			 (long long)json_integer_value(json_object_get(state, "ExitCode")), since);
 	}
 }
 
@@ -896,33 +965,90 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Prints the json-file log's lines from offset on; the new offset. */
-static long print_log(const char *path, long offset, bool timestamps)
+/* A log line (json-file) printed as Docker does, to its stream. */
+static void print_line(const char *line, bool timestamps)
+{
+	json_t *o = json_loads(line, 0, NULL);
+	const char *text = json_string_value(json_object_get(o, "log"));
+	FILE *out = !strcmp(json_string_value(json_object_get(o, "stream")) ?: "", "stderr") ? stderr : stdout;
+
+	if (text) {
+		if (timestamps)
+			fprintf(out, "%s ", json_string_value(json_object_get(o, "time")));
+		fputs(text, out);
+		fflush(out);
+	}
+	json_decref(o);
+}
+
+/* Whether the line's time is at or after since ("" : always); both RFC 3339
+ * UTC with nanoseconds, so they compare as text. */
+static bool line_since(const char *line, const char *since)
+{
+	const char *t = strstr(line, "\"time\":\"");
+
+	return !*since || (t && strncmp(t + 8, since, strlen(since)) >= 0);
+}
+
+/* Appends the whole lines of path from *offset on to lines (those since
+ * since); *offset moves past them. */
+static void read_log(const char *path, long *offset, const char *since, json_t *lines)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
 
 	if (!f)
-		return offset;
-	fseek(f, offset, SEEK_SET);
+		return;
+	fseek(f, 0, SEEK_END);
+	if (ftell(f) < *offset)
+		*offset = 0; /* rotated meanwhile: a new file */
+	fseek(f, *offset, SEEK_SET);
 	while (getline(&line, &cap, f) > 0 && strchr(line, '\n')) {
-		json_t *o = json_loads(line, 0, NULL);
-		const char *text = json_string_value(json_object_get(o, "log"));
-		FILE *out = !strcmp(json_string_value(json_object_get(o, "stream")) ?: "", "stderr") ? stderr : stdout;
-
-		if (text) {
-			if (timestamps)
-				fprintf(out, "%s ", json_string_value(json_object_get(o, "time")));
-			fputs(text, out);
-			fflush(out);
-		}
-		json_decref(o);
-		offset = ftell(f);
+		if (line_since(line, since))
+			json_array_append_new(lines, json_string(line));
+		*offset = ftell(f);
 	}
 	free(line);
 	fclose(f);
-	return offset;
+}
+
+/* --since as RFC 3339 UTC with nanoseconds: an RFC 3339 time, Unix
+ * seconds, or a duration back from now ("10m", "90s", "2h"); "" when empty. */
+static int since_time(const char *arg, char *out, size_t len)
+{
+	struct tm tm = { 0 };
+	double v;
+	char *end, date[32];
+	time_t t;
+	long ns = 0;
+
+	*out = '\0';
+	if (!arg || !*arg)
+		return 0;
+	v = strtod(arg, &end);
+	if (end != arg && (!*end || !strcmp(end, "s") || !strcmp(end, "m") || !strcmp(end, "h"))) {
+		double secs = *end == 'm' ? v * 60 : *end == 'h' ? v * 3600 : v;
+
+		if (*end) { /* a duration */
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			secs = (double)now.tv_sec + now.tv_nsec / 1e9 - secs;
+		}
+		t = (time_t)secs;
+		ns = (long)((secs - (double)t) * 1e9);
+	} else if ((end = strptime(arg, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		t = timegm(&tm);
+		if (*end == '.')
+			ns = (long)(strtod(end, NULL) * 1e9);
+	} else {
+		return -1;
+	}
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%09ldZ", date, ns);
+	return 0;
 }
 
 static const char logs_usage[] =
@@ -931,29 +1057,62 @@ static const char logs_usage[] =
 	"Fetch the logs of a container\n"
 	"\n"
 	"Options:\n"
-	"  -f, --follow       follow log output\n"
-	"      --help         show this help\n"
-	"  -t, --timestamps   show timestamps\n";
+	"  -f, --follow         follow log output\n"
+	"      --help           show this help\n"
+	"      --since string   show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)\n"
+	"  -n, --tail string    number of lines to show from the end of the logs (default \"all\")\n"
+	"  -t, --timestamps     show timestamps\n";
+
+/* The whole log, rotated files (oldest first) and the current one, as
+ * lines; *offset is then the end of the current file. */
+static json_t *read_all_logs(const char *path, long *offset, const char *since)
+{
+	json_t *lines = json_array();
+	size_t len = strlen(path) + 16;
+	char *rotated = malloc(len);
+	int n = 1;
+
+	while (snprintf(rotated, len, "%s.%d", path, n), access(rotated, F_OK) == 0)
+		n++;
+	while (--n > 0) {
+		long zero = 0;
+
+		snprintf(rotated, len, "%s.%d", path, n);
+		read_log(rotated, &zero, since, lines);
+	}
+	free(rotated);
+	*offset = 0;
+	read_log(path, offset, since, lines);
+	return lines;
+}
 
 int cmd_logs(struct cli *cli, int argc, char **argv)
 {
+	enum { OPT_SINCE = 256 };
 	static const struct option options[] = {
-		{ "follow", no_argument, NULL, 'f' }, { "timestamps", no_argument, NULL, 't' },
+		{ "follow", no_argument, NULL, 'f' }, { "since", required_argument, NULL, OPT_SINCE },
+		{ "tail", required_argument, NULL, 'n' }, { "timestamps", no_argument, NULL, 't' },
 		CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
 	bool follow = false, timestamps = false;
+	char since[64] = "", *end;
+	long tail = -1, offset = 0;
+	const char *path;
+	json_t *doc, *lines;
 	berth_ctx *ctx;
-	json_t *doc;
-	long offset = 0;
 	int opt;
 
 	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "ft", options, logs_usage)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "fn:t", options, logs_usage)) != -1) {
 		if (opt == 'f')
 			follow = true;
 		else if (opt == 't')
 			timestamps = true;
-		else
+		else if (opt == 'n' && strcmp(optarg, "all") && ((tail = strtol(optarg, &end, 10)) < 0 || *end))
+			return bad_value("--tail", optarg);
+		else if (opt == OPT_SINCE && since_time(optarg, since, sizeof(since)) < 0)
+			return bad_value("--since", optarg);
+		else if (opt != 'n' && opt != OPT_SINCE)
 			return cli_opt_status(opt);
 	}
 	if (cli_args(argc, 1, 1, "logs", logs_usage) || !(ctx = cli_context(cli)))
@@ -962,20 +1121,24 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 		berth_ctx_free(ctx);
 		return 1;
 	}
-	for (;;) {
-		bool running;
+	path = json_string_value(json_object_get(doc, "LogPath"));
+	lines = read_all_logs(path, &offset, since);
+	for (size_t i = tail >= 0 && json_array_size(lines) > (size_t)tail ? json_array_size(lines) - (size_t)tail : 0;
+	     i < json_array_size(lines); i++)
+		print_line(json_string_value(json_array_get(lines, i)), timestamps);
+	json_decref(lines);
+	while (follow) {
+		json_t *now = inspect(ctx, argv[optind]);
+		bool running = now && json_is_true(json_object_get(json_object_get(now, "State"), "Running"));
 
-		offset = print_log(json_string_value(json_object_get(doc, "LogPath")), offset, timestamps);
-		if (!follow)
+		json_decref(now);
+		lines = json_array();
+		read_log(path, &offset, since, lines);
+		for (size_t i = 0; i < json_array_size(lines); i++)
+			print_line(json_string_value(json_array_get(lines, i)), timestamps);
+		json_decref(lines);
+		if (!running)
 			break;
-		json_decref(doc);
-		doc = inspect(ctx, argv[optind]);
-		running = doc && json_is_true(json_object_get(json_object_get(doc, "State"), "Running"));
-		if (!running) {
-			if (doc)
-				print_log(json_string_value(json_object_get(doc, "LogPath")), offset, timestamps);
-			break;
-		}
 		usleep(100 * 1000);
 	}
 	json_decref(doc);
@@ -986,6 +1149,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 int cmd_container(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "attach", "attach to a running container's stdio", cmd_attach },
 		{ "commit", "create a new image from a container's changes", cmd_commit },
 		{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },
 		{ "create", "create a new container", cmd_create },

@@ -213,6 +213,7 @@ static int cmd_system_prune(struct cli *cli, int argc, char **argv)
 int cmd_system(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "boot", "start the containers whose restart policy asks for it", cmd_system_boot },
 		{ "df", "show disk usage", cmd_system_df },
 		{ "prune", "remove unused data and what crashed processes left", cmd_system_prune },
 		{ NULL, NULL, NULL },

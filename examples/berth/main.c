@@ -8,6 +8,7 @@
 #include "berth.h"
 
 static const struct command commands[] = {
+	{ "attach", "attach to a running container's stdio", cmd_attach },
 	{ "commit", "create a new image from a container's changes", cmd_commit },
 	{ "container", "manage containers", cmd_container },
 	{ "cp", "copy files/folders between a container and the local filesystem", cmd_cp },

@@ -9,8 +9,10 @@
  *
  * No daemon: each started container has a monitor, a small program
  * (berth-monitor, in libexecdir; BERTH_MONITOR names another) that is the
- * parent of the container's init, outlives the caller, holds its stdio,
- * writes its log and records how it ended. Every call works on the state
+ * parent of the container's init, outlives the caller, holds its stdio or
+ * terminal, writes its log (rotated with the max-size/max-file log opts),
+ * serves attach and resize on <runroot>/containers/<id>/attach.sock, runs
+ * its healthcheck, applies its restart policy and records how it ended. Every call works on the state
  * on disk (<root>/containers/<id>/, live parts under the run root) under a
  * per-container lock, so a CLI and a script manage the same containers at
  * once. Containers are named by id (64 hex digits), a unique prefix of it,
@@ -64,11 +66,21 @@ typedef struct {
 	const char *const *ulimits;     /* "nofile=1024[:2048]" (Docker's names; -1 unlimited) */
 	const char *const *devices;     /* "/dev/host[:/dev/in-container][:rwm]" */
 	long long shm_size;             /* bytes of /dev/shm; 0: 64 MiB */
+	int open_stdin;                 /* keep stdin open for attach (-i) */
+	const char *restart;            /* "no" (default), "on-failure[:N]", "always",
+					   "unless-stopped": applied by the monitor */
+	const char *const *log_opts;    /* json-file options: "max-size=10m", "max-file=3" */
+	const char *health_cmd;         /* a shell command (CMD-SHELL), over the image's */
+	long long health_interval;      /* nanoseconds; 0: the image's, else 30 s */
+	long long health_timeout;       /* nanoseconds; 0: the image's, else 30 s */
+	int health_retries;             /* 0: the image's, else 3 */
+	int no_healthcheck;             /* disable the image's healthcheck */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
-	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0 }
+	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
+	  NULL, 0, 0, 0, 0 }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the
@@ -83,10 +95,14 @@ BERTH_EXTERN int berth_container_create(berth_ctx *ctx, const char *image,
 typedef struct {
 	size_t size;      /* sizeof(berth_container_start_opts): set by the INIT macro */
 	const int *stdio; /* the container's 0, 1 and 2 (-1: /dev/null); NULL: detached, its
-			     output goes to its log and its input is /dev/null */
+			     output goes to its log (and to attached clients) and its input
+			     is /dev/null, or with open_stdin a pipe attach writes to */
+	int attach_first; /* detached: the monitor reads no output until the first
+			     berth_container_attach (at most 10 s), so the attacher
+			     misses none of it (berth run -it) */
 } berth_container_start_opts;
 
-#define BERTH_CONTAINER_START_OPTS_INIT { sizeof(berth_container_start_opts), NULL }
+#define BERTH_CONTAINER_START_OPTS_INIT { sizeof(berth_container_start_opts), NULL, 0 }
 
 /* Starts a created or exited container under a new monitor and returns
  * once its process runs. Errors: ESTATE when it runs already; ENOTFOUND
@@ -107,7 +123,8 @@ typedef struct {
 
 /* Waits at most timeout_ms (-1: as long as it runs) for the container to
  * end and fills *out. A container that is not running returns at once with
- * how it last ended. Errors: ETIMEOUT, ENOTFOUND; ESTATE for a container
+ * how it last ended; one whose restart policy restarts it returns at the
+ * end of its current run, as Docker's wait does. Errors: ETIMEOUT, ENOTFOUND; ESTATE for a container
  * created but never started. */
 BERTH_EXTERN int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms,
 				      berth_container_exit *out, berth_error **err);
@@ -139,13 +156,57 @@ BERTH_EXTERN int berth_container_ids(berth_ctx *ctx, char ***ids, size_t *count,
 				     berth_error **err);
 BERTH_EXTERN void berth_container_ids_free(char **ids, size_t count);
 
+/* Attaching to a detached container through its monitor's socket. */
+typedef struct {
+	size_t size;             /* sizeof(berth_container_attach_opts): set by the INIT macro */
+	int stdin_fd;            /* read and sent to the container's stdin (a terminal, or
+				    its stdin pipe with open_stdin); at its end the
+				    container's stdin is closed (a terminal gets ^D); -1: none */
+	int stdout_fd;           /* where its output goes (a terminal's: all of it) */
+	int stderr_fd;           /* where its stderr goes (2); -1: to stdout_fd */
+	const char *detach_keys; /* read on stdin_fd, they detach: "ctrl-p,ctrl-q" (the
+				    default, NULL), "ctrl-a,d", "x"; "": none */
+} berth_container_attach_opts;
+
+#define BERTH_CONTAINER_ATTACH_OPTS_INIT { sizeof(berth_container_attach_opts), -1, 1, 2, NULL }
+
+/* Streams a running container's stdio to and from the given fds until it
+ * ends (*detached = 0, *how filled: code -1 when its monitor did not say)
+ * or the detach keys are read (*detached = 1; it goes on running). What it
+ * printed before the attach is in its log. how and detached may be NULL.
+ * Blocks; the caller's signals are its own (forward SIGWINCH with resize).
+ * Errors: ESTATE when it is not running, EINVAL for bad detach keys, EOS. */
+BERTH_EXTERN int berth_container_attach(berth_ctx *ctx, const char *name,
+					const berth_container_attach_opts *opts,
+					berth_container_exit *how, int *detached, berth_error **err);
+
+/* Sets the size of a running container's terminal (its processes get
+ * SIGWINCH). Errors: ESTATE when it is not running or has no terminal. */
+BERTH_EXTERN int berth_container_resize(berth_ctx *ctx, const char *name, unsigned rows,
+					unsigned cols, berth_error **err);
+
+/* After a host reboot: starts (detached) every container that ran when
+ * its monitor went away, or ended, and whose restart policy asks for it:
+ * always; unless-stopped unless the user stopped it; on-failure after a
+ * failure within its retries, unless the user stopped it. Puts their ids
+ * in *started (free with berth_container_ids_free()). A container that
+ * fails to start is logged and skipped. Run it once at boot (see
+ * docs/architecture.md for a systemd unit). */
+BERTH_EXTERN int berth_container_boot(berth_ctx *ctx, char ***started, size_t *count,
+				      berth_error **err);
+
+enum {
+	/* detached: read no output before the first attach (at most 10 s) */
+	BERTH_CONTAINER_SUPERVISE_ATTACH_FIRST = 1,
+};
 /* What a monitor does, for a program of one's own: starts the created
- * container `id` with stdio (NULL: its output to its log), writes one line to
+ * container `id` with stdio (NULL: its output to its log and to the clients
+ * of its attach socket), writes one line to
  * ready_fd ("ok <pid>" or "error <code> <message>") once it runs, and
  * supervises it until it ends, recording how. Runs in the calling process,
  * which must have no other threads (it reaps children). */
 BERTH_EXTERN int berth_container_supervise(berth_ctx *ctx, const char *id, const int *stdio,
-					   int ready_fd, berth_error **err);
+					   int flags, int ready_fd, berth_error **err);
 
 
 /* ---- operations on existing containers (lib/container/ops.c) ---------- */

@@ -5,6 +5,9 @@
 #include "internal.h"
 
 #include <berth/container.h>
+#include <berth/runtime.h>
+
+#include <poll.h>
 
 /* ---- state on disk (store.c) -----------------------------------------
  * <root>/containers/<id>/container.json  what was asked (Docker's Config and
@@ -48,6 +51,8 @@ void bt_ct_sweep(berth_ctx *ctx, const char *croot);
  * recorded running whose monitor is gone is reported exited (code -1) and
  * recorded so. */
 const char *bt_ct_status(struct bt_ct *ct);
+/* Whether a status is one of a monitor's: running, paused, restarting. */
+bool bt_ct_live(const char *status);
 /* A pidfd of the live monitor, or -1 when it is gone (its pid reused or not). */
 int bt_ct_monitor_pidfd(const json_t *state);
 /* The start time of process pid (field 22 of /proc/<pid>/stat), 0 when gone. */
@@ -122,10 +127,60 @@ void bt_ct_event(berth_ctx *ctx, const char *id, const char *action, const json_
  * The program that supervises a started container. */
 char *bt_ct_monitor_path(void);
 
+/* ---- attach (attach.c) ---------------------------------------------------
+ * The monitor's socket, <runroot>/containers/<id>/attach.sock. */
+struct bt_ct_attach;
+/* What clients write into: the terminal (pty >= 0, then *input is it too)
+ * or the stdin pipe (*input, closed and set to -1 at the client's EOF). */
+struct bt_ct_io {
+	int pty;
+	int *input;
+};
+/* <runroot>/containers/<id>: the live part of a container. */
+char *bt_ct_run_dir(const berth_ctx *ctx, const char *id);
+int bt_ct_attach_listen(const char *dir, struct bt_ct_attach **out, berth_error **err);
+/* Whether a client ever attached. */
+bool bt_ct_attach_any(const struct bt_ct_attach *a);
+/* Fills p with the listener and client slots (at most 17); their count. */
+#define BT_CT_ATTACH_POLLFDS 17
+size_t bt_ct_attach_pollfds(const struct bt_ct_attach *a, struct pollfd *p);
+/* Accepts and serves what poll found on those fds. */
+void bt_ct_attach_handle(struct bt_ct_attach *a, const struct pollfd *p, const struct bt_ct_io *io);
+/* Sends output of stream (0 stdout, 1 stderr) to every attached client. */
+void bt_ct_attach_broadcast(struct bt_ct_attach *a, int stream, const char *buf, size_t len);
+/* Tells the attached clients how the container ended. */
+void bt_ct_attach_exit(struct bt_ct_attach *a, int code, int oom_killed);
+/* Ends the connections of the attached clients (the run they saw ended). */
+void bt_ct_attach_drop_attached(struct bt_ct_attach *a);
+/* Ends every connection and removes the socket. NULL is allowed. */
+void bt_ct_attach_close(struct bt_ct_attach *a);
+
+/* ---- healthchecks (health.c) --------------------------------------------- */
+struct bt_ct_health;
+/* The healthcheck of the container (record: container.json, dir: its
+ * bundle) or NULL in *out when it has none. */
+int bt_ct_health_new(const json_t *record, const char *dir, struct bt_ct_health **out, berth_error **err);
+/* At each start: State.Health starting, the first check an Interval away. */
+void bt_ct_health_reset(struct bt_ct_health *h, berth_ctx *ctx, const char *id);
+/* Milliseconds until the next thing to do (start a check, kill one); -1: none. */
+long long bt_ct_health_wait_ms(const struct bt_ct_health *h);
+/* The 2 fds of a running check to poll (-1 when none). */
+size_t bt_ct_health_pollfds(const struct bt_ct_health *h, struct pollfd *p);
+/* Starts, reaps or kills a check as time and poll say; records results. */
+void bt_ct_health_step(struct bt_ct_health *h, berth_ctx *ctx, berth_runtime *rt, const char *id,
+		       const struct pollfd *p);
+/* Kills a running check (the container ended). */
+void bt_ct_health_stop(struct bt_ct_health *h);
+void bt_ct_health_free(struct bt_ct_health *h);
+
 /* ---- the log (log.c) ---------------------------------------------------- */
 /* Docker's json-file lines, one per line of output. */
 struct bt_ct_log;
-int bt_ct_log_open(const char *path, struct bt_ct_log **out, berth_error **err);
+/* max_size in bytes (<= 0: no limit), max_file the files kept in all. */
+int bt_ct_log_open(const char *path, long long max_size, int max_file, struct bt_ct_log **out,
+		   berth_error **err);
+/* "10m", "512k", "1g", "100" (Docker's units: powers of 1000); -1 when bad. */
+long long bt_ct_log_parse_size(const char *s);
 /* Takes bytes of stream ("stdout"/"stderr"), writing each whole line. */
 void bt_ct_log_write(struct bt_ct_log *log, int stream, const char *buf, size_t len);
 void bt_ct_log_close(struct bt_ct_log *log);

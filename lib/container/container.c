@@ -267,11 +267,12 @@ static int read_ready(int fd, const char *id, berth_error **err)
 	return bt_error_set(err, BERTH_ERROR, 0, "container %.12s: its monitor ended without a word", id);
 }
 
-static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, berth_error **err)
+static int spawn_monitor(berth_ctx *ctx, const char *id, const int *stdio, bool attach_first,
+			 berth_error **err)
 {
 	char *path = bt_ct_monitor_path();
-	char *argv[] = { path, "--root", ctx->root, "--runroot", ctx->runroot, stdio ? "--attached" : "--detached",
-			 (char *)id, NULL };
+	char *argv[] = { path, "--root", ctx->root, "--runroot", ctx->runroot,
+			 stdio ? "--attached" : attach_first ? "--attach-first" : "--detached", (char *)id, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
@@ -335,7 +336,7 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 		return rc;
 	status = bt_ct_status(ct);
-	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+	if (bt_ct_live(status)) {
 		bt_ct_close(ct);
 		return bt_error_set(err, BERTH_ESTATE, 0, "container %s is already running", name);
 	}
@@ -347,7 +348,7 @@ int berth_container_start(berth_ctx *ctx, const char *name, const berth_containe
 	record = json_incref(ct->config);
 	/* the monitor takes the lock itself */
 	bt_ct_close(ct);
-	if ((rc = spawn_monitor(ctx, id, o.stdio, err)) == 0)
+	if ((rc = spawn_monitor(ctx, id, o.stdio, o.attach_first, err)) == 0)
 		bt_ct_event(ctx, id, "start", record, NULL, NULL);
 	json_decref(record);
 	return rc;
@@ -383,15 +384,23 @@ static int poll_until(int fd, long long deadline)
 	}
 }
 
-int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth_container_exit *out,
-			 berth_error **err)
+/* How often a waiter for one run of a container with a restart policy
+ * looks at its state: the monitor outlives such a run. */
+#define RUN_POLL_MS 50
+
+/* Waits for the container to end: for good (its monitor gone), or with
+ * per_run for the end of its current run even when its policy restarts it
+ * (Docker's wait), seen as "restarting" or a higher RestartCount. */
+static int wait_end(berth_ctx *ctx, const char *name, int timeout_ms, bool per_run, berth_container_exit *out,
+		    berth_error **err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms, restarts = -1;
 	struct bt_ct *ct;
 	int rc, fd;
 
 	for (;;) {
-		const char *status;
+		const char *status, *policy;
+		long long count, until = deadline;
 
 		if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;
@@ -400,25 +409,41 @@ int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth
 			bt_ct_close(ct);
 			return bt_error_set(err, BERTH_ESTATE, 0, "container %s was never started", name);
 		}
-		if (strcmp(status, "running") && strcmp(status, "paused")) {
+		policy = json_string_value(json_object_get(
+			json_object_get(json_object_get(ct->config, "HostConfig"), "RestartPolicy"), "Name"));
+		count = json_integer_value(json_object_get(ct->state, "RestartCount"));
+		if (restarts < 0)
+			restarts = count;
+		if (!bt_ct_live(status) ||
+		    (per_run && (!strcmp(status, "restarting") || count > restarts))) {
 			exit_from_state(ct->state, out);
 			bt_ct_close(ct);
 			return 0;
 		}
+		if (per_run && policy && strcmp(policy, "no"))
+			until = deadline < 0 || now_ms() + RUN_POLL_MS < deadline ? now_ms() + RUN_POLL_MS : deadline;
 		/* the monitor outlives the container by the time it takes to
 		 * record its end: waiting for the monitor covers both */
 		fd = bt_ct_monitor_pidfd(ct->state);
 		bt_ct_close(ct);
 		if (fd < 0)
 			continue; /* gone meanwhile: the next look reports it */
-		rc = poll_until(fd, deadline);
+		rc = poll_until(fd, until);
 		close(fd);
+		if (rc == BERTH_ETIMEOUT && until != deadline)
+			continue;
 		if (rc == BERTH_ETIMEOUT)
 			return bt_error_set(err, BERTH_ETIMEOUT, 0, "container %s still runs after %d ms", name,
 					    timeout_ms);
 		if (rc < 0)
 			return bt_error_os(err, "waiting for container %s", name);
 	}
+}
+
+int berth_container_wait(berth_ctx *ctx, const char *name, int timeout_ms, berth_container_exit *out,
+			 berth_error **err)
+{
+	return wait_end(ctx, name, timeout_ms, true, out, err);
 }
 
 static int runtime_open(berth_ctx *ctx, berth_runtime **rt, berth_error **err)
@@ -479,9 +504,22 @@ static int signal_number(const char *s)
 	return 0;
 }
 
+static bool restarting_now(berth_ctx *ctx, const char *name)
+{
+	struct bt_ct *ct;
+	bool r;
+
+	if (bt_ct_open(ctx, name, &ct, NULL) < 0)
+		return false;
+	r = !strcmp(bt_ct_status(ct), "restarting");
+	bt_ct_close(ct);
+	return r;
+}
+
 int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_error **err)
 {
 	struct bt_ct *ct;
+	bool restarting;
 	int rc, sig;
 
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
@@ -489,10 +527,28 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 	sig = signal_number(json_string_value(json_object_get(json_object_get(ct->config, "Config"), "StopSignal")));
 	if (timeout_s < 0)
 		timeout_s = (int)json_integer_value(json_object_get(json_object_get(ct->config, "Config"), "StopTimeout"));
+	restarting = !strcmp(bt_ct_status(ct), "restarting");
+	if (bt_ct_live(bt_ct_status(ct))) {
+		/* stopped for good: its monitor applies no restart policy now,
+		 * and unless-stopped stays stopped at boot */
+		json_object_set_new(ct->state, "StopRequested", json_true());
+		if ((rc = bt_ct_save_state(ct, err)) < 0) {
+			bt_ct_close(ct);
+			return rc;
+		}
+	}
 	bt_ct_close(ct);
-	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) < 0)
+	/* between two runs: its monitor sees the request within 100 ms */
+	if (restarting)
+		return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
+	if ((rc = berth_container_kill(ctx, name, sig ? sig : SIGTERM, err)) == BERTH_ESTATE && restarting_now(ctx, name)) {
+		/* it ended meanwhile and waits to restart: the request holds it */
+		bt_error_clear(err);
+		return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
+	}
+	if (rc < 0)
 		return rc;
-	rc = berth_container_wait(ctx, name, timeout_s * 1000, NULL, err);
+	rc = wait_end(ctx, name, timeout_s * 1000, false, NULL, err);
 	if (rc != BERTH_ETIMEOUT)
 		return rc;
 	bt_error_clear(err);
@@ -503,7 +559,7 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 	}
 	if (rc < 0)
 		return rc;
-	return berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err);
+	return wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err);
 }
 
 /* ---- remove, inspect --------------------------------------------------------- */
@@ -515,7 +571,7 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 {
 	berth_runtime *rt = NULL;
 	const char *name = json_string_value(json_object_get(ct->config, "Name"));
-	char *croot, *trash;
+	char *croot, *trash, *rundir;
 	int rc, lock;
 
 	if ((rc = bt_ct_root(ctx, &croot, err)) < 0)
@@ -545,6 +601,9 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 			bt_ct_name_release(croot, name[0] == '/' ? name + 1 : name, ct->id);
 		rc = bt_rm_rf(trash, err);
 		bt_ct_event(ctx, ct->id, "destroy", ct->config, NULL, NULL);
+		if ((rundir = bt_ct_run_dir(ctx, ct->id)))
+			bt_rm_rf(rundir, NULL);
+		free(rundir);
 	}
 	bt_lock_release(lock);
 	free(trash);
@@ -561,7 +620,7 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 	if ((rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 		return rc;
 	status = bt_ct_status(ct);
-	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+	if (bt_ct_live(status)) {
 		if (!(flags & BERTH_CONTAINER_REMOVE_FORCE)) {
 			rc = bt_error_set(err, BERTH_ESTATE, 0,
 					  "cannot remove container %s: container is running: stop the "
@@ -569,11 +628,14 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 			bt_ct_close(ct);
 			return rc;
 		}
+		/* its monitor must not restart it */
+		json_object_set_new(ct->state, "StopRequested", json_true());
+		bt_ct_save_state(ct, NULL);
 		bt_ct_close(ct);
 		if ((rc = berth_container_kill(ctx, name, SIGKILL, err)) < 0 && rc != BERTH_ESTATE)
 			return rc;
 		bt_error_clear(err);
-		if ((rc = berth_container_wait(ctx, name, RECORD_DEADLINE_MS, NULL, err)) < 0 ||
+		if ((rc = wait_end(ctx, name, RECORD_DEADLINE_MS, false, NULL, err)) < 0 ||
 		    (rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;
 	}
@@ -595,8 +657,8 @@ int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth
 	status = bt_ct_status(ct);
 	out = json_deep_copy(ct->config);
 	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "Status", status,
-			  "Running", !strcmp(status, "running") || !strcmp(status, "paused"), "Paused",
-			  !strcmp(status, "paused"), "Restarting", 0, "OOMKilled",
+			  "Running", bt_ct_live(status), "Paused",
+			  !strcmp(status, "paused"), "Restarting", !strcmp(status, "restarting"), "OOMKilled",
 			  json_is_true(json_object_get(ct->state, "OOMKilled")), "Dead", !strcmp(status, "dead"),
 			  "Pid", json_object_get(ct->state, "Pid"), "ExitCode", json_object_get(ct->state, "ExitCode"),
 			  "Error", json_object_get(ct->state, "Error"), "StartedAt",
@@ -606,6 +668,10 @@ int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth
 	if (!out || !state) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	} else {
+		json_object_set_new(out, "RestartCount",
+				    json_integer(json_integer_value(json_object_get(ct->state, "RestartCount"))));
+		if (json_object_get(ct->state, "Health"))
+			json_object_set(state, "Health", json_object_get(ct->state, "Health"));
 		json_object_set_new(out, "State", state);
 		state = NULL;
 		if (!(*json = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER)))

@@ -2,7 +2,9 @@
  * berth/container.h). berth_container_start runs it with the container's
  * stdio (or /dev/null) on 0-2 and a pipe on 3 for its one line of report:
  *
- *     berth-monitor --root ROOT --runroot RUNROOT --attached|--detached ID
+ *     berth-monitor --root ROOT --runroot RUNROOT --attached|--detached|--attach-first ID
+ *
+ * (--attach-first: detached, reading no output before the first attach).
  *
  * It forks once so that it is nobody's child to wait for, and lives as
  * long as the container. */
@@ -19,16 +21,17 @@ int main(int argc, char **argv)
 	berth_error *err = NULL;
 	berth_ctx *ctx;
 	static const int stdio[3] = { 0, 1, 2 };
-	int attached;
+	int attached, flags;
 	pid_t pid;
 
 	if (argc != 7 || strcmp(argv[1], "--root") || strcmp(argv[3], "--runroot") ||
-	    (strcmp(argv[5], "--attached") && strcmp(argv[5], "--detached"))) {
-		fprintf(stderr, "usage: berth-monitor --root ROOT --runroot RUNROOT --attached|--detached ID\n"
+	    (strcmp(argv[5], "--attached") && strcmp(argv[5], "--detached") && strcmp(argv[5], "--attach-first"))) {
+		fprintf(stderr, "usage: berth-monitor --root ROOT --runroot RUNROOT --attached|--detached|--attach-first ID\n"
 				"(started by libberth for each container; not a command to run)\n");
 		return 2;
 	}
 	attached = !strcmp(argv[5], "--attached");
+	flags = !strcmp(argv[5], "--attach-first") ? BERTH_CONTAINER_SUPERVISE_ATTACH_FIRST : 0;
 	if ((pid = fork()) < 0) {
 		dprintf(3, "error -6 berth-monitor: fork failed\n");
 		return 1;
@@ -41,7 +44,7 @@ int main(int argc, char **argv)
 		dprintf(3, "error %d %s\n", berth_error_code(err), berth_error_message(err));
 		return 1;
 	}
-	if (berth_container_supervise(ctx, argv[6], attached ? stdio : NULL, 3, &err) < 0) {
+	if (berth_container_supervise(ctx, argv[6], attached ? stdio : NULL, flags, 3, &err) < 0) {
 		berth_error_free(err);
 		berth_ctx_free(ctx);
 		return 1;

@@ -468,6 +468,73 @@ static json_t *linux_section(const berth_container_create_opts *o, json_t *resou
 	return lx;
 }
 
+/* HostConfig.LogConfig from --log-opt: json-file's max-size and max-file. */
+static int log_config(const berth_container_create_opts *o, json_t **out, berth_error **err)
+{
+	json_t *config = json_object();
+
+	for (const char *const *opt = o->log_opts; opt && *opt; opt++) {
+		const char *eq = strchr(*opt, '=');
+		char *end;
+
+		if (eq && !strncmp(*opt, "max-size=", 9) && bt_ct_log_parse_size(eq + 1) > 0) {
+			json_object_set_new(config, "max-size", json_string(eq + 1));
+		} else if (eq && !strncmp(*opt, "max-file=", 9) && strtol(eq + 1, &end, 10) > 0 && !*end) {
+			json_object_set_new(config, "max-file", json_string(eq + 1));
+		} else {
+			json_decref(config);
+			return bt_error_set(err, BERTH_EINVAL, 0,
+					    "unknown log opt '%s' for json-file log driver (max-size=SIZE, max-file=N)", *opt);
+		}
+	}
+	*out = json_pack("{s:s, s:o}", "Type", "json-file", "Config", config);
+	return 0;
+}
+
+/* HostConfig.RestartPolicy from --restart no|always|unless-stopped|on-failure[:N]. */
+static int restart_policy(const berth_container_create_opts *o, json_t **out, berth_error **err)
+{
+	const char *r = o->restart && *o->restart ? o->restart : "no";
+	long max = 0;
+	char *end = NULL;
+
+	if (!strncmp(r, "on-failure:", 11)) {
+		max = strtol(r + 11, &end, 10);
+		if (*end || max < 0)
+			return bt_error_set(err, BERTH_EINVAL, 0, "invalid restart policy '%s': maximum retry count must be a number", r);
+	} else if (strcmp(r, "no") && strcmp(r, "always") && strcmp(r, "unless-stopped") && strcmp(r, "on-failure")) {
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "invalid restart policy '%s' (no, always, unless-stopped, on-failure[:N])", r);
+	}
+	if (strcmp(r, "no") && o->auto_remove)
+		return bt_error_set(err, BERTH_EINVAL, 0, "Conflicting options: --restart and --rm");
+	*out = json_pack("{s:s%, s:i}", "Name", r, end ? (size_t)10 : strlen(r), "MaximumRetryCount", (int)max);
+	return 0;
+}
+
+/* Config.Healthcheck: the image's, with the options over it; NULL for none. */
+static json_t *healthcheck(const json_t *image, const berth_container_create_opts *o)
+{
+	const json_t *img = image_section(image, "Healthcheck");
+	json_t *hc = json_is_object(img) ? json_deep_copy(img) : json_object();
+
+	if (o->no_healthcheck)
+		json_object_set_new(hc, "Test", json_pack("[s]", "NONE"));
+	else if (o->health_cmd)
+		json_object_set_new(hc, "Test", json_pack("[s, s]", "CMD-SHELL", o->health_cmd));
+	if (o->health_interval > 0)
+		json_object_set_new(hc, "Interval", json_integer(o->health_interval));
+	if (o->health_timeout > 0)
+		json_object_set_new(hc, "Timeout", json_integer(o->health_timeout));
+	if (o->health_retries > 0)
+		json_object_set_new(hc, "Retries", json_integer(o->health_retries));
+	if (!json_object_get(hc, "Test")) {
+		json_decref(hc);
+		return NULL;
+	}
+	return hc;
+}
+
 /* The record's Config and HostConfig: what was asked, in Docker's names. */
 static void record_options(json_t *record, const char *image_name, const json_t *image,
 			   const berth_container_create_opts *o, const char *hostname)
@@ -490,7 +557,10 @@ static void record_options(json_t *record, const char *image_name, const json_t 
 	json_object_set_new(config, "Image", json_string(image_name));
 	json_object_set_new(config, "Labels", labels);
 	json_object_set_new(config, "Tty", json_boolean(o->tty));
+	json_object_set_new(config, "OpenStdin", json_boolean(o->open_stdin));
 	json_object_set_new(config, "StopSignal", json_string(stop ? stop : "SIGTERM"));
+	if ((host = healthcheck(image, o)))
+		json_object_set_new(config, "Healthcheck", host);
 	json_object_set_new(config, "StopTimeout", json_integer(o->stop_timeout > 0 ? o->stop_timeout : 10));
 	host = json_pack("{s:b, s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:[]}",
 			 "AutoRemove", o->auto_remove, "Privileged", o->privileged, "ReadonlyRootfs",
@@ -519,7 +589,7 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	bool host_net = o->network && !strcmp(o->network, "host");
 	char hostname[13];
 	const char *name;
-	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL;
+	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL, *logc = NULL;
 	int rc;
 
 	if (o->network && strcmp(o->network, "none") && !host_net && strncmp(o->network, "container:", 10))
@@ -533,6 +603,12 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 		return rc;
 	name = host_net ? NULL : o->hostname ? o->hostname : hostname;
 	record_options(record, image_name, image, o, name);
+	if ((rc = log_config(o, &logc, err)) < 0)
+		goto out;
+	json_object_set_new(json_object_get(record, "HostConfig"), "LogConfig", logc);
+	if ((rc = restart_policy(o, &logc, err)) < 0)
+		goto out;
+	json_object_set_new(json_object_get(record, "HostConfig"), "RestartPolicy", logc);
 	if ((rc = resources(o, &res, err)) < 0 ||
 	    (rc = process(rootfs, image, o, name, record, &proc, err)) < 0 ||
 	    (rc = bt_ct_seccomp(o, json_object_get(json_object_get(proc, "capabilities"), "bounding"),

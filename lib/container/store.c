@@ -284,6 +284,11 @@ int bt_ct_monitor_pidfd(const json_t *state)
 	return fd;
 }
 
+bool bt_ct_live(const char *status)
+{
+	return !strcmp(status, "running") || !strcmp(status, "paused") || !strcmp(status, "restarting");
+}
+
 const char *bt_ct_status(struct bt_ct *ct)
 {
 	const char *status = json_string_value(json_object_get(ct->state, "Status"));
@@ -291,7 +296,7 @@ const char *bt_ct_status(struct bt_ct *ct)
 
 	if (!status)
 		return "dead";
-	if (strcmp(status, "running") && strcmp(status, "paused"))
+	if (!bt_ct_live(status))
 		return status;
 	if ((fd = bt_ct_monitor_pidfd(ct->state)) >= 0) {
 		close(fd);

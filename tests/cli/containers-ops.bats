@@ -13,6 +13,8 @@ setup_file() {
 	STORE=$(mktemp -d /tmp/berth-cli-ops-XXXXXX)
 	export STORE
 	export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
+	export BERTH_DATADIR="$top_srcdir/data"
+	export BERTH_INIT="$top_builddir/lib/container/berth-init"
 	/usr/bin/python3 "$top_srcdir/tests/integration/lib/registry-mkimage.py" "$STORE/layout" >/dev/null
 	mkdir -p "$STORE/root/content"
 	skopeo copy -q "oci:$STORE/layout:busybox" "oci:$STORE/root/content:docker.io/library/busybox:latest"

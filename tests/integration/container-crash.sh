@@ -16,6 +16,7 @@ fi
 T=$(mktemp -d /tmp/berth-ct-crash-XXXXXX)
 trap 'grep -o " $T/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf "$T"' EXIT
 export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
+export BERTH_DATADIR="$here/../../data" BERTH_INIT="$top_builddir/lib/container/berth-init"
 berth="$top_builddir/examples/berth/berth"
 b() { "$berth" --root "$T/root" --runroot "$T/run" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }

@@ -21,6 +21,7 @@ trap 'grep -o " $T/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l; rm -
 # the real programs: libtool's wrappers would fork a shell for each
 export LD_LIBRARY_PATH="$top_builddir/lib/.libs"
 export BERTH_MONITOR="$top_builddir/lib/container/.libs/berth-monitor"
+export BERTH_DATADIR="$here/../../data"
 berth="$top_builddir/examples/berth/.libs/berth"
 b() { "$berth" --root "$T/root" --runroot "$T/run" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
