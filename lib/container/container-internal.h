@@ -19,6 +19,9 @@
  * <root>/containers/names/<name>         symlink to the id: names stay unique
  *                                        without a global table
  * <root>/containers/.lock                held while names and ids change */
+/* The engine's holds on images: "container:<id>" (berth_image_hold). */
+#define BT_CT_HOLDER "container:"
+
 struct bt_ct {
 	char id[65];
 	char *dir;      /* <root>/containers/<id> */

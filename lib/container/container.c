@@ -56,6 +56,7 @@ struct create {
 	const char *name;
 	char short_name[13]; /* the id's first 12: name and hostname unless given */
 	int tmp_lock;        /* held on the temp dir while it is made */
+	char *held;          /* the manifest digest the container holds */
 	bool snapshot, named;
 };
 
@@ -89,6 +90,7 @@ static int create_records(struct create *c, berth_image *img, berth_error **err)
 				   record, &spec, err)) < 0)
 		goto out;
 	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
+	json_object_set_new(record, "ImageManifest", json_string(c->held));
 	state = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
 	if ((rc = write_record(c->tmp, "config.json", spec, err)) < 0 ||
 	    (rc = write_record(c->tmp, "container.json", record, err)) < 0 ||
@@ -111,6 +113,12 @@ out:
 /* Undoes what a failed create made, in the reverse order. */
 static void create_undo(struct create *c)
 {
+	if (c->held) {
+		char holder[128];
+
+		snprintf(holder, sizeof(holder), BT_CT_HOLDER "%s", c->id);
+		berth_image_release(c->ctx, c->held, holder, NULL);
+	}
 	if (c->snapshot)
 		berth_snapshot_remove(c->ctx, c->id, NULL);
 	if (c->tmp)
@@ -144,6 +152,20 @@ static int reserve(struct create *c, berth_error **err)
 	return rc;
 }
 
+/* The engine's hold on the image (berth_image_hold), so rmi refuses while
+ * the container exists, naming it; taken with the temp dir locked, so a
+ * sweep never takes it for a killed create's. */
+static int hold_image(struct create *c, berth_image *img, berth_error **err)
+{
+	char holder[128];
+	int rc;
+
+	snprintf(holder, sizeof(holder), BT_CT_HOLDER "%s", c->id);
+	if ((rc = berth_image_hold(c->ctx, berth_image_digest(img), holder, &c->held, err)) < 0)
+		return rc;
+	return 0;
+}
+
 static int create_in(struct create *c, berth_error **err)
 {
 	berth_image *img = NULL;
@@ -161,7 +183,7 @@ static int create_in(struct create *c, berth_error **err)
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = reserve(c, err)) < 0)
+	if ((rc = reserve(c, err)) < 0 || (rc = hold_image(c, img, err)) < 0)
 		goto out;
 	/* unpacked for the image, as a pull leaves it: the layers outlive this
 	 * container, and the next one from the image does not unpack again */
@@ -213,6 +235,7 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 	}
 	bt_lock_release(c.tmp_lock);
 	berth_string_free(c.rootfs);
+	free(c.held);
 	free(c.croot);
 	free(c.dir);
 	free(c.tmp);
@@ -564,6 +587,24 @@ int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s, berth_
 
 /* ---- remove, inspect --------------------------------------------------------- */
 
+/* Drops the container's hold on its image (a record without one, or a hold
+ * gone already, is not an error). */
+static int release_image(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
+{
+	const char *digest = json_string_value(json_object_get(ct->config, "ImageManifest"));
+	char holder[128];
+	int rc;
+
+	if (!digest)
+		return 0;
+	snprintf(holder, sizeof(holder), BT_CT_HOLDER "%s", ct->id);
+	if ((rc = berth_image_release(ctx, digest, holder, err)) == BERTH_ENOTFOUND) {
+		bt_error_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 /* Removes what create and start made, once nothing runs: the runtime's
  * leftovers, the snapshot, the name, the directory (renamed away first, so
  * a crash leaves a trash dir, never half a container). */
@@ -588,6 +629,8 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 		bt_error_clear(err);
 		rc = 0;
 	}
+	if (rc == 0)
+		rc = release_image(ctx, ct, err);
 	if (rc < 0 || (rc = bt_ct_lock_global(croot, &lock, err)) < 0) {
 		free(croot);
 		return rc;

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <berth/image.h>
 #include <berth/storage.h>
 
 #define RECORD_MAX (4 << 20)
@@ -388,6 +389,32 @@ static void sweep_names(const char *croot)
 	free(names);
 }
 
+/* The engine's holds on images whose container neither exists nor is
+ * being made (a killed create after its hold, a killed remove). */
+static void sweep_holds(berth_ctx *ctx, const char *croot)
+{
+	berth_image_holds *h = NULL;
+	size_t plen = strlen(BT_CT_HOLDER);
+
+	if (berth_image_holds_new(ctx, NULL, &h, NULL) < 0)
+		return;
+	for (size_t i = 0; i < berth_image_holds_count(h); i++) {
+		const char *holder = berth_image_holds_holder(h, i), *id = holder + plen;
+		char dir[PATH_MAX], tmp[PATH_MAX];
+
+		if (strncmp(holder, BT_CT_HOLDER, plen) || !is_hex_id(id))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", croot, id);
+		snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", croot, id);
+		if (access(dir, F_OK) < 0 && access(tmp, F_OK) < 0) {
+			bt_log_info(ctx, "container", "dropping %s's hold on %s: the container is gone", holder,
+				    berth_image_holds_digest(h, i));
+			berth_image_release(ctx, berth_image_holds_digest(h, i), holder, NULL);
+		}
+	}
+	berth_image_holds_free(h);
+}
+
 void bt_ct_sweep(berth_ctx *ctx, const char *croot)
 {
 	DIR *d = opendir(croot);
@@ -413,4 +440,5 @@ void bt_ct_sweep(berth_ctx *ctx, const char *croot)
 	if (d)
 		closedir(d);
 	sweep_names(croot);
+	sweep_holds(ctx, croot);
 }

@@ -199,3 +199,20 @@ assert_gone() {
 	"${B[@]}" rm taken
 	assert_gone "$id"
 }
+
+@test "an image a container uses is not removed: rmi names the container; after rm it goes (last test: it removes busybox)" {
+	"${B[@]}" tag busybox busybox:held
+	id=$("${B[@]}" create --name user busybox:held true)
+	# one tag of several: an untag, as Docker does
+	run "${B[@]}" rmi busybox:held
+	[ "$status" -eq 0 ]
+	# the last tag: refused while the container holds the image
+	run --separate-stderr "${B[@]}" rmi busybox
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"held by container:$id"* ]]
+	"${B[@]}" rm user
+	run "${B[@]}" rmi busybox
+	[ "$status" -eq 0 ]
+	run "${B[@]}" images -q
+	[ -z "$output" ]
+}

@@ -79,4 +79,7 @@ if grep -q " $T/run/storage/snapshots" /proc/self/mounts; then
 	fail "snapshot mounts left: $(grep -c " $T/run/storage/snapshots" /proc/self/mounts)"
 fi
 [ -z "$(ls "$T/root/containers/names")" ] || fail "names left: $(ls "$T/root/containers/names")"
+# the engine's holds on the image went with their containers, killed or not
+holds=$("$top_builddir/tests/integration/storage-helper" "$T/root" "$T/run" holds | grep -c ' container:' || true)
+[ "$holds" -eq 0 ] || fail "$holds container holds on the image left"
 echo "ok: $landed of $((n + 8)) kills landed in create (${tc} ms) and rm (${tr} ms); the next create swept all, nothing left"
