@@ -112,12 +112,14 @@ static void record_health(berth_ctx *ctx, const char *id, const char *status, js
 	struct bt_ct *ct;
 	json_t *health, *log;
 	json_int_t streak;
+	char *before;
 
 	if (bt_ct_open(ctx, id, &ct, NULL) < 0) {
 		json_decref(entry);
 		return;
 	}
 	health = json_object_get(ct->state, "Health");
+	before = strdup(json_string_value(json_object_get(health, "Status")) ?: "");
 	if (!json_is_object(health) || !entry) {
 		health = json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
 		json_object_set_new(ct->state, "Health", health);
@@ -138,6 +140,16 @@ static void record_health(berth_ctx *ctx, const char *id, const char *status, js
 		json_object_set_new(health, "Status", json_string(status));
 	}
 	bt_ct_save_state(ct, NULL);
+	/* Docker's event on each change of the status */
+	status = json_string_value(json_object_get(health, "Status"));
+	if (before && status && strcmp(before, status) && strcmp(status, "starting")) {
+		char *action = bt_strdup_printf("health_status: %s", status);
+
+		if (action)
+			bt_ct_event(ctx, id, action, ct->config, NULL, NULL);
+		free(action);
+	}
+	free(before);
 	bt_ct_close(ct);
 }
 

@@ -293,10 +293,21 @@ static berth_runtime_exit end_run(struct supervised *s)
 	berth_runtime_exit how = BERTH_RUNTIME_EXIT_INIT;
 	berth_error *err = NULL;
 
+	struct bt_ct *ct;
+
 	if (berth_runtime_process_wait(s->proc, 10000, &how, &err) < 0) {
 		bt_log_error(s->ctx, "container", "%s: %s", s->id, berth_error_message(err));
 		berth_error_free(err);
 		how.code = -1;
+	}
+	if (bt_ct_open(s->ctx, s->id, &ct, NULL) == 0) {
+		char code[16];
+
+		if (how.oom_killed)
+			bt_ct_event(s->ctx, s->id, "oom", ct->config, NULL, NULL);
+		snprintf(code, sizeof(code), "%d", how.code);
+		bt_ct_event(s->ctx, s->id, "die", ct->config, "exitCode", code);
+		bt_ct_close(ct);
 	}
 	berth_runtime_delete(s->rt, s->id, BERTH_RUNTIME_DELETE_FORCE, NULL);
 	berth_runtime_process_free(s->proc);

@@ -239,6 +239,9 @@ import json, sys
 h = json.load(sys.stdin)[0]["State"]["Health"]
 assert h["FailingStreak"] >= 2 and 1 <= len(h["Log"]) <= 5, h
 assert h["Log"][-1]["ExitCode"] == 1 and h["Log"][-1]["Start"] <= h["Log"][-1]["End"], h'
+	# each change of the status is an event, as Docker's health_status
+	run "${B[@]}" events --since 1h --until 0s --format '{{.Action}} {{.Actor.Attributes.name}}'
+	[[ "$output" == *$'health_status: healthy hc\n'*'health_status: unhealthy hc'* ]]
 	"${B[@]}" rm -f hc
 	# a check that outlives its timeout is killed and counts as a failure
 	"${B[@]}" run -d --name hto --health-cmd 'sleep 5' --health-interval 100ms --health-timeout 300ms \

@@ -570,12 +570,12 @@ PY
 	t1=$(date +%s.%N)
 	run --separate-stderr "${B[@]}" events --since "$t0" --until "$t1" --format '{{.Action}} {{.Actor.Attributes.name}}'
 	[ "$status" -eq 0 ]
-	[ "$output" = $'create ev1\nstart ev1\npause ev1\nunpause ev1\nrename ev2\nkill ev2\ndestroy ev2' ]
+	[ "$output" = $'create ev1\nstart ev1\npause ev1\nunpause ev1\nrename ev2\nkill ev2\ndie ev2\ndestroy ev2' ]
 	run "${B[@]}" events --since "$t0" --until "$t1"
 	[[ "${lines[0]}" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z\ container\ create\ [0-9a-f]{64}\ \(image=busybox,\ name=ev1\)$ ]]
 	[[ "${lines[5]}" == *" container kill "*"signal=9"* ]]
 	run bash -c "$BERTH --root $STORE/root --runroot $STORE/run events --since $t0 --until $t1 --format json | /usr/bin/python3 -c 'import json, sys; print(\" \".join(json.loads(l)[\"Action\"] for l in sys.stdin))'"
-	[ "$output" = "create start pause unpause rename kill destroy" ]
+	[ "$output" = "create start pause unpause rename kill die destroy" ]
 	# nothing outside the window
 	run "${B[@]}" events --since "$t1" --until "$t1"
 	[ -z "$output" ]

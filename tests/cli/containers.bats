@@ -64,6 +64,9 @@ assert_gone() {
 	[ "$status" -eq 137 ]
 	run "${B[@]}" container inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' oom
 	[ "$output" = "true 137" ]
+	# Docker's oom and die events, the code with the die
+	run "${B[@]}" events --since 1h --until 0s --format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'
+	[[ "$output" == *$'oom oom <no value>\ndie oom 137'* ]]
 	"${B[@]}" rm oom
 }
 
