@@ -114,7 +114,8 @@ void bt_on_manifests_removed(bt_manifests_removed_fn fn)
 	}
 }
 
-int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, berth_error **err)
+int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, uint64_t *freed,
+			 berth_error **err)
 {
 	int rc = 0;
 
@@ -125,7 +126,7 @@ int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, berth_e
 
 		if (!fn)
 			break;
-		r = fn(ctx, digests, n, rc < 0 ? &e : err);
+		r = fn(ctx, digests, n, freed, rc < 0 ? &e : err);
 		berth_error_free(e);
 		if (rc == 0 && r < 0)
 			rc = r;

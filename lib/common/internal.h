@@ -235,10 +235,12 @@ bool bt_digest_available(void);
  * nor wait for a lock whose holder may wait for the gc lock: a callback
  * that cannot act at once leaves the work to its own sweep. */
 typedef int (*bt_manifests_removed_fn)(berth_ctx *ctx, char *const *digests, size_t n,
-				       berth_error **err);
+				       uint64_t *freed, berth_error **err);
 /* Registers fn (at most 4 in all; registering one twice is a no-op). */
 void bt_on_manifests_removed(bt_manifests_removed_fn fn);
-/* Calls every registered fn in turn; the first failure is returned, all run. */
-int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, berth_error **err);
+/* Calls every registered fn in turn; the first failure is returned, all run.
+ * *freed (may be NULL) grows by the bytes they freed (prune reports them). */
+int bt_manifests_removed(berth_ctx *ctx, char *const *digests, size_t n, uint64_t *freed,
+			 berth_error **err);
 
 #endif

@@ -173,7 +173,7 @@ int bt_store_gc_unreferenced(bt_store *s, const char *const *only, size_t nonly,
 	index_fd = -1;
 	if (gone.n) {
 		berth_error *e = NULL;
-		int rc2 = removed((char *const *)gone.v, gone.n, data, rc < 0 ? &e : err);
+		int rc2 = removed((char *const *)gone.v, gone.n, data, &g.bytes, rc < 0 ? &e : err);
 
 		if (rc == 0)
 			rc = rc2;

@@ -82,9 +82,9 @@ int bt_holds_add_pending(json_t *holds, char *const *digests, size_t n, berth_er
 	return 0;
 }
 
-static int tell_removed(char *const *digests, size_t n, void *ctx, berth_error **err)
+static int tell_removed(char *const *digests, size_t n, void *ctx, uint64_t *bytes, berth_error **err)
 {
-	return bt_manifests_removed(ctx, digests, n, err);
+	return bt_manifests_removed(ctx, digests, n, bytes, err);
 }
 
 void bt_holds_complete_pending(berth_ctx *ctx, bt_store *s)

@@ -326,8 +326,10 @@ int bt_holds_add_pending(json_t *holds, char *const *digests, size_t n, berth_er
  * store (never waits); failures are logged: it runs again next time. */
 void bt_holds_complete_pending(berth_ctx *ctx, bt_store *s);
 
-/* Called with the digests a collection removed, under the gc lock still. */
-typedef int (*bt_gc_removed_fn)(char *const *digests, size_t n, void *data, berth_error **err);
+/* Called with the digests a collection removed, under the gc lock still;
+ * adds to *bytes (may be NULL) what it freed of its own for them. */
+typedef int (*bt_gc_removed_fn)(char *const *digests, size_t n, void *data, uint64_t *bytes,
+				berth_error **err);
 /* Removes the blobs no tagged or held image refers to, under the exclusive
  * gc lock, and drops them from the holds' "pending" list (all of it when
  * only is NULL). only: when non-NULL, just those digests are candidates; nowait: give up

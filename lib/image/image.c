@@ -196,9 +196,9 @@ int berth_image_untag(berth_ctx *ctx, const char *name, berth_error **err)
 /* A collection's removed blobs go to the modules that keep data derived
  * from them (storage drops its hold "image:<digest>" on their unpacked
  * layers; what a snapshot holds stays), registered in common. */
-static int tell_removed(char *const *digests, size_t n, void *ctx, berth_error **err)
+static int tell_removed(char *const *digests, size_t n, void *ctx, uint64_t *bytes, berth_error **err)
 {
-	return bt_manifests_removed(ctx, digests, n, err);
+	return bt_manifests_removed(ctx, digests, n, bytes, err);
 }
 
 /* Frees the blobs no tagged or held image reaches, and what other modules

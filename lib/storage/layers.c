@@ -635,7 +635,7 @@ static int trash_layers(const char *sdir, const struct bt_strv *gone, struct bt_
 	return 0;
 }
 
-int bt_layers_release(berth_ctx *ctx, const char *user, int flags, berth_error **err)
+int bt_layers_release(berth_ctx *ctx, const char *user, int flags, uint64_t *freed, berth_error **err)
 {
 	bool must_exist = flags & BT_RELEASE_MUST_EXIST;
 	char *sdir = NULL, *lock = NULL;
@@ -705,7 +705,12 @@ int bt_layers_release(berth_ctx *ctx, const char *user, int flags, berth_error *
 	bt_lock_release(lockfd);
 	lockfd = -1;
 	for (size_t i = 0; i < gone.n; i++) {
+		int64_t size;
+
 		bt_log_debug(ctx, "storage", "removing layer %s", gone.v[i]);
+		/* the blocks it holds, as prune and df count leftovers */
+		if (freed && trash[i].path && (size = bt_tree_size(trash[i].path)) > 0)
+			*freed += (uint64_t)size;
 		bt_tmpdir_remove(&trash[i]);
 	}
 out:

@@ -581,7 +581,7 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 		     driver == BERTH_SNAPSHOT_COPY ? "copy" : "overlay");
 out:
 	if (rc < 0 && held)
-		bt_layers_release(ctx, user, 0, NULL);
+		bt_layers_release(ctx, user, 0, NULL, NULL);
 	if (rc < 0 && image_held)
 		berth_image_release(ctx, manifest, holder, NULL);
 	bt_tmpdir_remove(&tmp);
@@ -680,13 +680,13 @@ int berth_snapshot_remove(berth_ctx *ctx, const char *id, berth_error **err)
 		/* gone already (a remove that was killed): its holds go with
 		 * the sweep the release runs */
 		if (rc == BERTH_ENOTFOUND)
-			bt_layers_release(ctx, user, 0, NULL);
+			bt_layers_release(ctx, user, 0, NULL, NULL);
 		goto out;
 	}
 	/* out of the namespace first, then the holds, then the deletion: a
 	 * crash leaves trash and holds of nothing, all swept */
 	if ((rc = bt_snapshot_do_unmount(&s, err)) == 0 && (rc = bt_tmpdir_take(s.dir, id, &trash, err)) >= 0 &&
-	    (rc = bt_layers_release(ctx, user, 0, err)) == 0) {
+	    (rc = bt_layers_release(ctx, user, 0, NULL, err)) == 0) {
 		/* a snapshot older than holds has none */
 		if (berth_image_release(ctx, s.layers.manifest, holder, &e) < 0 &&
 		    berth_error_code(e) != BERTH_ENOTFOUND)

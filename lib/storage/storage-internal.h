@@ -276,7 +276,8 @@ int bt_layers_of_image(berth_ctx *ctx, const char *image, struct bt_image_layers
  * with BT_RELEASE_NOWAIT, returns 0 having done nothing when another holds
  * the storage lock (the sweep drops the hold later). */
 enum { BT_RELEASE_MUST_EXIST = 1, BT_RELEASE_NOWAIT = 2 };
-int bt_layers_release(berth_ctx *ctx, const char *user, int flags, berth_error **err);
+/* *freed (may be NULL) grows by the bytes of the layers removed. */
+int bt_layers_release(berth_ctx *ctx, const char *user, int flags, uint64_t *freed, berth_error **err);
 /* layers.json, loaded (an empty object when missing). */
 int bt_layers_load(berth_ctx *ctx, json_t **out, berth_error **err);
 

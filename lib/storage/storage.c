@@ -411,7 +411,7 @@ int berth_storage_release(berth_ctx *ctx, const char *image, berth_error **err)
 	bt_image_layers_free(&l);
 	if (!user)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_layers_release(ctx, user, BT_RELEASE_MUST_EXIST, err);
+	rc = bt_layers_release(ctx, user, BT_RELEASE_MUST_EXIST, NULL, err);
 	free(user);
 	return rc < 0 ? bt_error_wrap(err, rc, "releasing image %.200s", image) : 0;
 }
@@ -429,7 +429,8 @@ char *bt_storage_holder(const char *prefix, const char *what)
  * (until berth_storage_release after its unmount). The storage lock is not
  * waited for (its holder may be waiting for the gc lock): when busy, the
  * sweep of the next storage operation drops those holds instead. */
-static int manifests_removed(berth_ctx *ctx, char *const *manifests, size_t n, berth_error **err)
+static int manifests_removed(berth_ctx *ctx, char *const *manifests, size_t n, uint64_t *freed,
+			     berth_error **err)
 {
 	json_t *j = NULL;
 	int rc;
@@ -458,7 +459,7 @@ static int manifests_removed(berth_ctx *ctx, char *const *manifests, size_t n, b
 		if (held && bt_image_mounted(ctx, manifests[i]))
 			bt_log_info(ctx, "storage", "image %s is mounted: its layers stay", manifests[i]);
 		else if (held)
-			rc = bt_layers_release(ctx, user, BT_RELEASE_NOWAIT, err);
+			rc = bt_layers_release(ctx, user, BT_RELEASE_NOWAIT, freed, err);
 		free(user);
 	}
 	json_decref(j);
