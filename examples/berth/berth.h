@@ -49,6 +49,9 @@ int cli_args(int argc, int min, int max, const char *name, const char *usage);
  * printing a template error. */
 int cli_print_rows(const char *format, const char *table, const struct fmt_header *headers,
 		   json_t *rows);
+/* Docker's byte sizes: "512m", "1g", "64k", "100" (b, k, m, g; an optional
+ * trailing b); -1 when malformed. */
+long long cli_bytes(const char *s);
 /* The "Commands:" part of a usage: each command with a summary. */
 void cli_commands_usage(FILE *out, const char *path, const struct command *cmds);
 /* Runs the sub-command of a group ("image", "system"), or prints the group's

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "berth.h"
 
@@ -122,4 +123,24 @@ int cli_print_rows(const char *format, const char *table, const struct fmt_heade
 	fprintf(stderr, "berth: %s\n", error);
 	free(error);
 	return 1;
+}
+
+long long cli_bytes(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	long long mult = 1;
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'b': case 'B': case '\0': break;
+	case 'k': case 'K': mult = 1LL << 10; break;
+	case 'm': case 'M': mult = 1LL << 20; break;
+	case 'g': case 'G': mult = 1LL << 30; break;
+	default: return -1;
+	}
+	if (*end && end[1] && strcasecmp(end + 1, "b"))
+		return -1;
+	return (long long)(v * (double)mult);
 }

@@ -32,27 +32,6 @@ static void list_add(struct list *l, const char *s)
 	l->v[l->n] = NULL;
 }
 
-/* "512m", "1g", "100" as bytes; -1 when malformed. */
-static long long parse_bytes(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	long long mult = 1;
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'b': case 'B': case '\0': break;
-	case 'k': case 'K': mult = 1LL << 10; break;
-	case 'm': case 'M': mult = 1LL << 20; break;
-	case 'g': case 'G': mult = 1LL << 30; break;
-	default: return -1;
-	}
-	if (*end && end[1] && strcasecmp(end + 1, "b"))
-		return -1;
-	return (long long)(v * (double)mult);
-}
-
 /* A Go duration ("30s", "1m30s", "500ms", "1h") in nanoseconds; -1 when bad. */
 static long long parse_duration(const char *s)
 {
@@ -270,13 +249,13 @@ static int create_option(struct run_args *a, int opt)
 		break;
 	case OPT_LOG_OPT: list_add(&a->log_opts, optarg); break;
 	case 'm':
-		if ((a->o.memory = parse_bytes(optarg)) < 0)
+		if ((a->o.memory = cli_bytes(optarg)) < 0)
 			return bad_value("--memory", optarg);
 		break;
 	case OPT_MEMORY_SWAP:
 		if (!strcmp(optarg, "-1"))
 			a->o.memory_swap = -1;
-		else if ((a->o.memory_swap = parse_bytes(optarg)) < 0)
+		else if ((a->o.memory_swap = cli_bytes(optarg)) < 0)
 			return bad_value("--memory-swap", optarg);
 		break;
 	case OPT_NAME: a->o.name = optarg; break;
@@ -304,7 +283,7 @@ static int create_option(struct run_args *a, int opt)
 	case OPT_ULIMIT: list_add(&a->ulimits, optarg); break;
 	case OPT_DEVICE: list_add(&a->devices, optarg); break;
 	case OPT_SHM_SIZE:
-		if ((a->o.shm_size = parse_bytes(optarg)) <= 0)
+		if ((a->o.shm_size = cli_bytes(optarg)) <= 0)
 			return bad_value("--shm-size", optarg);
 		break;
 	case OPT_STOP_SIGNAL: a->o.stop_signal = optarg; break;

@@ -986,27 +986,6 @@ out:
 	return status;
 }
 
-/* "512m", "1g", "100" as bytes; -1 when malformed. */
-static long long bytes_value(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	long long mult = 1;
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'b': case 'B': case '\0': break;
-	case 'k': case 'K': mult = 1LL << 10; break;
-	case 'm': case 'M': mult = 1LL << 20; break;
-	case 'g': case 'G': mult = 1LL << 30; break;
-	default: return -1;
-	}
-	if (*end && end[1] && strcasecmp(end + 1, "b"))
-		return -1;
-	return (long long)(v * (double)mult);
-}
-
 static const char update_usage[] =
 	"Usage: berth update [OPTIONS] CONTAINER [CONTAINER...]\n"
 	"\n"
@@ -1036,13 +1015,13 @@ static int update_option(berth_container_update_opts *o, int opt)
 		o->nano_cpus = (long long)(cpus * 1e9);
 		return 0;
 	case 'm':
-		if ((o->memory = bytes_value(optarg)) <= 0)
+		if ((o->memory = cli_bytes(optarg)) <= 0)
 			break;
 		return 0;
 	case 'S':
 		if (!strcmp(optarg, "-1"))
 			o->memory_swap = -1;
-		else if ((o->memory_swap = bytes_value(optarg)) <= 0)
+		else if ((o->memory_swap = cli_bytes(optarg)) <= 0)
 			break;
 		return 0;
 	case 'P':

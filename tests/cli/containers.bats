@@ -6,34 +6,18 @@
 # store with skopeo as docker.io/library/busybox. Root only. Every
 # container is removed, and every monitor ended by its PID, in teardown.
 bats_require_minimum_version 1.5.0
+load lib/engine
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, cgroups, mounts)"
-	command -v skopeo >/dev/null || skip "skopeo is not installed (scripts/install-deps)"
-	STORE=$(mktemp -d /tmp/berth-cli-ct-XXXXXX)
-	export STORE
-	export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
-	export BERTH_DATADIR="$top_srcdir/data"
-	/usr/bin/python3 "$top_srcdir/tests/integration/lib/registry-mkimage.py" "$STORE/layout" >/dev/null
-	mkdir -p "$STORE/root/content"
-	skopeo copy -q "oci:$STORE/layout:busybox" "oci:$STORE/root/content:docker.io/library/busybox:latest"
+	engine_setup_file ct
 }
 
-# what is berth's under $STORE: monitors (by PID), containers, mounts
 teardown_file() {
-	[ -n "${STORE:-}" ] || return 0
-	B=("$BERTH" --root "$STORE/root" --runroot "$STORE/run")
-	for id in $("${B[@]}" ps -a -q --no-trunc 2>/dev/null); do
-		pid=$("${B[@]}" container inspect -f '{{.State.MonitorPid}}' "$id" 2>/dev/null || true)
-		"${B[@]}" rm -f "$id" >/dev/null 2>&1 || true
-		[ -z "$pid" ] || [ "$pid" = 0 ] || kill -9 "$pid" 2>/dev/null || true
-	done
-	grep -o " $STORE/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
-	rm -rf "$STORE"
+	engine_teardown_file
 }
 
 setup() {
-	B=("$BERTH" --root "$STORE/root" --runroot "$STORE/run")
+	engine_setup
 }
 
 # nothing of container id is left: state, snapshot mount, cgroup, process
