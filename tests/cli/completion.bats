@@ -31,7 +31,7 @@ complete_words() {
 	run complete_words berth --root /x image ins
 	[ "$output" = "inspect" ]
 	run complete_words berth system ""
-	[ "$output" = "$(printf 'df\nprune')" ]
+	[ "$output" = "$(printf 'boot\ndf\nprune')" ]
 	run complete_words berth pull --pl
 	[ "$output" = "--platform" ]
 	run complete_words berth images --no

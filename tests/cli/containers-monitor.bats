@@ -308,7 +308,9 @@ assert 0.2 <= g[4] < 0.8, g           # and doubling again from there' $gaps
 	for f in /proc/$mon/fdinfo/*; do
 		n=${f##*/}
 		[ "$n" -le 2 ] && continue
-		flags=$(awk '/^flags:/ { print $2 }' "$f")
+		# a check's pipe may close between the listing and the read
+		flags=$(awk '/^flags:/ { print $2 }' "$f" 2>/dev/null) || continue
+		[ -n "$flags" ] || continue
 		echo "fd $n $(readlink /proc/$mon/fd/$n) flags $flags"
 		(( (8#$flags & 8#2000000) != 0 ))
 	done
