@@ -1,7 +1,8 @@
 /* The engine's operations on existing containers (berth/container.h) as
  * methods of a context, one to one with the C calls:
  *
- *   code = ctx:container_exec(name, {"sh", "-c", "..."}, {stdio = {nil, f, f}, env = {...}})
+ *   code = ctx:container_exec(name, {"sh", "-c", "..."}, {stdio = {nil, f, f}, env = {...},
+ *                             started = function(pid, pty) end})
  *   ctx:container_pause(name); ctx:container_unpause(name); ctx:container_restart(name[, timeout])
  *   ctx:container_rename(name, new_name)
  *   json = ctx:container_top(name); json = ctx:container_diff(name)
@@ -69,14 +70,42 @@ static lua_Integer opt_integer(lua_State *L, int idx, const char *k)
 	return n;
 }
 
+/* exec's started function, called under lua_pcall: its error is raised
+ * once the process has been waited for, never across the library. */
+struct started_call {
+	lua_State *L;
+	int fn;     /* its stack index */
+	int failed; /* its error is on top of the stack */
+};
+
+static void started_to_lua(int pid, int pty, void *userdata)
+{
+	struct started_call *s = userdata;
+
+	if (!lua_checkstack(s->L, 3)) {
+		s->failed = -1; /* no room: skipped */
+		return;
+	}
+	lua_pushvalue(s->L, s->fn);
+	lua_pushinteger(s->L, pid);
+	if (pty < 0)
+		lua_pushnil(s->L);
+	else
+		lua_pushinteger(s->L, pty);
+	if (lua_pcall(s->L, 2, 0, 0) != LUA_OK)
+		s->failed = 1;
+}
+
 /* ctx:container_exec(name, cmd[, opts]): the exit code, or true with detach.
- * No started callback: a terminal's master is served through stdio. */
+ * opts.started(pid, pty) runs once it does, pty its terminal's master with
+ * tty (valid until started returns), else nil. */
 int ctx_container_exec(lua_State *L)
 {
 	berth_container_exec_opts o = BERTH_CONTAINER_EXEC_OPTS_INIT;
 	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
 	lberth_ctx *c = check_ctx(L, 1);
 	const char *name = luaL_checkstring(L, 2);
+	struct started_call s = { L, 0, 0 };
 	berth_error *err = NULL;
 	int fds[3], rc;
 
@@ -99,9 +128,19 @@ int ctx_container_exec(lua_State *L)
 		}
 		o.stdio = fds;
 	}
+	if (opt_field(L, 4, "started") != LUA_TNIL) {
+		luaL_checktype(L, -1, LUA_TFUNCTION);
+		s.fn = lua_gettop(L);
+		o.started = started_to_lua;
+		o.userdata = &s;
+	}
 	c->busy++;
 	rc = berth_container_exec(c->ctx, name, &o, &how, &err);
 	c->busy--;
+	if (s.failed == 1) {
+		berth_error_free(err);
+		return lua_error(L);
+	}
 	if (rc < 0)
 		return push_error(L, err, rc);
 	if (o.detach)

@@ -98,19 +98,67 @@ static PyObject *exit_dict(const berth_container_exit *how)
 			     how->oom_killed ? Py_True : Py_False);
 }
 
+/* exec's started callback: Python code run with the GIL taken back from the call. */
+struct started_call {
+	PyObject *callback;
+	PyThreadState *ts; /* the thread state saved while the library runs */
+	int failed;        /* it raised: the exception is kept set */
+};
+
+static void started_to_python(int pid, int pty, void *userdata)
+{
+	struct started_call *c = userdata;
+	PyObject *r;
+
+	PyEval_RestoreThread(c->ts);
+	if (pty < 0)
+		r = PyObject_CallFunction(c->callback, "iO", pid, Py_None);
+	else
+		r = PyObject_CallFunction(c->callback, "ii", pid, pty);
+	if (!r)
+		c->failed = 1;
+	Py_XDECREF(r);
+	c->ts = PyEval_SaveThread();
+}
+
+/* exec's stdio: a tuple of three fds (None: /dev/null), or None. */
+static int exec_stdio(PyObject *stdio, int fds[3], const int **out)
+{
+	*out = NULL;
+	if (!stdio || stdio == Py_None)
+		return 0;
+	if (!PyTuple_Check(stdio) || PyTuple_GET_SIZE(stdio) != 3) {
+		PyErr_SetString(PyExc_TypeError, "stdio: a tuple of three fds (int, file or None)");
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		PyObject *fd = PyTuple_GET_ITEM(stdio, i);
+
+		if ((fds[i] = fd == Py_None ? -1 : PyObject_AsFileDescriptor(fd)) < 0 && fd != Py_None)
+			return -1;
+	}
+	*out = fds;
+	return 0;
+}
+
 const char Context_container_exec_doc[] =
 	"container_exec(name, cmd, *, environment=None, user=None, workdir=None, tty=False,\n"
-	"               stdio=None, detach=False) -> int or None\n\n"
+	"               stdio=None, detach=False, started=None) -> int or None\n\n"
 	"Runs cmd (a list of str) in a running container and returns its exit\n"
 	"code (None with detach: it stays this process's child). stdio: three fds\n"
-	"(None: /dev/null); None: this process's own. berth.StateError when the\n"
-	"container does not run.";
+	"(None: /dev/null); None: this process's own. started(pid, pty) is called\n"
+	"once it runs, pty the master of its terminal with tty (valid until started\n"
+	"returns: copy its output there), else None; its exception is raised once\n"
+	"the process has been waited for. berth.StateError when the container\n"
+	"does not run.";
 
 PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = { "name", "cmd", "environment", "user", "workdir", "tty", "stdio", "detach", NULL };
+	static char *kwlist[] = { "name", "cmd", "environment", "user", "workdir", "tty", "stdio", "detach",
+				  "started", NULL };
 	berth_container_exec_opts o = BERTH_CONTAINER_EXEC_OPTS_INIT;
 	berth_container_exit how = BERTH_CONTAINER_EXIT_INIT;
+	struct started_call c = { NULL, NULL, 0 };
 	berth_ctx *ctx = context_get(self);
 	berth_error *err = NULL;
 	PyObject *cmd, *env = NULL, *stdio = NULL;
@@ -118,21 +166,15 @@ PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *
 	const char *name;
 	int tty = 0, detach = 0, fds[3], rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO|$OzzpOp:container_exec", kwlist, &name, &cmd,
-						 &env, &o.user, &o.workdir, &tty, &stdio, &detach))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO|$OzzpOpO:container_exec", kwlist, &name, &cmd,
+						 &env, &o.user, &o.workdir, &tty, &stdio, &detach, &c.callback) ||
+	    exec_stdio(stdio, fds, &o.stdio) < 0)
 		return NULL;
-	if (stdio && stdio != Py_None) {
-		if (!PyTuple_Check(stdio) || PyTuple_GET_SIZE(stdio) != 3) {
-			PyErr_SetString(PyExc_TypeError, "stdio: a tuple of three fds (int or None)");
-			return NULL;
-		}
-		for (int i = 0; i < 3; i++) {
-			PyObject *fd = PyTuple_GET_ITEM(stdio, i);
-
-			if ((fds[i] = fd == Py_None ? -1 : (int)PyLong_AsLong(fd)) == -1 && PyErr_Occurred())
-				return NULL;
-		}
-		o.stdio = fds;
+	if (c.callback == Py_None)
+		c.callback = NULL;
+	if (c.callback && !PyCallable_Check(c.callback)) {
+		PyErr_SetString(PyExc_TypeError, "started: expected a callable");
+		return NULL;
 	}
 	if (str_array(cmd, "cmd", &cmdv) < 0 || str_array(env, "environment", &envv) < 0) {
 		free(cmdv);
@@ -142,10 +184,21 @@ PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *
 	o.env = envv;
 	o.tty = tty;
 	o.detach = detach;
-	/* started stays NULL: a terminal's master is served by the caller via stdio */
-	UNLOCKED(self, rc = berth_container_exec(ctx, name, &o, &how, &err));
+	if (c.callback) {
+		o.started = started_to_python;
+		o.userdata = &c;
+	}
+	self->uses++;
+	c.ts = PyEval_SaveThread();
+	rc = berth_container_exec(ctx, name, &o, &how, &err);
+	PyEval_RestoreThread(c.ts);
+	self->uses--;
 	free(cmdv);
 	free(envv);
+	if (c.failed) {
+		berth_error_free(err);
+		return NULL;
+	}
 	if (rc < 0)
 		return context_raise(self, rc, err);
 	return detach ? Py_NewRef(Py_None) : PyLong_FromLong(how.code);

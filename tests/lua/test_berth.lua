@@ -524,6 +524,14 @@ else
 			{env = {"A=b"}, user = "1000", workdir = "/tmp", stdio = {nil, out, out}})
 		out:close()
 		eq(code, 4, "exec code"); eq(slurp(dir .. "/exec.out"), "b 1000 /tmp\n")
+		local got_pid, got_pty
+		code = ctx:container_exec("lua-ops", {"true"}, {tty = true,
+			started = function(pid, pty) got_pid, got_pty = pid, pty end})
+		eq(code, 0); check(got_pid > 0 and math.type(got_pty) == "integer", "started with a pty")
+		ctx:container_exec("lua-ops", {"true"}, {stdio = {}, started = function(_, pty) got_pty = pty end})
+		eq(got_pty, nil, "no pty without tty")
+		raises("from started", ctx.container_exec, ctx, "lua-ops", {"true"},
+			{stdio = {}, started = function() error("from started") end})
 		assert(ctx:container_pause("lua-ops"))
 		check(ctx:container_inspect("lua-ops"):find('"Status": "paused"', 1, true), "paused")
 		local ok, msg, name = ctx:container_exec("lua-ops", {"true"}, {stdio = {}})

@@ -148,6 +148,27 @@ def test_exec_pause_restart_rename(ectx):
     _running(ectx, "py-ops")
     assert _exec(ectx, "py-ops", ["sh", "-c", "echo $A $(id -u) $(pwd); exit 4"],
                  environment=["A=b"], user="1000", workdir="/tmp") == (4, b"b 1000 /tmp\n")
+    seen = {}
+
+    def copy_terminal(pid, pty):
+        seen["pid"], out = pid, b""
+        while True:
+            try:
+                chunk = os.read(pty, 4096)
+            except OSError:  # EIO once the process has closed its side
+                break
+            if not chunk:
+                break
+            out += chunk
+        seen["out"] = out
+    assert ectx.container_exec("py-ops", ["sh", "-c", "echo on-tty; exit 5"], tty=True,
+                               started=copy_terminal) == 5
+    assert seen["pid"] > 0 and seen["out"] == b"on-tty\r\n"
+
+    def boom(pid, pty):
+        raise ValueError("from started")
+    with pytest.raises(ValueError, match="from started"):
+        ectx.container_exec("py-ops", ["true"], stdio=(None, None, None), started=boom)
     ectx.container_pause("py-ops")
     assert ectx.container_inspect("py-ops")["State"]["Status"] == "paused"
     with pytest.raises(berth.StateError):
