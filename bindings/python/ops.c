@@ -20,13 +20,21 @@
 
 #define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
 
-/* Library JSON text as Python objects; frees text. */
-static PyObject *from_json(char *text)
+/* JSON text as Python objects. */
+static PyObject *json_load(const char *text)
 {
 	PyObject *json_mod = PyImport_ImportModule("json");
 	PyObject *result = json_mod ? PyObject_CallMethod(json_mod, "loads", "s", text) : NULL;
 
 	Py_XDECREF(json_mod);
+	return result;
+}
+
+/* Library JSON text as Python objects; frees text. */
+static PyObject *from_json(char *text)
+{
+	PyObject *result = json_load(text);
+
 	berth_string_free(text);
 	return result;
 }
@@ -563,7 +571,7 @@ static int event_to_python(const char *json_line, void *userdata)
 	int stop;
 
 	PyEval_RestoreThread(c->ts);
-	event = from_json(strdup(json_line));
+	event = json_load(json_line);
 	r = event ? PyObject_CallOneArg(c->callback, event) : NULL;
 	stop = r ? PyObject_IsTrue(r) : -1;
 	if (stop < 0)
