@@ -622,6 +622,12 @@ else
 		assert(ctx:container_events(function() n = n + 1; return true end))
 		eq(n, 1, "stopped at the first")
 		raises("from the callback", ctx.container_events, ctx, function() error("from the callback") end)
+		local now = seen[#seen]:match('"timeNano": ?(%d+)')
+		local t0 = os.time()
+		n = 0
+		assert(ctx:container_events(function() n = n + 1 end,
+			{since_ns = math.tointeger(now) + 1, until_ns = math.tointeger(now) + 1, follow = true}))
+		eq(n, 0, "nothing after the last"); check(os.time() - t0 < 5, "follow ends past until_ns")
 		eq(type(assert(ctx:containers_boot())), "table")
 		running("lua-keep")
 		local ids, bytes = assert(ctx:containers_prune())

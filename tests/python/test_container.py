@@ -282,6 +282,17 @@ def test_attach_events_prune_boot(ectx):
         raise ValueError("from the callback")
     with pytest.raises(ValueError, match="from the callback"):
         ectx.container_events(boom)
+    # follow releases the GIL: another thread's create arrives as an event
+    import time
+    since = time.time_ns()
+    maker = threading.Timer(0.2, lambda: ectx.container_create("busybox", ["true"], name="py-late"))
+    maker.start()
+    followed = []
+    ectx.container_events(lambda e: followed.append(e) or e["Action"] == "create", since=since,
+                          until=since + 20 * 10**9, follow=True)
+    maker.join()
+    assert followed[-1]["Actor"]["Attributes"]["name"] == "py-late"
+    ectx.container_remove("py-late")
     assert isinstance(ectx.containers_boot(), list)
     _running(ectx, "py-keep")
     cid = ectx.container_inspect("py-at")["Id"]
