@@ -193,6 +193,48 @@ static int parse_log_config(struct strings *s, PyObject *value, struct create_ar
 	return 0;
 }
 
+/* One create keyword k (known, value not None) into a. 0, or -1 with an exception set. */
+static int parse_option(struct strings *s, const char *k, PyObject *value, struct create_args *a)
+{
+#define STR(field) (a->o.field = utf8(s, value, k)) ? 0 : -1
+#define BOOL(field) (a->o.field = PyObject_IsTrue(value)) < 0 ? -1 : 0
+#define LL(field) (a->o.field = PyLong_AsLongLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+	return !strcmp(k, "name") ? STR(name)
+	       : !strcmp(k, "working_dir") ? STR(workdir)
+	       : !strcmp(k, "user") ? STR(user)
+	       : !strcmp(k, "hostname") ? STR(hostname)
+	       : !strcmp(k, "network_mode") ? STR(network)
+	       : !strcmp(k, "stop_signal") ? STR(stop_signal)
+	       : !strcmp(k, "tty") ? BOOL(tty)
+	       : !strcmp(k, "read_only") ? BOOL(read_only)
+	       : !strcmp(k, "privileged") ? BOOL(privileged)
+	       : !strcmp(k, "no_new_privileges") ? BOOL(no_new_privileges)
+	       : !strcmp(k, "auto_remove") ? BOOL(auto_remove)
+	       : !strcmp(k, "mem_limit") ? LL(memory)
+	       : !strcmp(k, "memswap_limit") ? LL(memory_swap)
+	       : !strcmp(k, "nano_cpus") ? LL(nano_cpus)
+	       : !strcmp(k, "cpu_shares") ? LL(cpu_shares)
+	       : !strcmp(k, "pids_limit") ? LL(pids_limit)
+	       : !strcmp(k, "seccomp") ? STR(seccomp)
+	       : !strcmp(k, "init") ? BOOL(init)
+	       : !strcmp(k, "stdin_open") ? BOOL(open_stdin)
+	       : !strcmp(k, "shm_size") ? LL(shm_size)
+	       : !strcmp(k, "ulimits") ? strv(s, value, k, &a->arrays[6])
+	       : !strcmp(k, "devices") ? strv(s, value, k, &a->arrays[7])
+	       : !strcmp(k, "restart_policy") ? parse_restart(s, value, a)
+	       : !strcmp(k, "healthcheck") ? parse_health(s, value, a)
+	       : !strcmp(k, "log_config") ? parse_log_config(s, value, a)
+	       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+	       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
+	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
+	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
+	       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
+	       : strv(s, value, k, &a->arrays[5]); /* labels */
+#undef STR
+#undef BOOL
+#undef LL
+}
+
 static int parse_create(struct strings *s, PyObject *command, PyObject *kw, struct create_args *a)
 {
 	static const char *const known[] = {
@@ -229,44 +271,7 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		}
 		if (value == Py_None)
 			continue;
-#define STR(field) (a->o.field = utf8(s, value, k)) ? 0 : -1
-#define BOOL(field) (a->o.field = PyObject_IsTrue(value)) < 0 ? -1 : 0
-#define LL(field) (a->o.field = PyLong_AsLongLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
-		int rc = !strcmp(k, "name") ? STR(name)
-		       : !strcmp(k, "working_dir") ? STR(workdir)
-		       : !strcmp(k, "user") ? STR(user)
-		       : !strcmp(k, "hostname") ? STR(hostname)
-		       : !strcmp(k, "network_mode") ? STR(network)
-		       : !strcmp(k, "stop_signal") ? STR(stop_signal)
-		       : !strcmp(k, "tty") ? BOOL(tty)
-		       : !strcmp(k, "read_only") ? BOOL(read_only)
-		       : !strcmp(k, "privileged") ? BOOL(privileged)
-		       : !strcmp(k, "no_new_privileges") ? BOOL(no_new_privileges)
-		       : !strcmp(k, "auto_remove") ? BOOL(auto_remove)
-		       : !strcmp(k, "mem_limit") ? LL(memory)
-		       : !strcmp(k, "memswap_limit") ? LL(memory_swap)
-		       : !strcmp(k, "nano_cpus") ? LL(nano_cpus)
-		       : !strcmp(k, "cpu_shares") ? LL(cpu_shares)
-		       : !strcmp(k, "pids_limit") ? LL(pids_limit)
-		       : !strcmp(k, "seccomp") ? STR(seccomp)
-		       : !strcmp(k, "init") ? BOOL(init)
-		       : !strcmp(k, "stdin_open") ? BOOL(open_stdin)
-		       : !strcmp(k, "shm_size") ? LL(shm_size)
-		       : !strcmp(k, "ulimits") ? strv(s, value, k, &a->arrays[6])
-		       : !strcmp(k, "devices") ? strv(s, value, k, &a->arrays[7])
-		       : !strcmp(k, "restart_policy") ? parse_restart(s, value, a)
-		       : !strcmp(k, "healthcheck") ? parse_health(s, value, a)
-		       : !strcmp(k, "log_config") ? parse_log_config(s, value, a)
-		       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
-		       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
-		       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
-		       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
-		       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
-		       : strv(s, value, k, &a->arrays[5]); /* labels */
-#undef STR
-#undef BOOL
-#undef LL
-		if (rc < 0)
+		if (parse_option(s, k, value, a) < 0)
 			return -1;
 	}
 	a->o.entrypoint = a->arrays[1];
