@@ -431,6 +431,7 @@ static const luaL_Reg ctx_methods[] = {
 	{ "runtime", lberth_ctx_runtime },
 	{ "close", ctx_close },
 	CONTAINER_METHODS
+	OPS_METHODS
 	{ NULL, NULL },
 };
 

@@ -19,7 +19,7 @@
 
 /* A NULL-terminated array of the strings in the table at idx (kept alive
  * by that table), or NULL for nil. Pushes the userdata holding it. */
-static const char **strv(lua_State *L, int idx, const char *what)
+const char **lberth_strv(lua_State *L, int idx, const char *what)
 {
 	const char **v;
 	lua_Integer n;
@@ -45,14 +45,25 @@ static const char **strv(lua_State *L, int idx, const char *what)
 /* Reads the options table at idx into o; what it points to stays on the stack. */
 static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 {
-	static const char *const strings[] = { "name", "workdir", "user", "hostname", "network", "stop_signal", NULL };
-	static const char *const flags[] = { "tty", "read_only", "privileged", "no_new_privileges", "auto_remove", NULL };
+	static const char *const strings[] = { "name", "workdir", "user", "hostname", "network", "stop_signal",
+					       "seccomp", "restart", "health_cmd", NULL };
+	static const char *const flags[] = { "tty", "read_only", "privileged", "no_new_privileges", "auto_remove",
+					     "init", "open_stdin", "no_healthcheck", NULL };
 	static const char *const numbers[] = { "memory", "memory_swap", "nano_cpus", "cpu_shares", "pids_limit",
-					       "stop_timeout", NULL };
-	static const char *const lists[] = { "entrypoint", "env", "cap_add", "cap_drop", "labels", NULL };
-	const char **sv[6] = { &o->name, &o->workdir, &o->user, &o->hostname, &o->network, &o->stop_signal };
-	int *fv[5] = { &o->tty, &o->read_only, &o->privileged, &o->no_new_privileges, &o->auto_remove };
-	const char *const **lv[5] = { &o->entrypoint, &o->env, &o->cap_add, &o->cap_drop, &o->labels };
+					       "shm_size", "health_interval", "health_timeout", "stop_timeout",
+					       "health_retries", NULL };
+	static const char *const lists[] = { "entrypoint", "env", "cap_add", "cap_drop", "labels", "ulimits",
+					     "devices", "log_opts", NULL };
+	const char **sv[] = { &o->name, &o->workdir, &o->user, &o->hostname, &o->network, &o->stop_signal,
+			      &o->seccomp, &o->restart, &o->health_cmd };
+	int *fv[] = { &o->tty, &o->read_only, &o->privileged, &o->no_new_privileges, &o->auto_remove,
+		      &o->init, &o->open_stdin, &o->no_healthcheck };
+	long long *nv[] = { &o->memory, &o->memory_swap, &o->nano_cpus, &o->cpu_shares, &o->pids_limit,
+			    &o->shm_size, &o->health_interval, &o->health_timeout };
+	int *iv[] = { &o->stop_timeout, &o->health_retries }; /* the int numbers, after the long longs */
+	const char *const **lv[] = { &o->entrypoint, &o->env, &o->cap_add, &o->cap_drop, &o->labels,
+				     &o->ulimits, &o->devices, &o->log_opts };
+	const int n_ll = (int)(sizeof(nv) / sizeof(nv[0]));
 
 	if (lua_isnoneornil(L, idx))
 		return;
@@ -73,12 +84,10 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 			if (!strcmp(k, numbers[i])) {
 				lua_Integer n = luaL_checkinteger(L, -1);
 
-				if (!strcmp(k, "memory")) o->memory = n;
-				else if (!strcmp(k, "memory_swap")) o->memory_swap = n;
-				else if (!strcmp(k, "nano_cpus")) o->nano_cpus = n;
-				else if (!strcmp(k, "cpu_shares")) o->cpu_shares = n;
-				else if (!strcmp(k, "pids_limit")) o->pids_limit = n;
-				else o->stop_timeout = (int)n;
+				if (i < n_ll)
+					*nv[i] = n;
+				else
+					*iv[i - n_ll] = (int)n;
 				known = 1;
 			}
 		lua_pop(L, 1);
@@ -91,7 +100,7 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 	}
 	for (int i = 0; lists[i]; i++) {
 		lua_getfield(L, idx, lists[i]);
-		*lv[i] = strv(L, lua_gettop(L), lists[i]); /* the table, then its array */
+		*lv[i] = lberth_strv(L, lua_gettop(L), lists[i]); /* the table, then its array */
 	}
 }
 
@@ -106,7 +115,7 @@ static char *create(lua_State *L, lberth_ctx *c, int *nerr)
 	int rc;
 
 	lua_settop(L, 4); /* image, cmd, opts at fixed places; what strv pushes above */
-	o.cmd = strv(L, 3, "command");
+	o.cmd = lberth_strv(L, 3, "command");
 	create_opts(L, 4, &o);
 	c->busy++;
 	rc = berth_container_create(c->ctx, image, &o, &id, &err);
@@ -194,7 +203,7 @@ int ctx_container_wait(lua_State *L)
 }
 
 /* Pushes true, or the error of a call that returned rc. */
-static int done(lua_State *L, int rc, berth_error *err)
+int lberth_done(lua_State *L, int rc, berth_error *err)
 {
 	if (rc < 0)
 		return push_error(L, err, rc);
@@ -212,7 +221,7 @@ int ctx_container_kill(lua_State *L)
 	c->busy++;
 	rc = berth_container_kill(c->ctx, name, sig, &err);
 	c->busy--;
-	return done(L, rc, err);
+	return lberth_done(L, rc, err);
 }
 
 int ctx_container_stop(lua_State *L)
@@ -225,7 +234,7 @@ int ctx_container_stop(lua_State *L)
 	c->busy++;
 	rc = berth_container_stop(c->ctx, name, timeout, &err);
 	c->busy--;
-	return done(L, rc, err);
+	return lberth_done(L, rc, err);
 }
 
 int ctx_container_remove(lua_State *L)
@@ -238,7 +247,7 @@ int ctx_container_remove(lua_State *L)
 	c->busy++;
 	rc = berth_container_remove(c->ctx, name, force ? BERTH_CONTAINER_REMOVE_FORCE : 0, &err);
 	c->busy--;
-	return done(L, rc, err);
+	return lberth_done(L, rc, err);
 }
 
 /* The inspect document as JSON text (Lua has no JSON of its own). */

@@ -48,6 +48,55 @@ int ctx_run(lua_State *L);
 	{ "containers", ctx_containers },                  \
 	{ "run", ctx_run },
 
+/* Shared by container.c and ops.c: a NULL-terminated array of the strings
+ * of the table at idx, in a userdata it pushes (nil pushed for nil); true
+ * or the error of a call that returned rc. */
+const char **lberth_strv(lua_State *L, int idx, const char *what);
+int lberth_done(lua_State *L, int rc, berth_error *err);
+/* runtime.c: a descriptor from an integer, a Lua file, or nil/false (-1). */
+int lberth_to_fd(lua_State *L, int idx, const char *what);
+
+/* ops.c: the engine's operations on existing containers */
+int ctx_container_exec(lua_State *L);
+int ctx_container_pause(lua_State *L);
+int ctx_container_unpause(lua_State *L);
+int ctx_container_restart(lua_State *L);
+int ctx_container_rename(lua_State *L);
+int ctx_container_top(lua_State *L);
+int ctx_containers_prune(lua_State *L);
+int ctx_container_stats(lua_State *L);
+int ctx_container_update(lua_State *L);
+int ctx_container_diff(lua_State *L);
+int ctx_container_export(lua_State *L);
+int ctx_container_copy_to(lua_State *L);
+int ctx_container_copy_from(lua_State *L);
+int ctx_container_path_is_dir(lua_State *L);
+int ctx_container_commit(lua_State *L);
+int ctx_container_attach(lua_State *L);
+int ctx_container_resize(lua_State *L);
+int ctx_containers_boot(lua_State *L);
+int ctx_container_events(lua_State *L);
+#define OPS_METHODS \
+	{ "container_exec", ctx_container_exec }, \
+	{ "container_pause", ctx_container_pause }, \
+	{ "container_unpause", ctx_container_unpause }, \
+	{ "container_restart", ctx_container_restart }, \
+	{ "container_rename", ctx_container_rename }, \
+	{ "container_top", ctx_container_top }, \
+	{ "containers_prune", ctx_containers_prune }, \
+	{ "container_stats", ctx_container_stats }, \
+	{ "container_update", ctx_container_update }, \
+	{ "container_diff", ctx_container_diff }, \
+	{ "container_export", ctx_container_export }, \
+	{ "container_copy_to", ctx_container_copy_to }, \
+	{ "container_copy_from", ctx_container_copy_from }, \
+	{ "container_path_is_dir", ctx_container_path_is_dir }, \
+	{ "container_commit", ctx_container_commit }, \
+	{ "container_attach", ctx_container_attach }, \
+	{ "container_resize", ctx_container_resize }, \
+	{ "containers_boot", ctx_containers_boot }, \
+	{ "container_events", ctx_container_events },
+
 /* runtime.c: ctx:runtime([root]), the berth.runtime and berth.process
  * types (made by lberth_runtime_open) and the module functions
  * runtime_spec_default and runtime_features. */

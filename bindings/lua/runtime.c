@@ -87,7 +87,7 @@ static int rt_root(lua_State *L)
 /* ---- options ---------------------------------------------------------------- */
 
 /* A descriptor: an integer, a Lua file, or nil/false for -1. */
-static int to_fd(lua_State *L, int idx, const char *what)
+int lberth_to_fd(lua_State *L, int idx, const char *what)
 {
 	luaL_Stream *s;
 
@@ -133,7 +133,7 @@ static void io_opts_read(lua_State *L, int idx, struct io_opts *o)
 		luaL_checktype(L, -1, LUA_TTABLE);
 		for (int i = 0; i < 3; i++) {
 			lua_geti(L, -1, i + 1);
-			o->stdio[i] = to_fd(L, -1, "stdio entry");
+			o->stdio[i] = lberth_to_fd(L, -1, "stdio entry");
 			lua_pop(L, 1);
 		}
 		o->has_stdio = 1;
@@ -145,7 +145,7 @@ static void io_opts_read(lua_State *L, int idx, struct io_opts *o)
 		o->fds = lua_newuserdatauv(L, (o->nfds ? o->nfds : 1) * sizeof(int), 0);
 		for (size_t i = 0; i < o->nfds; i++) {
 			lua_geti(L, -2, (lua_Integer)i + 1);
-			if ((o->fds[i] = to_fd(L, -1, "fds entry")) < 0)
+			if ((o->fds[i] = lberth_to_fd(L, -1, "fds entry")) < 0)
 				luaL_error(L, "bad fds entry %d (a descriptor expected)", (int)i + 1);
 			lua_pop(L, 1);
 		}

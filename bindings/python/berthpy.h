@@ -90,6 +90,23 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
 
+/* ops.c: the engine's operations on existing containers, all taking keywords */
+#define OPS(X) \
+	X(container_exec) X(container_pause) X(container_unpause) \
+	X(container_restart) X(container_rename) X(container_top) \
+	X(containers_prune) X(container_stats) X(container_update) \
+	X(container_diff) X(container_export) X(container_copy_to) \
+	X(container_copy_from) X(container_path_is_dir) X(container_commit) \
+	X(container_attach) X(container_resize) X(containers_boot) \
+	X(container_events)
+#define OPS_DECLARE(n)                                                                 \
+	PyObject *Context_##n(ContextObject *self, PyObject *args, PyObject *kwargs);  \
+	extern const char Context_##n##_doc[];
+#define OPS_ENTRY(n) \
+	{ #n, (PyCFunction)(void (*)(void))Context_##n, METH_VARARGS | METH_KEYWORDS, Context_##n##_doc },
+OPS(OPS_DECLARE)
+#define OPS_METHODS OPS(OPS_ENTRY)
+
 /* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
  * module functions runtime_spec_default() and runtime_features(). */
 int berthpy_runtime_init(PyObject *module, module_state *st);

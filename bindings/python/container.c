@@ -86,16 +86,153 @@ static int strv(struct strings *s, PyObject *obj, const char *what, const char *
 	return 0;
 }
 
-/* The create options from keywords; arrays to free in arrays[0..5]. */
+/* The create options from keywords; arrays to free in arrays[]. */
 struct create_args {
 	berth_container_create_opts o;
-	const char **arrays[6];
+	const char **arrays[9];
 };
 
 static void create_args_free(struct create_args *a)
 {
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < sizeof(a->arrays) / sizeof(a->arrays[0]); i++)
 		free(a->arrays[i]);
+}
+
+/* d[key] (str) or d[Key] as docker-py accepts either; borrowed or NULL. */
+static PyObject *item(PyObject *d, const char *key)
+{
+	char cap[32];
+	PyObject *v = PyDict_GetItemString(d, key);
+
+	if (v || strlen(key) >= sizeof(cap))
+		return v;
+	strcpy(cap, key);
+	cap[0] = (char)(cap[0] - 'a' + 'A');
+	return PyDict_GetItemString(d, cap);
+}
+
+/* restart_policy: "on-failure:3" or docker-py's {"Name": ..., "MaximumRetryCount": n}. */
+static int parse_restart(struct strings *s, PyObject *value, struct create_args *a)
+{
+	PyObject *name, *count, *text;
+
+	if (!PyDict_Check(value))
+		return (a->o.restart = utf8(s, value, "restart_policy")) ? 0 : -1;
+	if (!(name = item(value, "name"))) {
+		PyErr_SetString(PyExc_TypeError, "restart_policy: a dict needs Name");
+		return -1;
+	}
+	count = PyDict_GetItemString(value, "MaximumRetryCount");
+	text = count && PyObject_IsTrue(count) == 1 ? PyUnicode_FromFormat("%S:%S", name, count)
+						      : Py_NewRef(name);
+	if (!text || PyList_Append(s->keep, text) < 0) {
+		Py_XDECREF(text);
+		return -1;
+	}
+	Py_DECREF(text);
+	return (a->o.restart = utf8(s, text, "restart_policy")) ? 0 : -1;
+}
+
+/* healthcheck: docker-py's {"test": ["CMD-SHELL", cmd] or ["NONE"] or cmd,
+ * "interval": ns, "timeout": ns, "retries": n}. */
+static int parse_health(struct strings *s, PyObject *value, struct create_args *a)
+{
+	PyObject *test, *v;
+
+	if (!PyDict_Check(value)) {
+		PyErr_SetString(PyExc_TypeError, "healthcheck: expected a dict");
+		return -1;
+	}
+	if ((test = item(value, "test")) && !PyUnicode_Check(test)) {
+		PyObject *seq = PySequence_Fast(test, "healthcheck test: a str or a list");
+		const char *kind;
+		Py_ssize_t n;
+
+		if (!seq || PyList_Append(s->keep, seq) < 0 || !(n = PySequence_Fast_GET_SIZE(seq)) ||
+		    !(kind = utf8(s, PySequence_Fast_GET_ITEM(seq, 0), "healthcheck test"))) {
+			if (seq && !PyErr_Occurred())
+				PyErr_SetString(PyExc_ValueError, "healthcheck test: empty");
+			Py_XDECREF(seq);
+			return -1;
+		}
+		Py_DECREF(seq);
+		if (!strcmp(kind, "NONE"))
+			a->o.no_healthcheck = 1;
+		else if (!strcmp(kind, "CMD-SHELL") && n == 2)
+			test = PySequence_Fast_GET_ITEM(seq, 1);
+		else {
+			PyErr_SetString(PyExc_ValueError, "healthcheck test: a str, [\"CMD-SHELL\", cmd] or [\"NONE\"]");
+			return -1;
+		}
+	}
+	if (test && !a->o.no_healthcheck && !(a->o.health_cmd = utf8(s, test, "healthcheck test")))
+		return -1;
+	if ((v = item(value, "interval")) && (a->o.health_interval = PyLong_AsLongLong(v)) == -1 && PyErr_Occurred())
+		return -1;
+	if ((v = item(value, "timeout")) && (a->o.health_timeout = PyLong_AsLongLong(v)) == -1 && PyErr_Occurred())
+		return -1;
+	if ((v = item(value, "retries")) && (a->o.health_retries = (int)PyLong_AsLong(v)) == -1 && PyErr_Occurred())
+		return -1;
+	return 0;
+}
+
+/* log_config: docker-py's {"Type": "json-file", "Config": {"max-size": "10m"}}. */
+static int parse_log_config(struct strings *s, PyObject *value, struct create_args *a)
+{
+	PyObject *config = PyDict_Check(value) ? item(value, "config") : NULL;
+
+	if (!PyDict_Check(value)) {
+		PyErr_SetString(PyExc_TypeError, "log_config: expected a dict");
+		return -1;
+	}
+	if (!config || config == Py_None)
+		return 0;
+	if (strv(s, config, "log_config", &a->arrays[8]) < 0)
+		return -1;
+	a->o.log_opts = a->arrays[8];
+	return 0;
+}
+
+/* One create keyword k (known, value not None) into a. 0, or -1 with an exception set. */
+static int parse_option(struct strings *s, const char *k, PyObject *value, struct create_args *a)
+{
+#define STR(field) (a->o.field = utf8(s, value, k)) ? 0 : -1
+#define BOOL(field) (a->o.field = PyObject_IsTrue(value)) < 0 ? -1 : 0
+#define LL(field) (a->o.field = PyLong_AsLongLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+	return !strcmp(k, "name") ? STR(name)
+	       : !strcmp(k, "working_dir") ? STR(workdir)
+	       : !strcmp(k, "user") ? STR(user)
+	       : !strcmp(k, "hostname") ? STR(hostname)
+	       : !strcmp(k, "network_mode") ? STR(network)
+	       : !strcmp(k, "stop_signal") ? STR(stop_signal)
+	       : !strcmp(k, "tty") ? BOOL(tty)
+	       : !strcmp(k, "read_only") ? BOOL(read_only)
+	       : !strcmp(k, "privileged") ? BOOL(privileged)
+	       : !strcmp(k, "no_new_privileges") ? BOOL(no_new_privileges)
+	       : !strcmp(k, "auto_remove") ? BOOL(auto_remove)
+	       : !strcmp(k, "mem_limit") ? LL(memory)
+	       : !strcmp(k, "memswap_limit") ? LL(memory_swap)
+	       : !strcmp(k, "nano_cpus") ? LL(nano_cpus)
+	       : !strcmp(k, "cpu_shares") ? LL(cpu_shares)
+	       : !strcmp(k, "pids_limit") ? LL(pids_limit)
+	       : !strcmp(k, "seccomp") ? STR(seccomp)
+	       : !strcmp(k, "init") ? BOOL(init)
+	       : !strcmp(k, "stdin_open") ? BOOL(open_stdin)
+	       : !strcmp(k, "shm_size") ? LL(shm_size)
+	       : !strcmp(k, "ulimits") ? strv(s, value, k, &a->arrays[6])
+	       : !strcmp(k, "devices") ? strv(s, value, k, &a->arrays[7])
+	       : !strcmp(k, "restart_policy") ? parse_restart(s, value, a)
+	       : !strcmp(k, "healthcheck") ? parse_health(s, value, a)
+	       : !strcmp(k, "log_config") ? parse_log_config(s, value, a)
+	       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+	       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
+	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
+	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
+	       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
+	       : strv(s, value, k, &a->arrays[5]); /* labels */
+#undef STR
+#undef BOOL
+#undef LL
 }
 
 static int parse_create(struct strings *s, PyObject *command, PyObject *kw, struct create_args *a)
@@ -104,7 +241,8 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		"name", "entrypoint", "environment", "working_dir", "user", "hostname", "tty", "read_only",
 		"privileged", "cap_add", "cap_drop", "no_new_privileges", "mem_limit", "memswap_limit",
 		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
-		"stop_signal", "stop_timeout", NULL,
+		"stop_signal", "stop_timeout", "seccomp", "init", "ulimits", "devices", "shm_size",
+		"stdin_open", "restart_policy", "log_config", "healthcheck", NULL,
 	};
 	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	PyObject *key, *value;
@@ -133,35 +271,7 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		}
 		if (value == Py_None)
 			continue;
-#define STR(field) (a->o.field = utf8(s, value, k)) ? 0 : -1
-#define BOOL(field) (a->o.field = PyObject_IsTrue(value)) < 0 ? -1 : 0
-#define LL(field) (a->o.field = PyLong_AsLongLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
-		int rc = !strcmp(k, "name") ? STR(name)
-		       : !strcmp(k, "working_dir") ? STR(workdir)
-		       : !strcmp(k, "user") ? STR(user)
-		       : !strcmp(k, "hostname") ? STR(hostname)
-		       : !strcmp(k, "network_mode") ? STR(network)
-		       : !strcmp(k, "stop_signal") ? STR(stop_signal)
-		       : !strcmp(k, "tty") ? BOOL(tty)
-		       : !strcmp(k, "read_only") ? BOOL(read_only)
-		       : !strcmp(k, "privileged") ? BOOL(privileged)
-		       : !strcmp(k, "no_new_privileges") ? BOOL(no_new_privileges)
-		       : !strcmp(k, "auto_remove") ? BOOL(auto_remove)
-		       : !strcmp(k, "mem_limit") ? LL(memory)
-		       : !strcmp(k, "memswap_limit") ? LL(memory_swap)
-		       : !strcmp(k, "nano_cpus") ? LL(nano_cpus)
-		       : !strcmp(k, "cpu_shares") ? LL(cpu_shares)
-		       : !strcmp(k, "pids_limit") ? LL(pids_limit)
-		       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
-		       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
-		       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
-		       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
-		       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
-		       : strv(s, value, k, &a->arrays[5]); /* labels */
-#undef STR
-#undef BOOL
-#undef LL
-		if (rc < 0)
+		if (parse_option(s, k, value, a) < 0)
 			return -1;
 	}
 	a->o.entrypoint = a->arrays[1];
@@ -169,6 +279,8 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 	a->o.cap_add = a->arrays[3];
 	a->o.cap_drop = a->arrays[4];
 	a->o.labels = a->arrays[5];
+	a->o.ulimits = a->arrays[6];
+	a->o.devices = a->arrays[7];
 	return 0;
 }
 
@@ -197,10 +309,17 @@ const char Context_container_create_doc[] =
 	"                 privileged=False, cap_add=None, cap_drop=None, no_new_privileges=False,\n"
 	"                 mem_limit=0, memswap_limit=0, nano_cpus=0, cpu_shares=0, pids_limit=0,\n"
 	"                 network_mode=None, labels=None, auto_remove=False, stop_signal=None,\n"
-	"                 stop_timeout=0) -> str\n\n"
+	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
+	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
+	"                 healthcheck=None) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
-	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's.";
+	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's. seccomp:\n"
+	"\"unconfined\", \"builtin\" or a profile's path; ulimits: [\"nofile=1024:2048\"];\n"
+	"devices: [\"/dev/x[:/dev/y][:rwm]\"]; restart_policy: \"on-failure:3\" or\n"
+	"{\"Name\": ..., \"MaximumRetryCount\": n}; log_config: {\"Config\": {\"max-size\":\n"
+	"\"10m\"}}; healthcheck: {\"test\": cmd or [\"CMD-SHELL\", cmd] or [\"NONE\"],\n"
+	"\"interval\": ns, \"timeout\": ns, \"retries\": n}.";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
 {

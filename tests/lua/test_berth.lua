@@ -507,6 +507,159 @@ else
 		eq(#ctx:containers(), 0, "containers left")
 	end)
 
+	-- a file's text, and a file to write into (an open Lua file is an fd)
+	local function slurp(path)
+		local f = assert(io.open(path, "rb")); local t = f:read("a"); f:close(); return t
+	end
+	local function running(name, opts)
+		opts = opts or {}; opts.name = name
+		assert(ctx:container_create("busybox", {"sh", "-c", "while :; do sleep 1; done"}, opts))
+		assert(ctx:container_start(name))
+	end
+
+	test("engine: exec, pause, restart, rename", function()
+		running("lua-ops")
+		local out = assert(io.open(dir .. "/exec.out", "w"))
+		local code = ctx:container_exec("lua-ops", {"sh", "-c", "echo $A $(id -u) $(pwd); exit 4"},
+			{env = {"A=b"}, user = "1000", workdir = "/tmp", stdio = {nil, out, out}})
+		out:close()
+		eq(code, 4, "exec code"); eq(slurp(dir .. "/exec.out"), "b 1000 /tmp\n")
+		local got_pid, got_pty
+		code = ctx:container_exec("lua-ops", {"true"}, {tty = true,
+			started = function(pid, pty) got_pid, got_pty = pid, pty end})
+		eq(code, 0); check(got_pid > 0 and math.type(got_pty) == "integer", "started with a pty")
+		ctx:container_exec("lua-ops", {"true"}, {stdio = {}, started = function(_, pty) got_pty = pty end})
+		eq(got_pty, nil, "no pty without tty")
+		raises("from started", ctx.container_exec, ctx, "lua-ops", {"true"},
+			{stdio = {}, started = function() error("from started") end})
+		assert(ctx:container_pause("lua-ops"))
+		check(ctx:container_inspect("lua-ops"):find('"Status": "paused"', 1, true), "paused")
+		local ok, msg, name = ctx:container_exec("lua-ops", {"true"}, {stdio = {}})
+		eq(ok, nil); eq(name, "ESTATE", msg)
+		assert(ctx:container_unpause("lua-ops"))
+		ok, msg, name = ctx:container_unpause("lua-ops")
+		eq(name, "ESTATE", msg)
+		assert(ctx:container_restart("lua-ops", 0))
+		assert(ctx:container_create("busybox", {"true"}, {name = "lua-other"}))
+		ok, msg, name = ctx:container_rename("lua-ops", "lua-other")
+		eq(name, "EEXISTS", msg)
+		assert(ctx:container_rename("lua-ops", "lua-renamed"))
+		check(ctx:container_inspect("lua-renamed"):find('"Name": "/lua-renamed"', 1, true), "renamed")
+		assert(ctx:container_kill("lua-renamed")); ctx:container_wait("lua-renamed")
+		ok, msg, name = ctx:container_exec("lua-renamed", {"true"})
+		eq(name, "ESTATE", msg)
+	end)
+
+	test("engine: top, stats, update, resize", function()
+		running("lua-res")
+		check(assert(ctx:container_top("lua-res")):find('"Titles"', 1, true), "top")
+		assert(ctx:container_update("lua-res", {pids_limit = 50, memory = 64 << 20}))
+		local st = assert(ctx:container_stats("lua-res"))
+		eq(st.pids_limit, 50); eq(st.memory_limit, 64 << 20); check(st.pids_current >= 1, "pids")
+		local ok, msg, name = ctx:container_update("lua-res", {memory = 64 << 20, memory_swap = 1 << 20})
+		eq(name, "EINVAL", msg)
+		ok, msg, name = ctx:container_resize("lua-res", 24, 80)
+		eq(name, "ESTATE", msg)
+		assert(ctx:container_create("busybox", {"sh", "-c", "sleep 1"}, {name = "lua-tty", tty = true}))
+		assert(ctx:container_start("lua-tty"))
+		assert(ctx:container_resize("lua-tty", 33, 101))
+		ctx:container_wait("lua-tty")
+		assert(ctx:container_kill("lua-res")); ctx:container_wait("lua-res")
+		ok, msg, name = ctx:container_top("lua-res")
+		eq(name, "ESTATE", msg)
+		ok, msg, name = ctx:container_stats("lua-res")
+		eq(name, "ESTATE", msg)
+	end)
+
+	test("engine: copies, diff, export, commit", function()
+		running("lua-cp")
+		check(sh(string.format("cd %s && printf 'hello\\n' > hello.txt && tar cf in.tar hello.txt", dir)), "tar")
+		local f = assert(io.open(dir .. "/in.tar", "rb"))
+		assert(ctx:container_copy_to("lua-cp", "/tmp", f)); f:close()
+		eq(ctx:container_path_is_dir("lua-cp", "/tmp"), true)
+		eq(ctx:container_path_is_dir("lua-cp", "/tmp/hello.txt"), false)
+		f = assert(io.open(dir .. "/out.tar", "wb"))
+		assert(ctx:container_copy_from("lua-cp", "/tmp/hello.txt", f, "x.txt")); f:close()
+		check(sh(string.format("[ \"$(tar xOf %s/out.tar x.txt)\" = hello ]", dir)), "copied out")
+		check(sh(string.format("/usr/bin/python3 -c 'import tarfile,io; t=tarfile.open(\"%s/bad.tar\",\"w\"); " ..
+			"t.addfile(tarfile.TarInfo(\"../../escape\"), io.BytesIO())'", dir)), "bad tar")
+		f = assert(io.open(dir .. "/bad.tar", "rb"))
+		local ok, msg, name = ctx:container_copy_to("lua-cp", "/tmp", f); f:close()
+		eq(name, "ESCAPE", msg)
+		f = assert(io.open(dir .. "/out.tar", "wb"))
+		ok, msg, name = ctx:container_copy_from("lua-cp", "/no/such", f); f:close()
+		eq(name, "ENOTFOUND", msg)
+		local diff = assert(ctx:container_diff("lua-cp"))
+		check(diff:find('"Path":%s*"/tmp/hello.txt",%s*"Kind":%s*1'), diff)
+		f = assert(io.open(dir .. "/exp.tar", "wb"))
+		assert(ctx:container_export("lua-cp", f)); f:close()
+		check(sh(string.format("tar tf %s/exp.tar | grep -q 'tmp/hello.txt'", dir)), "exported")
+		local image = assert(ctx:container_commit("lua-cp", {tag = "lua-committed:1", comment = "lua",
+			changes = {'CMD ["cat", "/tmp/hello.txt"]'}}))
+		check(image:find("^sha256:"), image)
+		local code, out = ctx:run("lua-committed:1")
+		eq(code, 0); eq(out, "hello\n")
+		ok, msg, name = ctx:container_commit("lua-cp", {tag = "lua-c2", changes = {"BOGUS x"}})
+		eq(name, "EINVAL", msg)
+		ok, msg, name = ctx:container_diff("no-such")
+		eq(name, "ENOTFOUND", msg)
+	end)
+
+	test("engine: attach, events, prune, boot", function()
+		assert(ctx:container_create("busybox", {"sh", "-c", "sleep 1; echo late; exit 2"}, {name = "lua-at"}))
+		assert(ctx:container_start("lua-at"))
+		local out = assert(io.open(dir .. "/attach.out", "w"))
+		local code, oom = ctx:container_attach("lua-at", {stdout = out, stderr = out})
+		out:close()
+		eq(code, 2); eq(oom, false); eq(slurp(dir .. "/attach.out"), "late\n")
+		ctx:container_wait("lua-at") -- attach may return before the monitor records the end
+		local ok, msg, name = ctx:container_attach("lua-at", {stdout = 1})
+		eq(name, "ESTATE", msg)
+		local seen = {}
+		assert(ctx:container_events(function(line) seen[#seen + 1] = line end))
+		check(#seen > 2 and seen[1]:find('"Action": ?"create"'), seen[1])
+		local n = 0
+		assert(ctx:container_events(function() n = n + 1; return true end))
+		eq(n, 1, "stopped at the first")
+		raises("from the callback", ctx.container_events, ctx, function() error("from the callback") end)
+		local now = seen[#seen]:match('"timeNano": ?(%d+)')
+		local t0 = os.time()
+		n = 0
+		assert(ctx:container_events(function() n = n + 1 end,
+			{since_ns = math.tointeger(now) + 1, until_ns = math.tointeger(now) + 1, follow = true}))
+		eq(n, 0, "nothing after the last"); check(os.time() - t0 < 5, "follow ends past until_ns")
+		eq(type(assert(ctx:containers_boot())), "table")
+		running("lua-keep")
+		local ids, bytes = assert(ctx:containers_prune())
+		check(#ids >= 1 and bytes >= 0, "pruned")
+		local names = {}
+		for _, id in ipairs(ctx:containers()) do
+			names[#names + 1] = ctx:container_inspect(id):match('"Name": "(/[^"]*)"')
+		end
+		table.sort(names)
+		eq(table.concat(names, ","), "/lua-cp,/lua-keep", "the running ones stay")
+	end)
+
+	test("engine: the newer create options", function()
+		local code, out = ctx:run("busybox", {"sh", "-c", "ulimit -n; test -c /dev/mynull && echo dev; " ..
+			"grep Seccomp: /proc/self/status; df -k /dev/shm | tail -1 | awk '{print $2}'"},
+			{init = true, ulimits = {"nofile=512:1024"}, devices = {"/dev/null:/dev/mynull"},
+			 seccomp = "unconfined", shm_size = 8 << 20})
+		eq(code, 0, out)
+		check(out:find("^512\ndev\nSeccomp:%s+0\n8192\n$"), out)
+		assert(ctx:container_create("busybox", {"true"}, {name = "lua-opts", open_stdin = true,
+			restart = "on-failure:3", log_opts = {"max-size=10m"}, health_cmd = "true",
+			health_interval = 2000000000, health_timeout = 1000000000, health_retries = 2}))
+		local info = ctx:container_inspect("lua-opts")
+		check(info:find('"OpenStdin": true', 1, true), "open_stdin")
+		check(info:find('"MaximumRetryCount": 3', 1, true), "restart")
+		check(info:find('"max-size": "10m"', 1, true), "log_opts")
+		check(info:find('"Retries": 2', 1, true), "health")
+		local ok, msg, name = ctx:run("busybox", {"true"}, {ulimits = {"bogus=1"}})
+		eq(name, "EINVAL", msg)
+		assert(ctx:container_remove("lua-opts"))
+	end)
+
 	if ctx then
 		for _, id in ipairs(ctx:containers() or {}) do ctx:container_remove(id, true) end
 		ctx:close()
