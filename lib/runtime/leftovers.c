@@ -34,7 +34,12 @@ static bool new_dir_dead(const char *root, const char *name, bool remove, uint64
 			bt_rm_rf(dir, NULL);
 		bt_lock_release(fd);
 	} else if (rc == BERTH_ENOTFOUND) {
+		/* empty but for its own block, which du counts too */
+		int64_t size = bt_tree_size(dir);
+
 		dead = !remove || rmdir(dir) == 0;
+		if (dead && bytes)
+			*bytes += (uint64_t)size;
 	}
 out:
 	free(dir);
