@@ -58,7 +58,7 @@ static int helper_in_detached_mount(void)
 	return exe;
 }
 
-static int helper_make(int *out, berth_error **err)
+static int helper_make(const berth_ctx *ctx, int *out, berth_error **err)
 {
 	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	int fd, rc;
@@ -67,6 +67,10 @@ static int helper_make(int *out, berth_error **err)
 		*out = fd;
 		return 0;
 	}
+	/* the weaker fallback (a container can make later execs fail with
+	 * ETXTBSY): say why, a kernel without the new mount API is expected */
+	bt_log(ctx, fd == -ENOSYS ? BERTH_LOG_INFO : BERTH_LOG_WARN, "runtime",
+	       "exec helper: no read-only tmpfs (%s); using a sealed memfd", strerror(-fd));
 	if ((fd = memfd_create("berth-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
 		return bt_error_os(err, "making the memfd for the exec helper");
 	if ((rc = write_all(fd, err)) < 0) {
@@ -89,7 +93,7 @@ int bt_rt_exec_helper(berth_runtime *rt, int *fd, berth_error **err)
 
 	pthread_mutex_lock(&rt->helper_lock);
 	if (rt->helper_fd < 0)
-		rc = helper_make(&rt->helper_fd, err);
+		rc = helper_make(rt->ctx, &rt->helper_fd, err);
 	*fd = rt->helper_fd;
 	pthread_mutex_unlock(&rt->helper_lock);
 	return rc;
