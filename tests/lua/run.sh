@@ -21,8 +21,13 @@ binding_name=lua
 
 LUA_CPATH="${top_builddir}/bindings/lua/.libs/?.so;;"
 # the engine's monitor from the build tree
-BERTH_MONITOR="${top_builddir}/lib/container/berth-monitor"
-export BERTH_MONITOR
+# the monitor's real program, not libtool's wrapper script: under the ASan
+# runtime preloaded below the wrapper's sed would print a leak report of its
+# own into the container's output (the monitor gets the caller's stdio)
+BERTH_MONITOR="${top_builddir}/lib/container/.libs/berth-monitor"
+[ -x "$BERTH_MONITOR" ] || BERTH_MONITOR="${top_builddir}/lib/container/berth-monitor"
+LD_LIBRARY_PATH="${top_builddir}/lib/.libs${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+export BERTH_MONITOR LD_LIBRARY_PATH
 # the default seccomp profile from the source tree
 export BERTH_DATADIR="${top_srcdir}/data"
 export LUA_CPATH
