@@ -536,7 +536,7 @@ int berth_snapshot_create(berth_ctx *ctx, const char *id, const char *image,
 	char manifest[BT_DIGEST_MAX] = "";
 	struct bt_tmpdir tmp = { NULL, -1 };
 	bool held = false, image_held = false;
-	int rc, driver;
+	int rc, driver = 0;
 
 	if ((rc = bt_opts_copy(&opts, sizeof(opts), uopts, "berth_snapshot_opts", err)) < 0 ||
 	    (rc = check_id(id, err)) < 0 || (rc = snapshot_driver(id, opts.driver, &driver, err)) < 0 ||
