@@ -1096,8 +1096,9 @@ static int process_parse(const json_t *config, bt_rt_config *c, berth_error **er
 	return optional_string(config, "domainname", &c->domainname, err);
 }
 
-/* mounts, hooks, and what needs the whole config checked (seccomp
- * compiled, rlimits, a shared mount namespace). */
+/* mounts, hooks, and what needs the whole config checked (rlimits, a
+ * shared mount namespace); seccomp is compiled by the caller, through the
+ * runtime's cache (bt_rt_seccomp_get). */
 static int rest_parse(const json_t *config, json_t *lx, bt_rt_config *c, berth_error **err)
 {
 	json_t *v;
@@ -1116,8 +1117,6 @@ static int rest_parse(const json_t *config, json_t *lx, bt_rt_config *c, berth_e
 		if (h && !json_is_null(h) && (rc = bt_rt_hooks_parse(h, &c->hooks[k], &c->nhooks[k], k, err)) < 0)
 			return rc;
 	}
-	if (c->seccomp_json && (rc = bt_rt_seccomp_compile(c->seccomp_json, &c->seccomp, err)) < 0)
-		return rc;
 	if ((rc = bt_rt_rlimits_check(&c->proc, err)) < 0)
 		return rc;
 	return c->shared_mntns ? shared_mntns_check(c, lx, err) : 0;

@@ -179,6 +179,10 @@ void bt_rt_hooks_free(bt_rt_hook *hooks, size_t n);
 int bt_rt_caps_parse(const json_t *caps, const char *path, uint64_t out[BT_CAP_SETS],
 		     berth_error **err);
 int bt_rt_seccomp_compile(const json_t *seccomp, bt_rt_seccomp *out, berth_error **err);
+/* The same through the cache of compiled filters in rt's root
+ * (seccomp-cache.c): what create and exec call. */
+int bt_rt_seccomp_get(const berth_runtime *rt, const json_t *seccomp, bt_rt_seccomp *out,
+		      berth_error **err);
 int bt_rt_rlimits_check(const bt_rt_process *p, berth_error **err);
 /* Child side: async-signal-safe. Each returns 0 or -errno and sets *what. */
 int bt_rt_child_process(const bt_rt_process *p, const bt_rt_seccomp *sc, bool in_userns,

@@ -365,6 +365,10 @@ int bt_runtime_create_json(berth_runtime *rt, const char *id, const char *bundle
 	if ((rc = bt_rt_config_parse(config, bundle, &cfg, err)) < 0)
 		return bt_error_wrap(err, rc, "creating container %s", id);
 	cr.cfg = cfg;
+	if (cfg->seccomp_json && (rc = bt_rt_seccomp_get(rt, cfg->seccomp_json, &cfg->seccomp, err)) < 0) {
+		rc = bt_error_wrap(err, rc, "creating container %s", id);
+		goto fail_cfg;
+	}
 	if ((rc = bt_rt_io_prepare(&io, cfg->proc.terminal,
 				   &(bt_rt_io_opts){ o.console_socket, o.stdio, o.fds, o.nfds, o.preserve_fds },
 				   err)) < 0) {
@@ -886,7 +890,7 @@ int berth_runtime_exec(berth_runtime *rt, const char *id, const char *process_js
 	if ((rc = bt_rt_io_prepare(&io, proc.terminal,
 				   &(bt_rt_io_opts){ o.console_socket, o.stdio, o.fds, o.nfds, o.preserve_fds },
 				   err)) < 0 ||
-	    ((sc = json_object_get(b, "seccomp")) && (rc = bt_rt_seccomp_compile(sc, &seccomp, err)) < 0))
+	    ((sc = json_object_get(b, "seccomp")) && (rc = bt_rt_seccomp_get(rt, sc, &seccomp, err)) < 0))
 		goto out;
 	if (bt_rt_state_cgroup(rt, &st, id, &cg, NULL) < 0)
 		cg = NULL;

@@ -105,6 +105,28 @@ probe() {
 	[ -z "$("${B[@]}" ps -a -q)" ]
 }
 
+@test "seccomp: compiled filters are cached in the run root; an entry for another profile is never used" {
+	rm -f "$STORE"/run/runtime/seccomp/*.bpf
+	"${B[@]}" run --rm busybox true
+	entry=$(ls "$STORE"/run/runtime/seccomp/*.bpf)
+	[ "$(echo "$entry" | wc -l)" -eq 1 ]
+	grep -aq '"defaultAction"' "$entry"
+	# the same name with another profile's text and an allow-all filter (a
+	# collision of the names' hashes): not used, compiled again, replaced
+	{ head -n1 "$entry"; printf '0 2 8\n{}\006\000\000\000\000\000\377\177'; } >"$entry.new"
+	mv "$entry.new" "$entry"
+	run --separate-stderr "${B[@]}" run --rm busybox busybox unshare -r true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"Operation not permitted"* ]]
+	grep -aq '"defaultAction"' "$entry"
+	# a damaged entry too
+	truncate -s 100 "$entry"
+	run --separate-stderr "${B[@]}" run --rm busybox busybox unshare -r true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"Operation not permitted"* ]]
+	[ "$(stat -c %s "$entry")" -gt 1000 ]
+}
+
 @test "seccomp=PROFILE: Docker's format or an OCI object; bad ones are named" {
 	cat >"$STORE/nomkdir.json" <<-'EOF'
 	{"defaultAction": "SCMP_ACT_ALLOW",

@@ -64,10 +64,15 @@ static json_t *config_with(const char *path, const char *value_json)
 	return c;
 }
 
+/* Parses c, and compiles its seccomp filter as create does after parsing. */
 static int parse(json_t *c, bt_rt_config **out, berth_error **err)
 {
 	int rc = bt_rt_config_parse(c, bundle, out, err);
 
+	if (rc == 0 && (*out)->seccomp_json && (rc = bt_rt_seccomp_compile((*out)->seccomp_json, &(*out)->seccomp, err)) < 0) {
+		bt_rt_config_free(*out);
+		*out = NULL;
+	}
 	json_decref(c);
 	return rc;
 }
