@@ -173,6 +173,8 @@ int bt_json_parse(const char *buf, size_t len, const char *what, json_t **out,
 		  berth_error **err);
 int bt_json_load_file(const char *path, size_t max_size, json_t **out, berth_error **err);
 int bt_json_write_atomic(const char *path, const json_t *json, berth_error **err);
+/* As bt_write_file_volatile: never a mix, but no fsync. */
+int bt_json_write_volatile(const char *path, const json_t *json, berth_error **err);
 /* Member `key` of object `obj`, checked for type (JSON_NULL meaning any).
  * `path` names obj in errors ("linux.namespaces[2]"; "" for the top).
  * A missing member gives *out = NULL and 0, or EINVAL when required. */

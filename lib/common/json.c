@@ -30,16 +30,27 @@ int bt_json_load_file(const char *path, size_t max_size, json_t **out, berth_err
 	return rc;
 }
 
-int bt_json_write_atomic(const char *path, const json_t *json, berth_error **err)
+static int json_write(const char *path, const json_t *json, bool durable, berth_error **err)
 {
 	char *text = json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
 
 	if (!text)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "writing %s: cannot encode JSON", path);
-	rc = bt_write_file_atomic(path, text, strlen(text), 0644, err);
+	rc = durable ? bt_write_file_atomic(path, text, strlen(text), 0644, err)
+		     : bt_write_file_volatile(path, text, strlen(text), 0644, err);
 	free(text);
 	return rc;
+}
+
+int bt_json_write_atomic(const char *path, const json_t *json, berth_error **err)
+{
+	return json_write(path, json, true, err);
+}
+
+int bt_json_write_volatile(const char *path, const json_t *json, berth_error **err)
+{
+	return json_write(path, json, false, err);
 }
 
 const char *bt_json_type_name(const json_t *json)

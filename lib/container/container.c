@@ -60,20 +60,23 @@ struct create {
 	bool snapshot, named;
 };
 
-static int write_record(const char *dir, const char *name, const json_t *json, berth_error **err)
+static int write_record(const char *dir, const char *name, const json_t *json, bool durable,
+			berth_error **err)
 {
 	char *path = bt_strdup_printf("%s/%s", dir, name);
 	int rc;
 
 	if (!path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_json_write_atomic(path, json, err);
+	rc = durable ? bt_json_write_atomic(path, json, err) : bt_json_write_volatile(path, json, err);
 	free(path);
 	return rc;
 }
 
-/* Writes the records into the temp dir: config.json (the bundle),
- * container.json, state.json and the lock. */
+/* Writes the records into the temp dir: state.json (volatile: a crash ends
+ * the container anyway, and an empty one reads as "ended, nothing
+ * recorded"), config.json (the bundle), then container.json, whose fsync of
+ * the directory makes every name in it durable; and the lock. */
 static int create_records(struct create *c, berth_image *img, berth_error **err)
 {
 	json_t *record, *spec = NULL, *state = NULL;
@@ -92,9 +95,9 @@ static int create_records(struct create *c, berth_image *img, berth_error **err)
 	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
 	json_object_set_new(record, "ImageManifest", json_string(c->held));
 	state = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
-	if ((rc = write_record(c->tmp, "config.json", spec, err)) < 0 ||
-	    (rc = write_record(c->tmp, "container.json", record, err)) < 0 ||
-	    (rc = write_record(c->tmp, "state.json", state, err)) < 0)
+	if ((rc = write_record(c->tmp, "state.json", state, false, err)) < 0 ||
+	    (rc = write_record(c->tmp, "config.json", spec, true, err)) < 0 ||
+	    (rc = write_record(c->tmp, "container.json", record, true, err)) < 0)
 		goto out;
 	if (!(path = bt_strdup_printf("%s/lock", c->tmp)))
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");

@@ -39,6 +39,8 @@ static char *resolv_conf(bool host_net)
 	return out;
 }
 
+/* Without fsync, as Docker writes them: made again from the options, never
+ * worth a disk flush on every create. */
 static int write_file(const char *dir, const char *name, const char *text, berth_error **err)
 {
 	char *path = bt_strdup_printf("%s/%s", dir, name);
@@ -46,7 +48,7 @@ static int write_file(const char *dir, const char *name, const char *text, berth
 
 	if (!path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_write_file_atomic(path, text, strlen(text), 0644, err);
+	rc = bt_write_file_volatile(path, text, strlen(text), 0644, err);
 	free(path);
 	return rc;
 }

@@ -176,6 +176,26 @@ static int load_record(struct bt_ct *ct, const char *file, json_t **out, berth_e
 	return rc;
 }
 
+/* state.json is written without fsync: after a power loss it may be
+ * empty, which reads as an end that nothing recorded (exit code -1, as a
+ * killed monitor leaves); anything else unreadable is damage. */
+static int load_state(struct bt_ct *ct, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/state.json", ct->dir);
+	struct stat st;
+	int empty;
+
+	if (!path)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	empty = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+	free(path);
+	if (!empty)
+		return load_record(ct, "state.json", &ct->state, err);
+	if (!(ct->state = json_pack("{s:s, s:i, s:i}", "Status", "exited", "Pid", 0, "ExitCode", -1)))
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	return 0;
+}
+
 int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error **err)
 {
 	struct bt_ct *ct;
@@ -203,7 +223,7 @@ int bt_ct_open(berth_ctx *ctx, const char *name, struct bt_ct **out, berth_error
 		rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "No such container: %s", name);
 	}
 	if (rc < 0 || (rc = load_record(ct, "container.json", &ct->config, err)) < 0 ||
-	    (rc = load_record(ct, "state.json", &ct->state, err)) < 0)
+	    (rc = load_state(ct, err)) < 0)
 		goto fail;
 	free(lock);
 	free(croot);
@@ -223,7 +243,9 @@ int bt_ct_save_state(struct bt_ct *ct, berth_error **err)
 
 	if (!path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_json_write_atomic(path, ct->state, err);
+	/* volatile: what it says lives no longer than a crash of the machine,
+	 * and an empty one reads as an end nothing recorded (bt_ct_open) */
+	rc = bt_json_write_volatile(path, ct->state, err);
 	free(path);
 	return rc;
 }
