@@ -195,10 +195,24 @@ out:
 				      holder ? holder : "") : 0;
 }
 
+/* Whether digest is a manifest the index lists itself (tagged). */
+static bool tagged(const json_t *index, const char *digest)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(index, "manifests"), i, d)
+		if (!strcmp(json_string_value(json_object_get(d, "digest")) ?: "", digest))
+			return true;
+	return false;
+}
+
 /* Drops holder from digest's holds; when none are left, the manifest's
- * blobs become pending (freed by the next collection unless tagged). */
-static int drop_hold(bt_store *s, json_t *holds, const char *digest, const char *holder,
-		     berth_error **err)
+ * blobs become pending (freed by the next collection unless tagged) --
+ * unless the index lists the manifest itself: then nothing of it can go,
+ * and the release costs no collection (a container's removal). */
+static int drop_hold(bt_store *s, const json_t *index, json_t *holds, const char *digest,
+		     const char *holder, berth_error **err)
 {
 	json_t *all = json_object_get(holds, "holds"), *list = json_object_get(all, digest), *h;
 	struct bt_strv blobs = { 0 };
@@ -214,6 +228,8 @@ static int drop_hold(bt_store *s, json_t *holds, const char *digest, const char 
 	if (json_array_size(list))
 		return 0;
 	json_object_del(all, digest);
+	if (tagged(index, digest))
+		return 0;
 	if ((rc = bt_manifest_collect(s, digest, &blobs, NULL)) < 0 || !blobs.n)
 		rc = bt_holds_add_pending(holds, (char *const *)&digest, 1, err);
 	else
@@ -231,7 +247,7 @@ int berth_image_release(berth_ctx *ctx, const char *digest, const char *holder, 
 	if ((rc = check_holder(holder, err)) < 0 || (rc = bt_digest_validate(digest, err)) < 0 ||
 	    (rc = bt_image_store_open(ctx, &s, err)) < 0 ||
 	    (rc = bt_store_index_lock(s, &fd, &index, err)) < 0 || (rc = bt_holds_load(s, &holds, err)) < 0 ||
-	    (rc = drop_hold(s, holds, digest, holder, err)) < 0 || (rc = bt_holds_save(s, holds, err)) < 0)
+	    (rc = drop_hold(s, index, holds, digest, holder, err)) < 0 || (rc = bt_holds_save(s, holds, err)) < 0)
 		goto out;
 	bt_lock_release(fd);
 	fd = -1;
