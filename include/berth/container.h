@@ -382,7 +382,7 @@ typedef int (*berth_container_event_fn)(const char *json_line, void *userdata);
  * time (ns since the epoch) from since_ns to until_ns (0: no bound), oldest
  * first; with follow, goes on with new events as they come until fn
  * returns non-zero or until_ns has passed. Events live in the run root:
- * a reboot forgets them. */
+ * a reboot forgets them, and the oldest go once they pass 1 to 2 MiB. */
 BERTH_EXTERN int berth_container_events(berth_ctx *ctx, long long since_ns, long long until_ns,
 					int follow, berth_container_event_fn fn, void *userdata,
 					berth_error **err);

@@ -1,7 +1,9 @@
 /* The engine's events (docker events): one JSON line per event appended
  * to <runroot>/events.jsonl, in Docker's shape, and read back by time. An
  * event is one write(2) of one line to a file opened O_APPEND, so lines of
- * several processes never mix. */
+ * several processes never mix. Past ROTATE_BYTES the file becomes
+ * events.jsonl.1 (replacing the one before), so the history is bounded as
+ * Docker's is, and readers read the two in turn. */
 #include "container-internal.h"
 
 #include <errno.h>
@@ -9,15 +11,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 8192
 #define FOLLOW_POLL_US (100 * 1000)
+#define ROTATE_BYTES (1 << 20)
 
 static char *events_path(const berth_ctx *ctx)
 {
 	return bt_strdup_printf("%s/events.jsonl", ctx->runroot);
+}
+
+/* Moves the file fd has open aside once it is full. Under its flock, and
+ * only while path still names it: of several writers that saw it full, one
+ * moves it, and none moves the new one in its place. */
+static void rotate(const char *path, int fd)
+{
+	struct stat st, now;
+	char *old;
+
+	if (fstat(fd, &st) < 0 || st.st_size < ROTATE_BYTES || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	if (stat(path, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
+	    (old = bt_strdup_printf("%s.1", path))) {
+		rename(path, old);
+		free(old);
+	}
+	flock(fd, LOCK_UN);
 }
 
 void bt_ct_event(berth_ctx *ctx, const char *id, const char *action, const json_t *record, const char *key,
@@ -47,6 +70,7 @@ void bt_ct_event(berth_ctx *ctx, const char *id, const char *action, const json_
 		line[n] = '\n'; /* json_dumps' NUL becomes the newline: one write */
 		if (bt_write_all(fd, line, n + 1) < 0)
 			bt_log_warn(ctx, "container", "recording event %s of %.12s: %s", action, id, strerror(errno));
+		rotate(path, fd);
 		close(fd);
 	}
 out:
@@ -84,15 +108,35 @@ static int read_lines(FILE *f, long long since, long long until, berth_container
 	return 0;
 }
 
+/* Whether path names another file than f (rotated since f was opened). */
+static bool moved(FILE *f, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fileno(f), &a) == 0 && (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev);
+}
+
 int berth_container_events(berth_ctx *ctx, long long since_ns, long long until_ns, int follow,
 			   berth_container_event_fn fn, void *userdata, berth_error **err)
 {
-	char *path = events_path(ctx);
+	char *path = events_path(ctx), *old = path ? bt_strdup_printf("%s.1", path) : NULL;
 	FILE *f = NULL;
 	int rc = 0;
 
-	if (!path)
+	if (!path || !old) {
+		free(path);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	}
+	/* the rotated file first (a rotation between the two opens may show a
+	 * few lines twice or skip them: the history is a courtesy, as Docker's) */
+	if ((f = fopen(old, "re"))) {
+		int stop = read_lines(f, since_ns, until_ns, fn, userdata);
+
+		fclose(f);
+		f = NULL;
+		if (stop)
+			goto out;
+	}
 	for (;;) {
 		struct timespec ts;
 
@@ -105,10 +149,20 @@ int berth_container_events(berth_ctx *ctx, long long since_ns, long long until_n
 		clock_gettime(CLOCK_REALTIME, &ts);
 		if (!follow || (until_ns > 0 && (long long)ts.tv_sec * 1000000000 + ts.tv_nsec > until_ns))
 			break;
+		if (f && moved(f, path)) {
+			/* read to its end, then on in the new one */
+			if (read_lines(f, since_ns, until_ns, fn, userdata))
+				break;
+			fclose(f);
+			f = NULL;
+			continue;
+		}
 		usleep(FOLLOW_POLL_US);
 	}
+out:
 	if (f)
 		fclose(f);
+	free(old);
 	free(path);
 	return rc;
 }

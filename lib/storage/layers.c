@@ -559,7 +559,7 @@ static int record_layers(struct prepare *p, berth_error **err)
 		any_placed = any_placed || p->placed[i];
 	if (any_placed && (rc = bt_syncfs(p->ldir, err)) < 0)
 		return rc;
-	if (changed && ((rc = layers_save(p->ctx, p->j, err)) < 0 || (rc = bt_fsync_dir(p->ldir, err)) < 0))
+	if (changed && ((rc = layers_save(p->ctx, p->j, err)) < 0 || (any_placed && (rc = bt_fsync_dir(p->ldir, err)) < 0)))
 		return rc;
 	memset(p->placed, 0, (p->info.l.n + 1) * sizeof(*p->placed)); /* recorded: keep them */
 	return 0;

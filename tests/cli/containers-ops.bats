@@ -537,6 +537,43 @@ PY
 	[ "$output" = busybox ]
 }
 
+# $1 lines of an old event named $2 appended to the events file
+old_events() {
+	/usr/bin/python3 -c 'import sys
+line = "{\"status\":\"create\",\"id\":\"00\",\"Type\":\"container\",\"Action\":\"create\",\"Actor\":{\"ID\":\"00\",\"Attributes\":{\"image\":\"x\",\"name\":\"%s\"}},\"scope\":\"local\",\"time\":1000,\"timeNano\":1000000000000}\n" % sys.argv[2]
+sys.stdout.write(line * int(sys.argv[1]))' "$1" "$2" >>"$STORE/run/events.jsonl"
+}
+
+@test "events: past 1 MiB the file moves to events.jsonl.1 (replacing the one before); readers and followers read on" {
+	ev=$STORE/run/events.jsonl
+	mkdir -p "$STORE/run"
+	rm -f "$ev" "$ev.1"
+	old_events 1 first
+	old_events 6000 filler
+	"${B[@]}" events --since "$(date +%s.%N)" --until $(( $(date +%s) + 4 )) --format '{{.Action}} {{.Actor.Attributes.name}}' > "$STORE/follow.out" &
+	follower=$!
+	sleep 1
+	# written to the full file, which then moves aside
+	"${B[@]}" create --name rot1 busybox true >/dev/null
+	[ -f "$ev.1" ]
+	[ ! -e "$ev" ]
+	"${B[@]}" create --name rot2 busybox true >/dev/null
+	wait "$follower"
+	[ "$(cat "$STORE/follow.out")" = $'create rot1\ncreate rot2' ]
+	run "${B[@]}" events --since 1 --until "$(date +%s.%N)" --format '{{.Actor.Attributes.name}}'
+	[ "${lines[0]}" = first ]
+	[ "${#lines[@]}" -eq 6003 ]
+	[ "${lines[6002]}" = rot2 ]
+	# the next rotation replaces the first: the history stays bounded
+	old_events 6000 filler2
+	"${B[@]}" rm rot1 rot2 >/dev/null
+	run "${B[@]}" events --since 1 --until "$(date +%s.%N)" --format '{{.Actor.Attributes.name}}'
+	[ "${lines[0]}" = rot2 ]
+	[ "${lines[1]}" = filler2 ]
+	[ "${#lines[@]}" -eq 6003 ]
+	[ "$(cat "$ev" "$ev.1" | wc -c)" -lt $((3 << 20)) ]
+}
+
 @test "events: the engine's events as JSON lines, by --since/--until, and followed" {
 	t0=$(date +%s.%N)
 	"${B[@]}" run -d --name ev1 busybox sh -c "$loop" >/dev/null
