@@ -119,7 +119,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_update(struct cli *cli, int argc, char **argv);
 /* ps --filter: 1 after printing an error for a filter ps does not know;
  * whether a container's inspect document passes every filter. */
-int ps_filter_check(char *const *filters, size_t n);
+int ps_filter_check(berth_ctx *ctx, char *const *filters, size_t n);
 bool ps_filter_match(berth_ctx *ctx, const json_t *doc, char *const *filters, size_t n);
 
 #endif

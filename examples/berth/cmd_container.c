@@ -842,7 +842,8 @@ static const char ps_usage[] =
 	"Options:\n"
 	"  -a, --all             show all containers (default shows just running)\n"
 	"  -f, --filter filter   filter output based on conditions provided (name=, id=,\n"
-	"                        status=, exited=, label=KEY[=VALUE], ancestor=IMAGE)\n"
+	"                        status=, exited=, label=KEY[=VALUE], ancestor=IMAGE,\n"
+	"                        before=CONTAINER, since=CONTAINER, health=)\n"
 	"      --format string   Go template, \"table TEMPLATE\" or \"json\"\n"
 	"      --help            show this help\n"
 	"  -n, --last int        show n last created containers (includes all states)\n"
@@ -901,7 +902,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		free(filters);
 		return 125;
 	}
-	if (ps_filter_check(filters, nfilters)) {
+	if (ps_filter_check(ctx, filters, nfilters)) {
 		free(filters);
 		berth_ctx_free(ctx);
 		return 1;

@@ -424,6 +424,22 @@ int cmd_container_prune(struct cli *cli, int argc, char **argv)
 
 /* ---- ps --filter -------------------------------------------------------------- */
 
+/* The creation time of container name (RFC 3339, one width for all, so
+ * they compare as strings); NULL when there is no such container. */
+static char *created_of(berth_ctx *ctx, const char *name)
+{
+	char *text = NULL, *created = NULL;
+	json_t *doc;
+
+	if (berth_container_inspect(ctx, name, &text, NULL) < 0)
+		return NULL;
+	if ((doc = json_loads(text, 0, NULL)))
+		created = strdup(json_string_value(json_object_get(doc, "Created")) ?: "");
+	json_decref(doc);
+	berth_string_free(text);
+	return created;
+}
+
 /* Whether one filter value matches the container's inspect document;
  * -1 for a filter ps does not know. */
 static int filter_one(berth_ctx *ctx, const json_t *doc, const char *key, const char *value)
@@ -451,6 +467,18 @@ static int filter_one(berth_ctx *ctx, const json_t *doc, const char *key, const 
 		free(k);
 		return v && (!eq || !strcmp(json_string_value(v) ?: "", eq + 1));
 	}
+	if (!strcmp(key, "before") || !strcmp(key, "since")) {
+		char *ref = created_of(ctx, value);
+		int cmp = ref ? strcmp(json_string_value(json_object_get(doc, "Created")) ?: "", ref) : 0;
+
+		free(ref);
+		return ref && (key[0] == 'b' ? cmp < 0 : cmp > 0);
+	}
+	if (!strcmp(key, "health")) {
+		const char *h = json_string_value(json_object_get(json_object_get(state, "Health"), "Status"));
+
+		return !strcmp(h ? h : "none", value);
+	}
 	if (!strcmp(key, "ancestor")) {
 		berth_image *img = NULL;
 		int match = !strcmp(json_string_value(json_object_get(config, "Image")) ?: "", value);
@@ -464,9 +492,10 @@ static int filter_one(berth_ctx *ctx, const json_t *doc, const char *key, const 
 	return -1;
 }
 
-int ps_filter_check(char *const *filters, size_t n)
+int ps_filter_check(berth_ctx *ctx, char *const *filters, size_t n)
 {
-	static const char *const keys[] = { "name", "id", "status", "exited", "label", "ancestor" };
+	static const char *const keys[] = { "name", "id", "status", "exited", "label", "ancestor",
+					    "before", "since", "health" };
 
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(filters[i], '=');
@@ -477,6 +506,15 @@ int ps_filter_check(char *const *filters, size_t n)
 		if (!known) {
 			fprintf(stderr, "berth: invalid filter '%s'\n", filters[i]);
 			return 1;
+		}
+		/* before= and since= name a container, which must exist */
+		if (!strncmp(filters[i], "before=", 7) || !strncmp(filters[i], "since=", 6)) {
+			berth_error *err = NULL;
+			char *text = NULL;
+
+			if (berth_container_inspect(ctx, eq + 1, &text, &err) < 0)
+				return cli_fail(err), 1;
+			berth_string_free(text);
 		}
 	}
 	return 0;

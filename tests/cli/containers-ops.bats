@@ -223,7 +223,7 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 	[[ "$output" == "Usage: berth container prune"* ]]
 }
 
-@test "ps --filter name/id/status/exited/label/ancestor, -n and -l" {
+@test "ps --filter name/id/status/exited/label/ancestor/before/since/health, -n and -l" {
 	"${B[@]}" run -d --name web-1 -l tier=front busybox sh -c "$loop" >/dev/null
 	run -2 "${B[@]}" run --name job-1 -l tier=back -l batch busybox sh -c 'exit 2'
 	sleep 0.01
@@ -258,6 +258,22 @@ loop='trap "exit 0" TERM; while :; do sleep 0.1; done'
 	[ "$(echo "$output" | tr '\n' ' ')" = "web-2 job-1 " ]
 	run "${B[@]}" ps -l --format '{{.Names}}'
 	[ "$output" = "web-2" ]
+	# before=/since=: created before or after the one named; health=
+	run "${B[@]}" ps -a --filter before=web-2 --format '{{.Names}}'
+	[ "$(echo "$output" | tr '\n' ' ')" = "job-1 web-1 " ]
+	run "${B[@]}" ps -a --filter since=web-1 --format '{{.Names}}'
+	[ "$(echo "$output" | tr '\n' ' ')" = "web-2 job-1 " ]
+	run "${B[@]}" ps -a --filter since=web-1 --filter before=web-2 --format '{{.Names}}'
+	[ "$output" = "job-1" ]
+	run "${B[@]}" ps --filter since=web-1 --format '{{.Names}}'
+	[ -z "$output" ]
+	run "${B[@]}" ps -a --filter health=none -q
+	[ "${#lines[@]}" -eq 3 ]
+	run "${B[@]}" ps -a --filter health=healthy -q
+	[ -z "$output" ]
+	run --separate-stderr "${B[@]}" ps -a --filter before=no-such
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"No such container: no-such"* ]]
 	run --separate-stderr "${B[@]}" ps --filter colour=red
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"invalid filter 'colour=red'"* ]]
