@@ -55,6 +55,8 @@ const char **lberth_strv(lua_State *L, int idx, const char *what);
 int lberth_done(lua_State *L, int rc, berth_error *err);
 /* runtime.c: a descriptor from an integer, a Lua file, or nil/false (-1). */
 int lberth_to_fd(lua_State *L, int idx, const char *what);
+/* A table of the stats' fields, named as in berth_cgroup_stats (runtime.c). */
+void lberth_push_stats(lua_State *L, const berth_cgroup_stats *s);
 
 /* ops.c: the engine's operations on existing containers */
 int ctx_container_exec(lua_State *L);

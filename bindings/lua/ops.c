@@ -264,17 +264,7 @@ int ctx_container_stats(lua_State *L)
 	c->busy--;
 	if (rc < 0)
 		return push_error(L, err, rc);
-	lua_createtable(L, 0, 8);
-#define FIELD(f) (lua_pushinteger(L, (lua_Integer)s.f), lua_setfield(L, -2, #f))
-	FIELD(memory_usage);
-	FIELD(memory_peak);
-	FIELD(memory_limit);
-	FIELD(oom_kills);
-	FIELD(oom_events);
-	FIELD(cpu_usage_ns);
-	FIELD(pids_current);
-	FIELD(pids_limit);
-#undef FIELD
+	lberth_push_stats(L, &s);
 	return 1;
 }
 

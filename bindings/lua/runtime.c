@@ -412,16 +412,25 @@ static int rt_stats(lua_State *L)
 	c->busy--;
 	if (rc < 0)
 		return push_error(L, err, rc);
-	lua_createtable(L, 0, 8);
-	set_int(L, "memory_usage", (long long)s.memory_usage);
-	set_int(L, "memory_peak", (long long)s.memory_peak);
-	set_int(L, "memory_limit", (long long)s.memory_limit);
-	set_int(L, "oom_kills", (long long)s.oom_kills);
-	set_int(L, "oom_events", (long long)s.oom_events);
-	set_int(L, "cpu_usage_ns", (long long)s.cpu_usage_ns);
-	set_int(L, "pids_current", (long long)s.pids_current);
-	set_int(L, "pids_limit", (long long)s.pids_limit);
+	lberth_push_stats(L, &s);
 	return 1;
+}
+
+void lberth_push_stats(lua_State *L, const berth_cgroup_stats *s)
+{
+	lua_createtable(L, 0, 10);
+#define FIELD(f) set_int(L, #f, (long long)s->f)
+	FIELD(memory_usage);
+	FIELD(memory_peak);
+	FIELD(memory_limit);
+	FIELD(oom_kills);
+	FIELD(oom_events);
+	FIELD(cpu_usage_ns);
+	FIELD(pids_current);
+	FIELD(pids_limit);
+	FIELD(io_read_bytes);
+	FIELD(io_write_bytes);
+#undef FIELD
 }
 
 static int rt_usage(lua_State *L)

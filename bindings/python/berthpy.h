@@ -110,6 +110,8 @@ OPS(OPS_DECLARE)
 /* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
  * module functions runtime_spec_default() and runtime_features(). */
 int berthpy_runtime_init(PyObject *module, module_state *st);
+/* A dict of the stats' fields, named as in berth_cgroup_stats (runtime.c). */
+PyObject *berthpy_stats_dict(const berth_cgroup_stats *s);
 int berthpy_runtime_traverse(module_state *st, visitproc visit, void *arg);
 void berthpy_runtime_clear(module_state *st);
 /* Context.runtime: a Runtime over the context's default state root. */

@@ -333,7 +333,8 @@ const char Context_container_stats_doc[] =
 	"container_stats(name) -> dict\n\n"
 	"Resource usage of a running container as a dict of ints: memory_usage,\n"
 	"memory_peak, memory_limit, oom_kills, oom_events, cpu_usage_ns,\n"
-	"pids_current, pids_limit (as Runtime.stats gives them).";
+	"pids_current, pids_limit, io_read_bytes, io_write_bytes (as Runtime.stats\n"
+	"gives them).";
 
 PyObject *Context_container_stats(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -348,12 +349,7 @@ PyObject *Context_container_stats(ContextObject *self, PyObject *args, PyObject 
 	UNLOCKED(self, rc = berth_container_stats(ctx, name, &s, &err));
 	if (rc < 0)
 		return context_raise(self, rc, err);
-	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "memory_usage",
-			     (unsigned long long)s.memory_usage, "memory_peak", (unsigned long long)s.memory_peak,
-			     "memory_limit", (unsigned long long)s.memory_limit, "oom_kills",
-			     (unsigned long long)s.oom_kills, "oom_events", (unsigned long long)s.oom_events,
-			     "cpu_usage_ns", (unsigned long long)s.cpu_usage_ns, "pids_current",
-			     (unsigned long long)s.pids_current, "pids_limit", (unsigned long long)s.pids_limit);
+	return berthpy_stats_dict(&s);
 }
 
 const char Context_container_update_doc[] =

@@ -579,7 +579,20 @@ PyDoc_STRVAR(Runtime_stats_doc,
 "stats($self, id, /)\n--\n\n"
 "Resource usage of the container's cgroup as a dict of ints: memory_usage,\n"
 "memory_peak, memory_limit, oom_kills, oom_events, cpu_usage_ns,\n"
-"pids_current, pids_limit (berth's UNKNOWN and UNLIMITED values as they are).");
+"pids_current, pids_limit, io_read_bytes, io_write_bytes (berth's UNKNOWN\n"
+"and UNLIMITED values as they are).");
+
+PyObject *berthpy_stats_dict(const berth_cgroup_stats *s)
+{
+	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "memory_usage",
+			     (unsigned long long)s->memory_usage, "memory_peak", (unsigned long long)s->memory_peak,
+			     "memory_limit", (unsigned long long)s->memory_limit, "oom_kills",
+			     (unsigned long long)s->oom_kills, "oom_events", (unsigned long long)s->oom_events,
+			     "cpu_usage_ns", (unsigned long long)s->cpu_usage_ns, "pids_current",
+			     (unsigned long long)s->pids_current, "pids_limit", (unsigned long long)s->pids_limit,
+			     "io_read_bytes", (unsigned long long)s->io_read_bytes, "io_write_bytes",
+			     (unsigned long long)s->io_write_bytes);
+}
 
 static PyObject *Runtime_stats(RuntimeObject *self, PyObject *args)
 {
@@ -597,12 +610,7 @@ static PyObject *Runtime_stats(RuntimeObject *self, PyObject *args)
 	done(self);
 	if (rc < 0)
 		return fail((PyObject *)self, rc, err);
-	return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "memory_usage",
-			     (unsigned long long)s.memory_usage, "memory_peak", (unsigned long long)s.memory_peak,
-			     "memory_limit", (unsigned long long)s.memory_limit, "oom_kills",
-			     (unsigned long long)s.oom_kills, "oom_events", (unsigned long long)s.oom_events,
-			     "cpu_usage_ns", (unsigned long long)s.cpu_usage_ns, "pids_current",
-			     (unsigned long long)s.pids_current, "pids_limit", (unsigned long long)s.pids_limit);
+	return berthpy_stats_dict(&s);
 }
 
 PyDoc_STRVAR(Runtime_exit_status_doc,

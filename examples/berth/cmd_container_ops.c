@@ -853,9 +853,42 @@ static long long now_ns(void)
 struct stats_sample {
 	char *name, *id;
 	berth_cgroup_stats s;
+	unsigned long long rx, tx; /* bytes through the container's links but lo */
 	long long at;
-	bool ok;
+	bool ok, net_ok;
 };
+
+/* Sums /proc/PID/net/dev, the network namespace the container's init is
+ * in, over its links but lo (as Docker counts its networks). */
+static bool net_io(berth_ctx *ctx, const char *id, unsigned long long *rx, unsigned long long *tx)
+{
+	char *text = NULL, path[64], line[512];
+	json_int_t pid = 0;
+	json_t *doc;
+	FILE *f;
+
+	if (berth_container_inspect(ctx, id, &text, NULL) < 0)
+		return false;
+	if ((doc = json_loads(text, 0, NULL)))
+		pid = json_integer_value(json_object_get(json_object_get(doc, "State"), "Pid"));
+	json_decref(doc);
+	berth_string_free(text);
+	snprintf(path, sizeof(path), "/proc/%lld/net/dev", (long long)pid);
+	if (pid <= 0 || !(f = fopen(path, "re")))
+		return false;
+	*rx = *tx = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		unsigned long long r, t;
+
+		/* "  eth0: RXBYTES packets errs drop fifo frame compressed multicast TXBYTES ..." */
+		if (sscanf(line, " %63[^:]: %llu %*u %*u %*u %*u %*u %*u %*u %llu", name, &r, &t) == 3 &&
+		    strcmp(name, "lo"))
+			*rx += r, *tx += t;
+	}
+	fclose(f);
+	return true;
+}
 
 static void stats_take(berth_ctx *ctx, struct stats_sample *x)
 {
@@ -863,13 +896,29 @@ static void stats_take(berth_ctx *ctx, struct stats_sample *x)
 
 	x->s = init;
 	x->ok = berth_container_stats(ctx, x->id, &x->s, NULL) == 0;
+	x->net_ok = x->ok && net_io(ctx, x->id, &x->rx, &x->tx);
 	x->at = now_ns();
+}
+
+/* "read / written" in Docker's decimal units; "--" when unknown. */
+static void io_pair(bool ok, uint64_t in, uint64_t out, char *buf, size_t len)
+{
+	char a[32], b[32];
+
+	if (!ok || in == BERTH_CGROUP_UNKNOWN || out == BERTH_CGROUP_UNKNOWN) {
+		snprintf(buf, len, "--");
+		return;
+	}
+	fmt_size((long long)in, a, sizeof(a));
+	fmt_size((long long)out, b, sizeof(b));
+	snprintf(buf, len, "%s / %s", a, b);
 }
 
 /* One row of Docker's stats table from two samples of a container. */
 static json_t *stats_row(const struct stats_sample *a, const struct stats_sample *b, bool trunc)
 {
 	char cpu[32] = "--", mem[96] = "--", memp[32] = "--", pids[32] = "--", used[32], limit[32];
+	char net[80], block[80];
 	uint64_t lim = b->s.memory_limit;
 
 	if (b->ok && a->ok && b->s.cpu_usage_ns != BERTH_CGROUP_UNKNOWN && b->at > a->at)
@@ -885,9 +934,11 @@ static json_t *stats_row(const struct stats_sample *a, const struct stats_sample
 	}
 	if (b->ok && b->s.pids_current != BERTH_CGROUP_UNKNOWN)
 		snprintf(pids, sizeof(pids), "%llu", (unsigned long long)b->s.pids_current);
+	io_pair(b->net_ok, b->rx, b->tx, net, sizeof(net));
+	io_pair(b->ok, b->s.io_read_bytes, b->s.io_write_bytes, block, sizeof(block));
 	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", b->id, trunc ? (size_t)12 : strlen(b->id),
-			 "Name", b->name, "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp, "NetIO", "--",
-			 "BlockIO", "--", "PIDs", pids);
+			 "Name", b->name, "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp, "NetIO", net,
+			 "BlockIO", block, "PIDs", pids);
 }
 
 /* The containers stats shows: those named, else every running one. */

@@ -104,9 +104,11 @@ typedef struct {
 	uint64_t cpu_usage_ns;   /* CPU time used */
 	uint64_t pids_current;
 	uint64_t pids_limit;     /* or BERTH_CGROUP_UNLIMITED */
+	uint64_t io_read_bytes;  /* read from block devices (v1 blkio, v2 io.stat) */
+	uint64_t io_write_bytes; /* written to block devices */
 } berth_cgroup_stats;
 
-#define BERTH_CGROUP_STATS_INIT { sizeof(berth_cgroup_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
+#define BERTH_CGROUP_STATS_INIT { sizeof(berth_cgroup_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Fills the fields of *stats that its size covers; BERTH_CGROUP_UNKNOWN
  * where this host does not report a value. */

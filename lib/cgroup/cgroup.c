@@ -835,7 +835,7 @@ int berth_cgroup_stats_get(berth_cgroup *cg, berth_cgroup_stats *stats, berth_er
 	st.size = stats->size;
 	st.memory_usage = st.memory_peak = st.memory_limit = BERTH_CGROUP_UNKNOWN;
 	st.oom_kills = st.oom_events = st.cpu_usage_ns = BERTH_CGROUP_UNKNOWN;
-	st.pids_current = st.pids_limit = BERTH_CGROUP_UNKNOWN;
+	st.pids_current = st.pids_limit = st.io_read_bytes = st.io_write_bytes = BERTH_CGROUP_UNKNOWN;
 	bt_cg_v1_stats(cg, &st);
 	bt_cg_v2_stats(cg, &st);
 	memcpy(stats, &st, size);

@@ -243,6 +243,30 @@ static bool read_u64(const berth_cgroup *cg, int dir, const char *file, uint64_t
 	return true;
 }
 
+/* Bytes read and written, summed over the devices of the throttle
+ * layer's lines "MAJ:MIN Read N" (every bio passes it, whatever the
+ * scheduler); its "Total" line is left out. */
+static void io_bytes(const berth_cgroup *cg, berth_cgroup_stats *st)
+{
+	int blkio = bt_cg_v1_index(cg, "blkio");
+	unsigned long long rd = 0, wr = 0, n;
+	char *text, op[16];
+
+	if (blkio < 0 || (bt_cg_read(cg, (size_t)blkio, "blkio.throttle.io_service_bytes_recursive", &text, NULL) < 0 &&
+			  bt_cg_read(cg, (size_t)blkio, "blkio.throttle.io_service_bytes", &text, NULL) < 0))
+		return;
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (sscanf(line, "%*u:%*u %15s %llu", op, &n) != 2)
+			continue;
+		else if (!strcmp(op, "Read"))
+			rd += n;
+		else if (!strcmp(op, "Write"))
+			wr += n;
+	st->io_read_bytes = rd;
+	st->io_write_bytes = wr;
+	free(text);
+}
+
 int bt_cg_v1_stats(const berth_cgroup *cg, berth_cgroup_stats *st)
 {
 	int mem = bt_cg_v1_index(cg, "memory"), pids = bt_cg_v1_index(cg, "pids");
@@ -261,5 +285,6 @@ int bt_cg_v1_stats(const berth_cgroup *cg, berth_cgroup_stats *st)
 	read_u64(cg, acct, "cpuacct.usage", &st->cpu_usage_ns);
 	read_u64(cg, pids, "pids.current", &st->pids_current);
 	read_u64(cg, pids, "pids.max", &st->pids_limit);
+	io_bytes(cg, st);
 	return 0;
 }

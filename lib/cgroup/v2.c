@@ -261,6 +261,18 @@ static bool read_u64(const berth_cgroup *cg, const char *file, uint64_t *out)
 	return true;
 }
 
+/* io.stat: a line per device, "MAJ:MIN rbytes=N wbytes=N rios=N ...". */
+static void io_bytes(const char *text, berth_cgroup_stats *st)
+{
+	unsigned long long rd = 0, wr = 0, r, w;
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (sscanf(line, "%*u:%*u rbytes=%llu wbytes=%llu", &r, &w) == 2)
+			rd += r, wr += w;
+	st->io_read_bytes = rd;
+	st->io_write_bytes = wr;
+}
+
 int bt_cg_v2_stats(const berth_cgroup *cg, berth_cgroup_stats *st)
 {
 	char *text;
@@ -291,5 +303,9 @@ int bt_cg_v2_stats(const berth_cgroup *cg, berth_cgroup_stats *st)
 		read_u64(cg, "pids.current", &st->pids_current);
 	if (st->pids_limit == BERTH_CGROUP_UNKNOWN)
 		read_u64(cg, "pids.max", &st->pids_limit);
+	if (st->io_read_bytes == BERTH_CGROUP_UNKNOWN && bt_cg_read(cg, (size_t)cg->v2, "io.stat", &text, NULL) == 0) {
+		io_bytes(text, st);
+		free(text);
+	}
 	return 0;
 }

@@ -456,7 +456,7 @@ PY
 	[[ "$stderr" == *"No such container: no-such-container"* ]]
 }
 
-@test "stats --no-stream shows CPU, memory and pids; update changes a running container's limits and keeps them" {
+@test "stats --no-stream shows CPU, memory, pids, net and block I/O; update changes a running container's limits and keeps them" {
 	id=$("${B[@]}" run -d --name s1 -m 64m busybox sh -c 'sleep 1000 & while :; do :; done')
 	run --separate-stderr "${B[@]}" stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' s1
 	[ "$status" -eq 0 ]
@@ -464,6 +464,10 @@ PY
 	cpu=${output#s1 }
 	# a busy loop takes a good share of a CPU even on a shared machine
 	[ "${cpu%%.*}" -ge 20 ]
+	# no links but lo (--network none): nothing through them; block I/O as
+	# the blkio or io controller counts it
+	run "${B[@]}" stats --no-stream --format '{{.NetIO}}|{{.BlockIO}}' s1
+	[[ "$output" =~ ^0B\ /\ 0B\|[0-9.]+(B|kB|MB)\ /\ [0-9.]+(B|kB|MB)$ ]]
 	run "${B[@]}" stats --no-stream
 	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]]
 	[[ "${lines[1]}" == "${id:0:12}   s1 "* ]]

@@ -562,6 +562,7 @@ else
 		assert(ctx:container_update("lua-res", {pids_limit = 50, memory = 64 << 20}))
 		local st = assert(ctx:container_stats("lua-res"))
 		eq(st.pids_limit, 50); eq(st.memory_limit, 64 << 20); check(st.pids_current >= 1, "pids")
+		check(math.type(st.io_read_bytes) == "integer" and math.type(st.io_write_bytes) == "integer", "io bytes")
 		local ok, msg, name = ctx:container_update("lua-res", {memory = 64 << 20, memory_swap = 1 << 20})
 		eq(name, "EINVAL", msg)
 		ok, msg, name = ctx:container_resize("lua-res", 24, 80)

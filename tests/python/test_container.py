@@ -197,6 +197,7 @@ def test_top_stats_update_resize(ectx):
     ectx.container_update("py-res", pids_limit=50, mem_limit=64 << 20)
     stats = ectx.container_stats("py-res")
     assert stats["pids_limit"] == 50 and stats["memory_limit"] == 64 << 20
+    assert stats["io_read_bytes"] >= 0 and stats["io_write_bytes"] >= 0
     assert stats["pids_current"] >= 1
     with pytest.raises(berth.InvalidArgumentError):
         ectx.container_update("py-res", mem_limit=64 << 20, memswap_limit=1 << 20)

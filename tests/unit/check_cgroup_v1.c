@@ -346,6 +346,14 @@ START_TEST(attach_freeze_stats_kill)
 	fake_put(d, "pids.max", "16\n");
 	free(d);
 	ck_assert_ok(berth_cgroup_stats_get(cg, &st, &err), err);
+	ck_assert(st.io_read_bytes == BERTH_CGROUP_UNKNOWN); /* blkio without the file */
+	d = unit_path(t->root, "blkio/c");
+	fake_put(d, "blkio.throttle.io_service_bytes", "8:0 Read 4096\n8:0 Write 512\n8:0 Sync 0\n"
+						       "8:16 Read 100\n8:16 Write 1\n8:16 Total 4709\nTotal 4709\n");
+	free(d);
+	ck_assert_ok(berth_cgroup_stats_get(cg, &st, &err), err);
+	ck_assert_uint_eq(st.io_read_bytes, 4196);
+	ck_assert_uint_eq(st.io_write_bytes, 513);
 	ck_assert_uint_eq(st.memory_usage, 1000);
 	ck_assert_uint_eq(st.memory_peak, 2000);
 	ck_assert_uint_eq(st.memory_limit, BERTH_CGROUP_UNLIMITED);

@@ -183,7 +183,11 @@ START_TEST(freeze_kill_pids_stats)
 	fake_put(d, "memory.events", "low 0\nhigh 0\nmax 9\noom 2\noom_kill 1\noom_group_kill 0\n");
 	fake_put(d, "pids.current", "3\n");
 	fake_put(d, "pids.max", "max\n");
+	fake_put(d, "io.stat", "8:0 rbytes=100 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n"
+			       "8:16 rbytes=1000 wbytes=3 rios=2 wios=1 dbytes=0 dios=0\n");
 	ck_assert_ok(berth_cgroup_stats_get(cg, &st, &err), err);
+	ck_assert_uint_eq(st.io_read_bytes, 1100);
+	ck_assert_uint_eq(st.io_write_bytes, 23);
 	ck_assert_uint_eq(st.memory_usage, 5000);
 	ck_assert_uint_eq(st.memory_peak, 6000);
 	ck_assert(st.memory_limit == BERTH_CGROUP_UNLIMITED);
