@@ -31,7 +31,7 @@ static PyObject *json_load(const char *text)
 }
 
 /* Library JSON text as Python objects; frees text. */
-static PyObject *from_json(char *text)
+PyObject *from_json(char *text)
 {
 	PyObject *result = json_load(text);
 

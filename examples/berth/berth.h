@@ -77,6 +77,9 @@ int cmd_image_mount(struct cli *cli, int argc, char **argv);
 int cmd_image_unmount(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
 
+/* cmd_volume.c */
+int cmd_volume(struct cli *cli, int argc, char **argv);
+
 /* cmd_container.c */
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);

@@ -300,10 +300,10 @@ out:
 static json_t *docker_view(const struct bt_vol *v, const char *name, const json_t *rec, int flags)
 {
 	char *mp = bt_vol_path(v, name, "_data");
-	json_t *out = json_pack("{s:O?, s:O?, s:O?, s:O?, s:s?, s:O?, s:s}", "CreatedAt",
+	json_t *out = json_pack("{s:O?, s:O?, s:O?, s:s?, s:O?, s:O?, s:s}", "CreatedAt",
 				json_object_get(rec, "CreatedAt"), "Driver", json_object_get(rec, "Driver"),
-				"Labels", json_object_get(rec, "Labels"), "Options", json_object_get(rec, "Options"),
-				"Mountpoint", mp, "Name", json_object_get(rec, "Name"), "Scope", "local");
+				"Labels", json_object_get(rec, "Labels"), "Mountpoint", mp, "Name",
+				json_object_get(rec, "Name"), "Options", json_object_get(rec, "Options"), "Scope", "local");
 
 	if (out && (flags & BERTH_VOLUME_INSPECT_USAGE))
 		json_object_set_new(out, "UsageData",
