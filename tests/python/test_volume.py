@@ -163,3 +163,20 @@ def test_containers_share_a_volume(store):
         for c in ctx.containers():
             ctx.container_remove(c, force=True)
         ctx.close()
+
+
+def test_holds_of_gone_containers_are_swept(store):
+    # what a create killed after its holds leaves: a hold of a container
+    # that does not exist; the next create drops it
+    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
+    try:
+        ctx.volume_create("orphaned")
+        ctx.volume_hold("orphaned", "container:" + "ab" * 32)
+        ctx.volume_hold("orphaned", "someone:else")
+        cid = ctx.container_create("busybox", ["true"])
+        assert ctx.volume_holders("orphaned") == ["someone:else"]
+        ctx.container_remove(cid)
+        ctx.volume_release("orphaned", "someone:else")
+        ctx.volume_remove("orphaned")
+    finally:
+        ctx.close()
