@@ -428,17 +428,43 @@ static int dedupe(struct mnts *l, berth_error **err)
 	return 0;
 }
 
-/* Parents before children: /a before /a/b, whatever order they came in. */
-static int depth_cmp(const void *a, const void *b)
+/* The components of a path: parents (fewer) are mounted before children. */
+static size_t depth(const char *p)
 {
-	const char *x = ((const struct mnt *)a)->dest, *y = ((const struct mnt *)b)->dest;
-	size_t dx = 0, dy = 0;
+	size_t d = 0;
 
-	for (; *x; x++)
-		dx += *x == '/';
-	for (; *y; y++)
-		dy += *y == '/';
-	return dx < dy ? -1 : dx > dy;
+	for (; *p; p++)
+		d += *p == '/' && p[1] && p[1] != '/';
+	return d;
+}
+
+/* The spec's mounts, parents before children and otherwise in their order
+ * (a stable insertion sort: the lists are short), as Docker sorts them: a
+ * volume on /etc goes under the generated /etc/hosts, a user's /dev/shm
+ * over the default one. */
+static void sort_spec_mounts(json_t *mounts)
+{
+	size_t n = json_array_size(mounts);
+	json_t **v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return; /* left in the order they came */
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(mounts, i));
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0; j--) {
+			json_t *t = v[j];
+
+			if (depth(json_string_value(json_object_get(v[j - 1], "destination")) ?: "") <=
+			    depth(json_string_value(json_object_get(t, "destination")) ?: ""))
+				break;
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	json_array_clear(mounts);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(mounts, v[i]);
+	free(v);
 }
 
 static int collect(berth_ctx *ctx, const berth_container_create_opts *o, const json_t *image, struct mnts *l,
@@ -458,16 +484,6 @@ static int collect(berth_ctx *ctx, const berth_container_create_opts *o, const j
 		rc = image_volumes(l, image, err);
 	if (rc == 0)
 		rc = dedupe(l, err);
-	if (rc == 0 && l->n > 1) {
-		/* a stable sort by depth: insertion, the lists are short */
-		for (size_t i = 1; i < l->n; i++)
-			for (size_t j = i; j > 0 && depth_cmp(&l->v[j - 1], &l->v[j]) > 0; j--) {
-				struct mnt t = l->v[j];
-
-				l->v[j] = l->v[j - 1];
-				l->v[j - 1] = t;
-			}
-	}
 	return rc;
 }
 
@@ -656,6 +672,8 @@ int bt_ct_mounts_apply(berth_ctx *ctx, const char *id, const berth_container_cre
 		unrealize(ctx, id, &l);
 		goto out;
 	}
+	if (l.n)
+		sort_spec_mounts(json_object_get(spec, "mounts"));
 	record_asked(o, record);
 	json_object_set(record, "Mounts", rec_mounts);
 	json_object_set(record, "MountsPopulate", populate);

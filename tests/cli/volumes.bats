@@ -215,3 +215,54 @@ teardown() {
 	# the bind volume's removal leaves the host directory alone
 	[ "$(cat "$STORE/bindsrc/f")" = from-host ]
 }
+
+# busybox with VOLUME /etc in its config: a copy of the test image's
+# manifest and config in its layout, tagged busyvol, copied into the store
+make_volume_image() {
+	/usr/bin/python3 - "$STORE/layout" <<'PY'
+import hashlib, json, os, sys
+layout = sys.argv[1]
+def blob(digest):
+    with open(os.path.join(layout, "blobs", *digest.split(":")), "rb") as f:
+        return json.load(f)
+def put(obj):
+    data = json.dumps(obj, sort_keys=True).encode()
+    hexd = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(layout, "blobs", "sha256", hexd), "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + hexd, "size": len(data)}
+index = blob_index = json.load(open(os.path.join(layout, "index.json")))
+desc = next(m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "busybox")
+manifest = blob(desc["digest"])
+config = blob(manifest["config"]["digest"])
+config["config"]["Volumes"] = {"/etc": {}}
+manifest["config"].update(put(config))
+m = put(manifest)
+m.update({"mediaType": desc["mediaType"], "annotations": {"org.opencontainers.image.ref.name": "busyvol"}})
+index["manifests"].append(m)
+json.dump(index, open(os.path.join(layout, "index.json"), "w"))
+PY
+	skopeo copy -q "oci:$STORE/layout:busyvol" "oci:$STORE/root/content:docker.io/library/busyvol:latest"
+}
+
+@test "the image's VOLUMEs: an anonymous volume each, filled from the image, yielding to -v" {
+	make_volume_image
+	"${B[@]}" create --name iv busyvol true >/dev/null
+	vol=$("${B[@]}" inspect -f '{{range .Mounts}}{{.Name}} {{.Destination}}{{end}}' iv)
+	[[ "$vol" =~ ^[0-9a-f]{64}" /etc"$ ]]
+	vol=${vol%% *}
+	# the generated /etc files stay over a volume on /etc, as in Docker
+	run "${B[@]}" run --rm --hostname gen busyvol cat /etc/hostname
+	[ "$output" = gen ]
+	"${B[@]}" start iv >/dev/null
+	"${B[@]}" wait iv >/dev/null
+	data=$("${B[@]}" volume inspect -f '{{.Mountpoint}}' "$vol")
+	[ "$(cat "$data/hostname")" = berth-test ]
+	# a -v at the same path takes its place
+	run "${B[@]}" create --name iv2 -v named:/etc busyvol true
+	run "${B[@]}" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' iv2
+	[ "$output" = named ]
+	"${B[@]}" rm -v iv iv2 >/dev/null
+	run "${B[@]}" volume ls -q
+	[ "$output" = named ]
+}
