@@ -67,6 +67,21 @@ const char *utf8(struct strings *s, PyObject *obj, const char *what);
 int strv(struct strings *s, PyObject *obj, const char *what, const char ***out);
 /* Library JSON text as Python objects; frees text (ops.c). */
 PyObject *from_json(char *text);
+/* A list of str of the n library strings v (not freed) (ops.c). */
+PyObject *text_list(char *const *v, size_t n);
+
+/* Runs `call` (a statement setting rc) with the GIL released and the
+ * context marked in use, so close() cannot free it under the call. */
+#define UNLOCKED(self, call)              \
+	do {                              \
+		(self)->uses++;           \
+		Py_BEGIN_ALLOW_THREADS    \
+		call;                     \
+		Py_END_ALLOW_THREADS      \
+		(self)->uses--;           \
+	} while (0)
+
+#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
 
 /* container.c: the engine's methods of Context */
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs);

@@ -6,31 +6,11 @@
 
 #include <stdlib.h>
 
-#define UNLOCKED(self, call)           \
-	do {                           \
-		(self)->uses++;        \
-		Py_BEGIN_ALLOW_THREADS \
-		call;                  \
-		Py_END_ALLOW_THREADS   \
-		(self)->uses--;        \
-	} while (0)
-
-#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
-
 /* A list of str from a library array of names; frees it. */
 static PyObject *name_list(char **names, size_t count)
 {
-	PyObject *list = PyList_New((Py_ssize_t)count);
+	PyObject *list = text_list(names, count);
 
-	for (size_t i = 0; list && i < count; i++) {
-		PyObject *s = text_from_c(names[i]);
-
-		if (!s) {
-			Py_CLEAR(list);
-			break;
-		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
-	}
 	berth_volume_names_free(names, count);
 	return list;
 }

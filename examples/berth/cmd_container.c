@@ -15,23 +15,6 @@
 
 #include "berth.h"
 
-/* A growing NULL-terminated list of option values (-e, --cap-add, ...). */
-struct list {
-	const char **v;
-	size_t n;
-};
-
-static void list_add(struct list *l, const char *s)
-{
-	const char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
-
-	if (!v)
-		abort();
-	l->v = v;
-	l->v[l->n++] = s;
-	l->v[l->n] = NULL;
-}
-
 /* A Go duration ("30s", "1m30s", "500ms", "1h") in nanoseconds; -1 when bad. */
 static long long parse_duration(const char *s)
 {

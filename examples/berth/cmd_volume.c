@@ -6,23 +6,6 @@
 
 #include "berth.h"
 
-/* A growing NULL-terminated list of borrowed strings. */
-struct vlist {
-	const char **v;
-	size_t n;
-};
-
-static void vlist_add(struct vlist *l, const char *s)
-{
-	const char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
-
-	if (!v)
-		abort();
-	l->v = v;
-	l->v[l->n++] = s;
-	l->v[l->n] = NULL;
-}
-
 static const char create_usage[] =
 	"Usage: berth volume create [OPTIONS] [VOLUME]\n"
 	"\n"
@@ -42,7 +25,7 @@ static int cmd_volume_create(struct cli *cli, int argc, char **argv)
 		CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
 	berth_volume_create_opts o = BERTH_VOLUME_CREATE_OPTS_INIT;
-	struct vlist labels = { 0 }, opts = { 0 };
+	struct list labels = { 0 }, opts = { 0 };
 	const char *name = NULL;
 	berth_error *err = NULL;
 	berth_ctx *ctx;
@@ -53,8 +36,8 @@ static int cmd_volume_create(struct cli *cli, int argc, char **argv)
 	while ((opt = cli_getopt(argc, argv, "d:o:", options, create_usage)) != -1) {
 		switch (opt) {
 		case 'd': o.driver = optarg; break;
-		case 'l': vlist_add(&labels, optarg); break;
-		case 'o': vlist_add(&opts, optarg); break;
+		case 'l': list_add(&labels, optarg); break;
+		case 'o': list_add(&opts, optarg); break;
 		case 'n': name = optarg; break;
 		default: free(labels.v); free(opts.v); return cli_opt_status(opt);
 		}
@@ -139,7 +122,7 @@ static int cmd_volume_ls(struct cli *cli, int argc, char **argv)
 	static const struct fmt_header headers[] = {
 		{ "Driver", "DRIVER" }, { "Name", "VOLUME NAME" }, { NULL, NULL },
 	};
-	struct vlist filters = { 0 };
+	struct list filters = { 0 };
 	const char *format = NULL;
 	berth_error *err = NULL;
 	bool quiet = false;
@@ -151,7 +134,7 @@ static int cmd_volume_ls(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((opt = cli_getopt(argc, argv, "f:q", options, ls_usage)) != -1) {
 		if (opt == 'f')
-			vlist_add(&filters, optarg);
+			list_add(&filters, optarg);
 		else if (opt == 'F')
 			format = optarg;
 		else if (opt == 'q')
@@ -222,13 +205,8 @@ static int cmd_volume_inspect(struct cli *cli, int argc, char **argv)
 			json_array_append_new(arr, o);
 		else
 			status = 1;
-	if (!format || fmt_is_json(format)) {
-		json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(arr);
-	} else if (cli_print_rows(format, NULL, NULL, arr)) {
+	if (cli_print_inspect(format, arr))
 		status = 1;
-	}
 	berth_ctx_free(ctx);
 	return status;
 }
@@ -293,19 +271,19 @@ static int cmd_volume_prune(struct cli *cli, int argc, char **argv)
 		{ "filter", required_argument, NULL, 'F' }, { "force", no_argument, NULL, 'f' },
 		{ "all", no_argument, NULL, 'a' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
-	struct vlist filters = { 0 };
+	struct list filters = { 0 };
 	unsigned long long bytes = 0;
 	berth_error *err = NULL;
 	bool force = false;
 	berth_ctx *ctx;
-	char **names, size[32];
+	char **names;
 	size_t n;
 	int opt, status = 0;
 
 	optind = 0;
 	while ((opt = cli_getopt(argc, argv, "af", options, prune_usage)) != -1) {
 		if (opt == 'F')
-			vlist_add(&filters, optarg);
+			list_add(&filters, optarg);
 		else if (opt == 'f')
 			force = true;
 		else if (opt != 'a') {
@@ -317,16 +295,9 @@ static int cmd_volume_prune(struct cli *cli, int argc, char **argv)
 		free(filters.v);
 		return 125;
 	}
-	if (!force) {
-		char answer[16] = "";
-
-		printf("WARNING! This will remove all local volumes not used by at least one container.\n"
-		       "Are you sure you want to continue? [y/N] ");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			free(filters.v);
-			return 0;
-		}
+	if (!force && !cli_confirm("This will remove all local volumes not used by at least one container.")) {
+		free(filters.v);
+		return 0;
 	}
 	if (!(ctx = cli_context(cli))) {
 		free(filters.v);
@@ -335,14 +306,7 @@ static int cmd_volume_prune(struct cli *cli, int argc, char **argv)
 	if (berth_volume_prune(ctx, filters.v, &names, &n, &bytes, &err) < 0) {
 		status = cli_fail(err);
 	} else {
-		if (n)
-			printf("Deleted Volumes:\n");
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", names[i]);
-		if (n)
-			printf("\n");
-		fmt_size((long long)bytes, size, sizeof(size));
-		printf("Total reclaimed space: %s\n", size);
+		cli_print_pruned("Volumes", names, n, bytes);
 		berth_volume_names_free(names, n);
 	}
 	free(filters.v);

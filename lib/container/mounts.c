@@ -716,23 +716,6 @@ int bt_ct_mounts_start(berth_ctx *ctx, const char *id, const json_t *record, con
 	return rc;
 }
 
-void bt_ct_mounts_stop(berth_ctx *ctx, const char *id, const json_t *record)
-{
-	char holder[128];
-	const char *name;
-	json_t *e;
-	size_t i;
-
-	holder_of(id, holder);
-	FOREACH_VOLUME(record, i, e, name) {
-		berth_error *err = NULL;
-
-		if (berth_volume_unmount(ctx, name, holder, &err) < 0 && berth_error_code(err) != BERTH_ENOTFOUND)
-			bt_log_warn(ctx, "container", "%.12s: %s", id, berth_error_message(err));
-		berth_error_free(err);
-	}
-}
-
 /* Whether a volume carries Docker's anonymous label. */
 static bool anonymous_volume(berth_ctx *ctx, const char *name)
 {
@@ -751,7 +734,11 @@ static bool anonymous_volume(berth_ctx *ctx, const char *name)
 	return anon;
 }
 
-void bt_ct_mounts_release(berth_ctx *ctx, const char *id, const json_t *record, bool remove_anonymous)
+/* Calls fn(volume, holder) for each volume the record mounts (a failure
+ * other than a volume or hold already gone is logged), then removes the
+ * anonymous ones when asked. */
+static void each_volume(berth_ctx *ctx, const char *id, const json_t *record,
+			int (*fn)(berth_ctx *, const char *, const char *, berth_error **), bool remove_anonymous)
 {
 	char holder[128];
 	const char *name;
@@ -762,7 +749,7 @@ void bt_ct_mounts_release(berth_ctx *ctx, const char *id, const json_t *record, 
 	FOREACH_VOLUME(record, i, e, name) {
 		berth_error *err = NULL;
 
-		if (berth_volume_release(ctx, name, holder, &err) < 0 && berth_error_code(err) != BERTH_ENOTFOUND)
+		if (fn(ctx, name, holder, &err) < 0 && berth_error_code(err) != BERTH_ENOTFOUND)
 			bt_log_warn(ctx, "container", "%.12s: %s", id, berth_error_message(err));
 		berth_error_free(err);
 		err = NULL;
@@ -772,4 +759,14 @@ void bt_ct_mounts_release(berth_ctx *ctx, const char *id, const json_t *record, 
 			bt_log_warn(ctx, "container", "%.12s: %s", id, berth_error_message(err));
 		berth_error_free(err);
 	}
+}
+
+void bt_ct_mounts_stop(berth_ctx *ctx, const char *id, const json_t *record)
+{
+	each_volume(ctx, id, record, berth_volume_unmount, false);
+}
+
+void bt_ct_mounts_release(berth_ctx *ctx, const char *id, const json_t *record, bool remove_anonymous)
+{
+	each_volume(ctx, id, record, berth_volume_release, remove_anonymous);
 }
