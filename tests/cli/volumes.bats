@@ -147,6 +147,14 @@ teardown() {
 	[ ! -e "$STORE/not-there" ]
 	run "${B[@]}" run --rm --mount "type=bind,source=$STORE/made,target=/m" busybox cat /m/here/f
 	[ "$output" = in ]
+	# a bind's propagation after its mode, as -v takes it, shown by inspect
+	"${B[@]}" create --name prop -v "$STORE/made:/m:ro,rslave" busybox true >/dev/null
+	run "${B[@]}" inspect -f '{{range .Mounts}}{{.Type}} {{.Source}} {{.Mode}} {{.RW}} {{.Propagation}}{{end}}' prop
+	[ "$output" = "bind $STORE/made ro,rslave false rslave" ]
+	"${B[@]}" rm prop >/dev/null
+	run --separate-stderr "${B[@]}" create -v "$STORE/made:/m:rw,bogus" busybox true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"invalid mode: bogus"* ]]
 	run "${B[@]}" ps -aq
 	[ -z "$output" ]
 }

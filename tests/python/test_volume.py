@@ -122,26 +122,14 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, builddir):
-    if os.geteuid() != 0 or shutil.which("skopeo") is None:
-        pytest.skip("needs root and skopeo")
-    os.environ["BERTH_MONITOR"] = str(builddir / "lib" / "container" / "berth-monitor")
-    top_srcdir = pathlib.Path(os.environ.get("top_srcdir", builddir.parent))
-    os.environ["BERTH_DATADIR"] = str(top_srcdir / "data")
-    base = tmp_path_factory.mktemp("volumes")
-    subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-mkimage.py"),
-                    str(base / "layout")], check=True, stdout=subprocess.DEVNULL)
-    (base / "root" / "content").mkdir(parents=True)
-    subprocess.run(["skopeo", "copy", "-q", f"oci:{base}/layout:busybox",
-                    f"oci:{base}/root/content:docker.io/library/busybox:latest"], check=True)
-    yield base
-    with open("/proc/self/mounts") as f:
-        mounts = [line.split()[1] for line in f if f" {base}/" in line]
-    for m in sorted(mounts, reverse=True):
-        subprocess.run(["umount", "-l", m], check=False)
+# the module's store of busybox, made offline (root and skopeo)
+from test_container import store  # noqa: E402,F401  pylint: disable=wrong-import-position
+
+engine_only = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("skopeo") is None,
+                                 reason="needs root and skopeo")
 
 
+@engine_only
 def test_containers_share_a_volume(store):
     ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
     try:
@@ -165,6 +153,7 @@ def test_containers_share_a_volume(store):
         ctx.close()
 
 
+@engine_only
 def test_holds_of_gone_containers_are_swept(store):
     # what a create killed after its holds leaves: a hold of a container
     # that does not exist; the next create drops it
