@@ -53,7 +53,8 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 					       "shm_size", "health_interval", "health_timeout", "stop_timeout",
 					       "health_retries", NULL };
 	static const char *const lists[] = { "entrypoint", "env", "cap_add", "cap_drop", "labels", "ulimits",
-					     "devices", "log_opts", NULL };
+					     "devices", "log_opts", "volumes", "mounts", "tmpfs", "volumes_from",
+					     NULL };
 	const char **sv[] = { &o->name, &o->workdir, &o->user, &o->hostname, &o->network, &o->stop_signal,
 			      &o->seccomp, &o->restart, &o->health_cmd };
 	int *fv[] = { &o->tty, &o->read_only, &o->privileged, &o->no_new_privileges, &o->auto_remove,
@@ -62,7 +63,8 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 			    &o->shm_size, &o->health_interval, &o->health_timeout };
 	int *iv[] = { &o->stop_timeout, &o->health_retries }; /* the int numbers, after the long longs */
 	const char *const **lv[] = { &o->entrypoint, &o->env, &o->cap_add, &o->cap_drop, &o->labels,
-				     &o->ulimits, &o->devices, &o->log_opts };
+				     &o->ulimits, &o->devices, &o->log_opts, &o->volumes, &o->mounts, &o->tmpfs,
+				     &o->volumes_from };
 	const int n_ll = (int)(sizeof(nv) / sizeof(nv[0]));
 
 	if (lua_isnoneornil(L, idx))
@@ -241,11 +243,12 @@ int ctx_container_remove(lua_State *L)
 {
 	lberth_ctx *c = check_ctx(L, 1);
 	const char *name = luaL_checkstring(L, 2);
-	int force = lua_toboolean(L, 3), rc;
+	int flags = (lua_toboolean(L, 3) ? BERTH_CONTAINER_REMOVE_FORCE : 0) |
+		    (lua_toboolean(L, 4) ? BERTH_CONTAINER_REMOVE_VOLUMES : 0), rc;
 	berth_error *err = NULL;
 
 	c->busy++;
-	rc = berth_container_remove(c->ctx, name, force ? BERTH_CONTAINER_REMOVE_FORCE : 0, &err);
+	rc = berth_container_remove(c->ctx, name, flags, &err);
 	c->busy--;
 	return lberth_done(L, rc, err);
 }

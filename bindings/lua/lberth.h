@@ -1,6 +1,6 @@
 /* What the files of the Lua binding share: the context userdata, errors as
- * `nil, message, code name, code` (berth.c), the runtime (runtime.c) and the
- * engine (container.c). */
+ * `nil, message, code name, code` (berth.c), the runtime (runtime.c), the
+ * engine (container.c, ops.c) and volumes (volume.c). */
 #ifndef LBERTH_H
 #define LBERTH_H
 
@@ -98,6 +98,31 @@ int ctx_container_events(lua_State *L);
 	{ "container_resize", ctx_container_resize }, \
 	{ "containers_boot", ctx_containers_boot }, \
 	{ "container_events", ctx_container_events },
+
+/* volume.c: berth/volume.h as methods of a context */
+int ctx_volume_create(lua_State *L);
+int ctx_volume_inspect(lua_State *L);
+int ctx_volumes(lua_State *L);
+int ctx_volume_remove(lua_State *L);
+int ctx_volumes_prune(lua_State *L);
+int ctx_volume_hold(lua_State *L);
+int ctx_volume_release(lua_State *L);
+int ctx_volume_holders(lua_State *L);
+int ctx_volume_mount(lua_State *L);
+int ctx_volume_unmount(lua_State *L);
+int ctx_volume_populate(lua_State *L);
+#define VOLUME_METHODS \
+	{ "volume_create", ctx_volume_create }, \
+	{ "volume_inspect", ctx_volume_inspect }, \
+	{ "volumes", ctx_volumes }, \
+	{ "volume_remove", ctx_volume_remove }, \
+	{ "volumes_prune", ctx_volumes_prune }, \
+	{ "volume_hold", ctx_volume_hold }, \
+	{ "volume_release", ctx_volume_release }, \
+	{ "volume_holders", ctx_volume_holders }, \
+	{ "volume_mount", ctx_volume_mount }, \
+	{ "volume_unmount", ctx_volume_unmount }, \
+	{ "volume_populate", ctx_volume_populate },
 
 /* runtime.c: ctx:runtime([root]), the berth.runtime and berth.process
  * types (made by lberth_runtime_open) and the module functions

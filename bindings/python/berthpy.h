@@ -56,6 +56,33 @@ berth_ctx *context_get(ContextObject *self);
 /* A failed call on self's context: raises its exception (frees err); NULL. */
 PyObject *context_raise(ContextObject *self, int rc, berth_error *err);
 
+/* Borrowed UTF-8 strings stay alive as long as the objects in `keep`. */
+struct strings {
+	PyObject *keep; /* a list */
+};
+/* A str's UTF-8, kept alive by s; NULL with an exception set (container.c). */
+const char *utf8(struct strings *s, PyObject *obj, const char *what);
+/* A NULL-terminated array (to free) from a sequence of str, or from a dict
+ * as "KEY=VALUE"; None gives NULL. 0, or -1 with an exception set. */
+int strv(struct strings *s, PyObject *obj, const char *what, const char ***out);
+/* Library JSON text as Python objects; frees text (ops.c). */
+PyObject *from_json(char *text);
+/* A list of str of the n library strings v (not freed) (ops.c). */
+PyObject *text_list(char *const *v, size_t n);
+
+/* Runs `call` (a statement setting rc) with the GIL released and the
+ * context marked in use, so close() cannot free it under the call. */
+#define UNLOCKED(self, call)              \
+	do {                              \
+		(self)->uses++;           \
+		Py_BEGIN_ALLOW_THREADS    \
+		call;                     \
+		Py_END_ALLOW_THREADS      \
+		(self)->uses--;           \
+	} while (0)
+
+#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
+
 /* container.c: the engine's methods of Context */
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs);
 PyObject *Context_container_start(ContextObject *self, PyObject *args, PyObject *kwargs);
@@ -106,6 +133,14 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ #n, (PyCFunction)(void (*)(void))Context_##n, METH_VARARGS | METH_KEYWORDS, Context_##n##_doc },
 OPS(OPS_DECLARE)
 #define OPS_METHODS OPS(OPS_ENTRY)
+
+/* volume.c: berth/volume.h as methods of Context, keywords taken */
+#define VOLUME_OPS(X) \
+	X(volume_create) X(volume_inspect) X(volumes) X(volume_remove) X(volumes_prune) \
+	X(volume_hold) X(volume_release) X(volume_holders) X(volume_mount) X(volume_unmount) \
+	X(volume_populate)
+VOLUME_OPS(OPS_DECLARE)
+#define VOLUME_METHODS VOLUME_OPS(OPS_ENTRY)
 
 /* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
  * module functions runtime_spec_default() and runtime_features(). */

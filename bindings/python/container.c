@@ -9,14 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Borrowed UTF-8 strings stay alive as long as the objects in `keep`. */
-struct strings {
-	PyObject *keep; /* a list */
-};
-
 /* A str from obj (str, or os.PathLike for paths is not needed here), its
  * UTF-8 kept alive by s; NULL with an exception set. */
-static const char *utf8(struct strings *s, PyObject *obj, const char *what)
+const char *utf8(struct strings *s, PyObject *obj, const char *what)
 {
 	if (!PyUnicode_Check(obj)) {
 		PyErr_Format(PyExc_TypeError, "%s: expected str, not %.100s", what, Py_TYPE(obj)->tp_name);
@@ -30,7 +25,7 @@ static const char *utf8(struct strings *s, PyObject *obj, const char *what)
 /* A NULL-terminated array from a sequence of str, or from a mapping as
  * "KEY=VALUE" (env, labels); None gives NULL. The array is freed by the
  * caller; the strings live in s. 0, or -1 with an exception set. */
-static int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
+int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
 {
 	PyObject *seq, *items = NULL;
 	Py_ssize_t n;
@@ -89,7 +84,7 @@ static int strv(struct strings *s, PyObject *obj, const char *what, const char *
 /* The create options from keywords; arrays to free in arrays[]. */
 struct create_args {
 	berth_container_create_opts o;
-	const char **arrays[9];
+	const char **arrays[13];
 };
 
 static void create_args_free(struct create_args *a)
@@ -109,6 +104,46 @@ static PyObject *item(PyObject *d, const char *key)
 	strcpy(cap, key);
 	cap[0] = (char)(cap[0] - 'a' + 'A');
 	return PyDict_GetItemString(d, cap);
+}
+
+/* volumes and tmpfs as docker-py takes them: a list of str, or a dict,
+ * {"/host": {"bind": "/in", "mode": "ro"}} or {"/in": "size=1m"}, made
+ * into -v and --tmpfs strings. */
+static int mount_specs(struct strings *s, PyObject *value, const char *what, const char ***out)
+{
+	PyObject *list, *key, *v;
+	Py_ssize_t pos = 0;
+	int rc;
+
+	if (!PyDict_Check(value))
+		return strv(s, value, what, out);
+	if (!(list = PyList_New(0)))
+		return -1;
+	while (PyDict_Next(value, &pos, &key, &v)) {
+		PyObject *spec;
+
+		if (PyDict_Check(v)) {
+			PyObject *bind = PyDict_GetItemString(v, "bind"), *mode = PyDict_GetItemString(v, "mode");
+
+			spec = bind ? PyUnicode_FromFormat("%S:%S:%S", key, bind, mode ? mode : Py_None) : NULL;
+			if (spec && !mode) {
+				Py_SETREF(spec, PyUnicode_FromFormat("%S:%S", key, bind));
+			} else if (!bind) {
+				PyErr_Format(PyExc_TypeError, "%s: {\"bind\": path[, \"mode\": \"ro\"]} wanted", what);
+			}
+		} else {
+			spec = PyUnicode_FromFormat("%S:%S", key, v);
+		}
+		if (!spec || PyList_Append(list, spec) < 0) {
+			Py_XDECREF(spec);
+			Py_DECREF(list);
+			return -1;
+		}
+		Py_DECREF(spec);
+	}
+	rc = strv(s, list, what, out);
+	Py_DECREF(list);
+	return rc;
 }
 
 /* restart_policy: "on-failure:3" or docker-py's {"Name": ..., "MaximumRetryCount": n}. */
@@ -225,6 +260,10 @@ static int parse_option(struct strings *s, const char *k, PyObject *value, struc
 	       : !strcmp(k, "healthcheck") ? parse_health(s, value, a)
 	       : !strcmp(k, "log_config") ? parse_log_config(s, value, a)
 	       : !strcmp(k, "stop_timeout") ? (a->o.stop_timeout = (int)PyLong_AsLong(value)) == -1 && PyErr_Occurred() ? -1 : 0
+	       : !strcmp(k, "volumes") ? mount_specs(s, value, k, &a->arrays[9])
+	       : !strcmp(k, "mounts") ? strv(s, value, k, &a->arrays[10])
+	       : !strcmp(k, "tmpfs") ? mount_specs(s, value, k, &a->arrays[11])
+	       : !strcmp(k, "volumes_from") ? strv(s, value, k, &a->arrays[12])
 	       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
 	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
 	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
@@ -242,7 +281,8 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		"privileged", "cap_add", "cap_drop", "no_new_privileges", "mem_limit", "memswap_limit",
 		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
 		"stop_signal", "stop_timeout", "seccomp", "init", "ulimits", "devices", "shm_size",
-		"stdin_open", "restart_policy", "log_config", "healthcheck", NULL,
+		"stdin_open", "restart_policy", "log_config", "healthcheck", "volumes", "mounts", "tmpfs",
+		"volumes_from", NULL,
 	};
 	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	PyObject *key, *value;
@@ -281,6 +321,10 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 	a->o.labels = a->arrays[5];
 	a->o.ulimits = a->arrays[6];
 	a->o.devices = a->arrays[7];
+	a->o.volumes = a->arrays[9];
+	a->o.mounts = a->arrays[10];
+	a->o.tmpfs = a->arrays[11];
+	a->o.volumes_from = a->arrays[12];
 	return 0;
 }
 
@@ -311,7 +355,8 @@ const char Context_container_create_doc[] =
 	"                 network_mode=None, labels=None, auto_remove=False, stop_signal=None,\n"
 	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
 	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
-	"                 healthcheck=None) -> str\n\n"
+	"                 healthcheck=None, volumes=None, mounts=None, tmpfs=None,\n"
+	"                 volumes_from=None) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
 	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's. seccomp:\n"
@@ -319,7 +364,10 @@ const char Context_container_create_doc[] =
 	"devices: [\"/dev/x[:/dev/y][:rwm]\"]; restart_policy: \"on-failure:3\" or\n"
 	"{\"Name\": ..., \"MaximumRetryCount\": n}; log_config: {\"Config\": {\"max-size\":\n"
 	"\"10m\"}}; healthcheck: {\"test\": cmd or [\"CMD-SHELL\", cmd] or [\"NONE\"],\n"
-	"\"interval\": ns, \"timeout\": ns, \"retries\": n}.";
+	"\"interval\": ns, \"timeout\": ns, \"retries\": n}; volumes: [\"name:/path:ro\",\n"
+	"\"/host:/path\", \"/anon\"] or {\"/host\": {\"bind\": \"/path\", \"mode\": \"ro\"}}; mounts:\n"
+	"[\"type=tmpfs,target=/t,tmpfs-size=1m\"]; tmpfs: {\"/t\": \"size=1m\"} or\n"
+	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"].";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -503,14 +551,14 @@ PyObject *Context_container_stop(ContextObject *self, PyObject *args, PyObject *
 	return rc < 0 ? context_raise(self, rc, err) : Py_NewRef(Py_None);
 }
 
-static int remove_container(ContextObject *self, berth_ctx *ctx, const char *name, int force)
+static int remove_container(ContextObject *self, berth_ctx *ctx, const char *name, int flags)
 {
 	berth_error *err = NULL;
 	int rc;
 
 	self->uses++;
 	Py_BEGIN_ALLOW_THREADS
-	rc = berth_container_remove(ctx, name, force ? BERTH_CONTAINER_REMOVE_FORCE : 0, &err);
+	rc = berth_container_remove(ctx, name, flags, &err);
 	Py_END_ALLOW_THREADS
 	self->uses--;
 	if (rc < 0) {
@@ -521,19 +569,20 @@ static int remove_container(ContextObject *self, berth_ctx *ctx, const char *nam
 }
 
 const char Context_container_remove_doc[] =
-	"container_remove(name, force=False)\n\n"
+	"container_remove(name, force=False, v=False)\n\n"
 	"Removes a container. berth.StateError while it runs, unless force (which\n"
-	"kills it first).";
+	"kills it first); v: its anonymous volumes too (docker-py's name).";
 
 PyObject *Context_container_remove(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = { "name", "force", NULL };
+	static char *kwlist[] = { "name", "force", "v", NULL };
 	berth_ctx *ctx = context_get(self);
 	const char *name;
-	int force = 0;
+	int force = 0, v = 0;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|p:container_remove", kwlist, &name, &force) ||
-	    remove_container(self, ctx, name, force) < 0)
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|pp:container_remove", kwlist, &name, &force, &v) ||
+	    remove_container(self, ctx, name,
+			     (force ? BERTH_CONTAINER_REMOVE_FORCE : 0) | (v ? BERTH_CONTAINER_REMOVE_VOLUMES : 0)) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -687,7 +736,7 @@ out:
 		PyObject *type, *value, *tb;
 
 		PyErr_Fetch(&type, &value, &tb);
-		if (remove_container(self, ctx, id, 1) < 0 && type)
+		if (remove_container(self, ctx, id, BERTH_CONTAINER_REMOVE_FORCE) < 0 && type)
 			PyErr_Clear();
 		if (type)
 			PyErr_Restore(type, value, tb);

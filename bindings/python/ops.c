@@ -7,19 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs `call` (a statement setting rc) with the GIL released and the
- * context marked in use, so close() cannot free it under the call. */
-#define UNLOCKED(self, call)              \
-	do {                              \
-		(self)->uses++;           \
-		Py_BEGIN_ALLOW_THREADS    \
-		call;                     \
-		Py_END_ALLOW_THREADS      \
-		(self)->uses--;           \
-	} while (0)
-
-#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
-
 /* JSON text as Python objects. */
 static PyObject *json_load(const char *text)
 {
@@ -31,7 +18,7 @@ static PyObject *json_load(const char *text)
 }
 
 /* Library JSON text as Python objects; frees text. */
-static PyObject *from_json(char *text)
+PyObject *from_json(char *text)
 {
 	PyObject *result = json_load(text);
 
@@ -39,20 +26,27 @@ static PyObject *from_json(char *text)
 	return result;
 }
 
-/* A list of str from a library array of ids; frees it. */
-static PyObject *id_list(char **ids, size_t count)
+PyObject *text_list(char *const *v, size_t n)
 {
-	PyObject *list = PyList_New((Py_ssize_t)count);
+	PyObject *list = PyList_New((Py_ssize_t)n);
 
-	for (size_t i = 0; list && i < count; i++) {
-		PyObject *id = text_from_c(ids[i]);
+	for (size_t i = 0; list && i < n; i++) {
+		PyObject *s = text_from_c(v[i]);
 
-		if (!id) {
+		if (!s) {
 			Py_CLEAR(list);
 			break;
 		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, id);
+		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
 	}
+	return list;
+}
+
+/* A list of str from a library array of ids; frees it. */
+static PyObject *id_list(char **ids, size_t count)
+{
+	PyObject *list = text_list(ids, count);
+
 	berth_container_ids_free(ids, count);
 	return list;
 }

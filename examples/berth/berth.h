@@ -49,6 +49,22 @@ int cli_args(int argc, int min, int max, const char *name, const char *usage);
  * printing a template error. */
 int cli_print_rows(const char *format, const char *table, const struct fmt_header *headers,
 		   json_t *rows);
+/* Prints inspect documents (a JSON array, consumed): Docker's indented
+ * array without --format (or with json), else each through the template;
+ * 0, or 1 after a template error. */
+int cli_print_inspect(const char *format, json_t *docs);
+/* Prints "WARNING! <warning>" and Docker's question; whether y was answered. */
+bool cli_confirm(const char *warning);
+/* What a prune removed, as Docker prints it: "Deleted <what>:", one name a
+ * line, then "Total reclaimed space: <size>". */
+void cli_print_pruned(const char *what, char *const *names, size_t n, unsigned long long bytes);
+/* A growing NULL-terminated list of borrowed strings (option values); start
+ * from { 0 }, free v. Aborts when out of memory. */
+struct list {
+	const char **v;
+	size_t n;
+};
+void list_add(struct list *l, const char *s);
 /* Docker's byte sizes: "512m", "1g", "64k", "100" (b, k, m, g; an optional
  * trailing b); -1 when malformed. */
 long long cli_bytes(const char *s);
@@ -76,6 +92,9 @@ int cmd_logout(struct cli *cli, int argc, char **argv);
 int cmd_image_mount(struct cli *cli, int argc, char **argv);
 int cmd_image_unmount(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
+
+/* cmd_volume.c */
+int cmd_volume(struct cli *cli, int argc, char **argv);
 
 /* cmd_container.c */
 int cmd_run(struct cli *cli, int argc, char **argv);

@@ -144,3 +144,48 @@ long long cli_bytes(const char *s)
 		return -1;
 	return (long long)(v * (double)mult);
 }
+
+void list_add(struct list *l, const char *s)
+{
+	const char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
+
+	if (!v)
+		abort();
+	l->v = v;
+	l->v[l->n++] = s;
+	l->v[l->n] = NULL;
+}
+
+int cli_print_inspect(const char *format, json_t *docs)
+{
+	if (!format || fmt_is_json(format)) { /* Docker's document: an array, indented */
+		json_dumpf(docs, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(docs);
+		return 0;
+	}
+	return cli_print_rows(format, NULL, NULL, docs);
+}
+
+bool cli_confirm(const char *warning)
+{
+	char answer[16] = "";
+
+	printf("WARNING! %s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+void cli_print_pruned(const char *what, char *const *names, size_t n, unsigned long long bytes)
+{
+	char size[32];
+
+	if (n)
+		printf("Deleted %s:\n", what);
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", names[i]);
+	if (n)
+		printf("\n");
+	fmt_size((long long)bytes, size, sizeof(size));
+	printf("Total reclaimed space: %s\n", size);
+}

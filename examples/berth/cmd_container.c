@@ -15,23 +15,6 @@
 
 #include "berth.h"
 
-/* A growing NULL-terminated list of option values (-e, --cap-add, ...). */
-struct list {
-	const char **v;
-	size_t n;
-};
-
-static void list_add(struct list *l, const char *s)
-{
-	const char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
-
-	if (!v)
-		abort();
-	l->v = v;
-	l->v[l->n++] = s;
-	l->v[l->n] = NULL;
-}
-
 /* A Go duration ("30s", "1m30s", "500ms", "1h") in nanoseconds; -1 when bad. */
 static long long parse_duration(const char *s)
 {
@@ -126,8 +109,12 @@ static int env_file(const char *path, struct list *l)
 	"      --stop-timeout int    timeout (in seconds) to stop a container\n" \
 	"  -i, --interactive         keep STDIN open even if not attached\n" \
 	"  -t, --tty                 allocate a pseudo-TTY\n" \
+	"      --tmpfs list          mount a tmpfs directory: /path[:options]\n" \
 	"      --ulimit list         ulimit options: name=soft[:hard]\n" \
 	"  -u, --user string         username or UID (format: <name|uid>[:<group|gid>])\n" \
+	"  -v, --volume list         bind mount a volume: name:/path, /host:/path or /path [:ro|rw]\n" \
+	"      --mount mount         attach a filesystem mount: type=volume|bind|tmpfs,source=,target=,...\n" \
+	"      --volumes-from list   mount volumes from the specified container(s) [:ro|rw]\n" \
 	"  -w, --workdir string      working directory inside the container\n"
 
 enum {
@@ -136,7 +123,7 @@ enum {
 	OPT_READ_ONLY, OPT_RM, OPT_SECURITY_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT,
 	OPT_INIT, OPT_ULIMIT, OPT_DEVICE, OPT_SHM_SIZE, OPT_LOG_OPT,
 	OPT_LOG_DRIVER, OPT_RESTART, OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_RETRIES,
-	OPT_HEALTH_TIMEOUT, OPT_NO_HEALTHCHECK,
+	OPT_HEALTH_TIMEOUT, OPT_NO_HEALTHCHECK, OPT_MOUNT, OPT_TMPFS, OPT_VOLUMES_FROM,
 };
 
 static const struct option create_options[] = {
@@ -178,6 +165,10 @@ static const struct option create_options[] = {
 	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "shm-size", required_argument, NULL, OPT_SHM_SIZE },
+	{ "volume", required_argument, NULL, 'v' },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "volumes-from", required_argument, NULL, OPT_VOLUMES_FROM },
 	CLI_HELP_OPTION,
 	{ NULL, 0, NULL, 0 },
 };
@@ -185,6 +176,7 @@ static const struct option create_options[] = {
 struct run_args {
 	berth_container_create_opts o;
 	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices, log_opts;
+	struct list volumes, mounts, tmpfs, volumes_from;
 	bool detach, interactive;
 };
 
@@ -295,6 +287,10 @@ static int create_option(struct run_args *a, int opt)
 	case 't': a->o.tty = 1; break;
 	case 'u': a->o.user = optarg; break;
 	case 'w': a->o.workdir = optarg; break;
+	case 'v': list_add(&a->volumes, optarg); break;
+	case OPT_MOUNT: list_add(&a->mounts, optarg); break;
+	case OPT_TMPFS: list_add(&a->tmpfs, optarg); break;
+	case OPT_VOLUMES_FROM: list_add(&a->volumes_from, optarg); break;
 	default: return cli_opt_status(opt);
 	}
 	return 0;
@@ -310,6 +306,10 @@ static void run_args_free(struct run_args *a)
 	free(a->ulimits.v);
 	free(a->devices.v);
 	free(a->log_opts.v);
+	free(a->volumes.v);
+	free(a->mounts.v);
+	free(a->tmpfs.v);
+	free(a->volumes_from.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -322,7 +322,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o = init;
 	optind = 0;
 	/* "+": options end at the image; what follows is the command's */
-	while ((opt = cli_getopt(argc, argv, "+de:il:m:tu:w:", create_options, usage)) != -1)
+	while ((opt = cli_getopt(argc, argv, "+de:il:m:tu:v:w:", create_options, usage)) != -1)
 		if ((rc = create_option(a, opt)))
 			return rc;
 	if (cli_args(argc, 1, -1, name, usage))
@@ -335,6 +335,10 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.ulimits = a->ulimits.v;
 	a->o.devices = a->devices.v;
 	a->o.log_opts = a->log_opts.v;
+	a->o.volumes = a->volumes.v;
+	a->o.mounts = a->mounts.v;
+	a->o.tmpfs = a->tmpfs.v;
+	a->o.volumes_from = a->volumes_from.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;
@@ -428,7 +432,7 @@ static int run_attached(berth_ctx *ctx, const char *id, bool interactive, bool a
 		status = how.code < 0 ? 125 : how.code;
 	pthread_cancel(thread);
 	pthread_join(thread, NULL);
-	if (auto_remove && berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE, &err) < 0)
+	if (auto_remove && berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE | BERTH_CONTAINER_REMOVE_VOLUMES, &err) < 0)
 		cli_fail(err);
 	return status;
 }
@@ -460,7 +464,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		if (berth_container_start(ctx, id, NULL, &err) < 0) {
 			rc = cli_start_status(err);
 			if (a.o.auto_remove)
-				berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE, NULL);
+				berth_container_remove(ctx, id, BERTH_CONTAINER_REMOVE_FORCE | BERTH_CONTAINER_REMOVE_VOLUMES, NULL);
 		} else {
 			printf("%s\n", id);
 		}
@@ -628,21 +632,26 @@ static const char rm_usage[] =
 	"Remove one or more containers\n"
 	"\n"
 	"Options:\n"
-	"  -f, --force   force the removal of a running container (uses SIGKILL)\n"
-	"      --help    show this help\n";
+	"  -f, --force     force the removal of a running container (uses SIGKILL)\n"
+	"  -v, --volumes   remove anonymous volumes associated with the container\n"
+	"      --help      show this help\n";
 
 int cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "force", no_argument, NULL, 'f' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
+		{ "force", no_argument, NULL, 'f' }, { "volumes", no_argument, NULL, 'v' },
+		CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
 	int opt, flags = 0;
 
 	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "f", options, rm_usage)) != -1) {
-		if (opt != 'f')
+	while ((opt = cli_getopt(argc, argv, "fv", options, rm_usage)) != -1) {
+		if (opt == 'f')
+			flags |= BERTH_CONTAINER_REMOVE_FORCE;
+		else if (opt == 'v')
+			flags |= BERTH_CONTAINER_REMOVE_VOLUMES;
+		else
 			return cli_opt_status(opt);
-		flags = BERTH_CONTAINER_REMOVE_FORCE;
 	}
 	if (cli_args(argc, 1, -1, "rm", rm_usage))
 		return 125;

@@ -383,7 +383,7 @@ int cmd_container_prune(struct cli *cli, int argc, char **argv)
 	unsigned long long bytes;
 	bool force = false;
 	berth_ctx *ctx;
-	char **ids, size[32];
+	char **ids;
 	size_t count;
 	int opt, status = 0;
 
@@ -395,27 +395,14 @@ int cmd_container_prune(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_args(argc, 0, 0, "container prune", prune_usage))
 		return 125;
-	if (!force) {
-		char answer[16] = "";
-
-		printf("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !cli_confirm("This will remove all stopped containers."))
+		return 0;
 	if (!(ctx = cli_context(cli)))
 		return 125;
 	if (berth_container_prune(ctx, &ids, &count, &bytes, &err) < 0) {
 		status = cli_fail(err);
 	} else {
-		if (count)
-			printf("Deleted Containers:\n");
-		for (size_t i = 0; i < count; i++)
-			printf("%s\n", ids[i]);
-		if (count)
-			printf("\n");
-		fmt_size((long long)bytes, size, sizeof(size));
-		printf("Total reclaimed space: %s\n", size);
+		cli_print_pruned("Containers", ids, count, bytes);
 		berth_container_ids_free(ids, count);
 	}
 	berth_ctx_free(ctx);

@@ -582,13 +582,8 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 			json_array_append_new(arr, o);
 		else
 			status = 1;
-	if (!format || fmt_is_json(format)) { /* Docker's document: an array, indented */
-		json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(arr);
-	} else if (cli_print_rows(format, NULL, NULL, arr)) {
+	if (cli_print_inspect(format, arr))
 		status = 1;
-	}
 	berth_ctx_free(ctx);
 	return status;
 }

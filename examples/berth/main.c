@@ -43,6 +43,7 @@ static const struct command commands[] = {
 	{ "unpause", "unpause all processes within one or more containers", cmd_unpause },
 	{ "update", "update configuration of one or more containers", cmd_update },
 	{ "version", "show the version", cmd_version },
+	{ "volume", "manage volumes (create, inspect, ls, rm, prune)", cmd_volume },
 	{ "wait", "block until one or more containers stop, then print their exit codes", cmd_wait },
 	{ NULL, NULL, NULL },
 };

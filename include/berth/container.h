@@ -75,12 +75,22 @@ typedef struct {
 	long long health_timeout;       /* nanoseconds; 0: the image's, else 30 s */
 	int health_retries;             /* 0: the image's, else 3 */
 	int no_healthcheck;             /* disable the image's healthcheck */
+	const char *const *volumes;     /* -v: "name:/path[:opts]" (a named volume, created on
+					   first use), "/host:/path[:opts]" (a bind; the host
+					   directory made when missing), "/path" (an anonymous
+					   volume); opts: ro, rw, nocopy, a bind's propagation */
+	const char *const *mounts;      /* --mount: "type=volume|bind|tmpfs,source=,target=,
+					   readonly,volume-opt=K=V,volume-nocopy,volume-label=K=V,
+					   tmpfs-size=,tmpfs-mode=,bind-propagation=" (a bind
+					   source must exist) */
+	const char *const *tmpfs;       /* --tmpfs: "/path[:mount options]" */
+	const char *const *volumes_from; /* --volumes-from: "container[:ro|rw]" */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
 	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
-	  NULL, 0, 0, 0, 0 }
+	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the
@@ -139,9 +149,14 @@ BERTH_EXTERN int berth_container_kill(berth_ctx *ctx, const char *name, int sig,
 BERTH_EXTERN int berth_container_stop(berth_ctx *ctx, const char *name, int timeout_s,
 				      berth_error **err);
 
-enum { BERTH_CONTAINER_REMOVE_FORCE = 1 /* kill it first when it runs */ };
-/* Removes a container: its snapshot, config, log and state. Errors: ESTATE
- * for a running container without BERTH_CONTAINER_REMOVE_FORCE. */
+enum {
+	BERTH_CONTAINER_REMOVE_FORCE = 1,   /* kill it first when it runs */
+	BERTH_CONTAINER_REMOVE_VOLUMES = 2, /* its anonymous volumes too (rm -v), unless
+					       another container uses them */
+};
+/* Removes a container: its snapshot, config, log and state, and its holds
+ * on the volumes it mounts. Errors: ESTATE for a running container without
+ * BERTH_CONTAINER_REMOVE_FORCE. */
 BERTH_EXTERN int berth_container_remove(berth_ctx *ctx, const char *name, int flags,
 					berth_error **err);
 

@@ -28,6 +28,7 @@ struct bt_ct {
 	json_t *config; /* container.json */
 	json_t *state;  /* state.json */
 	int lock_fd;    /* the per-container lock while held, else -1 */
+	bool remove_volumes; /* removal takes its anonymous volumes along */
 };
 
 /* <root>/containers, created on first use. */
@@ -93,6 +94,24 @@ int bt_ct_runopts_apply(berth_ctx *ctx, const berth_container_create_opts *o, js
  * from the pid that container runs under now, into config.json. ESTATE
  * when it does not run. */
 int bt_ct_runopts_refresh(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
+
+/* ---- volumes, binds and tmpfs mounts (mounts.c) ------------------------ */
+/* -v, --mount, --tmpfs, --volumes-from and the image's (parsed) Volumes:
+ * volumes created when missing and held by "container:<id>", the mounts
+ * added to spec, Mounts (Docker's inspect shape), MountsPopulate and
+ * HostConfig's Binds, Tmpfs, VolumesFrom into record. EINVAL naming a bad
+ * option; a failure leaves no hold and no volume it made. */
+int bt_ct_mounts_apply(berth_ctx *ctx, const char *id, const berth_container_create_opts *o,
+		       const json_t *image, json_t *spec, json_t *record, berth_error **err);
+/* Before a start: the record's volumes mounted for the container and the
+ * empty ones populated from rootfs (berth_volume_populate). */
+int bt_ct_mounts_start(berth_ctx *ctx, const char *id, const json_t *record, const char *rootfs,
+		       berth_error **err);
+/* After the container ended: its volumes unmounted (failures logged). */
+void bt_ct_mounts_stop(berth_ctx *ctx, const char *id, const json_t *record);
+/* At removal: its holds released; with remove_anonymous its anonymous
+ * volumes removed unless another container holds them. */
+void bt_ct_mounts_release(berth_ctx *ctx, const char *id, const json_t *record, bool remove_anonymous);
 
 /* ---- users and groups of the image (user.c) --------------------------- */
 struct bt_ct_user {

@@ -57,6 +57,7 @@ struct create {
 	char short_name[13]; /* the id's first 12: name and hostname unless given */
 	int tmp_lock;        /* held on the temp dir while it is made */
 	char *held;          /* the manifest digest the container holds */
+	json_t *record;      /* container.json once built: the volumes it holds */
 	bool snapshot, named;
 };
 
@@ -92,6 +93,7 @@ static int create_records(struct create *c, berth_image *img, berth_error **err)
 	if ((rc = bt_ct_spec_build(c->ctx, c->id, c->dir, c->rootfs, berth_image_config_json(img), &c->o,
 				   record, &spec, err)) < 0)
 		goto out;
+	c->record = json_incref(record);
 	json_object_set_new(record, "LogPath", json_sprintf("%s/%s-json.log", c->dir, c->id));
 	json_object_set_new(record, "ImageManifest", json_string(c->held));
 	state = json_pack("{s:s, s:i, s:i}", "Status", "created", "Pid", 0, "ExitCode", 0);
@@ -122,6 +124,8 @@ static void create_undo(struct create *c)
 		snprintf(holder, sizeof(holder), BT_CT_HOLDER "%s", c->id);
 		berth_image_release(c->ctx, c->held, holder, NULL);
 	}
+	if (c->record)
+		bt_ct_mounts_release(c->ctx, c->id, c->record, true);
 	if (c->snapshot)
 		berth_snapshot_remove(c->ctx, c->id, NULL);
 	if (c->tmp)
@@ -238,6 +242,7 @@ int berth_container_create(berth_ctx *ctx, const char *image, const berth_contai
 	}
 	bt_lock_release(c.tmp_lock);
 	berth_string_free(c.rootfs);
+	json_decref(c.record);
 	free(c.held);
 	free(c.croot);
 	free(c.dir);
@@ -634,6 +639,8 @@ int bt_ct_remove_locked(berth_ctx *ctx, struct bt_ct *ct, berth_error **err)
 	}
 	if (rc == 0)
 		rc = release_image(ctx, ct, err);
+	if (rc == 0)
+		bt_ct_mounts_release(ctx, ct->id, ct->config, ct->remove_volumes);
 	if (rc < 0 || (rc = bt_ct_lock_global(croot, &lock, err)) < 0) {
 		free(croot);
 		return rc;
@@ -685,6 +692,7 @@ int berth_container_remove(berth_ctx *ctx, const char *name, int flags, berth_er
 		    (rc = bt_ct_open(ctx, name, &ct, err)) < 0)
 			return rc;
 	}
+	ct->remove_volumes = flags & BERTH_CONTAINER_REMOVE_VOLUMES;
 	rc = bt_ct_remove_locked(ctx, ct, err);
 	bt_ct_close(ct);
 	return rc;

@@ -126,11 +126,14 @@ static int launch(struct supervised *s, const int *stdio, berth_error **err)
 	struct bt_ct *ct;
 	int fds[3], null = -1, rc;
 	char *rootfs = NULL;
+	bool mounted = false;
 
 	if ((rc = bt_ct_open(s->ctx, s->id, &ct, err)) < 0)
 		return rc;
-	if ((rc = berth_snapshot_mount(s->ctx, ct->id, &rootfs, err)) < 0)
+	if ((rc = berth_snapshot_mount(s->ctx, ct->id, &rootfs, err)) < 0 ||
+	    (rc = bt_ct_mounts_start(s->ctx, ct->id, ct->config, rootfs, err)) < 0)
 		goto out;
+	mounted = true;
 	if (!s->rt && (rc = berth_runtime_new(s->ctx, NULL, &s->rt, err)) < 0)
 		goto out;
 	/* what a killed monitor of an earlier start left */
@@ -150,6 +153,8 @@ static int launch(struct supervised *s, const int *stdio, berth_error **err)
 		goto out;
 	take_stdio(s);
 out:
+	if (rc < 0 && mounted)
+		bt_ct_mounts_stop(s->ctx, ct->id, ct->config);
 	if (null >= 0)
 		close(null);
 	free(rootfs);
@@ -390,6 +395,18 @@ static bool wait_restart(struct supervised *s, long long delay_ms)
 	}
 }
 
+/* The container's volumes are done with (a driver's mount made for it
+ * undone when it was the last user); kept across restarts. */
+static void unmount_volumes(struct supervised *s)
+{
+	struct bt_ct *ct;
+
+	if (bt_ct_open(s->ctx, s->id, &ct, NULL) == 0) {
+		bt_ct_mounts_stop(s->ctx, ct->id, ct->config);
+		bt_ct_close(ct);
+	}
+}
+
 static void finish(struct supervised *s, const berth_runtime_exit *how)
 {
 	berth_error *err = NULL;
@@ -405,6 +422,7 @@ static void finish(struct supervised *s, const berth_runtime_exit *how)
 		rmdir(rundir);
 	free(rundir);
 	berth_snapshot_unmount(s->ctx, s->id, NULL);
+	unmount_volumes(s);
 	record(s->ctx, s->id,
 	       json_pack("{s:s, s:i, s:i, s:b, s:s?, s:i, s:I}", "Status", "exited", "Pid", 0, "ExitCode",
 			 how->code, "OOMKilled", how->oom_killed, "FinishedAt", finished, "MonitorPid", 0,
@@ -414,7 +432,9 @@ static void finish(struct supervised *s, const berth_runtime_exit *how)
 	if (s->auto_remove && !s->attached) {
 		struct bt_ct *ct = NULL;
 
-		if (bt_ct_open(s->ctx, s->id, &ct, &err) == 0 && bt_ct_remove_locked(s->ctx, ct, &err) < 0)
+		/* --rm takes the anonymous volumes along, as Docker's does */
+		if (bt_ct_open(s->ctx, s->id, &ct, &err) == 0 && (ct->remove_volumes = true) &&
+		    bt_ct_remove_locked(s->ctx, ct, &err) < 0)
 			bt_log_error(s->ctx, "container", "%s: removing: %s", s->id, berth_error_message(err));
 		bt_ct_close(ct);
 		berth_error_free(err);

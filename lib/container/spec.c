@@ -624,6 +624,8 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	if (name)
 		json_object_set_new(*spec, "hostname", json_string(name));
 	rc = bt_ct_runopts_apply(ctx, o, *spec, record, err);
+	if (rc == 0)
+		rc = bt_ct_mounts_apply(ctx, id, o, image, *spec, record, err);
 	if (rc < 0) {
 		json_decref(*spec);
 		*spec = NULL;

@@ -15,6 +15,7 @@
 
 #include <berth/image.h>
 #include <berth/storage.h>
+#include <berth/volume.h>
 
 #define RECORD_MAX (4 << 20)
 
@@ -411,30 +412,60 @@ static void sweep_names(const char *croot)
 	free(names);
 }
 
-/* The engine's holds on images whose container neither exists nor is
- * being made (a killed create after its hold, a killed remove). */
+/* Whether holder is the engine's, for a container that neither exists
+ * nor is being made (a killed create after its hold, a killed remove). */
+static bool holder_gone(const char *croot, const char *holder)
+{
+	size_t plen = strlen(BT_CT_HOLDER);
+	const char *id = holder + plen;
+	char dir[PATH_MAX], tmp[PATH_MAX];
+
+	if (strncmp(holder, BT_CT_HOLDER, plen) || !is_hex_id(id))
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s", croot, id);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", croot, id);
+	return access(dir, F_OK) < 0 && access(tmp, F_OK) < 0;
+}
+
+/* The engine's holds on images of containers that are gone. */
 static void sweep_holds(berth_ctx *ctx, const char *croot)
 {
 	berth_image_holds *h = NULL;
-	size_t plen = strlen(BT_CT_HOLDER);
 
 	if (berth_image_holds_new(ctx, NULL, &h, NULL) < 0)
 		return;
 	for (size_t i = 0; i < berth_image_holds_count(h); i++) {
-		const char *holder = berth_image_holds_holder(h, i), *id = holder + plen;
-		char dir[PATH_MAX], tmp[PATH_MAX];
+		const char *holder = berth_image_holds_holder(h, i);
 
-		if (strncmp(holder, BT_CT_HOLDER, plen) || !is_hex_id(id))
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", croot, id);
-		snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", croot, id);
-		if (access(dir, F_OK) < 0 && access(tmp, F_OK) < 0) {
+		if (holder_gone(croot, holder)) {
 			bt_log_info(ctx, "container", "dropping %s's hold on %s: the container is gone", holder,
 				    berth_image_holds_digest(h, i));
 			berth_image_release(ctx, berth_image_holds_digest(h, i), holder, NULL);
 		}
 	}
 	berth_image_holds_free(h);
+}
+
+/* The same for the engine's holds on volumes. */
+static void sweep_volume_holds(berth_ctx *ctx, const char *croot)
+{
+	char **names = NULL, **holders;
+	size_t n = 0, nh;
+
+	if (berth_volume_list(ctx, NULL, &names, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (berth_volume_holders(ctx, names[i], &holders, &nh, NULL) < 0)
+			continue;
+		for (size_t k = 0; k < nh; k++)
+			if (holder_gone(croot, holders[k])) {
+				bt_log_info(ctx, "container", "dropping %s's hold on volume %s: the container is gone",
+					    holders[k], names[i]);
+				berth_volume_release(ctx, names[i], holders[k], NULL);
+			}
+		berth_volume_names_free(holders, nh);
+	}
+	berth_volume_names_free(names, n);
 }
 
 void bt_ct_sweep(berth_ctx *ctx, const char *croot)
@@ -463,4 +494,5 @@ void bt_ct_sweep(berth_ctx *ctx, const char *croot)
 		closedir(d);
 	sweep_names(croot);
 	sweep_holds(ctx, croot);
+	sweep_volume_holds(ctx, croot);
 }

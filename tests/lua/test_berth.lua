@@ -461,6 +461,53 @@ local function sh(cmd)
 	return ok == true or ok == 0
 end
 local top_srcdir, top_builddir = os.getenv("top_srcdir"), os.getenv("top_builddir")
+-- ---- volumes (bindings/lua/volume.c): the store alone --------------------
+do
+	local vdir = io.popen(unsanitized("mktemp -d /tmp/berth-lua-vol-XXXXXX")):read("l")
+	local vctx = assert(berth.context{root = vdir .. "/root", runroot = vdir .. "/run"})
+
+	test("volumes: create, inspect, list, filters, remove", function()
+		eq(assert(vctx:volume_create("data", {labels = {"tier=db"}})), "data")
+		eq(assert(vctx:volume_create("data")), "data")
+		local anon = assert(vctx:volume_create())
+		eq(#anon, 64)
+		local info = assert(vctx:volume_inspect("data", true))
+		check(info:find('"Name": "data"', 1, true) and info:find('"tier": "db"', 1, true) and
+			info:find('"UsageData"', 1, true), info)
+		local names = assert(vctx:volumes({"label=tier=db"}))
+		eq(#names, 1)
+		eq(names[1], "data")
+		eq(#assert(vctx:volumes()), 2)
+		local ok, msg, name = vctx:volumes({"colour=red"})
+		eq(name, "EINVAL", msg)
+		ok, msg, name = vctx:volume_create("../x")
+		eq(name, "EINVAL", msg)
+		check(msg:find("invalid characters", 1, true), msg)
+		assert(vctx:volume_remove(anon))
+		ok, msg, name = vctx:volume_inspect(anon)
+		eq(name, "ENOTFOUND", msg)
+	end)
+
+	test("volumes: holds refuse removal, prune leaves held ones", function()
+		assert(vctx:volume_create("gone"))
+		assert(vctx:volume_hold("data", "lua:test"))
+		eq(assert(vctx:volume_holders("data"))[1], "lua:test")
+		local ok, msg, name = vctx:volume_remove("data")
+		eq(name, "EBUSY", msg)
+		check(msg:find("lua:test", 1, true), msg)
+		local pruned, bytes = assert(vctx:volumes_prune())
+		eq(#pruned, 1)
+		eq(pruned[1], "gone")
+		check(bytes > 0, "bytes reclaimed")
+		assert(vctx:volume_release("data", "lua:test"))
+		assert(vctx:volume_remove("data"))
+		eq(#assert(vctx:volumes()), 0)
+	end)
+
+	vctx:close()
+	sh(string.format("rm -rf %s", vdir))
+end
+
 local engine_ok = top_srcdir and top_builddir and sh("[ \"$(id -u)\" = 0 ] && command -v skopeo >/dev/null")
 if not engine_ok then
 	print("skip    engine tests (need root, skopeo and make check's environment)")
@@ -665,6 +712,23 @@ else
 		local ok, msg, name = ctx:run("busybox", {"true"}, {ulimits = {"bogus=1"}})
 		eq(name, "EINVAL", msg)
 		assert(ctx:container_remove("lua-opts"))
+	end)
+
+	test("engine: volumes, read-only in one container, removal refused while used", function()
+		local code, out = ctx:run("busybox", {"sh", "-c", "echo kept > /d/f"}, {volumes = {"lua-vol:/d"}})
+		eq(code, 0, out)
+		local id = assert(ctx:container_create("busybox", {"true"}, {volumes = {"lua-vol:/d:ro", "/anon"},
+			tmpfs = {"/t:size=64k"}}))
+		code, out = ctx:run("busybox", {"sh", "-c", "cat /d/f; echo x > /d/g"}, {volumes_from = {id}})
+		check(code ~= 0 and out:find("^kept\n") and out:find("Read-only file system", 1, true), out)
+		local ok, msg, name = ctx:volume_remove("lua-vol")
+		eq(name, "EBUSY", msg)
+		check(msg:find(id, 1, true), msg)
+		assert(ctx:container_remove(id, false, true))
+		local names = assert(ctx:volumes())
+		eq(#names, 1, table.concat(names, ","))
+		eq(names[1], "lua-vol")
+		assert(ctx:volume_remove("lua-vol"))
 	end)
 
 	if ctx then
