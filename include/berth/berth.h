@@ -10,6 +10,7 @@
 #include <berth/image.h>
 #include <berth/runtime.h>
 #include <berth/storage.h>
+#include <berth/network.h>
 #include <berth/container.h>
 
 #endif
