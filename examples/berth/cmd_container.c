@@ -113,7 +113,7 @@ static int env_file(const char *path, struct list *l)
 	"  -m, --memory bytes        memory limit\n" \
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
-	"      --network string      none (default), host or container:<name|id>\n" \
+	"      --network string      none (default), host, container:<name|id>, bridge or a network\n" \
 	"      --no-healthcheck      disable any container-specified HEALTHCHECK\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "login", "log in to a registry", cmd_login },
 	{ "logout", "log out of a registry", cmd_logout },
 	{ "logs", "fetch the logs of a container", cmd_logs },
+	{ "network", "manage networks (create, ls, inspect, rm, prune)", cmd_network },
 	{ "pause", "pause all processes within one or more containers", cmd_pause },
 	{ "ps", "list containers", cmd_ps },
 	{ "pull", "pull an image from a registry", cmd_pull },

@@ -51,7 +51,8 @@ typedef struct {
 	long long nano_cpus;            /* CPUs * 1e9 (--cpus 1.5: 1500000000); 0: no limit */
 	long long cpu_shares;           /* relative weight; 0: the default */
 	long long pids_limit;           /* 0: no limit */
-	const char *network;            /* "none" (default), "host", "container:<name|id>" */
+	const char *network;            /* "none" (default), "host", "container:<name|id>", or a
+					   network's name ("bridge": the default one; berth/network.h) */
 	const char *const *labels;      /* "KEY=VALUE" */
 	int auto_remove;                /* removed once it ends (--rm) */
 	const char *stop_signal;        /* NULL: the image's StopSignal, else SIGTERM */

@@ -592,10 +592,8 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL, *logc = NULL;
 	int rc;
 
-	if (o->network && strcmp(o->network, "none") && !host_net && strncmp(o->network, "container:", 10))
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "network \"%s\": only \"none\", \"host\" and \"container:<name|id>\" are supported yet",
-				    o->network);
+	if ((rc = bt_ct_net_check(ctx, o->network, err)) < 0)
+		return rc;
 	if (o->shm_size < 0)
 		return bt_error_set(err, BERTH_EINVAL, 0, "a negative --shm-size");
 	snprintf(hostname, sizeof(hostname), "%.12s", id);
