@@ -1,4 +1,5 @@
-/* berth network: create, ls, inspect, rm, prune (berth/network.h). */
+/* berth network: create, ls, inspect, rm, prune (berth/network.h); and
+ * berth port, a container's published ports. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,4 +325,63 @@ int cmd_network(struct cli *cli, int argc, char **argv)
 	};
 
 	return cli_group(cli, argc, argv, subs, "Manage networks");
+}
+
+/* ---- port --------------------------------------------------------------- */
+
+static const char port_usage[] =
+	"Usage: berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n"
+	"\n"
+	"List port mappings or a specific mapping for the container\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+int cmd_port(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = { CLI_HELP_OPTION, { NULL, 0, NULL, 0 } };
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	char *text = NULL, want[32] = "";
+	json_t *doc, *bindings, *b;
+	const char *key;
+	int opt, found = 0;
+	size_t i;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, port_usage)) != -1)
+		return cli_opt_status(opt);
+	if (cli_args(argc, 1, 2, "port", port_usage))
+		return 125;
+	if (optind + 1 < argc)
+		snprintf(want, sizeof(want), strchr(argv[optind + 1], '/') ? "%s" : "%s/tcp", argv[optind + 1]);
+	if (!(ctx = cli_context(cli)))
+		return 1;
+	if (berth_container_inspect(ctx, argv[optind], &text, &err) < 0) {
+		berth_ctx_free(ctx);
+		return cli_fail(err);
+	}
+	berth_ctx_free(ctx);
+	doc = json_loads(text, 0, NULL);
+	berth_string_free(text);
+	json_object_foreach(json_object_get(json_object_get(doc, "NetworkSettings"), "Ports"), key, bindings) {
+		if (*want && strcmp(want, key))
+			continue;
+		json_array_foreach(bindings, i, b) {
+			const char *ip = json_string_value(json_object_get(b, "HostIp"));
+			const char *port = json_string_value(json_object_get(b, "HostPort"));
+
+			if (*want)
+				printf("%s:%s\n", ip ? ip : "", port ? port : "");
+			else
+				printf("%s -> %s:%s\n", key, ip ? ip : "", port ? port : "");
+			found++;
+		}
+	}
+	json_decref(doc);
+	if (*want && !found) {
+		fprintf(stderr, "berth: no public port '%s' published for %s\n", want, argv[optind]);
+		return 1;
+	}
+	return 0;
 }

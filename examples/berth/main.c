@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "logs", "fetch the logs of a container", cmd_logs },
 	{ "network", "manage networks (create, ls, inspect, rm, prune)", cmd_network },
 	{ "pause", "pause all processes within one or more containers", cmd_pause },
+	{ "port", "list port mappings or a specific mapping for the container", cmd_port },
 	{ "ps", "list containers", cmd_ps },
 	{ "pull", "pull an image from a registry", cmd_pull },
 	{ "rename", "rename a container", cmd_rename },

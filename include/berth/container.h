@@ -76,12 +76,15 @@ typedef struct {
 	long long health_timeout;       /* nanoseconds; 0: the image's, else 30 s */
 	int health_retries;             /* 0: the image's, else 3 */
 	int no_healthcheck;             /* disable the image's healthcheck */
+	const char *const *publish;     /* "[ip:][hostPort:]containerPort[/tcp|udp]" (-p); no
+					   hostPort: a free one. Bridge networks only */
+	int publish_all;                /* every exposed port to a free host port (-P) */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
 	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
-	  NULL, 0, 0, 0, 0 }
+	  NULL, 0, 0, 0, 0, NULL, 0 }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the

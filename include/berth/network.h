@@ -73,6 +73,17 @@ BERTH_EXTERN int berth_network_remove(berth_ctx *ctx, const char *name, berth_er
 BERTH_EXTERN int berth_network_prune(berth_ctx *ctx, char ***names, size_t *count,
 				     berth_error **err);
 
+/* A published port: host_ip:host_port on the host forwarded (DNAT) to
+ * container_port of the attached namespace's address, from outside and
+ * from the host itself (127.0.0.1 included: route_localnet on the
+ * bridge, and masquerade of what the host sends to it). */
+typedef struct {
+	const char *host_ip; /* NULL or "": every address of the host */
+	int host_port;       /* 0: a free port of the ephemeral range, written back here */
+	int container_port;
+	const char *proto;   /* "tcp" (NULL) or "udp" */
+} berth_network_port;
+
 typedef struct {
 	size_t size;              /* sizeof(berth_network_attach_opts): set by the INIT macro */
 	const char *netns;        /* path of a network namespace (/run/netns/X, /proc/P/ns/net) */
@@ -81,9 +92,11 @@ typedef struct {
 	const char *name;         /* its name shown by inspect; NULL: container */
 	const char *ip;           /* the address wanted; NULL: the next free one */
 	const char *ifname;       /* the name inside; NULL: "eth0" */
+	berth_network_port *ports; /* published ports (host_port 0 gets the port chosen) */
+	size_t nports;
 } berth_network_attach_opts;
 
-#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL }
+#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* What an attach gave (filled by the library up to its size). */
 typedef struct {
@@ -100,8 +113,9 @@ typedef struct {
 
 /* Attaches a network namespace to network `name` (the default one made
  * when missing). out may be NULL. Errors: EEXISTS when the container is
- * attached already or the address wanted is taken, EINVAL for an address
- * outside the subnet, EBUSY when the pool is exhausted; a failure leaves
+ * attached already or the address wanted is taken, EBUSY for a host port
+ * in use (by another endpoint or a listener of the host), EINVAL for an
+ * address outside the subnet or a bad port, EBUSY when the pool is exhausted; a failure leaves
  * no veth, lease or rule. */
 BERTH_EXTERN int berth_network_attach(berth_ctx *ctx, const char *name,
 				      const berth_network_attach_opts *opts,

@@ -601,6 +601,8 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 		return rc;
 	name = host_net ? NULL : o->hostname ? o->hostname : hostname;
 	record_options(record, image_name, image, o, name);
+	if ((rc = bt_ct_net_record(o, image_section(image, "ExposedPorts"), record, err)) < 0)
+		goto out;
 	if ((rc = log_config(o, &logc, err)) < 0)
 		goto out;
 	json_object_set_new(json_object_get(record, "HostConfig"), "LogConfig", logc);

@@ -27,7 +27,9 @@ static int check_opts(const berth_network_attach_opts *o, berth_error **err)
 		return bt_error_set(err, BERTH_EINVAL, 0, "invalid interface name \"%.40s\": 1-15 of [a-zA-Z0-9_.-]", o->ifname);
 	if (!o->netns && o->pid <= 0)
 		return bt_error_set(err, BERTH_EINVAL, 0, "no network namespace: give a path or a pid");
-	return 0;
+	if (o->nports && !o->ports)
+		return bt_error_set(err, BERTH_EINVAL, 0, "nports without ports");
+	return bt_ports_check(o->ports, o->nports, err);
 }
 
 static int open_netns(const berth_network_attach_opts *o, int *fd, berth_error **err)
@@ -132,6 +134,18 @@ static int plan_endpoint(const struct bt_net *net, const berth_network_attach_op
 	return 0;
 }
 
+/* The published ports into the lease, with the ports chosen for 0. */
+static int claim_ports(berth_ctx *ctx, const berth_network_attach_opts *o, json_t *lease, berth_error **err)
+{
+	json_t *ports;
+	int rc;
+
+	if ((rc = bt_ports_claim(ctx, o->ports, o->nports, &ports, err)) < 0)
+		return rc;
+	json_object_set_new(lease, "Ports", ports);
+	return 0;
+}
+
 /* Forwarding on, as Docker turns it on for its bridge. */
 static int enable_forwarding(berth_error **err)
 {
@@ -169,15 +183,22 @@ static int attach_locked(berth_ctx *ctx, struct bt_net *net, const berth_network
 		rc = bt_error_set(err, BERTH_EEXISTS, 0, "%s is attached to network %s already", o->container, net->name);
 		goto out;
 	}
+	if (o->nports && net->internal) {
+		rc = bt_error_set(err, BERTH_EINVAL, 0, "network %s is internal: no port can be published", net->name);
+		goto out;
+	}
 	if ((rc = choose_ip(net, leases, o->ip, &ip, err)) < 0 || (rc = plan_endpoint(net, o, ip, &ep, err)) < 0 ||
+	    (o->nports && (rc = claim_ports(ctx, o, ep.lease, err)) < 0) ||
 	    (rc = bt_json_write_atomic(ep.lease_path, ep.lease, err)) < 0)
 		goto out;
 	if ((rc = bt_nl_bridge_ensure(net->bridge, net->gateway, net->subnet.len, &made, err)) < 0 ||
-	    (made && (rc = bt_net_rules_sync(ctx, err)) < 0) || (!net->internal && (rc = enable_forwarding(err)) < 0) ||
+	    (!net->internal && (rc = enable_forwarding(err)) < 0) ||
+	    (o->nports && (rc = bt_ports_route_localnet(net->bridge, err)) < 0) ||
 	    (rc = bt_nl_endpoint_create(&ep.nl, err)) < 0)
 		goto undo;
 	json_object_del(ep.lease, "Pending");
-	if ((rc = bt_json_write_atomic(ep.lease_path, ep.lease, err)) < 0) {
+	if ((rc = bt_json_write_atomic(ep.lease_path, ep.lease, err)) < 0 ||
+	    ((made || o->nports) && (rc = bt_net_rules_sync(ctx, err)) < 0)) {
 		bt_nl_link_delete(ep.host_if, NULL);
 		goto undo;
 	}
@@ -191,10 +212,10 @@ static int attach_locked(berth_ctx *ctx, struct bt_net *net, const berth_network
 	goto out;
 undo:
 	unlink(ep.lease_path);
-	if (made) {
+	if (made)
 		bt_nl_link_delete(net->bridge, NULL);
+	if (made || o->nports)
 		bt_net_rules_sync(ctx, NULL);
-	}
 out:
 	json_decref(ep.lease);
 	free(ep.lease_path);
@@ -261,6 +282,8 @@ int berth_network_detach(berth_ctx *ctx, const char *name, const char *container
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		else if (unlink(path) < 0 && errno != ENOENT)
 			rc = bt_error_os(err, "removing lease %s", path);
+		else if (json_array_size(json_object_get(lease, "Ports")))
+			rc = bt_net_rules_sync(ctx, err);
 		free(path);
 		break;
 	}

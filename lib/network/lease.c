@@ -86,6 +86,7 @@ int bt_lease_sweep(berth_ctx *ctx, const struct bt_net *net)
 	json_t *all, *lease;
 	const char *ip;
 	int dropped = 0;
+	bool ports = false;
 
 	if (bt_lease_list(net, &all, NULL) < 0)
 		return 0;
@@ -104,9 +105,12 @@ int bt_lease_sweep(berth_ctx *ctx, const struct bt_net *net)
 				    json_string_value(json_object_get(lease, "Container")),
 				    pending ? "attach did not finish" : "namespace has gone");
 			dropped++;
+			ports |= json_array_size(json_object_get(lease, "Ports")) > 0;
 		}
 		free(path);
 	}
 	json_decref(all);
+	if (ports) /* their DNAT rules go too */
+		bt_net_rules_sync(ctx, NULL);
 	return dropped;
 }

@@ -81,12 +81,21 @@ int bt_net_create_locked(berth_ctx *ctx, const char *name, const berth_network_c
  * lock held. */
 int bt_lease_list(const struct bt_net *net, json_t **out, berth_error **err);
 /* Drops the leases whose veth has gone in this namespace; removes their
- * files. Returns how many were dropped. */
+ * files (and the rules of their ports). Returns how many were dropped. */
 int bt_lease_sweep(berth_ctx *ctx, const struct bt_net *net);
 /* The inode of this thread's network namespace (0 when unknown). */
 unsigned long long bt_net_ns_ino(void);
 /* The lease file's path for ip. */
 char *bt_lease_path(const struct bt_net *net, uint32_t ip);
+
+/* ---- published ports (ports.c) ------------------------------------------ */
+int bt_ports_check(const berth_network_port *v, size_t n, berth_error **err);
+/* Claims v (lock held): none taken by an endpoint of any network nor by a
+ * listener of the host; host_port 0 gets a free port. *out: the lease's
+ * Ports [{HostIp, HostPort, ContainerPort, Proto}]. */
+int bt_ports_claim(berth_ctx *ctx, berth_network_port *v, size_t n, json_t **out, berth_error **err);
+/* 127.0.0.1 of the host may be routed to the bridge (its DNAT'd packets). */
+int bt_ports_route_localnet(const char *bridge, berth_error **err);
 
 /* ---- rules (rules.c) ---------------------------------------------------- */
 /* Rewrites table inet berth from every network on disk (lock held); the

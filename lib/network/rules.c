@@ -56,6 +56,9 @@ static void forward_chain(struct script *s, struct bt_net **v, size_t n)
 	add(s, "  }\n");
 }
 
+/* Outbound masquerade; and what the host sends from 127.0.0.1 to a
+ * published port leaves with the bridge's address, which the container
+ * can answer. */
 static void postrouting_chain(struct script *s, struct bt_net **v, size_t n)
 {
 	add(s, "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
@@ -66,8 +69,57 @@ static void postrouting_chain(struct script *s, struct bt_net **v, size_t n)
 			continue;
 		bt_cidr_format(&v[i]->subnet, subnet);
 		add(s, "    ip saddr %s oifname != \"%s\" masquerade\n", subnet, v[i]->bridge);
+		add(s, "    ip saddr 127.0.0.0/8 oifname \"%s\" masquerade\n", v[i]->bridge);
 	}
 	add(s, "  }\n");
+}
+
+/* The DNAT rules of every published port of net's endpoints into s. */
+static void port_rules(struct script *s, const struct bt_net *net)
+{
+	json_t *leases, *lease, *p;
+	const char *ip;
+	size_t k;
+
+	if (bt_lease_list(net, &leases, NULL) < 0) {
+		s->oom = true;
+		return;
+	}
+	json_object_foreach(leases, ip, lease) {
+		json_array_foreach(json_object_get(lease, "Ports"), k, p) {
+			const char *hip = json_string_value(json_object_get(p, "HostIp"));
+			const char *proto = json_string_value(json_object_get(p, "Proto"));
+			long long hport = json_integer_value(json_object_get(p, "HostPort"));
+			long long cport = json_integer_value(json_object_get(p, "ContainerPort"));
+			uint32_t check;
+
+			/* a lease edited into nonsense gives no rule, not a broken script */
+			if (!hip || bt_ip_parse(hip, &check, NULL) < 0 || bt_ip_parse(ip, &check, NULL) < 0 || !proto ||
+			    (strcmp(proto, "tcp") && strcmp(proto, "udp")) || hport < 1 || hport > 65535 || cport < 1 ||
+			    cport > 65535)
+				continue;
+			add(s, "    %s%s%sfib daddr type local %s dport %lld dnat ip to %s:%lld\n",
+			    strcmp(hip, "0.0.0.0") ? "ip daddr " : "", strcmp(hip, "0.0.0.0") ? hip : "",
+			    strcmp(hip, "0.0.0.0") ? " " : "", proto, hport, ip, cport);
+		}
+	}
+	json_decref(leases);
+}
+
+/* Published ports: from outside (prerouting) and from the host itself
+ * (output), to the endpoint's address. */
+static void dnat_chains(struct script *s, struct bt_net **v, size_t n)
+{
+	static const char *const hooks[][2] = { { "prerouting", "prerouting priority dstnat" },
+						{ "output", "output priority -100" } };
+
+	for (size_t h = 0; h < BT_ARRAY_SIZE(hooks); h++) {
+		add(s, "  chain %s {\n    type nat hook %s; policy accept;\n", hooks[h][0], hooks[h][1]);
+		for (size_t i = 0; i < n; i++)
+			if (!v[i]->internal)
+				port_rules(s, v[i]);
+		add(s, "  }\n");
+	}
 }
 
 int bt_net_rules_sync(berth_ctx *ctx, berth_error **err)
@@ -92,6 +144,7 @@ int bt_net_rules_sync(berth_ctx *ctx, berth_error **err)
 		add(&s, "table inet berth {\n");
 		forward_chain(&s, live, nlive);
 		postrouting_chain(&s, live, nlive);
+		dnat_chains(&s, live, nlive);
 		add(&s, "}\n");
 	}
 	if (s.oom)

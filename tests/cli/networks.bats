@@ -126,3 +126,76 @@ in_ns() {
 	[[ "$output" != *"\"Name\": \"doomed\""* ]]
 	"${B[@]}" rm -f doomed
 }
+
+# a detached busybox httpd serving $1 at /index.html
+web() {
+	local name=$1
+	shift
+	"${B[@]}" run -d --network bridge --name "$name" "$@" busybox sh -c \
+		"echo $name > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+}
+
+# curl from the test's namespace, retried while the server starts
+fetch() {
+	for _ in $(seq 50); do
+		in_ns curl -s -m 2 "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "-p 127.0.0.1:18080:80 and -p 18081:80: reached from the namespace's 127.0.0.1 and its own address" {
+	web pub1 -p 127.0.0.1:18080:80
+	web pub2 -p 18081:80
+	run fetch http://127.0.0.1:18080/index.html
+	[ "$output" = pub1 ]
+	run fetch http://127.0.0.1:18081/index.html
+	[ "$output" = pub2 ]
+	run fetch http://192.0.2.1:18081/index.html
+	[ "$output" = pub2 ]
+	# bound to 127.0.0.1 only: not on the namespace's other address
+	run in_ns curl -s -m 2 http://192.0.2.1:18080/index.html
+	[ "$output" != pub1 ]
+	run "${B[@]}" port pub1
+	[ "$output" = "80/tcp -> 127.0.0.1:18080" ]
+	run "${B[@]}" port pub2 80
+	[ "$output" = "0.0.0.0:18081" ]
+	"${B[@]}" rm -f pub1 pub2
+	# their rules went with them
+	! in_ns nft list table inet berth | grep -q 'dport 1808[01]'
+}
+
+@test "-P publishes each exposed port to a free port that berth port reports" {
+	# an image that EXPOSEs 80, made by commit
+	"${B[@]}" create --name exposer busybox true
+	"${B[@]}" commit -c 'EXPOSE 80' exposer bt-exposed
+	"${B[@]}" rm exposer
+	"${B[@]}" run -d --network bridge --name puball -P bt-exposed sh -c \
+		"echo puball > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+	hostport=$("${B[@]}" port puball 80/tcp)
+	hostport=${hostport##*:}
+	[ "$hostport" -gt 1024 ]
+	run fetch "http://127.0.0.1:$hostport/index.html"
+	[ "$output" = puball ]
+	"${B[@]}" rm -f puball
+	"${B[@]}" rmi bt-exposed
+}
+
+@test "a taken port is refused before the container starts" {
+	web taken1 -p 18082:80
+	run "${B[@]}" run -d --network bridge --name taken2 -p 18082:80 busybox busybox sleep 60
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"18082"*"already allocated"*"taken1"* ]]
+	run "${B[@]}" inspect -f '{{.State.Status}}' taken2
+	[ "$output" = exited ] || [ "$status" -ne 0 ]
+	# a listener of the namespace itself
+	in_ns busybox nc -l -p 18083 >/dev/null 2>&1 &
+	listener=$!
+	sleep 0.2
+	run "${B[@]}" run -d --network bridge --name taken3 -p 18083:80 busybox busybox sleep 60
+	kill "$listener" 2>/dev/null || true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"18083"*"in use"* ]]
+	"${B[@]}" rm -f taken1 taken2 taken3
+	! in_ns ip -o link show | grep -q berthv
+}
