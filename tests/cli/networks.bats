@@ -199,3 +199,24 @@ fetch() {
 	"${B[@]}" rm -f taken1 taken2 taken3
 	! in_ns ip -o link show | grep -q berthv
 }
+
+@test "containers on two user networks cannot reach each other; on one they can" {
+	"${B[@]}" network create --subnet 10.81.0.0/24 bt-left
+	"${B[@]}" network create --subnet 10.82.0.0/24 bt-right
+	"${B[@]}" run -d --network bt-left --name lweb busybox sh -c \
+		"echo lweb > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+	ip=$("${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' lweb)
+	[ "$ip" = 10.81.0.2 ]
+	run "${B[@]}" run --rm --network bt-left busybox sh -c \
+		"for i in 1 2 3 4 5; do printf 'GET /index.html HTTP/1.0\r\n\r\n' | busybox nc -w 2 $ip 80 && break; sleep 0.2; done"
+	[[ "$output" == *lweb* ]]
+	run "${B[@]}" run --rm --network bt-right busybox sh -c \
+		"printf 'GET /index.html HTTP/1.0\r\n\r\n' | busybox nc -w 2 $ip 80"
+	[[ "$output" != *lweb* ]]
+	run "${B[@]}" network rm bt-left
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"active endpoints: lweb"* ]]
+	"${B[@]}" rm -f lweb
+	"${B[@]}" network rm bt-left bt-right
+	! in_ns ip -o link show | grep -q 'berth-'
+}
