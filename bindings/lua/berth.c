@@ -432,6 +432,7 @@ static const luaL_Reg ctx_methods[] = {
 	{ "close", ctx_close },
 	CONTAINER_METHODS
 	OPS_METHODS
+	NETWORK_METHODS
 	{ NULL, NULL },
 };
 

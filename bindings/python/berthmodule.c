@@ -626,6 +626,7 @@ static PyMethodDef Context_methods[] = {
 	{ "info", (PyCFunction)Context_info, METH_NOARGS, Context_info_doc },
 	CONTAINER_METHODS
 	OPS_METHODS
+	NETWORK_METHODS
 	{ "image_hold", (PyCFunction)(void (*)(void))Context_image_hold, METH_VARARGS | METH_KEYWORDS,
 	  Context_image_hold_doc },
 	{ "image_release", (PyCFunction)(void (*)(void))Context_image_release, METH_VARARGS | METH_KEYWORDS,

@@ -90,6 +90,25 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
 
+/* Runs `call` (a statement setting rc) with the GIL released and the
+ * context marked in use, so close() cannot free it under the call. */
+#define UNLOCKED(self, call)              \
+	do {                              \
+		(self)->uses++;           \
+		Py_BEGIN_ALLOW_THREADS    \
+		call;                     \
+		Py_END_ALLOW_THREADS      \
+		(self)->uses--;           \
+	} while (0)
+
+#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
+
+/* Library JSON text as Python objects; frees text. */
+PyObject *berthpy_from_json(char *text);
+/* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
+ * list, which the caller keeps alive); None gives NULL. Free the array. */
+int berthpy_str_array(PyObject *obj, const char *what, const char ***out);
+
 /* ops.c: the engine's operations on existing containers, all taking keywords */
 #define OPS(X) \
 	X(container_exec) X(container_pause) X(container_unpause) \
@@ -106,6 +125,13 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ #n, (PyCFunction)(void (*)(void))Context_##n, METH_VARARGS | METH_KEYWORDS, Context_##n##_doc },
 OPS(OPS_DECLARE)
 #define OPS_METHODS OPS(OPS_ENTRY)
+
+/* network.c: networks (berth/network.h), all taking keywords */
+#define NETWORK_OPS(X) \
+	X(network_create) X(networks) X(network_inspect) X(network_remove) \
+	X(networks_prune) X(network_attach) X(network_detach)
+NETWORK_OPS(OPS_DECLARE)
+#define NETWORK_METHODS NETWORK_OPS(OPS_ENTRY)
 
 /* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
  * module functions runtime_spec_default() and runtime_features(). */

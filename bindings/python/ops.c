@@ -7,19 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs `call` (a statement setting rc) with the GIL released and the
- * context marked in use, so close() cannot free it under the call. */
-#define UNLOCKED(self, call)              \
-	do {                              \
-		(self)->uses++;           \
-		Py_BEGIN_ALLOW_THREADS    \
-		call;                     \
-		Py_END_ALLOW_THREADS      \
-		(self)->uses--;           \
-	} while (0)
-
-#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
-
 /* JSON text as Python objects. */
 static PyObject *json_load(const char *text)
 {
@@ -31,7 +18,7 @@ static PyObject *json_load(const char *text)
 }
 
 /* Library JSON text as Python objects; frees text. */
-static PyObject *from_json(char *text)
+PyObject *berthpy_from_json(char *text)
 {
 	PyObject *result = json_load(text);
 
@@ -59,7 +46,7 @@ static PyObject *id_list(char **ids, size_t count)
 
 /* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
  * list, which the caller keeps alive); None gives NULL. Free the array. */
-static int str_array(PyObject *obj, const char *what, const char ***out)
+int berthpy_str_array(PyObject *obj, const char *what, const char ***out)
 {
 	Py_ssize_t n;
 
@@ -184,7 +171,7 @@ PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *
 		PyErr_SetString(PyExc_TypeError, "started: expected a callable");
 		return NULL;
 	}
-	if (str_array(cmd, "cmd", &cmdv) < 0 || str_array(env, "environment", &envv) < 0) {
+	if (berthpy_str_array(cmd, "cmd", &cmdv) < 0 || berthpy_str_array(env, "environment", &envv) < 0) {
 		free(cmdv);
 		return NULL;
 	}
@@ -249,7 +236,7 @@ NAME_ONLY(container_unpause, berth_container_unpause,
 		if (!ctx || !PyArg_ParseTupleAndKeywords(args, kw, "s:" #pyname, kwlist, &name)) \
 			return NULL;                                                    \
 		UNLOCKED(self, rc = cname(ctx, name, &text, &err));                     \
-		return rc < 0 ? context_raise(self, rc, err) : from_json(text);         \
+		return rc < 0 ? context_raise(self, rc, err) : berthpy_from_json(text);         \
 	}
 
 JSON_OUT(container_top, berth_container_top,
@@ -473,7 +460,7 @@ PyObject *Context_container_commit(ContextObject *self, PyObject *args, PyObject
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$zzO:container_commit", kwlist, &name, &o.tag,
 						 &o.comment, &o.author, &changes) ||
-	    str_array(changes, "changes", &changev) < 0)
+	    berthpy_str_array(changes, "changes", &changev) < 0)
 		return NULL;
 	o.changes = changev;
 	UNLOCKED(self, rc = berth_container_commit(ctx, name, &o, &id, &err));
