@@ -433,6 +433,7 @@ static const luaL_Reg ctx_methods[] = {
 	CONTAINER_METHODS
 	OPS_METHODS
 	VOLUME_METHODS
+	NETWORK_METHODS
 	{ NULL, NULL },
 };
 

@@ -53,6 +53,12 @@ int ctx_run(lua_State *L);
  * or the error of a call that returned rc. */
 const char **lberth_strv(lua_State *L, int idx, const char *what);
 int lberth_done(lua_State *L, int rc, berth_error *err);
+/* ops.c, shared: library text (JSON) pushed and freed, or the error; the
+ * string / integer field k of the options table at idx (nil, 0 without
+ * one; the string stays on the stack, so alive). */
+int lberth_push_text(lua_State *L, int rc, berth_error *err, char *text);
+const char *lberth_opt_string(lua_State *L, int idx, const char *k);
+lua_Integer lberth_opt_integer(lua_State *L, int idx, const char *k);
 /* runtime.c: a descriptor from an integer, a Lua file, or nil/false (-1). */
 int lberth_to_fd(lua_State *L, int idx, const char *what);
 /* A table of the stats' fields, named as in berth_cgroup_stats (runtime.c). */
@@ -130,5 +136,22 @@ int ctx_volume_populate(lua_State *L);
 int lberth_ctx_runtime(lua_State *L);
 void lberth_runtime_open(lua_State *L);
 extern const luaL_Reg lberth_runtime_functions[];
+
+/* network.c: networks (berth/network.h) */
+int ctx_network_create(lua_State *L);
+int ctx_networks(lua_State *L);
+int ctx_network_inspect(lua_State *L);
+int ctx_network_remove(lua_State *L);
+int ctx_networks_prune(lua_State *L);
+int ctx_network_attach(lua_State *L);
+int ctx_network_detach(lua_State *L);
+#define NETWORK_METHODS                              \
+	{ "network_create", ctx_network_create },    \
+	{ "networks", ctx_networks },                \
+	{ "network_inspect", ctx_network_inspect },  \
+	{ "network_remove", ctx_network_remove },    \
+	{ "networks_prune", ctx_networks_prune },    \
+	{ "network_attach", ctx_network_attach },    \
+	{ "network_detach", ctx_network_detach },
 
 #endif

@@ -23,7 +23,7 @@
 #include "lberth.h"
 
 /* Pushes library text (JSON) and frees it. */
-static int push_text(lua_State *L, int rc, berth_error *err, char *text)
+int lberth_push_text(lua_State *L, int rc, berth_error *err, char *text)
 {
 	if (rc < 0)
 		return push_error(L, err, rc);
@@ -54,13 +54,13 @@ static int opt_field(lua_State *L, int idx, const char *k)
 	return lua_getfield(L, idx, k);
 }
 
-static const char *opt_string(lua_State *L, int idx, const char *k)
+const char *lberth_opt_string(lua_State *L, int idx, const char *k)
 {
 	opt_field(L, idx, k);
 	return luaL_optstring(L, -1, NULL); /* stays on the stack, so alive */
 }
 
-static lua_Integer opt_integer(lua_State *L, int idx, const char *k)
+lua_Integer lberth_opt_integer(lua_State *L, int idx, const char *k)
 {
 	lua_Integer n;
 
@@ -114,8 +114,8 @@ int ctx_container_exec(lua_State *L)
 	o.cmd = lberth_strv(L, 3, "command");
 	opt_field(L, 4, "env");
 	o.env = lberth_strv(L, lua_gettop(L), "env");
-	o.user = opt_string(L, 4, "user");
-	o.workdir = opt_string(L, 4, "workdir");
+	o.user = lberth_opt_string(L, 4, "user");
+	o.workdir = lberth_opt_string(L, 4, "workdir");
 	opt_field(L, 4, "tty");
 	o.tty = lua_toboolean(L, -1);
 	opt_field(L, 4, "detach");
@@ -181,7 +181,7 @@ NAME_ONLY(container_unpause, berth_container_unpause)
 		c->busy++;                                      \
 		rc = cname(c->ctx, name, &text, &err);          \
 		c->busy--;                                      \
-		return push_text(L, rc, err, text);             \
+		return lberth_push_text(L, rc, err, text);             \
 	}
 
 JSON_OUT(container_top, berth_container_top)
@@ -277,11 +277,11 @@ int ctx_container_update(lua_State *L)
 	int rc;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
-	o.memory = opt_integer(L, 3, "memory");
-	o.memory_swap = opt_integer(L, 3, "memory_swap");
-	o.nano_cpus = opt_integer(L, 3, "nano_cpus");
-	o.cpu_shares = opt_integer(L, 3, "cpu_shares");
-	o.pids_limit = opt_integer(L, 3, "pids_limit");
+	o.memory = lberth_opt_integer(L, 3, "memory");
+	o.memory_swap = lberth_opt_integer(L, 3, "memory_swap");
+	o.nano_cpus = lberth_opt_integer(L, 3, "nano_cpus");
+	o.cpu_shares = lberth_opt_integer(L, 3, "cpu_shares");
+	o.pids_limit = lberth_opt_integer(L, 3, "pids_limit");
 	c->busy++;
 	rc = berth_container_update(c->ctx, name, &o, &err);
 	c->busy--;
@@ -355,15 +355,15 @@ int ctx_container_commit(lua_State *L)
 
 	lua_settop(L, 3);
 	luaL_checktype(L, 3, LUA_TTABLE);
-	o.tag = opt_string(L, 3, "tag");
-	o.comment = opt_string(L, 3, "comment");
-	o.author = opt_string(L, 3, "author");
+	o.tag = lberth_opt_string(L, 3, "tag");
+	o.comment = lberth_opt_string(L, 3, "comment");
+	o.author = lberth_opt_string(L, 3, "author");
 	opt_field(L, 3, "changes");
 	o.changes = lberth_strv(L, lua_gettop(L), "changes");
 	c->busy++;
 	rc = berth_container_commit(c->ctx, name, &o, &id, &err);
 	c->busy--;
-	return push_text(L, rc, err, id);
+	return lberth_push_text(L, rc, err, id);
 }
 
 /* code, oom_killed once it ends; false when the detach keys were read. */
@@ -384,7 +384,7 @@ int ctx_container_attach(lua_State *L)
 			*fds[i] = lberth_to_fd(L, -1, keys[i]);
 		lua_pop(L, 1);
 	}
-	o.detach_keys = opt_string(L, 3, "detach_keys");
+	o.detach_keys = lberth_opt_string(L, 3, "detach_keys");
 	c->busy++;
 	rc = berth_container_attach(c->ctx, name, &o, &how, &detached, &err);
 	c->busy--;
@@ -447,8 +447,8 @@ int ctx_container_events(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_settop(L, 3);
-	since = opt_integer(L, 3, "since_ns");
-	until = opt_integer(L, 3, "until_ns");
+	since = lberth_opt_integer(L, 3, "since_ns");
+	until = lberth_opt_integer(L, 3, "until_ns");
 	opt_field(L, 3, "follow");
 	follow = lua_toboolean(L, -1);
 	lua_settop(L, 3);

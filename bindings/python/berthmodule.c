@@ -627,6 +627,7 @@ static PyMethodDef Context_methods[] = {
 	CONTAINER_METHODS
 	OPS_METHODS
 	VOLUME_METHODS
+	NETWORK_METHODS
 	{ "image_hold", (PyCFunction)(void (*)(void))Context_image_hold, METH_VARARGS | METH_KEYWORDS,
 	  Context_image_hold_doc },
 	{ "image_release", (PyCFunction)(void (*)(void))Context_image_release, METH_VARARGS | METH_KEYWORDS,

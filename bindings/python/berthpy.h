@@ -117,6 +117,10 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
 
+/* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
+ * list, which the caller keeps alive); None gives NULL. Free the array. */
+int berthpy_str_array(PyObject *obj, const char *what, const char ***out);
+
 /* ops.c: the engine's operations on existing containers, all taking keywords */
 #define OPS(X) \
 	X(container_exec) X(container_pause) X(container_unpause) \
@@ -141,6 +145,12 @@ OPS(OPS_DECLARE)
 	X(volume_populate)
 VOLUME_OPS(OPS_DECLARE)
 #define VOLUME_METHODS VOLUME_OPS(OPS_ENTRY)
+/* network.c: networks (berth/network.h), all taking keywords */
+#define NETWORK_OPS(X) \
+	X(network_create) X(networks) X(network_inspect) X(network_remove) \
+	X(networks_prune) X(network_attach) X(network_detach)
+NETWORK_OPS(OPS_DECLARE)
+#define NETWORK_METHODS NETWORK_OPS(OPS_ENTRY)
 
 /* runtime.c: berth.Runtime, berth.Process, berth.ExitStatus and the
  * module functions runtime_spec_default() and runtime_features(). */

@@ -53,7 +53,7 @@ static PyObject *id_list(char **ids, size_t count)
 
 /* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
  * list, which the caller keeps alive); None gives NULL. Free the array. */
-static int str_array(PyObject *obj, const char *what, const char ***out)
+int berthpy_str_array(PyObject *obj, const char *what, const char ***out)
 {
 	Py_ssize_t n;
 
@@ -178,7 +178,7 @@ PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *
 		PyErr_SetString(PyExc_TypeError, "started: expected a callable");
 		return NULL;
 	}
-	if (str_array(cmd, "cmd", &cmdv) < 0 || str_array(env, "environment", &envv) < 0) {
+	if (berthpy_str_array(cmd, "cmd", &cmdv) < 0 || berthpy_str_array(env, "environment", &envv) < 0) {
 		free(cmdv);
 		return NULL;
 	}
@@ -463,7 +463,7 @@ PyObject *Context_container_commit(ContextObject *self, PyObject *args, PyObject
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$zzO:container_commit", kwlist, &name, &o.tag,
 						 &o.comment, &o.author, &changes) ||
-	    str_array(changes, "changes", &changev) < 0)
+	    berthpy_str_array(changes, "changes", &changev) < 0)
 		return NULL;
 	o.changes = changev;
 	UNLOCKED(self, rc = berth_container_commit(ctx, name, &o, &id, &err));

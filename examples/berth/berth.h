@@ -111,6 +111,10 @@ int cmd_container_inspect(struct cli *cli, int argc, char **argv);
 /* Docker's exit status for a failed start (prints the error): 127, 126, 125. */
 int cli_start_status(berth_error *err);
 
+/* cmd_network.c */
+int cmd_network(struct cli *cli, int argc, char **argv);
+int cmd_port(struct cli *cli, int argc, char **argv);
+
 /* cmd_boot.c */
 int cmd_system_boot(struct cli *cli, int argc, char **argv);
 

@@ -96,10 +96,12 @@ static int env_file(const char *path, struct list *l)
 	"  -m, --memory bytes        memory limit\n" \
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
-	"      --network string      none (default), host or container:<name|id>\n" \
+	"      --network string      none (default), host, container:<name|id>, bridge or a network\n" \
 	"      --no-healthcheck      disable any container-specified HEALTHCHECK\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
+	"  -p, --publish list        publish a container's port: [ip:][hostPort:]containerPort[/udp]\n" \
+	"  -P, --publish-all         publish all exposed ports to free host ports\n" \
 	"      --read-only           mount the container's root filesystem as read only\n" \
 	"      --restart string      restart policy: no, always, unless-stopped, on-failure[:N]\n" \
 	"      --rm                  automatically remove the container when it exits\n" \
@@ -152,6 +154,8 @@ static const struct option create_options[] = {
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "publish-all", no_argument, NULL, 'P' },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "rm", no_argument, NULL, OPT_RM },
@@ -175,7 +179,7 @@ static const struct option create_options[] = {
 
 struct run_args {
 	berth_container_create_opts o;
-	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices, log_opts;
+	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices, log_opts, publish;
 	struct list volumes, mounts, tmpfs, volumes_from;
 	bool detach, interactive;
 };
@@ -235,6 +239,8 @@ static int create_option(struct run_args *a, int opt)
 	case OPT_HOSTNAME: a->o.hostname = optarg; break;
 	case 'i': a->interactive = true, a->o.open_stdin = 1; break;
 	case 'l': list_add(&a->labels, optarg); break;
+	case 'p': list_add(&a->publish, optarg); break;
+	case 'P': a->o.publish_all = 1; break;
 	case OPT_LOG_DRIVER:
 		if (strcmp(optarg, "json-file"))
 			return bad_value("--log-driver", optarg);
@@ -310,6 +316,7 @@ static void run_args_free(struct run_args *a)
 	free(a->mounts.v);
 	free(a->tmpfs.v);
 	free(a->volumes_from.v);
+	free(a->publish.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -322,7 +329,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o = init;
 	optind = 0;
 	/* "+": options end at the image; what follows is the command's */
-	while ((opt = cli_getopt(argc, argv, "+de:il:m:tu:v:w:", create_options, usage)) != -1)
+	while ((opt = cli_getopt(argc, argv, "+de:il:m:p:Ptu:v:w:", create_options, usage)) != -1)
 		if ((rc = create_option(a, opt)))
 			return rc;
 	if (cli_args(argc, 1, -1, name, usage))
@@ -339,6 +346,7 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.mounts = a->mounts.v;
 	a->o.tmpfs = a->tmpfs.v;
 	a->o.volumes_from = a->volumes_from.v;
+	a->o.publish = a->publish.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;

@@ -11,6 +11,7 @@
 #include <berth/runtime.h>
 #include <berth/storage.h>
 #include <berth/volume.h>
+#include <berth/network.h>
 #include <berth/container.h>
 
 #endif

@@ -51,7 +51,8 @@ typedef struct {
 	long long nano_cpus;            /* CPUs * 1e9 (--cpus 1.5: 1500000000); 0: no limit */
 	long long cpu_shares;           /* relative weight; 0: the default */
 	long long pids_limit;           /* 0: no limit */
-	const char *network;            /* "none" (default), "host", "container:<name|id>" */
+	const char *network;            /* "none" (default), "host", "container:<name|id>", or a
+					   network's name ("bridge": the default one; berth/network.h) */
 	const char *const *labels;      /* "KEY=VALUE" */
 	int auto_remove;                /* removed once it ends (--rm) */
 	const char *stop_signal;        /* NULL: the image's StopSignal, else SIGTERM */
@@ -85,12 +86,15 @@ typedef struct {
 					   source must exist) */
 	const char *const *tmpfs;       /* --tmpfs: "/path[:mount options]" */
 	const char *const *volumes_from; /* --volumes-from: "container[:ro|rw]" */
+	const char *const *publish;     /* "[ip:][hostPort:]containerPort[/tcp|udp]" (-p); no
+					   hostPort: a free one. Bridge networks only */
+	int publish_all;                /* every exposed port to a free host port (-P) */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
 	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
-	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the

@@ -130,6 +130,20 @@ void bt_ct_user_free(struct bt_ct_user *u);
 /* ---- /etc files (etc.c) ----------------------------------------------- */
 /* Writes hostname, hosts and resolv.conf in dir: with the host's network
  * the host's own, else for a container alone on its loopback. */
+/* Bridge networks (net.c): whether a NetworkMode names a network of the
+ * network module; that it exists (at create); the attach of a created
+ * init's namespace (its NetworkSettings saved in ct's state) and the
+ * detach once it ended; NetworkSettings as inspect shows them. */
+bool bt_ct_net_bridged(const char *mode);
+/* -p and -P into the record: HostConfig.PortBindings, PublishAllPorts and
+ * Config.ExposedPorts (the image's, exposed, and those published). */
+int bt_ct_net_record(const berth_container_create_opts *o, const json_t *exposed, json_t *record,
+		     berth_error **err);
+int bt_ct_net_check(berth_ctx *ctx, const char *mode, berth_error **err);
+int bt_ct_net_up(berth_ctx *ctx, struct bt_ct *ct, int pid, berth_error **err);
+void bt_ct_net_down(berth_ctx *ctx, const char *id);
+json_t *bt_ct_net_inspect(const struct bt_ct *ct);
+
 int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err);
 
 /* ---- lifecycle (container.c) ------------------------------------------ */

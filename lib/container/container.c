@@ -727,6 +727,7 @@ int berth_container_inspect(berth_ctx *ctx, const char *name, char **json, berth
 		if (json_object_get(ct->state, "Health"))
 			json_object_set(state, "Health", json_object_get(ct->state, "Health"));
 		json_object_set_new(out, "State", state);
+		json_object_set_new(out, "NetworkSettings", bt_ct_net_inspect(ct));
 		state = NULL;
 		if (!(*json = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER)))
 			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");

@@ -148,8 +148,16 @@ static int launch(struct supervised *s, const int *stdio, berth_error **err)
 		stdio = fds;
 	}
 	co.stdio = stdio;
-	if ((rc = berth_runtime_create(s->rt, ct->id, ct->dir, NULL, &co, &s->proc, err)) < 0 ||
-	    (rc = berth_runtime_start(s->rt, ct->id, err)) < 0)
+	if ((rc = berth_runtime_create(s->rt, ct->id, ct->dir, NULL, &co, &s->proc, err)) < 0)
+		goto out;
+	/* its network before its first instruction runs */
+	if ((rc = bt_ct_net_up(s->ctx, ct, berth_runtime_process_pid(s->proc), err)) < 0) {
+		berth_runtime_delete(s->rt, ct->id, BERTH_RUNTIME_DELETE_FORCE, NULL);
+		berth_runtime_process_free(s->proc);
+		s->proc = NULL;
+		goto out;
+	}
+	if ((rc = berth_runtime_start(s->rt, ct->id, err)) < 0)
 		goto out;
 	take_stdio(s);
 out:
@@ -364,6 +372,7 @@ static long long plan_restart(struct supervised *s, const berth_runtime_exit *ho
 		bt_ct_attach_exit(s->att, how->code, how->oom_killed);
 		bt_ct_attach_drop_attached(s->att);
 		berth_snapshot_unmount(s->ctx, s->id, NULL);
+		bt_ct_net_down(s->ctx, s->id);
 	}
 	return again ? s->backoff_ms : -1;
 }
@@ -423,6 +432,7 @@ static void finish(struct supervised *s, const berth_runtime_exit *how)
 	free(rundir);
 	berth_snapshot_unmount(s->ctx, s->id, NULL);
 	unmount_volumes(s);
+	bt_ct_net_down(s->ctx, s->id);
 	record(s->ctx, s->id,
 	       json_pack("{s:s, s:i, s:i, s:b, s:s?, s:i, s:I}", "Status", "exited", "Pid", 0, "ExitCode",
 			 how->code, "OOMKilled", how->oom_killed, "FinishedAt", finished, "MonitorPid", 0,

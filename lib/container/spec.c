@@ -592,10 +592,8 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL, *logc = NULL;
 	int rc;
 
-	if (o->network && strcmp(o->network, "none") && !host_net && strncmp(o->network, "container:", 10))
-		return bt_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "network \"%s\": only \"none\", \"host\" and \"container:<name|id>\" are supported yet",
-				    o->network);
+	if ((rc = bt_ct_net_check(ctx, o->network, err)) < 0)
+		return rc;
 	if (o->shm_size < 0)
 		return bt_error_set(err, BERTH_EINVAL, 0, "a negative --shm-size");
 	snprintf(hostname, sizeof(hostname), "%.12s", id);
@@ -603,6 +601,8 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 		return rc;
 	name = host_net ? NULL : o->hostname ? o->hostname : hostname;
 	record_options(record, image_name, image, o, name);
+	if ((rc = bt_ct_net_record(o, image_section(image, "ExposedPorts"), record, err)) < 0)
+		goto out;
 	if ((rc = log_config(o, &logc, err)) < 0)
 		goto out;
 	json_object_set_new(json_object_get(record, "HostConfig"), "LogConfig", logc);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Start-up cost (DESIGN.md): libberth and the programs built on it must not
-# load libcurl, libarchive or libcrypto when they start; modules open those
+# load libcurl, libarchive, libcrypto or libnftables when they start; modules open those
 # on first use. Checks the DT_NEEDED entries of each binary and what the
 # dynamic loader actually maps for `berth version`.
 set -eu
-heavy='libcurl|libarchive|libcrypto|libssl|libgnutls'
+heavy='libcurl|libarchive|libcrypto|libssl|libgnutls|libnftables|libnftnl|libxtables|libgmp'
 failed=0 passed=0
 check_needed() {
 	needed=$(${OBJDUMP:-objdump} -p "$1" | awk '$1 == "NEEDED" { print $2 }')

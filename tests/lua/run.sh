@@ -47,4 +47,15 @@ rc=0
 for t in test_berth test_runtime; do
 	"${LUA_BIN}" "${top_srcdir}/tests/lua/$t.lua" || rc=1
 done
+# the network methods, inside namespaces of the test's own (removed after)
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && command -v nsenter >/dev/null; then
+	netns=bt-lua-$$
+	netroot=$(mktemp -d /tmp/berth-lua-net-XXXXXX)
+	ip netns add "$netns-host" && ip netns add "$netns-ct" &&
+		nsenter --net="/run/netns/$netns-host" "${LUA_BIN}" "${top_srcdir}/tests/lua/test_network.lua" \
+			"$netroot" "/run/netns/$netns-ct" || rc=1
+	ip netns del "$netns-host" 2>/dev/null
+	ip netns del "$netns-ct" 2>/dev/null
+	rm -rf "$netroot"
+fi
 exit $rc

@@ -1,0 +1,174 @@
+/* Networks (berth/network.h) as methods of berth.Context, one to one with
+ * the C calls: network_create, networks, network_inspect, network_remove,
+ * networks_prune, network_attach, network_detach. Each releases the GIL. */
+#include "berthpy.h"
+
+#include <stdlib.h>
+
+/* A list of str from a library array of names; frees it. */
+static PyObject *name_list(char **names, size_t count)
+{
+	PyObject *list = PyList_New((Py_ssize_t)count);
+
+	for (size_t i = 0; list && i < count; i++) {
+		PyObject *s = text_from_c(names[i]);
+
+		if (!s) {
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+	}
+	berth_network_names_free(names, count);
+	return list;
+}
+
+const char Context_network_create_doc[] =
+	"network_create(name, subnet=None, gateway=None, ip_range=None, internal=False,\n"
+	"               labels=None, bridge=None) -> str\n\n"
+	"Creates a bridge network and its bridge; returns its id. labels: a list of\n"
+	"\"key=value\"; bridge: the device name (default berth-<id>).";
+
+PyObject *Context_network_create(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "subnet", "gateway", "ip_range", "internal", "labels", "bridge", NULL };
+	berth_network_create_opts o = BERTH_NETWORK_CREATE_OPTS_INIT;
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *labels = NULL, *result;
+	const char *name, **labelv = NULL;
+	char *id = NULL;
+	int internal = 0, rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|zzzpOz:network_create", kwlist, &name, &o.subnet,
+						 &o.gateway, &o.ip_range, &internal, &labels, &o.bridge) ||
+	    berthpy_str_array(labels, "labels", &labelv) < 0)
+		return NULL;
+	o.internal = internal;
+	o.labels = labelv;
+	UNLOCKED(self, rc = berth_network_create(ctx, name, &o, &id, &err));
+	free(labelv);
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	result = text_from_c(id);
+	berth_string_free(id);
+	return result;
+}
+
+const char Context_networks_doc[] = "networks() -> list\n\nThe names of every network, the default \"bridge\" included.";
+
+PyObject *Context_networks(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, ":networks", kwlist))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_list(ctx, &names, &n, &err));
+	return rc < 0 ? context_raise(self, rc, err) : name_list(names, n);
+}
+
+const char Context_network_inspect_doc[] =
+	"network_inspect(name) -> dict\n\nThe network as `docker network inspect` shows one.";
+
+PyObject *Context_network_inspect(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name;
+	char *text = NULL;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s:network_inspect", kwlist, &name))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_inspect(ctx, name, &text, &err));
+	return rc < 0 ? context_raise(self, rc, err) : from_json(text);
+}
+
+const char Context_network_remove_doc[] =
+	"network_remove(name)\n\nRemoves a network; StateError while endpoints are attached.";
+
+PyObject *Context_network_remove(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s:network_remove", kwlist, &name))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_remove(ctx, name, &err));
+	return DONE(self, rc, err);
+}
+
+const char Context_networks_prune_doc[] =
+	"networks_prune() -> list\n\nRemoves every user network nothing is attached to; their names.";
+
+PyObject *Context_networks_prune(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, ":networks_prune", kwlist))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_prune(ctx, &names, &n, &err));
+	return rc < 0 ? context_raise(self, rc, err) : name_list(names, n);
+}
+
+const char Context_network_attach_doc[] =
+	"network_attach(name, container, netns=None, pid=0, endpoint_name=None, ip=None,\n"
+	"               ifname=None) -> dict\n\n"
+	"Attaches a network namespace (a path, or a process's) to the network as\n"
+	"container's endpoint; returns {Address, PrefixLen, Gateway, MacAddress,\n"
+	"HostIfName, NetworkID}.";
+
+PyObject *Context_network_attach(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "container", "netns", "pid", "endpoint_name", "ip", "ifname", NULL };
+	berth_network_attach_opts o = BERTH_NETWORK_ATTACH_OPTS_INIT;
+	berth_network_attachment a = BERTH_NETWORK_ATTACHMENT_INIT;
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *netns = NULL;
+	const char *name;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|O&izzz:network_attach", kwlist, &name, &o.container,
+						 path_or_none, &netns, &o.pid, &o.name, &o.ip, &o.ifname))
+		return NULL;
+	o.netns = netns ? PyBytes_AS_STRING(netns) : NULL;
+	UNLOCKED(self, rc = berth_network_attach(ctx, name, &o, &a, &err));
+	Py_XDECREF(netns);
+	if (rc < 0)
+		return context_raise(self, rc, err);
+	return Py_BuildValue("{s:s, s:i, s:s, s:s, s:s, s:s}", "Address", a.address, "PrefixLen", a.prefix_len,
+			     "Gateway", a.gateway, "MacAddress", a.mac, "HostIfName", a.host_ifname, "NetworkID",
+			     a.network_id);
+}
+
+const char Context_network_detach_doc[] =
+	"network_detach(name, container)\n\nDetaches container's endpoint: its veth and lease go.";
+
+PyObject *Context_network_detach(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "container", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name, *container;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:network_detach", kwlist, &name, &container))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_detach(ctx, name, container, &err));
+	return DONE(self, rc, err);
+}

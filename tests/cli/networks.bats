@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# Containers on bridge networks (issue 14). Every berth command runs inside
+# a network namespace this suite makes (nsenter --net, which keeps the
+# mount namespace), so the bridge, veths, nft rules and packets stay
+# there; an "outside" host is another test-made namespace with TEST-NET
+# addresses (192.0.2.0/24), linked to the first by a veth pair. Both
+# namespaces are removed in teardown, with every container.
+bats_require_minimum_version 1.5.0
+load lib/engine
+
+setup_file() {
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	engine_setup_file net
+	export NS=bt-net-$$ OUT=bt-out-$$
+	ip netns add "$NS"
+	ip netns add "$OUT"
+	ip -n "$NS" link set lo up
+	ip -n "$OUT" link set lo up
+	ip -n "$NS" link add bt-up type veth peer name bt-down netns "$OUT"
+	ip -n "$NS" addr add 192.0.2.1/24 dev bt-up
+	ip -n "$OUT" addr add 192.0.2.2/24 dev bt-down
+	ip -n "$NS" link set bt-up up
+	ip -n "$OUT" link set bt-down up
+	# the outside host answers with who asked (the address it saw)
+	mkdir -p "$STORE/www"
+	echo outside > "$STORE/www/index.html"
+	nsenter --net="/run/netns/$OUT" busybox httpd -p 192.0.2.2:8000 -h "$STORE/www" -v -f \
+		> "$STORE/outside.log" 2>&1 3>&- &
+	echo $! > "$STORE/outside.pid"
+}
+
+teardown_file() {
+	[ -n "${STORE:-}" ] && [ -f "$STORE/outside.pid" ] && kill "$(cat "$STORE/outside.pid")" 2>/dev/null
+	engine_teardown_file
+	ip netns del "$OUT" 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+}
+
+setup() {
+	engine_setup
+	B=(nsenter --net="/run/netns/$NS" "${B[@]}")
+}
+
+in_ns() {
+	nsenter --net="/run/netns/$NS" "$@"
+}
+
+@test "--network bridge: eth0 with an address of berth0's subnet, lo up, a default route" {
+	run --separate-stderr "${B[@]}" run --rm --network bridge busybox sh -c \
+		'busybox ip -4 -o addr show; busybox ip route'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"lo    inet 127.0.0.1/8"* ]]
+	[[ "$output" =~ eth0\ +inet\ 172\.17\.0\.[0-9]+/16 ]]
+	[[ "$output" == *"default via 172.17.0.1 dev eth0"* ]]
+	in_ns ip -br link show berth0
+	# --rm: the endpoint went with the container
+	! in_ns ip -o link show | grep -q berthv
+}
+
+@test "a detached container's address is in inspect, serves the host's namespace, and is released on stop" {
+	"${B[@]}" run -d --network bridge --name web busybox sh -c \
+		'echo hello-from-web > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp'
+	run "${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}}' web
+	[ "$status" -eq 0 ]
+	read -r ip gw mac <<< "$output"
+	[[ "$ip" == 172.17.0.* ]]
+	[ "$gw" = 172.17.0.1 ]
+	[[ "$mac" == 02:42:ac:11:00:* ]]
+	run "${B[@]}" network inspect bridge
+	[[ "$output" == *"\"Name\": \"web\""* ]]
+	for _ in $(seq 50); do
+		in_ns curl -s -m 2 "http://$ip/index.html" > "$BATS_TEST_TMPDIR/got" && break
+		sleep 0.1
+	done
+	[ "$(cat "$BATS_TEST_TMPDIR/got")" = hello-from-web ]
+	"${B[@]}" stop -t 1 web
+	run "${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' web
+	[ "$output" = "" ]
+	! in_ns ip -o link show | grep -q berthv
+	run "${B[@]}" network inspect bridge
+	[[ "$output" != *"\"Name\": \"web\""* ]]
+	"${B[@]}" rm web
+}
+
+@test "outbound: a container reaches the outside namespace through NAT" {
+	# busybox-static's wget crashes on a name lookup without NSS files; nc takes the address as it is
+	run --separate-stderr "${B[@]}" run --rm --network bridge busybox sh -c \
+		'printf "GET / HTTP/1.0\r\n\r\n" | busybox nc -w 5 192.0.2.2 8000'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *outside* ]]
+	# the outside saw the namespace's own address, not the container's
+	grep -q '192.0.2.1' "$STORE/outside.log"
+	! grep -q '172.17.' "$STORE/outside.log"
+}
+
+@test "a user network: its own subnet and bridge; --internal has no way out" {
+	"${B[@]}" network create --subnet 10.77.0.0/24 bt-user
+	run --separate-stderr "${B[@]}" run --rm --network bt-user busybox busybox ip -4 -o addr show eth0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"inet 10.77.0.2/24"* ]]
+	"${B[@]}" network create --internal --subnet 10.78.0.0/24 bt-closed
+	run "${B[@]}" run --rm --network bt-closed busybox sh -c \
+		'printf "GET / HTTP/1.0\r\n\r\n" | busybox nc -w 2 192.0.2.2 8000'
+	[[ "$output" != *outside* ]]
+	"${B[@]}" network rm bt-user bt-closed
+}
+
+@test "an unknown network is refused at create" {
+	run "${B[@]}" create --network bt-nosuch busybox true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network bt-nosuch not found"* ]]
+	run "${B[@]}" ps -a -q
+	[ -z "$output" ]
+}
+
+@test "a killed container's endpoint is swept by the next network call" {
+	"${B[@]}" run -d --network bridge --name doomed busybox busybox sleep 600
+	monitor=$("${B[@]}" inspect -f '{{.State.MonitorPid}}' doomed)
+	pid=$("${B[@]}" inspect -f '{{.State.Pid}}' doomed)
+	kill -9 "$monitor" "$pid"
+	for _ in $(seq 50); do
+		in_ns ip -o link show | grep -q berthv || break
+		sleep 0.1
+	done
+	run "${B[@]}" network inspect bridge
+	[[ "$output" != *"\"Name\": \"doomed\""* ]]
+	"${B[@]}" rm -f doomed
+}
+
+# a detached busybox httpd serving $1 at /index.html
+web() {
+	local name=$1
+	shift
+	"${B[@]}" run -d --network bridge --name "$name" "$@" busybox sh -c \
+		"echo $name > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+}
+
+# curl from the test's namespace, retried while the server starts
+fetch() {
+	for _ in $(seq 50); do
+		in_ns curl -s -m 2 "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "-p 127.0.0.1:18080:80 and -p 18081:80: reached from the namespace's 127.0.0.1 and its own address" {
+	web pub1 -p 127.0.0.1:18080:80
+	web pub2 -p 18081:80
+	run fetch http://127.0.0.1:18080/index.html
+	[ "$output" = pub1 ]
+	run fetch http://127.0.0.1:18081/index.html
+	[ "$output" = pub2 ]
+	run fetch http://192.0.2.1:18081/index.html
+	[ "$output" = pub2 ]
+	# bound to 127.0.0.1 only: not on the namespace's other address
+	run in_ns curl -s -m 2 http://192.0.2.1:18080/index.html
+	[ "$output" != pub1 ]
+	run "${B[@]}" port pub1
+	[ "$output" = "80/tcp -> 127.0.0.1:18080" ]
+	run "${B[@]}" port pub2 80
+	[ "$output" = "0.0.0.0:18081" ]
+	"${B[@]}" rm -f pub1 pub2
+	# their rules went with them
+	! in_ns nft list table inet berth | grep -q 'dport 1808[01]'
+}
+
+@test "-P publishes each exposed port to a free port that berth port reports" {
+	# an image that EXPOSEs 80, made by commit
+	"${B[@]}" create --name exposer busybox true
+	"${B[@]}" commit -c 'EXPOSE 80' exposer bt-exposed
+	"${B[@]}" rm exposer
+	"${B[@]}" run -d --network bridge --name puball -P bt-exposed sh -c \
+		"echo puball > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+	hostport=$("${B[@]}" port puball 80/tcp)
+	hostport=${hostport##*:}
+	[ "$hostport" -gt 1024 ]
+	run fetch "http://127.0.0.1:$hostport/index.html"
+	[ "$output" = puball ]
+	"${B[@]}" rm -f puball
+	"${B[@]}" rmi bt-exposed
+}
+
+@test "a taken port is refused before the container starts" {
+	web taken1 -p 18082:80
+	run "${B[@]}" run -d --network bridge --name taken2 -p 18082:80 busybox busybox sleep 60
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"18082"*"already allocated"*"taken1"* ]]
+	run "${B[@]}" inspect -f '{{.State.Status}}' taken2
+	[ "$output" = exited ] || [ "$status" -ne 0 ]
+	# a listener of the namespace itself
+	in_ns busybox nc -l -p 18083 >/dev/null 2>&1 &
+	listener=$!
+	sleep 0.2
+	run "${B[@]}" run -d --network bridge --name taken3 -p 18083:80 busybox busybox sleep 60
+	kill "$listener" 2>/dev/null || true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"18083"*"in use"* ]]
+	"${B[@]}" rm -f taken1 taken2 taken3
+	! in_ns ip -o link show | grep -q berthv
+}
+
+@test "containers on two user networks cannot reach each other; on one they can" {
+	"${B[@]}" network create --subnet 10.81.0.0/24 bt-left
+	"${B[@]}" network create --subnet 10.82.0.0/24 bt-right
+	"${B[@]}" run -d --network bt-left --name lweb busybox sh -c \
+		"echo lweb > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+	ip=$("${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' lweb)
+	[ "$ip" = 10.81.0.2 ]
+	run "${B[@]}" run --rm --network bt-left busybox sh -c \
+		"for i in 1 2 3 4 5; do printf 'GET /index.html HTTP/1.0\r\n\r\n' | busybox nc -w 2 $ip 80 && break; sleep 0.2; done"
+	[[ "$output" == *lweb* ]]
+	run "${B[@]}" run --rm --network bt-right busybox sh -c \
+		"printf 'GET /index.html HTTP/1.0\r\n\r\n' | busybox nc -w 2 $ip 80"
+	[[ "$output" != *lweb* ]]
+	run "${B[@]}" network rm bt-left
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"active endpoints: lweb"* ]]
+	"${B[@]}" rm -f lweb
+	"${B[@]}" network rm bt-left bt-right
+	! in_ns ip -o link show | grep -q 'berth-'
+}

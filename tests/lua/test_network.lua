@@ -1,0 +1,61 @@
+-- The network methods of a context (bindings/lua/network.c), run by
+-- tests/lua/run.sh inside a network namespace the test made (nsenter), so
+-- the bridge and veth stay there:
+--   lua5.4 test_network.lua ROOT CONTAINER_NETNS_PATH
+local berth = require "berth"
+
+local root, ctns = arg[1], arg[2]
+local passed, failed = 0, 0
+
+local function test(name, fn)
+	local ok, err = xpcall(fn, debug.traceback)
+	if ok then
+		passed = passed + 1
+		print("ok      " .. name)
+	else
+		failed = failed + 1
+		print("FAILED  " .. name .. "\n        " .. tostring(err):gsub("\n", "\n        "))
+	end
+end
+
+local function eq(got, want, what)
+	if got ~= want then
+		error(string.format("%s: got %s, want %s", what, tostring(got), tostring(want)), 2)
+	end
+end
+
+local ctx = assert(berth.context{ root = root, runroot = root .. "/run" })
+
+test("create, list and refuse", function()
+	local id = assert(ctx:network_create("bt-lua", { subnet = "10.55.0.0/24", labels = { "team=lua" } }))
+	eq(#id, 64, "id length")
+	local names = assert(ctx:networks())
+	eq(table.concat(names, ","), "bridge,bt-lua", "networks")
+	local ok, msg, code = ctx:network_create("bt-lua", { subnet = "10.56.0.0/24" })
+	eq(ok, nil, "a name twice")
+	eq(code, "EEXISTS", "its code")
+	assert(msg:find("already exists"), msg)
+	ok, msg, code = ctx:network_create("bt-bad", { subnet = "nonsense" })
+	eq(code, "EINVAL", "a bad subnet: " .. tostring(msg))
+end)
+
+test("attach, inspect, detach, prune", function()
+	local a = assert(ctx:network_attach("bt-lua", "ct-lua", { netns = ctns }))
+	eq(a.address, "10.55.0.2", "address")
+	eq(a.prefix_len, 24, "prefix")
+	eq(a.gateway, "10.55.0.1", "gateway")
+	eq(a.mac, "02:42:0a:37:00:02", "mac")
+	local json = assert(ctx:network_inspect("bt-lua"))
+	assert(json:find('"ct-lua"', 1, true) and json:find('"team": "lua"', 1, true), json)
+	local ok, msg, code = ctx:network_remove("bt-lua")
+	eq(code, "ESTATE", "rm while attached: " .. tostring(msg))
+	assert(ctx:network_detach("bt-lua", "ct-lua"))
+	local pruned = assert(ctx:networks_prune())
+	eq(table.concat(pruned, ","), "bt-lua", "pruned")
+	ok, msg, code = ctx:network_inspect("bt-lua")
+	eq(code, "ENOTFOUND", "inspect after prune")
+end)
+
+ctx:close()
+print(string.format("%d passed, %d failed", passed, failed))
+os.exit(failed == 0 and passed > 0 and 0 or 1, true)
