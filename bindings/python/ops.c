@@ -7,21 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs `call` (a statement setting rc) with the GIL released and the
- * context marked in use, so close() cannot free it under the call. */
-#define UNLOCKED(self, call)              \
-	do {                              \
-		(self)->uses++;           \
-		Py_BEGIN_ALLOW_THREADS    \
-		call;                     \
-		Py_END_ALLOW_THREADS      \
-		(self)->uses--;           \
-	} while (0)
-
-#define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
-
 /* JSON text as Python objects. */
-static PyObject *json_load(const char *text)
+PyObject *json_load(const char *text)
 {
 	PyObject *json_mod = PyImport_ImportModule("json");
 	PyObject *result = json_mod ? PyObject_CallMethod(json_mod, "loads", "s", text) : NULL;
@@ -59,7 +46,7 @@ static PyObject *id_list(char **ids, size_t count)
 
 /* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
  * list, which the caller keeps alive); None gives NULL. Free the array. */
-static int str_array(PyObject *obj, const char *what, const char ***out)
+int str_array(PyObject *obj, const char *what, const char ***out)
 {
 	Py_ssize_t n;
 
@@ -90,7 +77,7 @@ static int str_array(PyObject *obj, const char *what, const char ***out)
 }
 
 /* An fd from an int or an object with fileno(). */
-static int fd_of(PyObject *obj, void *out)
+int fd_converter(PyObject *obj, void *out)
 {
 	int fd = PyObject_AsFileDescriptor(obj);
 
@@ -390,7 +377,7 @@ PyObject *Context_container_export(ContextObject *self, PyObject *args, PyObject
 	const char *name;
 	int fd, rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&:container_export", (char *[]){ "name", "fd", NULL }, &name, fd_of, &fd))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&:container_export", (char *[]){ "name", "fd", NULL }, &name, fd_converter, &fd))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_export(ctx, name, fd, &err));
 	return DONE(self, rc, err);
@@ -408,7 +395,7 @@ PyObject *Context_container_copy_to(ContextObject *self, PyObject *args, PyObjec
 	const char *name, *path;
 	int fd, rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&:container_copy_to", (char *[]){ "name", "path", "fd", NULL }, &name, &path, fd_of, &fd))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&:container_copy_to", (char *[]){ "name", "path", "fd", NULL }, &name, &path, fd_converter, &fd))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_copy_to(ctx, name, path, fd, &err));
 	return DONE(self, rc, err);
@@ -429,7 +416,7 @@ PyObject *Context_container_copy_from(ContextObject *self, PyObject *args, PyObj
 	int fd, rc;
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&|z:container_copy_from", kwlist, &name, &path,
-						 fd_of, &fd, &as))
+						 fd_converter, &fd, &as))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_copy_from(ctx, name, path, as, fd, &err));
 	return DONE(self, rc, err);
