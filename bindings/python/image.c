@@ -951,7 +951,7 @@ static PyObject *Images_commit(ImagesObject *self, PyObject *args, PyObject *kwa
 	char *id = NULL;
 	int fd = -1, rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&$sOzzz:commit", kwlist, &parent, fd_converter,
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&|$zOzzz:commit", kwlist, &parent, fd_converter,
 						 &fd, &o.tag, &config, &o.comment, &o.author, &o.created_by) ||
 	    json_text(config, &keep, &o.config) < 0)
 		return NULL;
