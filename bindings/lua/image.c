@@ -74,11 +74,12 @@ struct callback_call {
 	void *data;
 };
 
+/* Under lua_pcall: 1 the call, 2 the Lua function. */
 static int callback_p(lua_State *L)
 {
 	struct callback_call *k = lua_touserdata(L, 1);
 
-	lua_pushvalue(L, k->cb->fn_idx);
+	lua_pushvalue(L, 2);
 	k->push(L, k->data);
 	lua_call(L, k->nargs, 1);
 	return 1;
@@ -99,7 +100,12 @@ int lberth_callback(struct lberth_cb *cb, void (*push)(lua_State *, void *), int
 		return 1;
 	if (!lua_checkstack(L, nargs + 4))
 		return 1;
-	if (protected_call(L, callback_p, &k, 1) != LUA_OK) {
+	/* fn_idx is an index of the waiting C function's frame: push the
+	 * function from there, as the argument of the protected call */
+	lua_pushcfunction(L, callback_p);
+	lua_pushlightuserdata(L, &k);
+	lua_pushvalue(L, cb->fn_idx);
+	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
 		cb->failed = 1; /* the error object stays on top */
 		return 1;
 	}
