@@ -7,23 +7,9 @@
 
 local berth = require "berth"
 
-local passed, failed = 0, 0
-local function test(name, fn)
-	local ok, err = xpcall(fn, debug.traceback)
-	if ok then
-		passed = passed + 1
-		print("ok      " .. name)
-	else
-		failed = failed + 1
-		print("FAILED  " .. name .. "\n        " .. tostring(err):gsub("\n", "\n        "))
-	end
-end
-local function eq(got, want, what)
-	if got ~= want then
-		error(string.format("%s: got %s, want %s", what or "value", tostring(got), tostring(want)), 2)
-	end
-end
-local function check(cond, what) if not cond then error(what or "check failed", 2) end end
+package.path = (arg[0]:match("^(.*/)") or "./") .. "?.lua;" .. package.path
+local h = require "harness"
+local test, eq, check = h.test, h.eq, h.check
 local function sh(cmd) return os.execute(cmd) end
 local function read(cmd)
 	local p = io.popen(cmd)
@@ -43,35 +29,15 @@ end
 
 local srcdir = os.getenv("top_srcdir") or "."
 local dir = read("mktemp -d /tmp/berth-lua-images-XXXXXX"):gsub("\n", "")
-local port = read([[/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])']]):gsub("\n", "")
-local reg = "127.0.0.1:" .. port
-local f = assert(io.open(dir .. "/config.yml", "w"))
-f:write(string.format([[
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s/storage
-http:
-  addr: %s
-  secret: berth-test-lua
-]], dir, reg))
-f:close()
-local server = io.popen(string.format("sh -c 'echo $$; exec docker-registry serve %s/config.yml > %s/log 2>&1'", dir, dir))
-local pid = server:read("l")
-local started = sh(string.format([[
-for i in $(seq 100); do /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", %s), 1)' 2>/dev/null && exit 0; sleep 0.1; done; exit 1]], port))
-	and sh(string.format("/usr/bin/python3 %s/tests/integration/lib/registry-mkimage.py %s/layout > /dev/null", srcdir, dir))
-	and sh(string.format("skopeo copy -q --dest-tls-verify=false oci:%s/layout:busybox docker://%s/berth-test/busybox:latest", dir, reg))
-	and sh(string.format("skopeo copy -q --dest-tls-verify=false oci:%s/layout:multi docker://%s/berth-test/multi:latest", dir, reg))
+local reg, pid = read(string.format("/usr/bin/python3 %s/tests/integration/lib/registry-serve.py %s busybox:busybox multi:multi",
+	srcdir, dir)):match("^(%S+) (%d+)")
+local started = reg ~= nil
+reg = reg or "127.0.0.1:1"
 
 local ctx = berth.context{root = dir .. "/root", runroot = dir .. "/run"}
 local BUSYBOX = reg .. "/berth-test/busybox"
 
-test("the registry runs", function() check(started, "registry did not start: " .. read("cat " .. dir .. "/log")) end)
+test("the registry runs", function() check(started, "registry did not start") end)
 
 test("images:pull with progress returns an image", function()
 	local stages = {}
@@ -305,8 +271,6 @@ test("a closed context makes every collection raise", function()
 end)
 
 ctx:close()
-sh("kill " .. pid)
-server:close()
+if pid then sh("kill " .. pid) end
 sh(string.format("awk -v t='%s/' 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r umount -l; rm -rf %s", dir, dir))
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and passed > 0 and 0 or 1, true)
+h.finish()

@@ -58,12 +58,6 @@ def ctx(roots):
     context.close()
 
 
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory, builddir):
@@ -72,41 +66,17 @@ def registry(tmp_path_factory, builddir):
     berth-test/busybox, multi (four layers, 50 MiB), multi2 (the same
     again), victim (one small layer). Yields "127.0.0.1:PORT"; stopped by PID."""
     import shutil
-    import socket
+    import signal
     import subprocess
-    import time
     for tool in ("docker-registry", "skopeo"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (scripts/install-deps)")
     top_srcdir = pathlib.Path(os.environ.get("top_srcdir", _builddir().parent))
-    base = tmp_path_factory.mktemp("registry")
-    subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-mkimage.py"),
-                    str(base / "layout")], check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    (base / "storage").mkdir()
-    (base / "config.yml").write_text(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {base}/storage\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n  secret: berth-test-py\n")
-    log = open(base / "log", "wb")
-    proc = subprocess.Popen(["docker-registry", "serve", str(base / "config.yml")],
-                            stdout=log, stderr=log)
+    out = subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-serve.py"),
+                          str(tmp_path_factory.mktemp("registry")), "busybox:busybox", "multi:multi",
+                          "multi:multi2", "victim:victim"], check=True, capture_output=True, text=True)
+    addr, pid = out.stdout.split()
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"docker-registry did not start: {(base / 'log').read_text()}")
-        addr = f"127.0.0.1:{port}"
-        for tag, name in (("busybox", "busybox"), ("multi", "multi"), ("multi", "multi2"),
-                          ("victim", "victim")):
-            subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{base}/layout:{tag}",
-                            f"docker://{addr}/berth-test/{name}:latest"], check=True)
         yield addr
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        log.close()
+        os.kill(int(pid), signal.SIGKILL)
