@@ -28,8 +28,10 @@ if not (have("docker-registry") and have("skopeo")) or read("id -u") ~= "0\n" th
 end
 
 local srcdir = os.getenv("top_srcdir") or "."
+-- helpers run without the ASan runtime run.sh preloads for this interpreter
+local PY = "env -u LD_PRELOAD /usr/bin/python3"
 local dir = read("mktemp -d /tmp/berth-lua-images-XXXXXX"):gsub("\n", "")
-local reg, pid = read(string.format("/usr/bin/python3 %s/tests/integration/lib/registry-serve.py %s busybox:busybox multi:multi",
+local reg, pid = read(string.format(PY .. " %s/tests/integration/lib/registry-serve.py %s busybox:busybox multi:multi",
 	srcdir, dir)):match("^(%S+) (%d+)")
 local started = reg ~= nil
 reg = reg or "127.0.0.1:1"
@@ -205,7 +207,7 @@ test("storage: snapshots, diff, export, copies, usage, prune", function()
 	assert(ctx.storage:copy_in(dir .. "/rootfs", "/", inp))
 	inp:close()
 	check(io.open(dir .. "/rootfs/greeting"), "copied in")
-	sh(string.format([[/usr/bin/python3 -c 'import io, tarfile, sys
+	sh(string.format(PY .. [[ -c 'import io, tarfile, sys
 with tarfile.open(sys.argv[1], "w") as t:
     i = tarfile.TarInfo("../escaped"); i.size = 1; t.addfile(i, io.BytesIO(b"x"))' %s/bad.tar]], dir))
 	local bad = assert(io.open(dir .. "/bad.tar", "rb"))
