@@ -41,10 +41,11 @@ static int push_error_p(lua_State *L)
 	lua_pushstring(L, berth_error_message(err));
 	lua_pushstring(L, berth_error_code_name(code));
 	lua_pushinteger(L, code);
-	return 4;
+	lua_pushinteger(L, berth_error_errno(err));
+	return 5;
 }
 
-/* Returns nil, message, code name, code for a failed call, freeing err. */
+/* Returns nil, message, code name, code, errno for a failed call, freeing err. */
 int push_error(lua_State *L, berth_error *err, int rc)
 {
 	int status;
@@ -54,13 +55,14 @@ int push_error(lua_State *L, berth_error *err, int rc)
 		lua_pushstring(L, berth_strerror(rc));
 		lua_pushstring(L, berth_error_code_name(rc));
 		lua_pushinteger(L, rc);
-		return 4;
+		lua_pushinteger(L, 0);
+		return 5;
 	}
-	status = protected_call(L, push_error_p, err, 4);
+	status = protected_call(L, push_error_p, err, 5);
 	berth_error_free(err);
 	if (status != LUA_OK)
 		return lua_error(L);
-	return 4;
+	return 5;
 }
 
 /* ---- module functions -------------------------------------------------- */
@@ -437,6 +439,24 @@ static const luaL_Reg ctx_methods[] = {
 	{ NULL, NULL },
 };
 
+/* ctx.images, ctx.storage, ctx.cgroups are fields; the rest are methods
+ * (upvalue 1). */
+static int ctx_index(lua_State *L)
+{
+	static const char *const fields[] = { "images", "storage", "cgroups", NULL };
+	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups };
+	const char *key = lua_tostring(L, 2);
+
+	for (int i = 0; key && fields[i]; i++)
+		if (strcmp(key, fields[i]) == 0) {
+			lua_settop(L, 1);
+			return makers[i](L);
+		}
+	lua_pushvalue(L, 2);
+	lua_gettable(L, lua_upvalueindex(1));
+	return 1;
+}
+
 static const luaL_Reg ctx_meta[] = {
 	{ "__gc", ctx_gc },
 	{ "__close", ctx_close },
@@ -471,13 +491,18 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 	if (luaL_newmetatable(L, CTX_TYPE)) {
 		luaL_setfuncs(L, ctx_meta, 0);
 		luaL_newlib(L, ctx_methods);
+		lua_pushcclosure(L, ctx_index, 1);
 		lua_setfield(L, -2, "__index");
 	}
 	lua_pop(L, 1);
 
 	lberth_runtime_open(L);
+	lberth_image_open(L);
+	lberth_storage_open(L);
+	lberth_cgroup_open(L);
 	luaL_newlib(L, berth_functions);
 	luaL_setfuncs(L, lberth_runtime_functions, 0);
+	luaL_setfuncs(L, lberth_image_functions, 0);
 	lua_createtable(L, 0, 2 * (int)(sizeof(error_codes) / sizeof(error_codes[0])));
 	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++) {
 		const char *name = berth_error_code_name(error_codes[i]);

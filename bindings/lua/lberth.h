@@ -20,7 +20,7 @@ typedef struct {
 
 /* Calls f(p) under lua_pcall, leaving nresults results (or the error) on top. */
 int protected_call(lua_State *L, lua_CFunction f, void *p, int nresults);
-/* Returns nil, message, code name, code for a failed call, freeing err. */
+/* Returns nil, message, code name, code, errno for a failed call, freeing err. */
 int push_error(lua_State *L, berth_error *err, int rc);
 /* The context userdata at idx, open or closed / open (else a Lua error). */
 lberth_ctx *check_ctx_any(lua_State *L, int idx);
@@ -53,12 +53,9 @@ int ctx_run(lua_State *L);
  * or the error of a call that returned rc. */
 const char **lberth_strv(lua_State *L, int idx, const char *what);
 int lberth_done(lua_State *L, int rc, berth_error *err);
-/* ops.c, shared: library text (JSON) pushed and freed, or the error; the
- * string / integer field k of the options table at idx (nil, 0 without
- * one; the string stays on the stack, so alive). */
+/* ops.c, shared: library text (JSON) pushed and freed, or the error (the
+ * options' fields: lberth_opt_* of image.c). */
 int lberth_push_text(lua_State *L, int rc, berth_error *err, char *text);
-const char *lberth_opt_string(lua_State *L, int idx, const char *k);
-lua_Integer lberth_opt_integer(lua_State *L, int idx, const char *k);
 /* runtime.c: a descriptor from an integer, a Lua file, or nil/false (-1). */
 int lberth_to_fd(lua_State *L, int idx, const char *what);
 /* A table of the stats' fields, named as in berth_cgroup_stats (runtime.c). */
@@ -129,6 +126,44 @@ int ctx_volume_populate(lua_State *L);
 	{ "volume_mount", ctx_volume_mount }, \
 	{ "volume_unmount", ctx_volume_unmount }, \
 	{ "volume_populate", ctx_volume_populate },
+/* image.c: shared by image.c, storage.c and cgroup.c.
+ * lberth_owner: the open context of the userdata of `type` at idx (its user
+ * value 1); lberth_push_owned pushes a new such userdata for the context at
+ * ctx_idx; lberth_box pushes a userdata whose __gc calls fn on the pointer
+ * stored in the returned slot, so a C result survives a Lua error unleaked;
+ * lberth_new_type registers a metatable with methods as __index. */
+lberth_ctx *lberth_owner(lua_State *L, int idx, const char *type);
+void lberth_push_owned(lua_State *L, int ctx_idx, const char *type);
+void **lberth_box(lua_State *L, void (*fn)(void *));
+/* berth_string_free for a box */
+void lberth_free_string(void *p);
+void lberth_new_type(lua_State *L, const char *type, const luaL_Reg *methods, const luaL_Reg *meta);
+/* Options: field k of the table at idx (absent: NULL / def); a function
+ * option is pushed (nil when absent) and 1 returned when it is one. */
+const char *lberth_opt_string(lua_State *L, int idx, const char *k);
+lua_Integer lberth_opt_integer(lua_State *L, int idx, const char *k, lua_Integer def);
+int lberth_opt_boolean(lua_State *L, int idx, const char *k, int def);
+int lberth_opt_function(lua_State *L, int idx, const char *k);
+/* A Lua function the library calls back (progress): a true result or an
+ * error cancels the call; lberth_callback_rethrow then raises that error
+ * (and frees err) instead of returning the library's ECANCELED. */
+struct lberth_cb {
+	lua_State *L;
+	int failed;
+	int fn_idx; /* absolute stack index of the function */
+};
+int lberth_callback(struct lberth_cb *cb, void (*push)(lua_State *, void *), int nargs, void *data);
+int lberth_callback_rethrow(lua_State *L, struct lberth_cb *cb, berth_error *err);
+
+/* image.c, storage.c, cgroup.c: ctx.images, ctx.storage, ctx.cgroups and
+ * their types; berth.parse_reference. */
+int lberth_ctx_images(lua_State *L);
+int lberth_ctx_storage(lua_State *L);
+int lberth_ctx_cgroups(lua_State *L);
+void lberth_image_open(lua_State *L);
+void lberth_storage_open(lua_State *L);
+void lberth_cgroup_open(lua_State *L);
+extern const luaL_Reg lberth_image_functions[];
 
 /* runtime.c: ctx:runtime([root]), the berth.runtime and berth.process
  * types (made by lberth_runtime_open) and the module functions

@@ -121,7 +121,7 @@ int ctx_network_attach(lua_State *L)
 
 	o.container = luaL_checkstring(L, 3);
 	o.netns = lberth_opt_string(L, 4, "netns");
-	o.pid = (int)lberth_opt_integer(L, 4, "pid");
+	o.pid = (int)lberth_opt_integer(L, 4, "pid", 0);
 	o.name = lberth_opt_string(L, 4, "endpoint_name");
 	o.ip = lberth_opt_string(L, 4, "ip");
 	o.ifname = lberth_opt_string(L, 4, "ifname");

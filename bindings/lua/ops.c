@@ -54,22 +54,6 @@ static int opt_field(lua_State *L, int idx, const char *k)
 	return lua_getfield(L, idx, k);
 }
 
-const char *lberth_opt_string(lua_State *L, int idx, const char *k)
-{
-	opt_field(L, idx, k);
-	return luaL_optstring(L, -1, NULL); /* stays on the stack, so alive */
-}
-
-lua_Integer lberth_opt_integer(lua_State *L, int idx, const char *k)
-{
-	lua_Integer n;
-
-	opt_field(L, idx, k);
-	n = luaL_optinteger(L, -1, 0);
-	lua_pop(L, 1);
-	return n;
-}
-
 /* exec's started function, called under lua_pcall: its error is raised
  * once the process has been waited for, never across the library. */
 struct started_call {
@@ -277,11 +261,11 @@ int ctx_container_update(lua_State *L)
 	int rc;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
-	o.memory = lberth_opt_integer(L, 3, "memory");
-	o.memory_swap = lberth_opt_integer(L, 3, "memory_swap");
-	o.nano_cpus = lberth_opt_integer(L, 3, "nano_cpus");
-	o.cpu_shares = lberth_opt_integer(L, 3, "cpu_shares");
-	o.pids_limit = lberth_opt_integer(L, 3, "pids_limit");
+	o.memory = lberth_opt_integer(L, 3, "memory", 0);
+	o.memory_swap = lberth_opt_integer(L, 3, "memory_swap", 0);
+	o.nano_cpus = lberth_opt_integer(L, 3, "nano_cpus", 0);
+	o.cpu_shares = lberth_opt_integer(L, 3, "cpu_shares", 0);
+	o.pids_limit = lberth_opt_integer(L, 3, "pids_limit", 0);
 	c->busy++;
 	rc = berth_container_update(c->ctx, name, &o, &err);
 	c->busy--;
@@ -447,8 +431,8 @@ int ctx_container_events(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_settop(L, 3);
-	since = lberth_opt_integer(L, 3, "since_ns");
-	until = lberth_opt_integer(L, 3, "until_ns");
+	since = lberth_opt_integer(L, 3, "since_ns", 0);
+	until = lberth_opt_integer(L, 3, "until_ns", 0);
 	opt_field(L, 3, "follow");
 	follow = lua_toboolean(L, -1);
 	lua_settop(L, 3);

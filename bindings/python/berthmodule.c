@@ -648,6 +648,12 @@ static PyGetSetDef Context_getset[] = {
 	{ "runtime", (getter)berthpy_context_runtime, NULL,
 	  "A berth.Runtime over the context's default state root\n"
 	  "(<runroot>/runtime); berth.Runtime(ctx, root=...) for another.", NULL },
+	{ "images", (getter)berthpy_context_images, NULL,
+	  "The image store: pull, list, get, remove, prune, tag (berth.ImageCollection).", NULL },
+	{ "storage", (getter)berthpy_context_storage, NULL,
+	  "Layers, image mounts, snapshots, copies, usage (berth.Storage).", NULL },
+	{ "cgroups", (getter)berthpy_context_cgroups, NULL,
+	  "Control groups: detect, info, create, open (berth.Cgroups).", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -772,7 +778,8 @@ static int berth_exec(PyObject *module)
 	if (!(st->context_type = PyType_FromModuleAndSpec(module, &Context_spec, NULL)) ||
 	    PyModule_AddType(module, (PyTypeObject *)st->context_type) < 0)
 		return -1;
-	if (berthpy_runtime_init(module, st) < 0)
+	if (berthpy_runtime_init(module, st) < 0 || berthpy_image_init(module, st) < 0 ||
+	    berthpy_storage_init(module, st) < 0 || berthpy_cgroup_init(module, st) < 0)
 		return -1;
 	if (PyModule_AddStringConstant(module, "__version__", version) < 0)
 		return -1;
@@ -790,6 +797,9 @@ static int berth_traverse(PyObject *module, visitproc visit, void *arg)
 	Py_VISIT(st->context_type);
 	for (int i = 0; i < N_CODES; i++)
 		Py_VISIT(st->errors[i]);
+	if (berthpy_image_traverse(st, visit, arg) || berthpy_storage_traverse(st, visit, arg) ||
+	    berthpy_cgroup_traverse(st, visit, arg))
+		return -1;
 	return berthpy_runtime_traverse(st, visit, arg);
 }
 
@@ -801,6 +811,9 @@ static int berth_clear(PyObject *module)
 	for (int i = 0; i < N_CODES; i++)
 		Py_CLEAR(st->errors[i]);
 	berthpy_runtime_clear(st);
+	berthpy_image_clear(st);
+	berthpy_storage_clear(st);
+	berthpy_cgroup_clear(st);
 	return 0;
 }
 

@@ -26,6 +26,13 @@ typedef struct {
 	PyObject *runtime_type;
 	PyObject *process_type;
 	PyObject *exit_type;       /* berth.ExitStatus, a struct sequence */
+	PyObject *images_type;     /* image.c: berth.ImageCollection */
+	PyObject *image_type;      /* berth.Image */
+	PyObject *reference_type;  /* berth.Reference, a struct sequence */
+	PyObject *storage_type;    /* storage.c: berth.Storage */
+	PyObject *mount_type;      /* berth.Mount */
+	PyObject *cgroups_type;    /* cgroup.c: berth.Cgroups */
+	PyObject *cgroup_type;     /* berth.Cgroup */
 } module_state;
 
 typedef struct {
@@ -83,6 +90,61 @@ PyObject *text_list(char *const *v, size_t n);
 
 #define DONE(self, rc, err) ((rc) < 0 ? context_raise((self), (rc), (err)) : Py_NewRef(Py_None))
 
+/* ops.c: JSON text as Python objects; a NULL-terminated array of the UTF-8
+ * of a list of str (borrowed; None gives NULL; free the array); an fd from
+ * an int or an object with fileno() (an "O&" converter). */
+PyObject *json_load(const char *text);
+int str_array(PyObject *obj, const char *what, const char ***out);
+int fd_converter(PyObject *obj, void *out);
+/* runtime.c: JSON text from str (as it is) or what json.dumps takes; a new
+ * reference to keep in *keep, the text in *out; None gives NULL. */
+int json_text(PyObject *obj, PyObject **keep, const char **out);
+
+/* image.c: objects that only keep a context (ctx.images, ctx.storage,
+ * ctx.cgroups) share these slots; the struct starts with the context. */
+typedef struct {
+	PyObject_HEAD
+	ContextObject *ctx; /* strong */
+} HolderObject;
+PyObject *context_holder_new(module_state *st, PyObject *type, ContextObject *ctx);
+int context_holder_traverse(PyObject *self, visitproc visit, void *arg);
+int context_holder_clear(PyObject *self);
+void context_holder_dealloc(PyObject *self);
+PyObject *context_holder_context(PyObject *self, void *closure);
+
+/* A Python callback the library calls from its threads: the first exception
+ * it raises (or a true return) cancels the call; callback_raise() then, with
+ * the GIL, raises that exception instead of the library's error (freed) and
+ * returns 1. */
+struct py_callback {
+	PyObject *fn;
+#if PY_VERSION_HEX >= 0x030C0000
+	PyObject *exc;
+#else
+	PyObject *type, *value, *tb;
+#endif
+	int failed;
+};
+int callback_raise(struct py_callback *c, berth_error *err);
+/* berth_storage_progress_fn calling a struct py_callback */
+int unpack_progress(const char *layer, long long done, long long total, void *userdata);
+/* None gives NULL in *fn; anything else must be callable. */
+int callable_or_none(PyObject **fn, const char *what);
+
+/* image.c, storage.c, cgroup.c: ctx.images, ctx.storage, ctx.cgroups */
+PyObject *berthpy_context_images(ContextObject *self, void *closure);
+PyObject *berthpy_context_storage(ContextObject *self, void *closure);
+PyObject *berthpy_context_cgroups(ContextObject *self, void *closure);
+int berthpy_image_init(PyObject *module, module_state *st);
+int berthpy_image_traverse(module_state *st, visitproc visit, void *arg);
+void berthpy_image_clear(module_state *st);
+int berthpy_storage_init(PyObject *module, module_state *st);
+int berthpy_storage_traverse(module_state *st, visitproc visit, void *arg);
+void berthpy_storage_clear(module_state *st);
+int berthpy_cgroup_init(PyObject *module, module_state *st);
+int berthpy_cgroup_traverse(module_state *st, visitproc visit, void *arg);
+void berthpy_cgroup_clear(module_state *st);
+
 /* container.c: the engine's methods of Context */
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs);
 PyObject *Context_container_start(ContextObject *self, PyObject *args, PyObject *kwargs);
@@ -116,10 +178,6 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	{ "containers", (PyCFunction)Context_containers, METH_NOARGS, Context_containers_doc },     \
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
-
-/* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
- * list, which the caller keeps alive); None gives NULL. Free the array. */
-int berthpy_str_array(PyObject *obj, const char *what, const char ***out);
 
 /* ops.c: the engine's operations on existing containers, all taking keywords */
 #define OPS(X) \

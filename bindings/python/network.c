@@ -42,7 +42,7 @@ PyObject *Context_network_create(ContextObject *self, PyObject *args, PyObject *
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "s|zzzpOz:network_create", kwlist, &name, &o.subnet,
 						 &o.gateway, &o.ip_range, &internal, &labels, &o.bridge) ||
-	    berthpy_str_array(labels, "labels", &labelv) < 0)
+	    str_array(labels, "labels", &labelv) < 0)
 		return NULL;
 	o.internal = internal;
 	o.labels = labelv;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* JSON text as Python objects. */
-static PyObject *json_load(const char *text)
+PyObject *json_load(const char *text)
 {
 	PyObject *json_mod = PyImport_ImportModule("json");
 	PyObject *result = json_mod ? PyObject_CallMethod(json_mod, "loads", "s", text) : NULL;
@@ -53,7 +53,7 @@ static PyObject *id_list(char **ids, size_t count)
 
 /* A NULL-terminated array of the UTF-8 of a list of str (borrowed from the
  * list, which the caller keeps alive); None gives NULL. Free the array. */
-int berthpy_str_array(PyObject *obj, const char *what, const char ***out)
+int str_array(PyObject *obj, const char *what, const char ***out)
 {
 	Py_ssize_t n;
 
@@ -84,7 +84,7 @@ int berthpy_str_array(PyObject *obj, const char *what, const char ***out)
 }
 
 /* An fd from an int or an object with fileno(). */
-static int fd_of(PyObject *obj, void *out)
+int fd_converter(PyObject *obj, void *out)
 {
 	int fd = PyObject_AsFileDescriptor(obj);
 
@@ -178,7 +178,7 @@ PyObject *Context_container_exec(ContextObject *self, PyObject *args, PyObject *
 		PyErr_SetString(PyExc_TypeError, "started: expected a callable");
 		return NULL;
 	}
-	if (berthpy_str_array(cmd, "cmd", &cmdv) < 0 || berthpy_str_array(env, "environment", &envv) < 0) {
+	if (str_array(cmd, "cmd", &cmdv) < 0 || str_array(env, "environment", &envv) < 0) {
 		free(cmdv);
 		return NULL;
 	}
@@ -380,7 +380,7 @@ PyObject *Context_container_export(ContextObject *self, PyObject *args, PyObject
 	const char *name;
 	int fd, rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&:container_export", (char *[]){ "name", "fd", NULL }, &name, fd_of, &fd))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sO&:container_export", (char *[]){ "name", "fd", NULL }, &name, fd_converter, &fd))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_export(ctx, name, fd, &err));
 	return DONE(self, rc, err);
@@ -398,7 +398,7 @@ PyObject *Context_container_copy_to(ContextObject *self, PyObject *args, PyObjec
 	const char *name, *path;
 	int fd, rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&:container_copy_to", (char *[]){ "name", "path", "fd", NULL }, &name, &path, fd_of, &fd))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&:container_copy_to", (char *[]){ "name", "path", "fd", NULL }, &name, &path, fd_converter, &fd))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_copy_to(ctx, name, path, fd, &err));
 	return DONE(self, rc, err);
@@ -419,7 +419,7 @@ PyObject *Context_container_copy_from(ContextObject *self, PyObject *args, PyObj
 	int fd, rc;
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ssO&|z:container_copy_from", kwlist, &name, &path,
-						 fd_of, &fd, &as))
+						 fd_converter, &fd, &as))
 		return NULL;
 	UNLOCKED(self, rc = berth_container_copy_from(ctx, name, path, as, fd, &err));
 	return DONE(self, rc, err);
@@ -463,7 +463,7 @@ PyObject *Context_container_commit(ContextObject *self, PyObject *args, PyObject
 
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$zzO:container_commit", kwlist, &name, &o.tag,
 						 &o.comment, &o.author, &changes) ||
-	    berthpy_str_array(changes, "changes", &changev) < 0)
+	    str_array(changes, "changes", &changev) < 0)
 		return NULL;
 	o.changes = changev;
 	UNLOCKED(self, rc = berth_container_commit(ctx, name, &o, &id, &err));

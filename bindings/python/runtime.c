@@ -54,7 +54,7 @@ static PyObject *fail(PyObject *obj, int rc, berth_error *err)
 
 /* JSON text from str (as it is) or any object json.dumps takes; a new
  * bytes-like reference in *keep, the text in *out. None gives NULL. */
-static int json_text(PyObject *obj, PyObject **keep, const char **out)
+int json_text(PyObject *obj, PyObject **keep, const char **out)
 {
 	PyObject *json, *text;
 

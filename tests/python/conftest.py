@@ -56,3 +56,27 @@ def ctx(roots):
     context = berth.Context(roots[0], runroot=roots[1])
     yield context
     context.close()
+
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory, builddir):
+    """Debian's docker-registry on 127.0.0.1 (plain HTTP), seeded by skopeo
+    with the images tests/integration/lib/registry-mkimage.py builds offline:
+    berth-test/busybox, multi (four layers, 50 MiB), multi2 (the same
+    again), victim (one small layer). Yields "127.0.0.1:PORT"; stopped by PID."""
+    import shutil
+    import signal
+    import subprocess
+    for tool in ("docker-registry", "skopeo"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/install-deps)")
+    top_srcdir = pathlib.Path(os.environ.get("top_srcdir", _builddir().parent))
+    out = subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-serve.py"),
+                          str(tmp_path_factory.mktemp("registry")), "busybox:busybox", "multi:multi",
+                          "multi:multi2", "victim:victim"], check=True, capture_output=True, text=True)
+    addr, pid = out.stdout.split()
+    try:
+        yield addr
+    finally:
+        os.kill(int(pid), signal.SIGKILL)

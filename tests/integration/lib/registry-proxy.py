@@ -11,6 +11,8 @@ Forwards every request to UPSTREAM (http://127.0.0.1:PORT), except:
   status C K   the first K blob GETs are answered with HTTP status C
   manifest F   manifest GETs are answered with the bytes of file F, served as
                the media type in the file F.type (application/json if none)
+  slow S       every blob GET waits S seconds first (a slow link: pulls
+               that wait rather than compute, to see them overlap)
   pass         nothing changes
 Writes the port it listens on to PORTFILE once it listens, and a line per
 request (method, path, Range) to PORTFILE.log.
@@ -20,6 +22,7 @@ import http.server
 import os
 import sys
 import threading
+import time
 
 portfile, upstream, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 arg = sys.argv[4] if len(sys.argv) > 4 else None
@@ -66,6 +69,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(body)
                 return
+        if mode == "slow" and "/blobs/" in self.path and self.command == "GET":
+            time.sleep(float(arg))
         drop = ("host", "connection")
         if mode == "cutfull" and state["cut"]:
             drop += ("range",)
