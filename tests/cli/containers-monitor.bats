@@ -176,7 +176,9 @@ print(" ".join("%.2f" % (b - a) for a, b in zip(ts, ts[1:])))')
 import sys
 g = [float(x) for x in sys.argv[1:]]
 want = [0.1, 0.2, 0.4, 0.8, 1.6]
-assert len(g) == 5 and all(w <= x < w + 0.6 for x, w in zip(g, want)), g' $gaps
+# at least the delays, and doubling: the last gap 1.5 s longer than the first
+# (a start costs more on a loaded machine, the same in every gap)
+assert len(g) == 5 and all(x >= w for x, w in zip(g, want)) and g[4] - g[0] >= 1.2, g' $gaps
 	run "${B[@]}" container inspect -f '{{.State.Running}}' always
 	[ "$output" = "true" ]
 	# wait returns at the end of a run, though the container comes back

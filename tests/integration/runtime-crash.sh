@@ -19,7 +19,8 @@ bt_need_root
 bt_tmp_setup rtcrash
 bt_runtime_setup
 BT_CMD_TIMEOUT=10
-bt_watchdog 240
+# the sanitizers' build runs each step several times slower
+bt_watchdog $([ -n "${ASAN_RUNTIME:-}" ] && echo 480 || echo 240)
 T=$BT_TMP
 cg=$(basename "$T")
 passed=0
