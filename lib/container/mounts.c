@@ -82,7 +82,8 @@ static int check_dest(const char *dest, const char *spec, berth_error **err)
 				    dest ? dest : "", spec);
 	if (strspn(dest, "/") == strlen(dest))
 		return bt_error_set(err, BERTH_EINVAL, 0, "invalid specification: destination can't be '/' in '%.200s'", spec);
-	if (strlen(dest) >= PATH_LEN_MAX || strstr(dest, "/../") || !strcmp(dest + strlen(dest) - 3, "/.."))
+	if (strlen(dest) >= PATH_LEN_MAX || strstr(dest, "/../") ||
+	    (strlen(dest) >= 3 && !strcmp(dest + strlen(dest) - 3, "/..")))
 		return bt_error_set(err, BERTH_EINVAL, 0, "invalid mount path \"%.200s\": no \"..\" and shorter than %d",
 				    dest, PATH_LEN_MAX);
 	return 0;
@@ -113,8 +114,10 @@ static int parse_mode(struct mnt *m, const char *mode, const char *spec, berth_e
 			m->ro = !strcmp(w, "ro");
 		else if (!strcmp(w, "nocopy"))
 			m->nocopy = true;
-		else if (is_propagation(w) && !strcmp(m->type, "bind"))
+		else if (is_propagation(w) && !strcmp(m->type, "bind")) {
+			free(m->propagation);
 			rc = (m->propagation = strdup(w)) ? 0 : nomem(err);
+		}
 		else if (strcmp(w, "z") && strcmp(w, "Z"))
 			rc = bt_error_set(err, BERTH_EINVAL, 0, "invalid mode: %.100s in \"%.200s\"", w, spec);
 	}

@@ -83,6 +83,10 @@ teardown() {
 	run --separate-stderr "${B[@]}" run --rm -v v1:relative busybox true
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"must be absolute"* ]]
+	for dest in /a/../etc /.. /x/..; do
+		run --separate-stderr "${B[@]}" create -v "v1:$dest" busybox true
+		[[ "$stderr" == *'no ".."'* ]]
+	done
 	run --separate-stderr "${B[@]}" run --rm -v v1:/x -v v2:/x busybox true
 	[[ "$stderr" == *"Duplicate mount point: /x"* ]]
 	# a refused create holds nothing
