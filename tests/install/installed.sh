@@ -46,6 +46,24 @@ if [ -z "${ENABLE_PYTHON-x}" ]; then
 		"$PYTHON" -c 'import berth; print(berth.version())')
 	[ -n "$v" ] && ok "python: import berth from $berth_pyexecdir: version $v"
 fi
+# pip install ./bindings/python in a virtualenv builds the module again
+# against the installed library (pkg-config); offline, so the system's
+# setuptools (--system-site-packages, --no-build-isolation). From a copy:
+# pip builds in place and the source tree may be read-only (distcheck).
+if [ -z "${ENABLE_PYTHON-x}" ] && [ -z "$SANITIZER_FLAGS" ] &&
+	"$PYTHON" -c 'import setuptools, venv, pip' 2>/dev/null; then
+	cp -r "$srcdir/bindings/python" "$tmp/pysrc"
+	chmod -R u+w "$tmp/pysrc"
+	"$PYTHON" -m venv --system-site-packages "$tmp/venv"
+	"$tmp/venv/bin/python" -m pip install -q --no-build-isolation --no-index "$tmp/pysrc" > "$tmp/pip.log" 2>&1 ||
+		{ cat "$tmp/pip.log"; exit 1; }
+	v=$(cd "$tmp" && "$tmp/venv/bin/python" -c 'import berth, sys
+assert berth.__file__.startswith(sys.prefix), berth.__file__
+print(berth.version(), berth.Context(root=sys.argv[1]).images.list())' "$tmp/pip-store")
+	[ "$v" = "$(pkg-config --modversion libberth) []" ] || { echo "pip-installed berth said: $v"; exit 1; }
+	ls "$tmp"/venv/lib/python3*/site-packages/berth.pyi > /dev/null || { echo "no berth.pyi beside the pip-installed module"; exit 1; }
+	ok "pip install ./bindings/python in a virtualenv: built against the installed libberth, version $v"
+fi
 if [ -z "${ENABLE_LUA-x}" ] && [ -n "$LUA_BIN" ] && [ "$LUA_BIN" != no ]; then
 	v=$(LUA_CPATH="$root$luacmoddir/?.so" LD_PRELOAD="$preload" "$LUA_BIN" -e 'print(require("berth").version())')
 	[ -n "$v" ] && ok "lua: require berth from $luacmoddir: version $v"

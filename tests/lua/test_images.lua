@@ -261,6 +261,19 @@ test("cgroups: detect, info, a cgroup made, used and removed", function()
 	check(not ok2 and err2:find("closed", 1, true), err2)
 end)
 
+test("collections and images keep their context alive", function()
+	local images = berth.context{root = dir .. "/root", runroot = dir .. "/run"}.images
+	local img = assert(images:get(BUSYBOX))
+	collectgarbage()
+	collectgarbage()
+	check(images:get(img:id()) == img, "the collected-looking context is still open")
+	img = nil
+	collectgarbage()
+	local n = 0
+	for _ in images:list() do n = n + 1 end
+	check(n >= 1, "list after collection")
+end)
+
 test("a closed context makes every collection raise", function()
 	local c = berth.context{root = dir .. "/root2", runroot = dir .. "/run2"}
 	local images, storage, cgroups = c.images, c.storage, c.cgroups
