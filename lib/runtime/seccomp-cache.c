@@ -1,4 +1,5 @@
-/* Compiled seccomp filters, kept under <runtime root>/seccomp/.
+/* Compiled seccomp filters, kept under <runtime root>/.seccomp/ (a dot
+ * name: never a container id, and skipped by listings and sweeps).
  *
  * libseccomp takes milliseconds of a start (and of every exec) to turn
  * Docker's profile into BPF, and the profiles are few: the default one, a
@@ -123,7 +124,7 @@ int bt_rt_seccomp_get(const berth_runtime *rt, const json_t *seccomp, bt_rt_secc
 	    !(text = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS)))
 		return bt_rt_seccomp_compile(seccomp, out, err);
 	tlen = strlen(text);
-	if (!(dir = bt_strdup_printf("%s/seccomp", rt->root)) ||
+	if (!(dir = bt_strdup_printf("%s/.seccomp", rt->root)) ||
 	    !(path = bt_strdup_printf("%s/%016" PRIx64 ".bpf", dir, fnv1a(text, tlen)))) {
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 		goto out;

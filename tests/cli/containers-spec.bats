@@ -106,9 +106,9 @@ probe() {
 }
 
 @test "seccomp: compiled filters are cached in the run root; an entry for another profile is never used" {
-	rm -f "$STORE"/run/runtime/seccomp/*.bpf
+	rm -f "$STORE"/run/runtime/.seccomp/*.bpf
 	"${B[@]}" run --rm busybox true
-	entry=$(ls "$STORE"/run/runtime/seccomp/*.bpf)
+	entry=$(ls "$STORE"/run/runtime/.seccomp/*.bpf)
 	[ "$(echo "$entry" | wc -l)" -eq 1 ]
 	grep -aq '"defaultAction"' "$entry"
 	# the same name with another profile's text and an allow-all filter (a
