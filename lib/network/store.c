@@ -127,6 +127,13 @@ int bt_net_load_all(berth_ctx *ctx, struct bt_net ***out, size_t *n, berth_error
 		char *sub;
 		berth_error *e = NULL;
 
+		if (!strncmp(de->d_name, ".tmp-", 5) || !strncmp(de->d_name, ".rm-", 4)) {
+			/* a killed create's or removal's; every caller holds the lock */
+			if ((sub = bt_strdup_printf("%s/%s", dir, de->d_name)))
+				bt_rm_rf(sub, NULL);
+			free(sub);
+			continue;
+		}
 		if (de->d_name[0] == '.' || strlen(de->d_name) != 64)
 			continue;
 		if (!(sub = bt_strdup_printf("%s/%s", dir, de->d_name)) ||
