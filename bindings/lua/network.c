@@ -49,7 +49,8 @@ int ctx_network_create(lua_State *L)
 	return lberth_push_text(L, rc, err, id);
 }
 
-int ctx_networks(lua_State *L)
+/* networks() and networks_prune(): a call giving names. */
+static int names_call(lua_State *L, int (*fn)(berth_ctx *, char ***, size_t *, berth_error **))
 {
 	lberth_ctx *c = check_ctx(L, 1);
 	berth_error *err = NULL;
@@ -58,12 +59,17 @@ int ctx_networks(lua_State *L)
 	int rc;
 
 	c->busy++;
-	rc = berth_network_list(c->ctx, &names, &n, &err);
+	rc = fn(c->ctx, &names, &n, &err);
 	c->busy--;
 	if (rc < 0)
 		return push_error(L, err, rc);
 	push_names(L, names, n);
 	return 1;
+}
+
+int ctx_networks(lua_State *L)
+{
+	return names_call(L, berth_network_list);
 }
 
 int ctx_network_inspect(lua_State *L)
@@ -95,19 +101,7 @@ int ctx_network_remove(lua_State *L)
 
 int ctx_networks_prune(lua_State *L)
 {
-	lberth_ctx *c = check_ctx(L, 1);
-	berth_error *err = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	int rc;
-
-	c->busy++;
-	rc = berth_network_prune(c->ctx, &names, &n, &err);
-	c->busy--;
-	if (rc < 0)
-		return push_error(L, err, rc);
-	push_names(L, names, n);
-	return 1;
+	return names_call(L, berth_network_prune);
 }
 
 int ctx_network_attach(lua_State *L)

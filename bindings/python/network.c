@@ -55,9 +55,9 @@ PyObject *Context_network_create(ContextObject *self, PyObject *args, PyObject *
 	return result;
 }
 
-const char Context_networks_doc[] = "networks() -> list\n\nThe names of every network, the default \"bridge\" included.";
-
-PyObject *Context_networks(ContextObject *self, PyObject *args, PyObject *kwargs)
+/* networks() and networks_prune(): a call giving names, without arguments. */
+static PyObject *names_call(ContextObject *self, PyObject *args, PyObject *kwargs, const char *format,
+			    int (*fn)(berth_ctx *, char ***, size_t *, berth_error **))
 {
 	static char *kwlist[] = { NULL };
 	berth_ctx *ctx = context_get(self);
@@ -66,10 +66,17 @@ PyObject *Context_networks(ContextObject *self, PyObject *args, PyObject *kwargs
 	size_t n = 0;
 	int rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, ":networks", kwlist))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist))
 		return NULL;
-	UNLOCKED(self, rc = berth_network_list(ctx, &names, &n, &err));
+	UNLOCKED(self, rc = fn(ctx, &names, &n, &err));
 	return rc < 0 ? context_raise(self, rc, err) : name_list(names, n);
+}
+
+const char Context_networks_doc[] = "networks() -> list\n\nThe names of every network, the default \"bridge\" included.";
+
+PyObject *Context_networks(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	return names_call(self, args, kwargs, ":networks", berth_network_list);
 }
 
 const char Context_network_inspect_doc[] =
@@ -112,17 +119,7 @@ const char Context_networks_prune_doc[] =
 
 PyObject *Context_networks_prune(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = { NULL };
-	berth_ctx *ctx = context_get(self);
-	berth_error *err = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, ":networks_prune", kwlist))
-		return NULL;
-	UNLOCKED(self, rc = berth_network_prune(ctx, &names, &n, &err));
-	return rc < 0 ? context_raise(self, rc, err) : name_list(names, n);
+	return names_call(self, args, kwargs, ":networks_prune", berth_network_prune);
 }
 
 const char Context_network_attach_doc[] =

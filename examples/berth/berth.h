@@ -65,6 +65,11 @@ struct list {
 	size_t n;
 };
 void list_add(struct list *l, const char *s);
+/* An inspect command (image inspect, network inspect): -f/--format, one or
+ * more names, each given to one() (NULL after it printed why: status 1),
+ * the documents printed as a JSON array or through the format. */
+int cli_inspect(struct cli *cli, int argc, char **argv, const char *name, const char *usage,
+		json_t *(*one)(berth_ctx *ctx, const char *name));
 /* Docker's byte sizes: "512m", "1g", "64k", "100" (b, k, m, g; an optional
  * trailing b); -1 when malformed. */
 long long cli_bytes(const char *s);

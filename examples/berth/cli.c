@@ -189,3 +189,38 @@ void cli_print_pruned(const char *what, char *const *names, size_t n, unsigned l
 	fmt_size((long long)bytes, size, sizeof(size));
 	printf("Total reclaimed space: %s\n", size);
 }
+
+int cli_inspect(struct cli *cli, int argc, char **argv, const char *name, const char *usage,
+		json_t *(*one)(berth_ctx *ctx, const char *name))
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	berth_ctx *ctx;
+	json_t *arr, *o;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f:", options, usage)) != -1) {
+		if (opt != 'f')
+			return cli_opt_status(opt);
+		format = optarg;
+	}
+	if (cli_args(argc, 1, -1, name, usage))
+		return 125;
+	if (!(ctx = cli_context(cli)))
+		return 1;
+	arr = json_array();
+	for (int i = optind; i < argc; i++)
+		if ((o = one(ctx, argv[i])))
+			json_array_append_new(arr, o);
+		else
+			status = 1;
+	if (cli_print_inspect(format, arr))
+		status = 1;
+	berth_ctx_free(ctx);
+	return status;
+}

@@ -125,41 +125,7 @@ static const char inspect_usage[] =
 
 static int cmd_network_inspect(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "format", required_argument, NULL, 'f' },
-		CLI_HELP_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL;
-	berth_ctx *ctx;
-	json_t *arr, *o;
-	int opt, status = 0;
-
-	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "f:", options, inspect_usage)) != -1) {
-		if (opt != 'f')
-			return cli_opt_status(opt);
-		format = optarg;
-	}
-	if (cli_args(argc, 1, -1, "network inspect", inspect_usage))
-		return 125;
-	if (!(ctx = cli_context(cli)))
-		return 1;
-	arr = json_array();
-	for (int i = optind; i < argc; i++)
-		if ((o = inspect_one(ctx, argv[i])))
-			json_array_append_new(arr, o);
-		else
-			status = 1;
-	if (!format || fmt_is_json(format)) {
-		json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(arr);
-	} else if (cli_print_rows(format, NULL, NULL, arr)) {
-		status = 1;
-	}
-	berth_ctx_free(ctx);
-	return status;
+	return cli_inspect(cli, argc, argv, "network inspect", inspect_usage, inspect_one);
 }
 
 static const struct fmt_header network_headers[] = {

@@ -179,36 +179,14 @@ static const char inspect_usage[] =
 	"  -f, --format string   format the output using the given Go template\n"
 	"      --help            show this help\n";
 
+static json_t *inspect_one(berth_ctx *ctx, const char *name)
+{
+	return inspect_doc(ctx, name, 0);
+}
+
 static int cmd_volume_inspect(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "format", required_argument, NULL, 'f' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
-	};
-	const char *format = NULL;
-	berth_ctx *ctx;
-	json_t *arr, *o;
-	int opt, status = 0;
-
-	optind = 0;
-	while ((opt = cli_getopt(argc, argv, "f:", options, inspect_usage)) != -1) {
-		if (opt != 'f')
-			return cli_opt_status(opt);
-		format = optarg;
-	}
-	if (cli_args(argc, 1, -1, "volume inspect", inspect_usage))
-		return 125;
-	if (!(ctx = cli_context(cli)))
-		return 1;
-	arr = json_array();
-	for (int i = optind; i < argc; i++)
-		if ((o = inspect_doc(ctx, argv[i], 0)))
-			json_array_append_new(arr, o);
-		else
-			status = 1;
-	if (cli_print_inspect(format, arr))
-		status = 1;
-	berth_ctx_free(ctx);
-	return status;
+	return cli_inspect(cli, argc, argv, "volume inspect", inspect_usage, inspect_one);
 }
 
 static const char rm_usage[] =

@@ -65,7 +65,8 @@ struct bt_net {
 int bt_net_lock(berth_ctx *ctx, int *fd, berth_error **err);
 /* Loads a network by name, id or unique id prefix. */
 int bt_net_load(berth_ctx *ctx, const char *name, struct bt_net **out, berth_error **err);
-/* Every network, sorted by name. */
+/* Every network, sorted by name (lock held: what a killed create or
+ * removal left, .tmp-/.rm- directories, is removed on the way). */
 int bt_net_load_all(berth_ctx *ctx, struct bt_net ***out, size_t *n, berth_error **err);
 void bt_net_free(struct bt_net *net);
 void bt_net_free_all(struct bt_net **v, size_t n);

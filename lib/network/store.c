@@ -51,6 +51,17 @@ void bt_net_free_all(struct bt_net **v, size_t n)
 	free(v);
 }
 
+static int check_bridge_name(const char *name, berth_error **err)
+{
+	size_t len = strlen(name);
+
+	if (!len || len > 15 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		return bt_error_set(err, BERTH_EINVAL, 0,
+				    "invalid bridge name \"%.40s\": 1-15 of [a-zA-Z0-9_.-]", name);
+	return 0;
+}
+
 /* The parts of a record the module works with, checked: a record edited
  * by hand into nonsense is refused, not half used. */
 static int net_parse(struct bt_net *net, berth_error **err)
@@ -73,8 +84,10 @@ static int net_parse(struct bt_net *net, berth_error **err)
 		return rc;
 	net->bridge = json_string_value(json_object_get(json_object_get(net->rec, "Options"),
 							 "com.docker.network.bridge.name"));
-	if (!net->bridge || strlen(id) != 64)
-		return bt_error_set(err, BERTH_EINVAL, 0, "network %s: no bridge name or a bad id", name);
+	/* the bridge's name goes into nft rules: never as the record has it unchecked */
+	if (!net->bridge || strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64 ||
+	    check_bridge_name(net->bridge, NULL) < 0)
+		return bt_error_set(err, BERTH_EINVAL, 0, "network %s: a bad bridge name or id", name);
 	net->internal = json_is_true(json_object_get(net->rec, "Internal"));
 	memcpy(net->id, id, 65);
 	return (net->name = strdup(name)) ? 0 : bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
@@ -127,6 +140,13 @@ int bt_net_load_all(berth_ctx *ctx, struct bt_net ***out, size_t *n, berth_error
 		char *sub;
 		berth_error *e = NULL;
 
+		if (!strncmp(de->d_name, ".tmp-", 5) || !strncmp(de->d_name, ".rm-", 4)) {
+			/* a killed create's or removal's; every caller holds the lock */
+			if ((sub = bt_strdup_printf("%s/%s", dir, de->d_name)))
+				bt_rm_rf(sub, NULL);
+			free(sub);
+			continue;
+		}
 		if (de->d_name[0] == '.' || strlen(de->d_name) != 64)
 			continue;
 		if (!(sub = bt_strdup_printf("%s/%s", dir, de->d_name)) ||
@@ -200,17 +220,6 @@ static int check_name(const char *name, berth_error **err)
 				    name ? name : "");
 	if (!strcmp(name, "host") || !strcmp(name, "none"))
 		return bt_error_set(err, BERTH_EINVAL, 0, "network name \"%s\" is reserved for that mode", name);
-	return 0;
-}
-
-static int check_bridge_name(const char *name, berth_error **err)
-{
-	size_t len = strlen(name);
-
-	if (!len || len > 15 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len ||
-	    !strcmp(name, ".") || !strcmp(name, ".."))
-		return bt_error_set(err, BERTH_EINVAL, 0,
-				    "invalid bridge name \"%.40s\": 1-15 of [a-zA-Z0-9_.-]", name);
 	return 0;
 }
 

@@ -188,12 +188,14 @@ fetch() {
 	[[ "$output" == *"18082"*"already allocated"*"taken1"* ]]
 	run "${B[@]}" inspect -f '{{.State.Status}}' taken2
 	[ "$output" = exited ] || [ "$status" -ne 0 ]
-	# a listener of the namespace itself
-	in_ns busybox nc -l -p 18083 >/dev/null 2>&1 &
+	# a listener of the namespace itself: nsenter execs nc, so $! is nc's
+	# pid; fd 3 closed, or bats would wait for it
+	nsenter --net="/run/netns/$NS" busybox nc -l -p 18083 >/dev/null 2>&1 3>&- &
 	listener=$!
 	sleep 0.2
 	run "${B[@]}" run -d --network bridge --name taken3 -p 18083:80 busybox busybox sleep 60
 	kill "$listener" 2>/dev/null || true
+	wait "$listener" 2>/dev/null || true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"18083"*"in use"* ]]
 	"${B[@]}" rm -f taken1 taken2 taken3

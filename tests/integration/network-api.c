@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <berth/berth.h>
@@ -213,10 +214,17 @@ static void test_create_refusals(void)
 
 static void test_default(void)
 {
-	char **names = NULL, *json = NULL;
+	char **names = NULL, *json = NULL, tmp[4096], gone[4096];
 	size_t n = 0;
 	berth_error *err = NULL;
-	int rc = berth_network_list(ctx, &names, &n, &err);
+	int rc;
+
+	/* what a killed create and a killed removal leave */
+	snprintf(tmp, sizeof(tmp), "%s/networks/.tmp-%064d", root, 1);
+	snprintf(gone, sizeof(gone), "%s/networks/.rm-%064d", root, 2);
+	CHECK(mkdir(tmp, 0700) == 0 && mkdir(gone, 0700) == 0, "making leftovers");
+	rc = berth_network_list(ctx, &names, &n, &err);
+	CHECK(access(tmp, F_OK) != 0 && access(gone, F_OK) != 0, "a list sweeps killed creates' and removals' leftovers");
 
 	ok(rc, err, "list");
 	CHECK(n == 3 && !strcmp(names[0], "bridge") && !strcmp(names[1], "bt-a") && !strcmp(names[2], "bt-b"),
