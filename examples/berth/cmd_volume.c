@@ -204,22 +204,25 @@ static int cmd_volume_rm(struct cli *cli, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' }, CLI_HELP_OPTION, { NULL, 0, NULL, 0 },
 	};
 	berth_ctx *ctx;
-	int opt, flags = 0, status = 0;
+	int opt, status = 0;
+	bool force = false;
 
 	optind = 0;
+	/* as Docker's -f: a missing volume is no error, but one in use is
+	 * never removed from under its containers (the library's
+	 * BERTH_VOLUME_REMOVE_FORCE, which would, is not the CLI's) */
 	while ((opt = cli_getopt(argc, argv, "f", options, rm_usage)) != -1) {
 		if (opt != 'f')
 			return cli_opt_status(opt);
-		flags = BERTH_VOLUME_REMOVE_FORCE;
+		force = true;
 	}
 	if (cli_args(argc, 1, -1, "volume rm", rm_usage) || !(ctx = cli_context(cli)))
 		return 125;
 	for (int i = optind; i < argc; i++) {
 		berth_error *err = NULL;
-		int rc = berth_volume_remove(ctx, argv[i], flags, &err);
+		int rc = berth_volume_remove(ctx, argv[i], 0, &err);
 
-		/* docker volume rm -f of a missing volume is no error */
-		if (rc == BERTH_ENOTFOUND && flags) {
+		if (rc == BERTH_ENOTFOUND && force) {
 			berth_error_free(err);
 			continue;
 		}

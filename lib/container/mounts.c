@@ -302,14 +302,45 @@ static int parse_mount(struct mnts *l, const char *spec, berth_error **err)
 	return rc ? rc : mount_check(m, spec, err);
 }
 
+/* Whether opts (comma-separated) are all tmpfs options Docker takes:
+ * flags the kernel applies to any mount and tmpfs's own keys; never
+ * bind/rbind, which would make the mount a bind of a host path. */
+static bool tmpfs_opts_valid(const char *opts, const char **bad, size_t *badlen)
+{
+	static const char *const flags[] = { "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec",
+					     "sync", "async", "dirsync", "atime", "noatime", "diratime",
+					     "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime" };
+	static const char *const keys[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=", "nr_blocks=", "mpol=" };
+
+	for (const char *w = opts; w && *w; w = strchr(w, ',') ? strchr(w, ',') + 1 : NULL) {
+		size_t n = strcspn(w, ","), i;
+		bool ok = false;
+
+		for (i = 0; !ok && i < sizeof(flags) / sizeof(flags[0]); i++)
+			ok = strlen(flags[i]) == n && !strncmp(w, flags[i], n);
+		for (i = 0; !ok && i < sizeof(keys) / sizeof(keys[0]); i++)
+			ok = n > strlen(keys[i]) && !strncmp(w, keys[i], strlen(keys[i]));
+		if (!ok) {
+			*bad = w;
+			*badlen = n;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* --tmpfs /path[:options], Docker's defaults first. */
 static int parse_tmpfs(struct mnts *l, const char *spec, berth_error **err)
 {
-	const char *colon = strchr(spec, ':');
+	const char *colon = strchr(spec, ':'), *bad;
 	struct mnt *m = mnts_add(l);
+	size_t badlen;
 
 	if (!m)
 		return nomem(err);
+	if (colon && !tmpfs_opts_valid(colon + 1, &bad, &badlen))
+		return bt_error_set(err, BERTH_EINVAL, 0, "invalid --tmpfs \"%.200s\": unknown option \"%.*s\"", spec,
+				    (int)(badlen > 100 ? 100 : badlen), bad);
 	m->type = "tmpfs";
 	if (!(m->dest = colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec)) ||
 	    add_tmpfs_opt(m, "noexec,nosuid,nodev") < 0 || (colon && colon[1] && add_tmpfs_opt(m, colon + 1) < 0))

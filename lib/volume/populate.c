@@ -150,9 +150,13 @@ static int copy_node(int sdir, int ddir, const char *name, const struct stat *st
 {
 	struct timespec t[2] = { st->st_atim, st->st_mtim };
 
+	/* never following a name: a container using the volume may have put a
+	 * symlink to a host file in the node's place (glibc's fchmodat refuses
+	 * a symlink with AT_SYMLINK_NOFOLLOW) */
 	if (mknodat(ddir, name, st->st_mode, st->st_rdev) < 0 ||
 	    fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fchmodat(ddir, name, st->st_mode & 07777, 0) < 0 || utimensat(ddir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+	    fchmodat(ddir, name, st->st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    utimensat(ddir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	(void)sdir;
 	return 0;

@@ -122,6 +122,19 @@ int bt_vol_load(const struct bt_vol *v, const char *name, json_t **rec, berth_er
 	return rc;
 }
 
+/* Root's alone: a driver's "o" may hold a password (cifs). */
+static int write_record(const char *path, const json_t *rec, berth_error **err)
+{
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (!text)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	rc = bt_write_file_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
 int bt_vol_save(const struct bt_vol *v, const char *name, const json_t *rec, berth_error **err)
 {
 	char *path = bt_vol_path(v, name, "volume.json");
@@ -129,7 +142,7 @@ int bt_vol_save(const struct bt_vol *v, const char *name, const json_t *rec, ber
 
 	if (!path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-	rc = bt_json_write_atomic(path, rec, err);
+	rc = write_record(path, rec, err);
 	free(path);
 	return rc;
 }
@@ -232,7 +245,7 @@ static int create_locked(const struct bt_vol *v, const char *name, const json_t 
 	}
 	if (mkdir(tmp, 0701) < 0 || mkdir(data, 0755) < 0) {
 		rc = bt_error_os(err, "creating volume %s", name);
-	} else if ((rc = bt_json_write_atomic(file, rec, err)) == 0) {
+	} else if ((rc = write_record(file, rec, err)) == 0) {
 		if (rename(tmp, dest) < 0)
 			rc = bt_error_os(err, "creating volume %s", name);
 		else

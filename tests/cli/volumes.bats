@@ -42,6 +42,12 @@ teardown() {
 	run --separate-stderr "${B[@]}" volume rm data
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"volume is in use"*"$id"* ]]
+	# -f too, as Docker's: it forgives a missing volume, not one in use
+	run --separate-stderr "${B[@]}" volume rm -f data no-such-volume
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"volume is in use"*"$id"* ]]
+	[[ "$stderr" != *no-such-volume* ]]
+	"${B[@]}" exec db cat /var/lib/db/table
 	"${B[@]}" rm -f db
 	run --separate-stderr "${B[@]}" run --rm -v data:/data busybox cat /data/table
 	[ "$status" -eq 0 ]
@@ -128,6 +134,14 @@ teardown() {
 	[[ "$stderr" == *"No space left on device"* ]]
 	run "${B[@]}" run --rm --tmpfs /t busybox sh -c 'grep " /t " /proc/mounts'
 	[[ "$output" == *"tmpfs /t tmpfs"*nosuid*nodev*noexec* ]]
+	run "${B[@]}" run --rm --tmpfs /t:exec,mode=700,uid=5 busybox sh -c 'stat -c "%a %u" /t'
+	[ "$output" = "700 5" ]
+	# options tmpfs does not take are refused, bind above all (a host path)
+	for o in rbind bind 'size=1m,rbind' 'x-foo'; do
+		run -125 --separate-stderr "${B[@]}" run --rm --tmpfs "/t:$o" busybox true
+		[[ "$stderr" == *"invalid --tmpfs"*"unknown option"* ]]
+	done
+	[ -z "$("${B[@]}" ps -aq)" ]
 }
 
 @test "--volumes-from sees the same data, ro when asked" {
@@ -211,6 +225,8 @@ teardown() {
 	"${B[@]}" volume create -o type=none -o device="$STORE/bindsrc" -o o=bind bv >/dev/null
 	tdata=$("${B[@]}" volume inspect -f '{{.Mountpoint}}' tv)
 	! grep -q " $tdata " /proc/self/mounts
+	# the record keeps the driver's options (a cifs password, say): root's alone
+	[ "$(stat -c %a "${tdata%/_data}/volume.json")" = 600 ]
 	"${B[@]}" run -d --name tuser -v tv:/t -v bv:/b busybox sh -c 'while :; do sleep 1; done'
 	grep -q " $tdata tmpfs" /proc/self/mounts
 	run --separate-stderr "${B[@]}" exec tuser sh -c 'cat /b/f; dd if=/dev/zero of=/t/z bs=1k count=100'
