@@ -157,8 +157,11 @@ static int launch(struct supervised *s, const int *stdio, berth_error **err)
 		s->proc = NULL;
 		goto out;
 	}
-	if ((rc = berth_runtime_start(s->rt, ct->id, err)) < 0)
+	if ((rc = berth_runtime_start(s->rt, ct->id, err)) < 0) {
+		/* its lease and published ports go with it, not with a later sweep */
+		bt_ct_net_down(s->ctx, ct->id);
 		goto out;
+	}
 	take_stdio(s);
 out:
 	if (rc < 0 && mounted)

@@ -15,7 +15,13 @@ static int bring_up(berth_ctx *ctx, struct bt_net *net, berth_error **err)
 	bool made = false;
 	int rc;
 
-	if ((rc = bt_nl_bridge_ensure(net->bridge, net->gateway, net->subnet.len, &made, err)) == 0 &&
+	/* a host's own interface (docker0, a VPN's, a VLAN) is never taken
+	 * over: the network's removal would delete it */
+	if (bt_nl_link_exists(net->bridge))
+		rc = bt_error_set(err, BERTH_EEXISTS, 0,
+				  "creating network %s: the host has an interface named %s already", net->name,
+				  net->bridge);
+	else if ((rc = bt_nl_bridge_ensure(net->bridge, net->gateway, net->subnet.len, &made, err)) == 0 &&
 	    (rc = bt_net_rules_sync(ctx, err)) == 0)
 		return 0;
 	if (made)

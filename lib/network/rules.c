@@ -56,6 +56,20 @@ static void forward_chain(struct script *s, struct bt_net **v, size_t n)
 	add(s, "  }\n");
 }
 
+/* A published port sets route_localnet on its bridge (so the host's own
+ * 127.0.0.1 reaches it); then a container could send to the host's
+ * loopback services through the bridge (the CVE-2020-8558 class). What
+ * comes in on a bridge for 127.0.0.0/8 is dropped before conntrack (the
+ * replies to the host's 127.0.0.1 are addressed to the gateway, which the
+ * masquerade below makes their source). */
+static void localnet_chain(struct script *s, struct bt_net **v, size_t n)
+{
+	add(s, "  chain localnet {\n    type filter hook prerouting priority raw; policy accept;\n");
+	for (size_t i = 0; i < n; i++)
+		add(s, "    iifname \"%s\" ip daddr 127.0.0.0/8 drop\n", v[i]->bridge);
+	add(s, "  }\n");
+}
+
 /* Outbound masquerade; and what the host sends from 127.0.0.1 to a
  * published port leaves with the bridge's address, which the container
  * can answer. */
@@ -143,6 +157,7 @@ int bt_net_rules_sync(berth_ctx *ctx, berth_error **err)
 	if (nlive) {
 		add(&s, "table inet berth {\n");
 		forward_chain(&s, live, nlive);
+		localnet_chain(&s, live, nlive);
 		postrouting_chain(&s, live, nlive);
 		dnat_chains(&s, live, nlive);
 		add(&s, "}\n");

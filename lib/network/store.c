@@ -277,6 +277,26 @@ struct plan {
 	char bridge[16];
 };
 
+/* A subnet a bridge may take: not so wide that its route takes over the
+ * host's, nor in the ranges with a meaning of their own (this host,
+ * loopback, link-local, multicast, reserved). */
+static int subnet_usable(const char *text, const struct bt_cidr *c, berth_error **err)
+{
+	static const struct bt_cidr special[] = {
+		{ 0x00000000, 8 }, { 0x7f000000, 8 }, { 0xa9fe0000, 16 }, { 0xe0000000, 4 }, { 0xf0000000, 4 },
+	};
+
+	if (c->len < 8)
+		return bt_error_set(err, BERTH_EINVAL, 0, "subnet %s is too large: at least /8", text);
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (bt_cidr_overlap(c, &special[i]))
+			return bt_error_set(err, BERTH_EINVAL, 0,
+					    "subnet %s overlaps a reserved range (this host, loopback, link-local, "
+					    "multicast)",
+					    text);
+	return 0;
+}
+
 static int plan_addresses(struct bt_net **nets, size_t nn, const berth_network_create_opts *o, struct plan *p,
 			  berth_error **err)
 {
@@ -284,7 +304,8 @@ static int plan_addresses(struct bt_net **nets, size_t nn, const berth_network_c
 	int rc;
 
 	if (o->subnet) {
-		if ((rc = bt_cidr_parse(o->subnet, true, &p->subnet, err)) < 0)
+		if ((rc = bt_cidr_parse(o->subnet, true, &p->subnet, err)) < 0 ||
+		    (rc = subnet_usable(o->subnet, &p->subnet, err)) < 0)
 			return rc;
 		if (p->subnet.len > 30)
 			return bt_error_set(err, BERTH_EINVAL, 0, "subnet %s is too small: at most /30", o->subnet);

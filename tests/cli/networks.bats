@@ -160,6 +160,10 @@ fetch() {
 	[ "$output" = "80/tcp -> 127.0.0.1:18080" ]
 	run "${B[@]}" port pub2 80
 	[ "$output" = "0.0.0.0:18081" ]
+	# route_localnet is on for the bridge: what comes in on it for the
+	# host's loopback is dropped before conntrack
+	[ "$(in_ns cat /proc/sys/net/ipv4/conf/berth0/route_localnet)" = 1 ]
+	in_ns nft list chain inet berth localnet | grep -q 'iifname "berth0" ip daddr 127.0.0.0/8 drop'
 	"${B[@]}" rm -f pub1 pub2
 	# their rules went with them
 	! in_ns nft list table inet berth | grep -q 'dport 1808[01]'

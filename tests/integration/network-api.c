@@ -205,6 +205,30 @@ static void test_create_refusals(void)
 	expect(rc, err, BERTH_EINVAL, "bridge name", "a long bridge name");
 	err = NULL;
 	CHECK(berth_network_inspect(ctx, "bt-long", &id, NULL) == BERTH_ENOTFOUND, "a refused create leaves nothing");
+	/* subnets a bridge's route must not take: too wide, or special */
+	o.bridge = NULL;
+	o.subnet = "0.0.0.0/1";
+	rc = berth_network_create(ctx, "bt-wide", &o, NULL, &err);
+	expect(rc, err, BERTH_EINVAL, "too large", "a /1 subnet");
+	err = NULL;
+	o.subnet = "127.0.0.0/16";
+	rc = berth_network_create(ctx, "bt-lo", &o, NULL, &err);
+	expect(rc, err, BERTH_EINVAL, "reserved range", "a loopback subnet");
+	err = NULL;
+	o.subnet = "224.1.0.0/16";
+	rc = berth_network_create(ctx, "bt-mc", &o, NULL, &err);
+	expect(rc, err, BERTH_EINVAL, "reserved range", "a multicast subnet");
+	err = NULL;
+	/* an interface of the host's is never taken over (its rm would delete it) */
+	CHECK(system("ip link add bt-host0 type veth peer name bt-host1") == 0, "a host interface made");
+	o.subnet = "10.96.0.0/24";
+	o.bridge = "bt-host0";
+	rc = berth_network_create(ctx, "bt-taken", &o, NULL, &err);
+	expect(rc, err, BERTH_EEXISTS, "an interface named bt-host0", "a host interface's name");
+	err = NULL;
+	CHECK(if_nametoindex("bt-host0") > 0, "the host's interface is left as it was");
+	CHECK(berth_network_inspect(ctx, "bt-taken", &id, NULL) == BERTH_ENOTFOUND, "nor a record of it");
+	CHECK(system("ip link del bt-host0") == 0, "the host interface removed");
 	o.bridge = "bt-br-b";
 	o.subnet = "10.98.0.0/24";
 	rc = berth_network_create(ctx, "bt-b", &o, NULL, &err);
