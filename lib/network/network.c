@@ -175,8 +175,13 @@ static int remove_locked(berth_ctx *ctx, struct bt_net *net, const json_t *lease
 		free(names);
 		return rc;
 	}
-	/* out of sight first: a crash after this leaves a directory no
-	 * lookup finds, which the next removal of its name cannot trip on */
+	/* the bridge first, while the record still names it: a failure or a
+	 * crash leaves a network whose removal can be asked again (a missing
+	 * bridge is no error), never a bridge nothing names */
+	if ((rc = bt_nl_link_delete(net->bridge, err)) < 0)
+		return rc;
+	/* then out of sight: a crash after this leaves a directory no lookup
+	 * finds, which the sweep removes */
 	if (!(gone = bt_strdup_printf("%s/../.rm-%s", net->dir, net->id)))
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	if (rename(net->dir, gone) < 0) {
@@ -184,9 +189,7 @@ static int remove_locked(berth_ctx *ctx, struct bt_net *net, const json_t *lease
 		free(gone);
 		return rc;
 	}
-	rc = bt_nl_link_delete(net->bridge, err);
-	if (rc == 0)
-		rc = bt_net_rules_sync(ctx, err);
+	rc = bt_net_rules_sync(ctx, err);
 	bt_rm_rf(gone, NULL);
 	free(gone);
 	return rc;

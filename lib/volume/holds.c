@@ -234,13 +234,18 @@ static int mount_driver(const struct bt_vol *v, const char *name, const json_t *
 	if (!target)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	if ((rc = split_o(json_string_value(json_object_get(o, "o")), &flags, &data, err)) == 0 &&
-	    mount(device ? device : "none", target, (flags & MS_BIND) ? NULL : type, flags, data) < 0)
+	    (flags & MS_BIND) && (!device || device[0] != '/'))
+		/* relative, it would be resolved against whoever mounts it */
+		rc = bt_error_set(err, BERTH_EINVAL, 0, "volume %s: a bind's device must be an absolute path", name);
+	if (rc == 0 && mount(device ? device : "none", target, (flags & MS_BIND) ? NULL : type, flags, data) < 0)
 		rc = bt_error_os(err, "mounting volume %s (type=%s device=%s o=%s)", name, type ? type : "",
 				 device ? device : "", json_string_value(json_object_get(o, "o")) ?: "");
-	/* a read-only bind needs a remount to be so */
-	if (rc == 0 && (flags & MS_BIND) && (flags & MS_RDONLY) &&
-	    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
-		rc = bt_error_os(err, "mounting volume %s read-only", name);
+	/* a bind takes its flags (ro, nosuid, nodev, noexec, ...) only from a
+	 * remount: the first mount(2) ignores them */
+	if (rc == 0 && (flags & MS_BIND) && (flags & ~(unsigned long)(MS_BIND | MS_REC)) &&
+	    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (flags & ~(unsigned long)(MS_BIND | MS_REC)), NULL) < 0) {
+		rc = bt_error_os(err, "mounting volume %s with o=%s", name,
+				 json_string_value(json_object_get(o, "o")) ?: "");
 		umount2(target, MNT_DETACH);
 	}
 	free(data);

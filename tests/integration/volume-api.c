@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <dirent.h>
@@ -326,7 +327,10 @@ static void test_driver_options(void)
 	const char *badkey[] = { "colour=red", NULL }, *half[] = { "type=tmpfs", NULL };
 	char bindopt[4200], hostdir[2048], *path = NULL;
 	const char *bind[] = { "type=none", bindopt, "o=bind", NULL };
+	const char *bindro[] = { "type=none", bindopt, "o=bind,ro,noexec,nosuid", NULL };
+	const char *relative[] = { "type=none", "device=some/dir", "o=bind", NULL };
 	berth_error *err = NULL;
+	struct statfs sf;
 	struct stat st;
 
 	CHECK(create("t", NULL, badkey, &err) == BERTH_EINVAL, "unknown option accepted");
@@ -360,6 +364,21 @@ static void test_driver_options(void)
 	      berth_error_message(err));
 	CHECK(access(bindopt + 7, F_OK) == 0, "removing a bind volume removed the host's files");
 	berth_error_free(err);
+	err = NULL;
+	/* a bind's flags hold: the kernel takes them only from a remount */
+	CHECK(create("hbro", NULL, bindro, &err) == 0, "create ro bind: %s", berth_error_message(err));
+	CHECK(berth_volume_mount(ctx, "hbro", "a", NULL, &err) == 0, "mount ro bind: %s", berth_error_message(err));
+	CHECK(statfs(data_path("hbro", NULL), &sf) == 0 && (sf.f_flags & ST_RDONLY) && (sf.f_flags & ST_NOEXEC) &&
+		      (sf.f_flags & ST_NOSUID),
+	      "o=bind,ro,noexec,nosuid not applied (flags %#lx)", (unsigned long)sf.f_flags);
+	CHECK(berth_volume_unmount(ctx, "hbro", "a", NULL) == 0, "unmount ro bind");
+	CHECK(berth_volume_remove(ctx, "hbro", 0, NULL) == 0, "remove ro bind");
+	CHECK(create("hbrel", NULL, relative, &err) == 0, "create relative bind");
+	CHECK(berth_volume_mount(ctx, "hbrel", "a", NULL, &err) == BERTH_EINVAL &&
+		      strstr(berth_error_message(err), "absolute path"),
+	      "a relative bind device mounted: %s", berth_error_message(err));
+	berth_error_free(err);
+	berth_volume_remove(ctx, "hbrel", BERTH_VOLUME_REMOVE_FORCE, NULL);
 }
 
 int main(int argc, char **argv)
