@@ -20,7 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern const unsigned char bt_rt_exec_helper_elf[];
@@ -33,24 +35,66 @@ static int write_all(int fd, berth_error **err)
 	return 0;
 }
 
+/* Run in a child of its own fd table (see write_in_child): the helper's
+ * bytes into mnt/berth-exec, raw system calls only; its exit status says
+ * how it went. */
+static int write_helper(void *arg)
+{
+	int mnt = *(int *)arg, fd;
+	size_t done = 0;
+
+	if ((fd = (int)syscall(SYS_openat, mnt, "berth-exec", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0555)) < 0)
+		syscall(SYS_exit, 1);
+	while (done < bt_rt_exec_helper_size) {
+		long n = syscall(SYS_write, fd, bt_rt_exec_helper_elf + done, bt_rt_exec_helper_size - done);
+
+		if (n <= 0)
+			syscall(SYS_exit, 2);
+		done += (size_t)n;
+	}
+	syscall(SYS_exit, syscall(SYS_close, fd) == 0 ? 0 : 3);
+	return 0;
+}
+
+/* Writes the helper from a vfork'd child with a copy of the fd table: the
+ * descriptor open for writing lives only there, so no fork by another
+ * thread of the host (or of berth, for a container's process that then
+ * waits) can inherit it, which would keep the file open for writing and
+ * make every exec of it fail with ETXTBSY for as long as that child lived. */
+static int write_in_child(int mnt)
+{
+	size_t stack_size = 64 * 1024;
+	char *stack = malloc(stack_size);
+	int status = 0, pid;
+
+	if (!stack)
+		return -ENOMEM;
+	pid = clone(write_helper, stack + stack_size, CLONE_VM | CLONE_VFORK, &mnt);
+	if (pid < 0 || waitpid(pid, &status, __WALL) != pid) {
+		free(stack);
+		return -errno;
+	}
+	free(stack);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
 /* The helper in a read-only tmpfs that no namespace can reach: an O_PATH
  * fd of it, or -errno (ENOSYS, EPERM: the caller falls back). */
 static int helper_in_detached_mount(void)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	int fs = -1, mnt = -1, fd = -1, exe = -errno;
+	int fs = -1, mnt = -1, exe = -errno, rc;
 
 	if ((fs = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID)) < 0 ||
-	    (fd = openat(mnt, "berth-exec", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0555)) < 0 ||
-	    write_all(fd, NULL) < 0 || close(fd) < 0 || (fd = -1, 0) ||
-	    mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
-	    (exe = openat(mnt, "berth-exec", O_PATH | O_CLOEXEC)) < 0)
+	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID)) < 0)
 		exe = -errno;
-	if (fd >= 0)
-		close(fd);
+	else if ((rc = write_in_child(mnt)) < 0)
+		exe = rc;
+	else if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+		 (exe = openat(mnt, "berth-exec", O_PATH | O_CLOEXEC)) < 0)
+		exe = -errno;
 	if (mnt >= 0)
 		close(mnt);
 	if (fs >= 0)
