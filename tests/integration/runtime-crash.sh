@@ -12,11 +12,6 @@
 # Every container's cgroup is below /berth-test-rtcrash-XXXXXX (removed at
 # exit with what runs in it); processes are killed by PID only.
 set -eu
-# distcheck runs the suite from the tarball once more; this long run has
-# run from the tree already (scripts/test-all says so with BERTH_DISTCHECK)
-if [ -n "${BERTH_DISTCHECK:-}" ]; then
-	echo "SKIP: a long run; it ran from the source tree"; exit 77
-fi
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/bundle.sh"
 

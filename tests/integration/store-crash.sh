@@ -15,11 +15,6 @@
 # As root, in a private mount namespace; everything below a temp dir,
 # unmounted and removed on exit; the processes it kills are its own, by PID.
 set -eu
-# distcheck runs the suite from the tarball once more; this long run has
-# run from the tree already (scripts/test-all says so with BERTH_DISTCHECK)
-if [ -n "${BERTH_DISTCHECK:-}" ]; then
-	echo "SKIP: a long run; it ran from the source tree"; exit 77
-fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (overlay mounts, owners)"; exit 77
 fi
