@@ -397,12 +397,14 @@ static int make_dir(const bt_cgroup_host *host, bt_cg_dir *d, berth_error **err)
 		leaf = saved == '\0';
 		*s = '\0';
 		made = mkdir(d->dir, 0755) == 0;
-		if (!made && errno == ENOENT && d->created == 0 && retries++ < 20) {
-			/* a parent that existed a moment ago was removed by the
-			 * delete of another container that had made it: again
-			 * from the top (only while none of the path is ours) */
+		if (!made && errno == ENOENT && retries++ < 20) {
+			/* a parent that existed a moment ago, ours or not, was
+			 * removed by the delete of another container (the last
+			 * one out removes berth's parent, runtime.c): again from
+			 * the top; what we made of the path went with it */
 			*s = saved;
 			s = d->dir + mlen;
+			d->created = 0;
 			continue;
 		}
 		if (made) {

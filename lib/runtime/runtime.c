@@ -618,6 +618,29 @@ static void wait_gone(int pid, unsigned long long start)
 	}
 }
 
+/* The default cgroup's parent (/berth) is berth's own, whoever made it:
+ * the last container out removes it when empty (remove_created stops at a
+ * parent others still use; a create that loses its parent meanwhile starts
+ * over, cgroup.c's make_dir). A cgroupsPath the config named is left as
+ * it is: its parents are the caller's. */
+static void claim_default_parent(const berth_runtime *rt, const char *id, const char *path,
+				 berth_cgroup *cg)
+{
+	char *def = NULL;
+	size_t depth = 0;
+
+	if (!path || bt_rt_default_cgroup(rt, id, &def, NULL) < 0)
+		return;
+	if (!strcmp(path, def)) {
+		for (const char *c = def; *c; c++)
+			depth += *c == '/';
+		for (size_t i = 0; i < cg->ndirs; i++)
+			if (cg->dirs[i].created)
+				cg->dirs[i].created = depth;
+	}
+	free(def);
+}
+
 int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_error **err)
 {
 	bt_rt_state st;
@@ -688,6 +711,8 @@ int berth_runtime_delete(berth_runtime *rt, const char *id, int flags, berth_err
 		if (json_array_size(made) == cg->ndirs)
 			for (size_t i = 0; i < cg->ndirs; i++)
 				cg->dirs[i].created = (size_t)json_integer_value(json_array_get(made, i));
+		claim_default_parent(rt, id, json_string_value(json_object_get(
+			json_object_get(st.json, "berth"), "cgroupsPath")), cg);
 	}
 	if (cg && (rc = berth_cgroup_remove(cg, err)) < 0) {
 		rc = bt_error_wrap(err, rc, "deleting container %s", id);
