@@ -439,12 +439,14 @@ static const luaL_Reg ctx_methods[] = {
 	{ NULL, NULL },
 };
 
-/* ctx.images, ctx.storage, ctx.cgroups are fields; the rest are methods
+/* ctx.images, ctx.storage, ctx.cgroups, ctx.containers, ctx.volumes, ctx.networks are fields; the rest are methods
  * (upvalue 1). */
 static int ctx_index(lua_State *L)
 {
-	static const char *const fields[] = { "images", "storage", "cgroups", NULL };
-	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups };
+	static const char *const fields[] = { "images", "storage", "cgroups", "containers", "volumes", "networks",
+					      NULL };
+	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups,
+						lberth_ctx_containers, lberth_ctx_volumes, lberth_ctx_networks };
 	const char *key = lua_tostring(L, 2);
 
 	for (int i = 0; key && fields[i]; i++)
@@ -500,6 +502,7 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 	lberth_image_open(L);
 	lberth_storage_open(L);
 	lberth_cgroup_open(L);
+	lberth_objects_open(L);
 	luaL_newlib(L, berth_functions);
 	luaL_setfuncs(L, lberth_runtime_functions, 0);
 	luaL_setfuncs(L, lberth_image_functions, 0);
