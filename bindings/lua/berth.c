@@ -446,12 +446,12 @@ static int ctx_index(lua_State *L)
 	static const char *const fields[] = { "images", "storage", "cgroups", "containers", "volumes", "networks",
 					      NULL };
 	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups,
-						lberth_ctx_containers, lberth_ctx_volumes, lberth_ctx_networks };
+						lberth_ctx_objects, lberth_ctx_objects, lberth_ctx_objects };
 	const char *key = lua_tostring(L, 2);
 
 	for (int i = 0; key && fields[i]; i++)
 		if (strcmp(key, fields[i]) == 0) {
-			lua_settop(L, 1);
+			lua_settop(L, 2); /* the field: lberth_ctx_objects reads it */
 			return makers[i](L);
 		}
 	lua_pushvalue(L, 2);

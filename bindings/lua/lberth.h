@@ -138,6 +138,8 @@ void **lberth_box(lua_State *L, void (*fn)(void *));
 /* berth_string_free for a box */
 void lberth_free_string(void *p);
 void lberth_new_type(lua_State *L, const char *type, const luaL_Reg *methods, const luaL_Reg *meta);
+/* An iterator's next (a closure over a table and an index, starting at 0). */
+int lberth_list_next(lua_State *L);
 /* Options: field k of the table at idx (absent: NULL / def); a function
  * option is pushed (nil when absent) and 1 returned when it is one. */
 const char *lberth_opt_string(lua_State *L, int idx, const char *k);
@@ -174,9 +176,7 @@ extern const luaL_Reg lberth_runtime_functions[];
 
 /* objects.c: ctx.containers, ctx.volumes, ctx.networks and their objects'
  * types (made by lberth_objects_open) */
-int lberth_ctx_containers(lua_State *L);
-int lberth_ctx_volumes(lua_State *L);
-int lberth_ctx_networks(lua_State *L);
+int lberth_ctx_objects(lua_State *L); /* ctx at 1, the field's name at 2 */
 void lberth_objects_open(lua_State *L);
 
 /* network.c: networks (berth/network.h) */

@@ -35,11 +35,24 @@
 /* What each kind of object is: its type, the context methods its key goes
  * to ("<prefix>_<verb>"), and the inspect member that is its key. */
 struct kind {
-	const char *type, *prefix, *key;
+	const char *type, *collection, *prefix, *key;
 };
-static const struct kind containers = { CONTAINER_TYPE, "container", "Id" };
-static const struct kind volumes = { VOLUME_TYPE, "volume", "Name" };
-static const struct kind networks = { NETWORK_TYPE, "network", "Id" };
+static const struct kind containers = { CONTAINER_TYPE, CONTAINERS_TYPE, "container", "Id" };
+static const struct kind volumes = { VOLUME_TYPE, VOLUMES_TYPE, "volume", "Name" };
+static const struct kind networks = { NETWORK_TYPE, NETWORKS_TYPE, "network", "Id" };
+
+/* The kind of the object (or, with collection, the collection) at idx; a
+ * Lua error for anything else. */
+static const struct kind *kind_at(lua_State *L, int idx, int collection)
+{
+	static const struct kind *const kinds[] = { &containers, &volumes };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (luaL_testudata(L, idx, collection ? kinds[i]->collection : kinds[i]->type))
+			return kinds[i];
+	luaL_checkudata(L, idx, collection ? networks.collection : networks.type);
+	return &networks;
+}
 
 /* Calls ctx:method(...) with the nargs values on top of the stack (ctx at
  * ctx_idx); leaves its results there and returns how many. */
@@ -176,20 +189,10 @@ static int forward(lua_State *L)
 	return ctx_call(L, ctx_idx, lua_tostring(L, lua_upvalueindex(1)), nargs + 1);
 }
 
-static const struct kind *kind_of(lua_State *L, int idx)
-{
-	if (luaL_testudata(L, idx, CONTAINER_TYPE))
-		return &containers;
-	if (luaL_testudata(L, idx, VOLUME_TYPE))
-		return &volumes;
-	luaL_checkudata(L, idx, NETWORK_TYPE);
-	return &networks;
-}
-
 /* obj:id(): a container's or network's id, a volume's name */
 static int object_id(lua_State *L)
 {
-	kind_of(L, 1);
+	kind_at(L, 1, 0);
 	lua_getiuservalue(L, 1, 2);
 	return 1;
 }
@@ -197,7 +200,7 @@ static int object_id(lua_State *L)
 /* obj:attrs(): the inspect document as a table (or nil, message, ...) */
 static int object_attrs(lua_State *L)
 {
-	const struct kind *k = kind_of(L, 1);
+	const struct kind *k = kind_at(L, 1, 0);
 	int ctx_idx = push_owner(L, 1, k->type);
 
 	lua_getiuservalue(L, 1, 2);
@@ -232,7 +235,7 @@ static int container_status(lua_State *L)
 
 static int object_tostring(lua_State *L)
 {
-	const struct kind *k = kind_of(L, 1);
+	const struct kind *k = kind_at(L, 1, 0);
 
 	lua_getiuservalue(L, 1, 2);
 	lua_pushfstring(L, "%s: %s", k->type, lua_tostring(L, -1));
@@ -243,7 +246,7 @@ static int object_eq(lua_State *L)
 {
 	lua_getiuservalue(L, 1, 2);
 	lua_getiuservalue(L, 2, 2);
-	lua_pushboolean(L, kind_of(L, 1) == kind_of(L, 2) && lua_rawequal(L, -1, -2));
+	lua_pushboolean(L, kind_at(L, 1, 0) == kind_at(L, 2, 0) && lua_rawequal(L, -1, -2));
 	return 1;
 }
 
@@ -303,39 +306,14 @@ static int container_logs(lua_State *L)
 
 /* ---- collections -------------------------------------------------------------- */
 
-static const struct kind *collection_kind(lua_State *L, int idx)
-{
-	if (luaL_testudata(L, idx, CONTAINERS_TYPE))
-		return &containers;
-	if (luaL_testudata(L, idx, VOLUMES_TYPE))
-		return &volumes;
-	luaL_checkudata(L, idx, NETWORKS_TYPE);
-	return &networks;
-}
-
-static const char *collection_type(const struct kind *k)
-{
-	return k == &containers ? CONTAINERS_TYPE : k == &volumes ? VOLUMES_TYPE : NETWORKS_TYPE;
-}
-
 /* collection:get(name): the object, or nil, message, code name, code */
 static int collection_get(lua_State *L)
 {
-	const struct kind *k = collection_kind(L, 1);
-	int ctx_idx = (lua_settop(L, 2), push_owner(L, 1, collection_type(k)));
+	const struct kind *k = kind_at(L, 1, 1);
+	int ctx_idx = (lua_settop(L, 2), push_owner(L, 1, k->collection));
 
 	luaL_checkstring(L, 2);
 	return push_object(L, ctx_idx, k, 2);
-}
-
-static int list_next(lua_State *L)
-{
-	lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
-
-	lua_pushinteger(L, i);
-	lua_replace(L, lua_upvalueindex(2));
-	lua_rawgeti(L, lua_upvalueindex(1), i);
-	return 1;
 }
 
 /* collection:list([opts]): an iterator over the objects. Containers: the
@@ -343,8 +321,8 @@ static int list_next(lua_State *L)
  * ctx:volume_names takes them ({"label=k=v"}). */
 static int collection_list(lua_State *L)
 {
-	const struct kind *k = collection_kind(L, 1);
-	int ctx_idx = (lua_settop(L, 2), push_owner(L, 1, collection_type(k))), all = 1, n, names;
+	const struct kind *k = kind_at(L, 1, 1);
+	int ctx_idx = (lua_settop(L, 2), push_owner(L, 1, k->collection)), all = 1, n, names;
 	lua_Integer found = 0;
 
 	if (k == &containers)
@@ -375,15 +353,15 @@ static int collection_list(lua_State *L)
 	}
 	lua_pop(L, 1);
 	lua_pushinteger(L, 0);
-	lua_pushcclosure(L, list_next, 2);
+	lua_pushcclosure(L, lberth_list_next, 2);
 	return 1;
 }
 
 /* collection:prune(...): ctx:<kinds>_prune(...) */
 static int collection_prune(lua_State *L)
 {
-	const struct kind *k = collection_kind(L, 1);
-	int nargs = lua_gettop(L) - 1, ctx_idx = push_owner(L, 1, collection_type(k));
+	const struct kind *k = kind_at(L, 1, 1);
+	int nargs = lua_gettop(L) - 1, ctx_idx = push_owner(L, 1, k->collection);
 
 	for (int i = 2; i <= nargs + 1; i++)
 		lua_pushvalue(L, i);
@@ -395,8 +373,8 @@ static int collection_prune(lua_State *L)
  * object (ctx:volume_create / ctx:network_create's arguments). */
 static int collection_create_named(lua_State *L)
 {
-	const struct kind *k = collection_kind(L, 1);
-	int nargs = lua_gettop(L) - 1, ctx_idx = push_owner(L, 1, collection_type(k)), n;
+	const struct kind *k = kind_at(L, 1, 1);
+	int nargs = lua_gettop(L) - 1, ctx_idx = push_owner(L, 1, k->collection), n;
 
 	for (int i = 2; i <= nargs + 1; i++)
 		lua_pushvalue(L, i);
@@ -630,24 +608,11 @@ void lberth_objects_open(lua_State *L)
 	lberth_new_type(L, NETWORKS_TYPE, named_methods, NULL);
 }
 
-static int push_collection(lua_State *L, const char *type)
+/* ctx.containers, ctx.volumes, ctx.networks: the context at 1, the field
+ * at 2 names the collection ("berth." .. field). */
+int lberth_ctx_objects(lua_State *L)
 {
 	check_ctx(L, 1);
-	lberth_push_owned(L, 1, type);
+	lberth_push_owned(L, 1, lua_pushfstring(L, "berth.%s", luaL_checkstring(L, 2)));
 	return 1;
-}
-
-int lberth_ctx_containers(lua_State *L)
-{
-	return push_collection(L, CONTAINERS_TYPE);
-}
-
-int lberth_ctx_volumes(lua_State *L)
-{
-	return push_collection(L, VOLUMES_TYPE);
-}
-
-int lberth_ctx_networks(lua_State *L)
-{
-	return push_collection(L, NETWORKS_TYPE);
 }

@@ -101,3 +101,15 @@ def store(tmp_path_factory, builddir):
         mounts = [line.split()[1] for line in f if f" {base}/" in line]
     for m in sorted(mounts, reverse=True):
         subprocess.run(["umount", "-l", m], check=False)
+
+
+@pytest.fixture
+def ectx(store):
+    """A context on the store; the containers and volumes a test left are removed."""
+    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
+    yield ctx
+    for cid in ctx.container_ids():
+        ctx.container_remove(cid, force=True)
+    for name in ctx.volume_names():
+        ctx.volume_remove(name, force=True)
+    ctx.close()

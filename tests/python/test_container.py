@@ -20,15 +20,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs root and skopeo")
 
 
-@pytest.fixture
-def ectx(store):
-    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
-    yield ctx
-    for cid in ctx.container_ids():
-        ctx.container_remove(cid, force=True)
-    ctx.close()
-
-
 def test_run_returns_exit_code_and_output(ectx):
     code, out = ectx.run("busybox", ["sh", "-c", "echo hello; echo oops >&2; exit 3"])
     assert code == 3

@@ -21,71 +21,60 @@ pytestmark = pytest.mark.skipif(
     reason="needs root and skopeo")
 
 
-@pytest.fixture
-def octx(store):
-    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
-    yield ctx
-    for cid in ctx.container_ids():
-        ctx.container_remove(cid, force=True)
-    for name in ctx.volume_names():
-        ctx.volume_remove(name, force=True)
-    ctx.close()
-
-
 LOOP = ["sh", "-c", "echo started; while :; do sleep 1; done"]
 
 
-def test_run_returns_stdout_only_as_docker_py(octx):
-    assert octx.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"], remove=True) == b"out\n"
-    out = octx.containers.run("busybox", ["sh", "-c", "echo out; sleep 0.1; echo err >&2"], stderr=True,
+def test_run_returns_stdout_only_as_docker_py(ectx):
+    assert ectx.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"], remove=True) == b"out\n"
+    out = ectx.containers.run("busybox", ["sh", "-c", "echo out; sleep 0.1; echo err >&2"], stderr=True,
                               remove=True)
     assert out == b"out\nerr\n"
-    assert octx.containers.run("busybox", "echo split by shlex", remove=True) == b"split by shlex\n"
-    assert octx.container_ids() == []
+    assert ectx.containers.run("busybox", "echo split by shlex", remove=True) == b"split by shlex\n"
+    assert ectx.container_ids() == []
 
 
-def test_run_without_remove_keeps_the_container(octx):
-    assert octx.containers.run("busybox", ["true"], name="py-kept") == b""
-    c = octx.containers.get("py-kept")
+def test_run_without_remove_keeps_the_container(ectx):
+    assert ectx.containers.run("busybox", ["true"], name="py-kept") == b""
+    c = ectx.containers.get("py-kept")
     assert (c.name, c.status, c.attrs["State"]["ExitCode"]) == ("py-kept", "exited", 0)
 
 
-def test_run_non_zero_raises_container_error(octx):
+def test_run_non_zero_raises_container_error(ectx):
     cmd = ["sh", "-c", "echo partial; echo broken >&2; exit 3"]
     with pytest.raises(berth.ContainerError) as e:
-        octx.containers.run("busybox", cmd, remove=True)
+        ectx.containers.run("busybox", cmd, remove=True)
     err = e.value
     assert isinstance(err, berth.Error)
     assert (err.exit_status, err.stderr, err.command, err.image) == (3, b"broken\n", cmd, "busybox")
     assert isinstance(err.container, berth.Container)
     assert "returned non-zero exit status 3: broken" in str(err)
-    assert octx.container_ids() == []  # removed all the same
+    assert ectx.container_ids() == []  # removed all the same
 
 
-def test_run_errors_name_what_was_wrong(octx):
+def test_run_errors_name_what_was_wrong(ectx):
     with pytest.raises(berth.NotFoundError):
-        octx.containers.run("no-such-image", ["true"])
-    octx.containers.create("busybox", ["true"], name="py-taken")
+        ectx.containers.run("no-such-image", ["true"])
+    ectx.containers.create("busybox", ["true"], name="py-taken")
     with pytest.raises(berth.ExistsError):
-        octx.containers.run("busybox", ["true"], name="py-taken")
+        ectx.containers.run("busybox", ["true"], name="py-taken")
     with pytest.raises(berth.NotFoundError):
-        octx.containers.run("busybox", ["/no/such/command"], remove=True)
+        ectx.containers.run("busybox", ["/no/such/command"], remove=True)
     with pytest.raises(TypeError, match="no_such_option"):
-        octx.containers.run("busybox", ["true"], no_such_option=1)
+        ectx.containers.run("busybox", ["true"], no_such_option=1)
     with pytest.raises(berth.InvalidArgumentError, match="mem_limit"):
-        octx.containers.run("busybox", ["true"], mem_limit="lots")
+        ectx.containers.run("busybox", ["true"], mem_limit="lots")
     with pytest.raises(berth.InvalidArgumentError, match="security_opt"):
-        octx.containers.run("busybox", ["true"], security_opt=["apparmor=x"])
-    assert [octx.container_inspect(c)["Name"] for c in octx.container_ids()] == ["/py-taken"]
+        ectx.containers.run("busybox", ["true"], security_opt=["apparmor=x"])
+    assert [ectx.container_inspect(c)["Name"] for c in ectx.container_ids()] == ["/py-taken"]
 
 
-def test_get_unknown_container(octx):
+def test_get_unknown_container(ectx):
     with pytest.raises(berth.NotFoundError):
-        octx.containers.get("py-nobody")
+        ectx.containers.get("py-nobody")
 
 
-def test_run_options_in_docker_py_shape(octx):
-    out = octx.containers.run(
+def test_run_options_in_docker_py_shape(ectx):
+    out = ectx.containers.run(
         "busybox", ["sh", "-c", 'echo "$(id -u) $(pwd) $FOO $(hostname) $(cat /proc/self/status | grep NoNewPrivs)"'
                                 ' ; ulimit -n; df -k /dev/shm | tail -1'],
         remove=True, user="1000", working_dir="/w", environment={"FOO": "bar"}, hostname="py1",
@@ -97,12 +86,12 @@ def test_run_options_in_docker_py_shape(octx):
     assert shm.split()[1] == "8192"
 
 
-def test_detached_life_cycle(octx):
-    c = octx.containers.run("busybox", LOOP, detach=True, name="py-life", labels={"tier": "web"}, init=True)
+def test_detached_life_cycle(ectx):
+    c = ectx.containers.run("busybox", LOOP, detach=True, name="py-life", labels={"tier": "web"}, init=True)
     assert isinstance(c, berth.Container)
     assert (c.name, c.status, c.labels) == ("py-life", "running", {"tier": "web"})
-    assert c.image.id == octx.images.get("busybox").id
-    assert octx.containers.get("py-life") == c
+    assert c.image.id == ectx.images.get("busybox").id
+    assert ectx.containers.get("py-life") == c
     deadline = time.monotonic() + 5
     while c.logs() != b"started\n" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -136,22 +125,22 @@ def test_detached_life_cycle(octx):
         c.reload()
 
 
-def test_follow_logs_stream_until_it_ends(octx):
-    c = octx.containers.run("busybox", ["sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done"], detach=True)
+def test_follow_logs_stream_until_it_ends(ectx):
+    c = ectx.containers.run("busybox", ["sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done"], detach=True)
     assert list(c.logs(stream=True, follow=True)) == [b"1\n", b"2\n", b"3\n"]
     assert c.logs(tail=1) == b"3\n"
 
 
-def test_detached_remove_is_auto_remove(octx):
-    c = octx.containers.run("busybox", ["true"], detach=True, remove=True)
+def test_detached_remove_is_auto_remove(ectx):
+    c = ectx.containers.run("busybox", ["true"], detach=True, remove=True)
     deadline = time.monotonic() + 10
-    while c.id in octx.container_ids() and time.monotonic() < deadline:
+    while c.id in ectx.container_ids() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert c.id not in octx.container_ids()
+    assert c.id not in ectx.container_ids()
 
 
-def test_exec_run(octx):
-    c = octx.containers.run("busybox", LOOP, detach=True)
+def test_exec_run(ectx):
+    c = ectx.containers.run("busybox", LOOP, detach=True)
     assert c.exec_run(["sh", "-c", "echo o; echo e >&2; exit 4"]) == (4, b"o\ne\n")
     assert c.exec_run("sh -c 'echo o; echo e >&2'", demux=True) == (0, (b"o\n", b"e\n"))
     assert c.exec_run(["sh", "-c", "echo $X"], environment={"X": "y"}, stderr=False).output == b"y\n"
@@ -165,8 +154,8 @@ def test_exec_run(octx):
         c.exec_run(["true"])
 
 
-def test_archives_export_commit_rename_update(octx):
-    c = octx.containers.create("busybox", ["true"], name="py-files")
+def test_archives_export_commit_rename_update(ectx):
+    c = ectx.containers.create("busybox", ["true"], name="py-files")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("hello.txt")
@@ -185,12 +174,12 @@ def test_archives_export_commit_rename_update(octx):
     img = c.commit("py-committed", tag="v1", changes=["ENV COMMITTED=1"])
     try:
         assert "py-committed:v1" in img.tags
-        assert octx.containers.run(img, ["cat", "/tmp/hello.txt"], remove=True) == b"hello"
+        assert ectx.containers.run(img, ["cat", "/tmp/hello.txt"], remove=True) == b"hello"
     finally:
-        octx.images.remove(img.id, force=True)
+        ectx.images.remove(img.id, force=True)
     c.rename("py-renamed")
     assert c.name == "py-renamed"
-    octx.containers.create("busybox", ["true"], name="py-other")
+    ectx.containers.create("busybox", ["true"], name="py-other")
     with pytest.raises(berth.ExistsError):
         c.rename("py-other")
     assert c.update(mem_limit="32m") == {"Warnings": []}
@@ -199,21 +188,21 @@ def test_archives_export_commit_rename_update(octx):
     c.remove(v=True)
 
 
-def test_list_filters_and_prune(octx):
-    running = octx.containers.run("busybox", LOOP, detach=True, name="py-up", labels={"role": "a"})
-    octx.containers.run("busybox", ["sh", "-c", "exit 2"], name="py-down", detach=True).wait()
-    assert octx.containers.list() == [running]
-    names = [c.name for c in octx.containers.list(all=True)]
+def test_list_filters_and_prune(ectx):
+    running = ectx.containers.run("busybox", LOOP, detach=True, name="py-up", labels={"role": "a"})
+    ectx.containers.run("busybox", ["sh", "-c", "exit 2"], name="py-down", detach=True).wait()
+    assert ectx.containers.list() == [running]
+    names = [c.name for c in ectx.containers.list(all=True)]
     assert sorted(names) == ["py-down", "py-up"]
-    assert [c.name for c in octx.containers.list(filters={"status": "exited"})] == ["py-down"]
-    assert [c.name for c in octx.containers.list(all=True, filters={"label": "role=a"})] == ["py-up"]
-    assert [c.name for c in octx.containers.list(all=True, filters={"exited": 2})] == ["py-down"]
-    assert [c.name for c in octx.containers.list(all=True, filters={"name": "down"})] == ["py-down"]
+    assert [c.name for c in ectx.containers.list(filters={"status": "exited"})] == ["py-down"]
+    assert [c.name for c in ectx.containers.list(all=True, filters={"label": "role=a"})] == ["py-up"]
+    assert [c.name for c in ectx.containers.list(all=True, filters={"exited": 2})] == ["py-down"]
+    assert [c.name for c in ectx.containers.list(all=True, filters={"name": "down"})] == ["py-down"]
     with pytest.raises(berth.InvalidArgumentError, match="colour"):
-        octx.containers.list(filters={"colour": "red"})
-    pruned = octx.containers.prune()
+        ectx.containers.list(filters={"colour": "red"})
+    pruned = ectx.containers.prune()
     assert len(pruned["ContainersDeleted"]) == 1 and pruned["SpaceReclaimed"] >= 0
-    assert octx.containers.list(all=True) == [running]
+    assert ectx.containers.list(all=True) == [running]
 
 
 def test_objects_keep_their_context_and_a_closed_one_raises(store):
@@ -230,18 +219,18 @@ def test_objects_keep_their_context_and_a_closed_one_raises(store):
         again.containers.get("py-alive").remove()
 
 
-def test_two_threads_run_containers_at_once(octx):
+def test_two_threads_run_containers_at_once(ectx):
     """The GIL is released while a container runs: two sleeps of a second
     take about a second, not two."""
     results, errors = [], []
 
     def run(i):
         try:
-            results.append(octx.containers.run("busybox", ["sh", "-c", f"sleep 1; echo {i}"], remove=True))
+            results.append(ectx.containers.run("busybox", ["sh", "-c", f"sleep 1; echo {i}"], remove=True))
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    octx.containers.run("busybox", ["true"], remove=True)  # warm the caches
+    ectx.containers.run("busybox", ["true"], remove=True)  # warm the caches
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     start = time.monotonic()
     for t in threads:
@@ -254,28 +243,28 @@ def test_two_threads_run_containers_at_once(octx):
     assert wall < 1.8, f"two 1 s containers took {wall:.2f} s"
 
 
-def test_volumes(octx):
-    v = octx.volumes.create("py-data", labels={"tier": "db"})
+def test_volumes(ectx):
+    v = ectx.volumes.create("py-data", labels={"tier": "db"})
     assert isinstance(v, berth.Volume)
     assert (v.name, v.id, v.attrs["Labels"]) == ("py-data", "py-data", {"tier": "db"})
-    assert octx.volumes.get("py-data") == v
-    anon = octx.volumes.create()
+    assert ectx.volumes.get("py-data") == v
+    anon = ectx.volumes.create()
     assert len(anon.name) == 64
-    assert sorted(x.name for x in octx.volumes.list()) == sorted(["py-data", anon.name])
-    assert [x.name for x in octx.volumes.list(filters={"label": "tier=db"})] == ["py-data"]
-    octx.containers.run("busybox", ["sh", "-c", "echo kept > /data/f"], volumes={"py-data": {"bind": "/data"}},
+    assert sorted(x.name for x in ectx.volumes.list()) == sorted(["py-data", anon.name])
+    assert [x.name for x in ectx.volumes.list(filters={"label": "tier=db"})] == ["py-data"]
+    ectx.containers.run("busybox", ["sh", "-c", "echo kept > /data/f"], volumes={"py-data": {"bind": "/data"}},
                         remove=True)
-    assert octx.containers.run("busybox", ["cat", "/data/f"], volumes=["py-data:/data:ro"], remove=True) == b"kept\n"
-    user = octx.containers.create("busybox", ["true"], volumes=["py-data:/data"])
+    assert ectx.containers.run("busybox", ["cat", "/data/f"], volumes=["py-data:/data:ro"], remove=True) == b"kept\n"
+    user = ectx.containers.create("busybox", ["true"], volumes=["py-data:/data"])
     with pytest.raises(berth.BusyError):
         v.remove()
     user.remove()
     with pytest.raises(berth.NotFoundError):
-        octx.volumes.get("py-nothing")
-    pruned = octx.volumes.prune()
+        ectx.volumes.get("py-nothing")
+    pruned = ectx.volumes.prune()
     assert sorted(pruned["VolumesDeleted"]) == sorted(["py-data", anon.name])
-    assert octx.volumes.list() == []
-    v = octx.volumes.create("py-gone")
+    assert ectx.volumes.list() == []
+    v = ectx.volumes.create("py-gone")
     v.remove()
     with pytest.raises(berth.NotFoundError):
         v.reload()
