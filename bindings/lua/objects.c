@@ -250,25 +250,30 @@ static int object_eq(lua_State *L)
 	return 1;
 }
 
-/* One line of a json-file log record into b when its stream is wanted. */
-static void add_log_line(luaL_Buffer *b, const char *line, int want_out, int want_err)
+/* One json-file log record appended to the table at t (its text) when its
+ * stream is wanted. */
+static void add_log_line(lua_State *L, int t, const char *line, int want_out, int want_err)
 {
 	json_t *rec = json_loads(line, 0, NULL);
 	const char *stream = json_string_value(json_object_get(rec, "stream"));
 	json_t *log = json_object_get(rec, "log");
 
 	if (stream && json_is_string(log) &&
-	    ((want_out && !strcmp(stream, "stdout")) || (want_err && !strcmp(stream, "stderr"))))
-		luaL_addlstring(b, json_string_value(log), json_string_length(log));
+	    ((want_out && !strcmp(stream, "stdout")) || (want_err && !strcmp(stream, "stderr")))) {
+		lua_pushlstring(L, json_string_value(log), json_string_length(log));
+		lua_rawseti(L, t, luaL_len(L, t) + 1);
+	}
 	json_decref(rec);
 }
 
-/* container:logs([{stdout = true, stderr = true}]): what its log holds (a
- * detached run's output), rotated files first, as one string. */
+/* container:logs([{stdout = true, stderr = true, tail = n}]): what its log
+ * holds (a detached run's output), rotated files first, as one string; tail:
+ * its last n lines only. */
 static int container_logs(lua_State *L)
 {
 	int want_out = lberth_opt_boolean(L, 2, "stdout", 1), want_err = lberth_opt_boolean(L, 2, "stderr", 1);
-	int n = (lua_settop(L, 1), object_attrs(L)), files = 0;
+	lua_Integer tail = lberth_opt_integer(L, 2, "tail", -1), count;
+	int n = (lua_settop(L, 1), object_attrs(L)), files = 0, t;
 	const char *path;
 	luaL_Buffer b;
 
@@ -284,7 +289,8 @@ static int container_logs(lua_State *L)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
-	luaL_buffinit(L, &b);
+	lua_newtable(L);
+	t = lua_gettop(L);
 	for (int i = files; i >= 0; i--) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -296,9 +302,15 @@ static int container_logs(lua_State *L)
 		if (!f)
 			continue;
 		while (getline(&line, &cap, f) > 0)
-			add_log_line(&b, line, want_out, want_err);
+			add_log_line(L, t, line, want_out, want_err);
 		free(line);
 		fclose(f);
+	}
+	count = luaL_len(L, t);
+	luaL_buffinit(L, &b);
+	for (lua_Integer i = tail >= 0 && tail < count ? count - tail + 1 : 1; i <= count; i++) {
+		lua_rawgeti(L, t, i);
+		luaL_addvalue(&b);
 	}
 	luaL_pushresult(&b);
 	return 1;

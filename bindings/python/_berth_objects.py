@@ -360,7 +360,7 @@ class Container(_Model):
             if tail != "all" and tail is not None:
                 old = old[len(old) - int(tail):] if int(tail) > 0 else []
             yield from old
-            while follow:
+            while follow and path:
                 running = self.client.container_inspect(self.id)["State"]["Running"]
                 if os.path.exists(path) and os.stat(path).st_size < offset[0]:
                     offset[0] = 0  # rotated

@@ -66,7 +66,8 @@ test("a detached container's methods", function()
 		if c:logs() == "started\n" then break end
 		os.execute("sleep 0.1")
 	end
-	eq(c:logs(), "started\n"); eq(c:logs{stdout = false}, "")
+	eq(c:logs(), "started\n"); eq(c:logs{stdout = false}, ""); eq(c:logs{tail = 0}, "")
+	eq(c:logs{tail = 5}, "started\n")
 	local code, out = c:exec({"sh", "-c", "exit 4"})
 	eq(code, 4, out)
 	assert(c:pause()); eq(c:status(), "paused"); assert(c:unpause())

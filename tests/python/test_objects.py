@@ -220,8 +220,10 @@ def test_objects_keep_their_context_and_a_closed_one_raises(store):
 
 
 def test_two_threads_run_containers_at_once(ectx):
-    """The GIL is released while a container runs: two sleeps of a second
-    take about a second, not two."""
+    """The GIL is released while a container runs: two containers sleeping a
+    second, from two threads, take about as long as one, not the sum (a
+    ratio to one run's time, which holds on a loaded machine; unloaded,
+    under 1.8 s)."""
     results, errors = [], []
 
     def run(i):
@@ -230,17 +232,20 @@ def test_two_threads_run_containers_at_once(ectx):
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    ectx.containers.run("busybox", ["true"], remove=True)  # warm the caches
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    start = time.monotonic()
+    run(0)
+    alone = time.monotonic() - start
+    threads = [threading.Thread(target=run, args=(i,)) for i in (1, 2)]
     start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.monotonic() - start
+    together = time.monotonic() - start
     assert errors == []
-    assert sorted(results) == [b"0\n", b"1\n"]
-    assert wall < 1.8, f"two 1 s containers took {wall:.2f} s"
+    assert sorted(results) == [b"0\n", b"1\n", b"2\n"]
+    # one after the other would take 2 * alone; together about alone
+    assert together < 1.5 * alone, f"alone {alone:.2f} s, two at once {together:.2f} s"
 
 
 def test_volumes(ectx):
