@@ -439,17 +439,19 @@ static const luaL_Reg ctx_methods[] = {
 	{ NULL, NULL },
 };
 
-/* ctx.images, ctx.storage, ctx.cgroups are fields; the rest are methods
+/* ctx.images, ctx.storage, ctx.cgroups, ctx.containers, ctx.volumes, ctx.networks are fields; the rest are methods
  * (upvalue 1). */
 static int ctx_index(lua_State *L)
 {
-	static const char *const fields[] = { "images", "storage", "cgroups", NULL };
-	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups };
+	static const char *const fields[] = { "images", "storage", "cgroups", "containers", "volumes", "networks",
+					      NULL };
+	static const lua_CFunction makers[] = { lberth_ctx_images, lberth_ctx_storage, lberth_ctx_cgroups,
+						lberth_ctx_objects, lberth_ctx_objects, lberth_ctx_objects };
 	const char *key = lua_tostring(L, 2);
 
 	for (int i = 0; key && fields[i]; i++)
 		if (strcmp(key, fields[i]) == 0) {
-			lua_settop(L, 1);
+			lua_settop(L, 2); /* the field: lberth_ctx_objects reads it */
 			return makers[i](L);
 		}
 	lua_pushvalue(L, 2);
@@ -500,6 +502,7 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 	lberth_image_open(L);
 	lberth_storage_open(L);
 	lberth_cgroup_open(L);
+	lberth_objects_open(L);
 	luaL_newlib(L, berth_functions);
 	luaL_setfuncs(L, lberth_runtime_functions, 0);
 	luaL_setfuncs(L, lberth_image_functions, 0);

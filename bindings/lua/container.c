@@ -48,23 +48,23 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 	static const char *const strings[] = { "name", "workdir", "user", "hostname", "network", "stop_signal",
 					       "seccomp", "restart", "health_cmd", NULL };
 	static const char *const flags[] = { "tty", "read_only", "privileged", "no_new_privileges", "auto_remove",
-					     "init", "open_stdin", "no_healthcheck", NULL };
+					     "init", "open_stdin", "no_healthcheck", "publish_all", NULL };
 	static const char *const numbers[] = { "memory", "memory_swap", "nano_cpus", "cpu_shares", "pids_limit",
 					       "shm_size", "health_interval", "health_timeout", "stop_timeout",
 					       "health_retries", NULL };
 	static const char *const lists[] = { "entrypoint", "env", "cap_add", "cap_drop", "labels", "ulimits",
 					     "devices", "log_opts", "volumes", "mounts", "tmpfs", "volumes_from",
-					     NULL };
+					     "publish", NULL };
 	const char **sv[] = { &o->name, &o->workdir, &o->user, &o->hostname, &o->network, &o->stop_signal,
 			      &o->seccomp, &o->restart, &o->health_cmd };
 	int *fv[] = { &o->tty, &o->read_only, &o->privileged, &o->no_new_privileges, &o->auto_remove,
-		      &o->init, &o->open_stdin, &o->no_healthcheck };
+		      &o->init, &o->open_stdin, &o->no_healthcheck, &o->publish_all };
 	long long *nv[] = { &o->memory, &o->memory_swap, &o->nano_cpus, &o->cpu_shares, &o->pids_limit,
 			    &o->shm_size, &o->health_interval, &o->health_timeout };
 	int *iv[] = { &o->stop_timeout, &o->health_retries }; /* the int numbers, after the long longs */
 	const char *const **lv[] = { &o->entrypoint, &o->env, &o->cap_add, &o->cap_drop, &o->labels,
 				     &o->ulimits, &o->devices, &o->log_opts, &o->volumes, &o->mounts, &o->tmpfs,
-				     &o->volumes_from };
+				     &o->volumes_from, &o->publish };
 	const int n_ll = (int)(sizeof(nv) / sizeof(nv[0]));
 
 	if (lua_isnoneornil(L, idx))
@@ -272,7 +272,7 @@ int ctx_container_inspect(lua_State *L)
 	return 1;
 }
 
-int ctx_containers(lua_State *L)
+int ctx_container_ids(lua_State *L)
 {
 	lberth_ctx *c = check_ctx(L, 1);
 	berth_error *err = NULL;

@@ -502,8 +502,9 @@ static void free_list(void *p)
 	berth_image_list_free(p);
 }
 
-/* The iterator of list(): the next image of the table in upvalue 1. */
-static int list_next(lua_State *L)
+/* The iterator of a list (images:list(), objects.c's lists): the next item
+ * of the table in upvalue 1, its index in upvalue 2. */
+int lberth_list_next(lua_State *L)
 {
 	lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
 
@@ -548,7 +549,7 @@ static int images_list(lua_State *L)
 	}
 	lua_pushvalue(L, out);
 	lua_pushinteger(L, 0);
-	lua_pushcclosure(L, list_next, 2);
+	lua_pushcclosure(L, lberth_list_next, 2);
 	return 1;
 }
 

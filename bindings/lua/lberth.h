@@ -34,7 +34,7 @@ int ctx_container_kill(lua_State *L);
 int ctx_container_stop(lua_State *L);
 int ctx_container_remove(lua_State *L);
 int ctx_container_inspect(lua_State *L);
-int ctx_containers(lua_State *L);
+int ctx_container_ids(lua_State *L);
 int ctx_run(lua_State *L);
 
 #define CONTAINER_METHODS                                  \
@@ -45,7 +45,7 @@ int ctx_run(lua_State *L);
 	{ "container_stop", ctx_container_stop },          \
 	{ "container_remove", ctx_container_remove },      \
 	{ "container_inspect", ctx_container_inspect },    \
-	{ "containers", ctx_containers },                  \
+	{ "container_ids", ctx_container_ids },            \
 	{ "run", ctx_run },
 
 /* Shared by container.c and ops.c: a NULL-terminated array of the strings
@@ -105,7 +105,7 @@ int ctx_container_events(lua_State *L);
 /* volume.c: berth/volume.h as methods of a context */
 int ctx_volume_create(lua_State *L);
 int ctx_volume_inspect(lua_State *L);
-int ctx_volumes(lua_State *L);
+int ctx_volume_names(lua_State *L);
 int ctx_volume_remove(lua_State *L);
 int ctx_volumes_prune(lua_State *L);
 int ctx_volume_hold(lua_State *L);
@@ -117,7 +117,7 @@ int ctx_volume_populate(lua_State *L);
 #define VOLUME_METHODS \
 	{ "volume_create", ctx_volume_create }, \
 	{ "volume_inspect", ctx_volume_inspect }, \
-	{ "volumes", ctx_volumes }, \
+	{ "volume_names", ctx_volume_names }, \
 	{ "volume_remove", ctx_volume_remove }, \
 	{ "volumes_prune", ctx_volumes_prune }, \
 	{ "volume_hold", ctx_volume_hold }, \
@@ -138,6 +138,8 @@ void **lberth_box(lua_State *L, void (*fn)(void *));
 /* berth_string_free for a box */
 void lberth_free_string(void *p);
 void lberth_new_type(lua_State *L, const char *type, const luaL_Reg *methods, const luaL_Reg *meta);
+/* An iterator's next (a closure over a table and an index, starting at 0). */
+int lberth_list_next(lua_State *L);
 /* Options: field k of the table at idx (absent: NULL / def); a function
  * option is pushed (nil when absent) and 1 returned when it is one. */
 const char *lberth_opt_string(lua_State *L, int idx, const char *k);
@@ -172,9 +174,14 @@ int lberth_ctx_runtime(lua_State *L);
 void lberth_runtime_open(lua_State *L);
 extern const luaL_Reg lberth_runtime_functions[];
 
+/* objects.c: ctx.containers, ctx.volumes, ctx.networks and their objects'
+ * types (made by lberth_objects_open) */
+int lberth_ctx_objects(lua_State *L); /* ctx at 1, the field's name at 2 */
+void lberth_objects_open(lua_State *L);
+
 /* network.c: networks (berth/network.h) */
 int ctx_network_create(lua_State *L);
-int ctx_networks(lua_State *L);
+int ctx_network_names(lua_State *L);
 int ctx_network_inspect(lua_State *L);
 int ctx_network_remove(lua_State *L);
 int ctx_networks_prune(lua_State *L);
@@ -182,7 +189,7 @@ int ctx_network_attach(lua_State *L);
 int ctx_network_detach(lua_State *L);
 #define NETWORK_METHODS                              \
 	{ "network_create", ctx_network_create },    \
-	{ "networks", ctx_networks },                \
+	{ "network_names", ctx_network_names },      \
 	{ "network_inspect", ctx_network_inspect },  \
 	{ "network_remove", ctx_network_remove },    \
 	{ "networks_prune", ctx_networks_prune },    \

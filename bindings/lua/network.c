@@ -3,7 +3,7 @@
  *
  *   id = ctx:network_create(name[, {subnet =, gateway =, ip_range =, internal = true,
  *                                   labels = {"k=v"}, bridge =}])
- *   names = ctx:networks(); json = ctx:network_inspect(name)
+ *   names = ctx:network_names(); json = ctx:network_inspect(name)
  *   ctx:network_remove(name); names = ctx:networks_prune()
  *   t = ctx:network_attach(name, container, {netns = path | pid =, endpoint_name =, ip =,
  *                                            ifname =})
@@ -67,7 +67,7 @@ static int names_call(lua_State *L, int (*fn)(berth_ctx *, char ***, size_t *, b
 	return 1;
 }
 
-int ctx_networks(lua_State *L)
+int ctx_network_names(lua_State *L)
 {
 	return names_call(L, berth_network_list);
 }

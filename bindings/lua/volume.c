@@ -4,7 +4,7 @@
  *   name = ctx:volume_create([name][, {labels = {"k=v"}, options = {"type=tmpfs", ...},
  *                                      driver = "local"}])
  *   json = ctx:volume_inspect(name[, usage])
- *   names = ctx:volumes([{"dangling=true", "label=k=v", "name=x"}])
+ *   names = ctx:volume_names([{"dangling=true", "label=k=v", "name=x"}])
  *   ctx:volume_remove(name[, force])
  *   names, bytes = ctx:volumes_prune([{"label=k"}])
  *   ctx:volume_hold(name, holder); ctx:volume_release(name, holder)
@@ -99,7 +99,7 @@ static int list_or_prune(lua_State *L, int prune)
 	return 2;
 }
 
-int ctx_volumes(lua_State *L)
+int ctx_volume_names(lua_State *L)
 {
 	return list_or_prune(L, 0);
 }

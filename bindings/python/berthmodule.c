@@ -765,6 +765,19 @@ static PyMethodDef module_methods[] = {
 
 /* ---- the module ----------------------------------------------------- */
 
+/* docker-py's object layer (ctx.containers, ctx.volumes, ctx.networks,
+ * Container, ContainerError...) is Python over the flat Context methods:
+ * _berth_objects.py, installed beside this module, adds it to the module. */
+static int install_objects(PyObject *module)
+{
+	PyObject *objects = PyImport_ImportModule("_berth_objects");
+	PyObject *done = objects ? PyObject_CallMethod(objects, "_install", "O", module) : NULL;
+
+	Py_XDECREF(objects);
+	Py_XDECREF(done);
+	return done ? 0 : -1;
+}
+
 static int berth_exec(PyObject *module)
 {
 	module_state *st = get_state(module);
@@ -787,7 +800,7 @@ static int berth_exec(PyObject *module)
 		return -1;
 	rc = PyModule_AddObjectRef(module, "version_info", info);
 	Py_DECREF(info);
-	return rc;
+	return rc < 0 ? -1 : install_objects(module);
 }
 
 static int berth_traverse(PyObject *module, visitproc visit, void *arg)

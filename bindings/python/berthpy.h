@@ -153,11 +153,11 @@ PyObject *Context_container_kill(ContextObject *self, PyObject *args, PyObject *
 PyObject *Context_container_stop(ContextObject *self, PyObject *args, PyObject *kwargs);
 PyObject *Context_container_remove(ContextObject *self, PyObject *args, PyObject *kwargs);
 PyObject *Context_container_inspect(ContextObject *self, PyObject *args);
-PyObject *Context_containers(ContextObject *self, PyObject *unused);
+PyObject *Context_container_ids(ContextObject *self, PyObject *unused);
 PyObject *Context_run(ContextObject *self, PyObject *args, PyObject *kwargs);
 extern const char Context_container_create_doc[], Context_container_start_doc[],
 	Context_container_wait_doc[], Context_container_kill_doc[], Context_container_stop_doc[],
-	Context_container_remove_doc[], Context_container_inspect_doc[], Context_containers_doc[],
+	Context_container_remove_doc[], Context_container_inspect_doc[], Context_container_ids_doc[],
 	Context_run_doc[];
 
 #define CONTAINER_METHODS                                                                           \
@@ -175,7 +175,7 @@ extern const char Context_container_create_doc[], Context_container_start_doc[],
 	  METH_VARARGS | METH_KEYWORDS, Context_container_remove_doc },                             \
 	{ "container_inspect", (PyCFunction)Context_container_inspect, METH_VARARGS,                \
 	  Context_container_inspect_doc },                                                          \
-	{ "containers", (PyCFunction)Context_containers, METH_NOARGS, Context_containers_doc },     \
+	{ "container_ids", (PyCFunction)Context_container_ids, METH_NOARGS, Context_container_ids_doc }, \
 	{ "run", (PyCFunction)(void (*)(void))Context_run, METH_VARARGS | METH_KEYWORDS,            \
 	  Context_run_doc },
 
@@ -198,14 +198,14 @@ OPS(OPS_DECLARE)
 
 /* volume.c: berth/volume.h as methods of Context, keywords taken */
 #define VOLUME_OPS(X) \
-	X(volume_create) X(volume_inspect) X(volumes) X(volume_remove) X(volumes_prune) \
+	X(volume_create) X(volume_inspect) X(volume_names) X(volume_remove) X(volumes_prune) \
 	X(volume_hold) X(volume_release) X(volume_holders) X(volume_mount) X(volume_unmount) \
 	X(volume_populate)
 VOLUME_OPS(OPS_DECLARE)
 #define VOLUME_METHODS VOLUME_OPS(OPS_ENTRY)
 /* network.c: networks (berth/network.h), all taking keywords */
 #define NETWORK_OPS(X) \
-	X(network_create) X(networks) X(network_inspect) X(network_remove) \
+	X(network_create) X(network_names) X(network_inspect) X(network_remove) \
 	X(networks_prune) X(network_attach) X(network_detach)
 NETWORK_OPS(OPS_DECLARE)
 #define NETWORK_METHODS NETWORK_OPS(OPS_ENTRY)

@@ -84,7 +84,7 @@ int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
 /* The create options from keywords; arrays to free in arrays[]. */
 struct create_args {
 	berth_container_create_opts o;
-	const char **arrays[13];
+	const char **arrays[14];
 };
 
 static void create_args_free(struct create_args *a)
@@ -268,6 +268,8 @@ static int parse_option(struct strings *s, const char *k, PyObject *value, struc
 	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
 	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
 	       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
+	       : !strcmp(k, "publish") ? strv(s, value, k, &a->arrays[13])
+	       : !strcmp(k, "publish_all") ? BOOL(publish_all)
 	       : strv(s, value, k, &a->arrays[5]); /* labels */
 #undef STR
 #undef BOOL
@@ -282,7 +284,7 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
 		"stop_signal", "stop_timeout", "seccomp", "init", "ulimits", "devices", "shm_size",
 		"stdin_open", "restart_policy", "log_config", "healthcheck", "volumes", "mounts", "tmpfs",
-		"volumes_from", NULL,
+		"volumes_from", "publish", "publish_all", NULL,
 	};
 	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	PyObject *key, *value;
@@ -325,6 +327,7 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 	a->o.mounts = a->arrays[10];
 	a->o.tmpfs = a->arrays[11];
 	a->o.volumes_from = a->arrays[12];
+	a->o.publish = a->arrays[13];
 	return 0;
 }
 
@@ -356,7 +359,7 @@ const char Context_container_create_doc[] =
 	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
 	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
 	"                 healthcheck=None, volumes=None, mounts=None, tmpfs=None,\n"
-	"                 volumes_from=None) -> str\n\n"
+	"                 volumes_from=None, publish=None, publish_all=False) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
 	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's. seccomp:\n"
@@ -367,7 +370,9 @@ const char Context_container_create_doc[] =
 	"\"interval\": ns, \"timeout\": ns, \"retries\": n}; volumes: [\"name:/path:ro\",\n"
 	"\"/host:/path\", \"/anon\"] or {\"/host\": {\"bind\": \"/path\", \"mode\": \"ro\"}}; mounts:\n"
 	"[\"type=tmpfs,target=/t,tmpfs-size=1m\"]; tmpfs: {\"/t\": \"size=1m\"} or\n"
-	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"].";
+	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; publish:\n"
+	"[\"[ip:][host_port:]port[/tcp|udp]\"] (bridge networks); publish_all: every\n"
+	"exposed port to a free host port.";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -617,9 +622,9 @@ PyObject *Context_container_inspect(ContextObject *self, PyObject *args)
 	return result;
 }
 
-const char Context_containers_doc[] = "containers() -> list\n\nThe ids of every container.";
+const char Context_container_ids_doc[] = "container_ids() -> list\n\nThe ids of every container, oldest first.";
 
-PyObject *Context_containers(ContextObject *self, PyObject *unused)
+PyObject *Context_container_ids(ContextObject *self, PyObject *unused)
 {
 	berth_ctx *ctx = context_get(self);
 	berth_error *err = NULL;

@@ -55,7 +55,7 @@ PyObject *Context_network_create(ContextObject *self, PyObject *args, PyObject *
 	return result;
 }
 
-/* networks() and networks_prune(): a call giving names, without arguments. */
+/* network_names() and networks_prune(): a call giving names, without arguments. */
 static PyObject *names_call(ContextObject *self, PyObject *args, PyObject *kwargs, const char *format,
 			    int (*fn)(berth_ctx *, char ***, size_t *, berth_error **))
 {
@@ -72,11 +72,11 @@ static PyObject *names_call(ContextObject *self, PyObject *args, PyObject *kwarg
 	return rc < 0 ? context_raise(self, rc, err) : name_list(names, n);
 }
 
-const char Context_networks_doc[] = "networks() -> list\n\nThe names of every network, the default \"bridge\" included.";
+const char Context_network_names_doc[] = "network_names() -> list\n\nThe names of every network, the default \"bridge\" included.";
 
-PyObject *Context_networks(ContextObject *self, PyObject *args, PyObject *kwargs)
+PyObject *Context_network_names(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	return names_call(self, args, kwargs, ":networks", berth_network_list);
+	return names_call(self, args, kwargs, ":network_names", berth_network_list);
 }
 
 const char Context_network_inspect_doc[] =

@@ -34,6 +34,7 @@ class build_ext_with_stub(build_ext):
 
 setup(
     version=pkg_config("--modversion"),
+    py_modules=["_berth_objects"],
     ext_modules=[Extension(
         "berth",
         sources=sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, "*.c"))),

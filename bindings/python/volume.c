@@ -110,12 +110,12 @@ PyObject *Context_volume_inspect(ContextObject *self, PyObject *args, PyObject *
 	return rc < 0 ? context_raise(self, rc, err) : from_json(text);
 }
 
-const char Context_volumes_doc[] =
-	"volumes(filters=None) -> list\n\n"
+const char Context_volume_names_doc[] =
+	"volume_names(filters=None) -> list\n\n"
 	"The names of the volumes, sorted; filters as docker-py's dict\n"
 	"({\"dangling\": True, \"label\": [\"a=b\"], \"name\": \"x\"}) or a list of \"key=value\".";
 
-PyObject *Context_volumes(ContextObject *self, PyObject *args, PyObject *kwargs)
+PyObject *Context_volume_names(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
 	berth_ctx *ctx = context_get(self);
 	struct strings s = { NULL };
@@ -126,7 +126,7 @@ PyObject *Context_volumes(ContextObject *self, PyObject *args, PyObject *kwargs)
 	size_t n = 0;
 	int rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "|O:volumes", (char *[]){ "filters", NULL }, &f))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "|O:volume_names", (char *[]){ "filters", NULL }, &f))
 		return NULL;
 	if (!(s.keep = PyList_New(0)) || filters(&s, f, &fv) < 0)
 		goto out;

@@ -24,40 +24,22 @@ local img = assert(ctx.images:pull(image, {progress = function(stage, digest)
 end}))
 print("pull: " .. img:tags()[1] .. " is " .. img:id():sub(1, 17))
 
--- the json-file log's whole lines past offset: their texts and the new offset
-local function log_lines(path, offset)
-	local f = io.open(path, "rb")
-	if not f then return {}, offset end
-	f:seek("set", offset)
-	local data = f:read("a") or ""
-	f:close()
-	local lines = {}
-	local consumed = 0
-	for line in data:gmatch("([^\n]*)\n") do
-		consumed = consumed + #line + 1
-		local text = line:match('^{"log":"(.-)","stream"')
-		if text then
-			text = text:gsub("\\n$", ""):gsub('\\"', '"'):gsub("\\\\", "\\")
-			lines[#lines + 1] = text
-		end
-	end
-	return lines, offset + consumed
-end
-
 local workers = {}
 local function start(w)
-	w.id = assert(ctx:container_create(image, command, {name = w.name}))
-	assert(ctx:container_start(w.id))
-	w.log = assert(ctx:container_inspect(w.id)):match('"LogPath"%s*:%s*"([^"]*)"')
-	w.offset = 0
+	w.c = assert(ctx.containers:run{image = image, command = command, name = w.name, detach = true})
+	w.printed = 0
 end
+-- the lines of its log not printed yet
 local function print_logs(w)
-	local lines
-	lines, w.offset = log_lines(w.log, w.offset)
-	for _, line in ipairs(lines) do print("[" .. w.name .. "] " .. line) end
+	local n = 0
+	for line in assert(w.c:logs()):gmatch("([^\n]*)\n") do
+		n = n + 1
+		if n > w.printed then print("[" .. w.name .. "] " .. line) end
+	end
+	w.printed = n
 end
 local function running(w)
-	return assert(ctx:container_inspect(w.id)):match('"Running"%s*:%s*(%a+)') == "true"
+	return assert(w.c:status()) == "running"
 end
 
 local ok, err = pcall(function()
@@ -71,10 +53,10 @@ local ok, err = pcall(function()
 		for _, w in ipairs(workers) do
 			print_logs(w)
 			if not running(w) then
-				local code = assert(ctx:container_wait(w.id, 10))
+				local code = assert(w.c:wait(10))
 				print_logs(w)
 				print("[" .. w.name .. "] exited with " .. code .. "; starting it again")
-				assert(ctx:container_remove(w.id, true))
+				assert(w.c:remove(true))
 				start(w)
 				restarts = restarts + 1
 			end
@@ -83,6 +65,6 @@ local ok, err = pcall(function()
 	print("done: " .. restarts .. " restarts")
 end)
 for _, w in ipairs(workers) do
-	if w.id then ctx:container_remove(w.id, true) end
+	if w.c then w.c:remove(true) end
 end
 if not ok then error(err, 0) end

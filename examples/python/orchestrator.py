@@ -12,58 +12,45 @@ code, removed and started again. After K restarts in all (default: run
 until interrupted) every worker is removed.
 """
 import argparse
-import json
-import os
 import sys
 import time
 
 import berth
 
 
-def log_lines(path, offset):
-    """The json-file log's lines past offset, and the new offset."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n") + 1          # whole lines only
-    lines = [json.loads(line)["log"].rstrip("\n") for line in data[:end].splitlines() if line]
-    return lines, offset + end
-
-
 class Worker:
+    """One worker container (a berth.Container once started) and how much
+    of its log was printed."""
+
     def __init__(self, ctx, name, image, command):
         self.ctx, self.name, self.image, self.command = ctx, name, image, command
-        self.id = None
-        self.log_path, self.offset = None, 0
+        self.container, self.printed = None, 0
 
     def start(self):
-        self.id = self.ctx.container_create(self.image, self.command, name=self.name)
-        self.ctx.container_start(self.id)
-        self.log_path = self.ctx.container_inspect(self.id).get("LogPath")
-        self.offset = 0
+        self.container = self.ctx.containers.run(self.image, self.command, name=self.name, detach=True)
+        self.printed = 0
 
     def print_logs(self):
-        lines, self.offset = log_lines(self.log_path, self.offset)
-        for line in lines:
+        lines = self.container.logs().decode(errors="replace").splitlines()
+        for line in lines[self.printed:]:
             print(f"[{self.name}] {line}", flush=True)
+        self.printed = len(lines)
 
     def running(self):
-        return self.ctx.container_inspect(self.id)["State"]["Running"]
+        self.container.reload()
+        return self.container.status == "running"
 
     def restart(self):
-        code = self.ctx.container_wait(self.id, timeout=10)["StatusCode"]
+        code = self.container.wait(timeout=10)["StatusCode"]
         self.print_logs()
         print(f"[{self.name}] exited with {code}; starting it again", flush=True)
         self.remove()
         self.start()
 
     def remove(self):
-        if self.id:
-            self.ctx.container_remove(self.id, force=True)
-            self.id = None
+        if self.container:
+            self.container.remove(force=True)
+            self.container = None
 
 
 def main():

@@ -59,13 +59,36 @@ if [ -z "${ENABLE_PYTHON-x}" ] && [ -z "$SANITIZER_FLAGS" ] &&
 		{ cat "$tmp/pip.log"; exit 1; }
 	v=$(cd "$tmp" && "$tmp/venv/bin/python" -c 'import berth, sys
 assert berth.__file__.startswith(sys.prefix), berth.__file__
-print(berth.version(), berth.Context(root=sys.argv[1]).images.list())' "$tmp/pip-store")
-	[ "$v" = "$(pkg-config --modversion libberth) []" ] || { echo "pip-installed berth said: $v"; exit 1; }
+ctx = berth.Context(root=sys.argv[1])
+print(berth.version(), ctx.images.list(), ctx.containers.list(all=True))' "$tmp/pip-store")
+	[ "$v" = "$(pkg-config --modversion libberth) [] []" ] || { echo "pip-installed berth said: $v"; exit 1; }
 	ls "$tmp"/venv/lib/python3*/site-packages/berth.pyi > /dev/null || { echo "no berth.pyi beside the pip-installed module"; exit 1; }
 	ok "pip install ./bindings/python in a virtualenv: built against the installed libberth, version $v"
 fi
 if [ -z "${ENABLE_LUA-x}" ] && [ -n "$LUA_BIN" ] && [ "$LUA_BIN" != no ]; then
 	v=$(LUA_CPATH="$root$luacmoddir/?.so" LD_PRELOAD="$preload" "$LUA_BIN" -e 'print(require("berth").version())')
 	[ -n "$v" ] && ok "lua: require berth from $luacmoddir: version $v"
+fi
+# luarocks make builds the module again from bindings/lua/berth-VERSION-1.rockspec
+# against the installed library (pkg-config), into a tree of its own; from a
+# copy, as pip's. ASan builds skip it (the rock is built without the sanitizer).
+if [ -z "${ENABLE_LUA-x}" ] && [ -n "$LUA_BIN" ] && [ "$LUA_BIN" != no ] && [ -z "$SANITIZER_FLAGS" ] &&
+	command -v luarocks > /dev/null; then
+	ver=$(pkg-config --modversion libberth)
+	[ -f "$srcdir/bindings/lua/berth-$ver-1.rockspec" ] ||
+		{ echo "no bindings/lua/berth-$ver-1.rockspec for libberth $ver"; exit 1; }
+	cp -r "$srcdir/bindings/lua" "$tmp/luasrc"
+	chmod -R u+w "$tmp/luasrc"
+	(cd "$tmp/luasrc" && luarocks --lua-version 5.4 make --tree "$tmp/rocks" "berth-$ver-1.rockspec") \
+		> "$tmp/rocks.log" 2>&1 || { cat "$tmp/rocks.log"; exit 1; }
+	v=$(cd "$tmp" && ROCK_STORE="$tmp/rock-store" LUA_CPATH="$tmp/rocks/lib/lua/5.4/?.so" "$LUA_BIN" -e '
+		local berth = require("berth")
+		assert(package.searchpath("berth", package.cpath):find("/rocks/", 1, true))
+		local ctx = assert(berth.context{root = os.getenv("ROCK_STORE")})
+		local n = 0
+		for _ in ctx.containers:list{all = true} do n = n + 1 end
+		print(berth.version() .. " " .. n)')
+	[ "$v" = "$ver 0" ] || { echo "the rock's berth said: $v"; exit 1; }
+	ok "luarocks make of bindings/lua/berth-$ver-1.rockspec: built against the installed libberth, loads"
 fi
 echo "$passed passed, 0 failed"

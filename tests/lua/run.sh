@@ -44,11 +44,11 @@ fi
 
 # not exec: the EXIT trap removes the bundle and its cgroups
 rc=0
-for t in test_berth test_runtime test_images; do
+for t in test_berth test_runtime test_images test_objects; do
 	"${LUA_BIN}" "${top_srcdir}/tests/lua/$t.lua"
 	case $? in
 	0) ;;
-	77) echo "$t skipped" ;; # test_images without root, docker-registry or skopeo
+	77) echo "$t skipped" ;; # test_images, test_objects without root, docker-registry or skopeo
 	*) rc=1 ;;
 	esac
 done

@@ -474,11 +474,11 @@ do
 		local info = assert(vctx:volume_inspect("data", true))
 		check(info:find('"Name": "data"', 1, true) and info:find('"tier": "db"', 1, true) and
 			info:find('"UsageData"', 1, true), info)
-		local names = assert(vctx:volumes({"label=tier=db"}))
+		local names = assert(vctx:volume_names({"label=tier=db"}))
 		eq(#names, 1)
 		eq(names[1], "data")
-		eq(#assert(vctx:volumes()), 2)
-		local ok, msg, name = vctx:volumes({"colour=red"})
+		eq(#assert(vctx:volume_names()), 2)
+		local ok, msg, name = vctx:volume_names({"colour=red"})
 		eq(name, "EINVAL", msg)
 		ok, msg, name = vctx:volume_create("../x")
 		eq(name, "EINVAL", msg)
@@ -501,7 +501,7 @@ do
 		check(bytes > 0, "bytes reclaimed")
 		assert(vctx:volume_release("data", "lua:test"))
 		assert(vctx:volume_remove("data"))
-		eq(#assert(vctx:volumes()), 0)
+		eq(#assert(vctx:volume_names()), 0)
 	end)
 
 	vctx:close()
@@ -528,7 +528,7 @@ else
 			{user = "1000:1000", env = {"FOO=bar"}, cap_drop = {"ALL"}})
 		eq(code2, 0)
 		eq(out2, "uid=1000 gid=1000\nbar\n")
-		eq(#ctx:containers(), 0, "containers left")
+		eq(#ctx:container_ids(), 0, "containers left")
 	end)
 
 	test("engine: a detached container's life", function()
@@ -557,7 +557,7 @@ else
 		eq(code, "ENOTFOUND"); check(msg:find("unable to find user nobody", 1, true), msg)
 		raises("unknown container option 'bogus'", ctx.run, ctx, "busybox", {"true"}, {bogus = 1})
 		raises("bad 'command'", ctx.run, ctx, "busybox", "echo hi")
-		eq(#ctx:containers(), 0, "containers left")
+		eq(#ctx:container_ids(), 0, "containers left")
 	end)
 
 	-- a file's text, and a file to write into (an open Lua file is an fd)
@@ -687,7 +687,7 @@ else
 		local ids, bytes = assert(ctx:containers_prune())
 		check(#ids >= 1 and bytes >= 0, "pruned")
 		local names = {}
-		for _, id in ipairs(ctx:containers()) do
+		for _, id in ipairs(ctx:container_ids()) do
 			names[#names + 1] = ctx:container_inspect(id):match('"Name": "(/[^"]*)"')
 		end
 		table.sort(names)
@@ -725,14 +725,14 @@ else
 		eq(name, "EBUSY", msg)
 		check(msg:find(id, 1, true), msg)
 		assert(ctx:container_remove(id, false, true))
-		local names = assert(ctx:volumes())
+		local names = assert(ctx:volume_names())
 		eq(#names, 1, table.concat(names, ","))
 		eq(names[1], "lua-vol")
 		assert(ctx:volume_remove("lua-vol"))
 	end)
 
 	if ctx then
-		for _, id in ipairs(ctx:containers() or {}) do ctx:container_remove(id, true) end
+		for _, id in ipairs(ctx:container_ids() or {}) do ctx:container_remove(id, true) end
 		ctx:close()
 	end
 	sh(string.format("grep -o ' %s/[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf %s", dir, dir))

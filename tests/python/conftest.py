@@ -6,6 +6,7 @@ tests must exercise that build, never an installed copy.
 import os
 import pathlib
 import re
+import subprocess
 
 import pytest
 
@@ -80,3 +81,35 @@ def registry(tmp_path_factory, builddir):
         yield addr
     finally:
         os.kill(int(pid), signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, builddir):
+    """A store root holding docker.io/library/busybox, made offline."""
+    os.environ["BERTH_MONITOR"] = str(builddir / "lib" / "container" / "berth-monitor")
+    top_srcdir = pathlib.Path(os.environ.get("top_srcdir", builddir.parent))
+    os.environ["BERTH_DATADIR"] = str(top_srcdir / "data")
+    base = tmp_path_factory.mktemp("engine")
+    subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-mkimage.py"),
+                    str(base / "layout")], check=True, stdout=subprocess.DEVNULL)
+    (base / "root" / "content").mkdir(parents=True)
+    subprocess.run(["skopeo", "copy", "-q", f"oci:{base}/layout:busybox",
+                    f"oci:{base}/root/content:docker.io/library/busybox:latest"], check=True)
+    yield base
+    # snapshot mounts of containers a failed test left
+    with open("/proc/self/mounts") as f:
+        mounts = [line.split()[1] for line in f if f" {base}/" in line]
+    for m in sorted(mounts, reverse=True):
+        subprocess.run(["umount", "-l", m], check=False)
+
+
+@pytest.fixture
+def ectx(store):
+    """A context on the store; the containers and volumes a test left are removed."""
+    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
+    yield ctx
+    for cid in ctx.container_ids():
+        ctx.container_remove(cid, force=True)
+    for name in ctx.volume_names():
+        ctx.volume_remove(name, force=True)
+    ctx.close()

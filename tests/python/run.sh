@@ -25,7 +25,8 @@ fi
 binding_name=py
 . "$top_srcdir/tests/integration/lib/binding-bundle.sh"
 
-PYTHONPATH="$top_builddir/bindings/python/.libs${PYTHONPATH:+:$PYTHONPATH}"
+# the module, and the object layer it imports from the sources
+PYTHONPATH="$top_builddir/bindings/python/.libs:$top_srcdir/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONPATH PYTHONDONTWRITEBYTECODE
 if [ -n "${ASAN_RUNTIME-}" ]; then

@@ -20,40 +20,11 @@ pytestmark = pytest.mark.skipif(
     reason="needs root and skopeo")
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, builddir):
-    """A store root holding docker.io/library/busybox, made offline."""
-    os.environ["BERTH_MONITOR"] = str(builddir / "lib" / "container" / "berth-monitor")
-    top_srcdir = pathlib.Path(os.environ.get("top_srcdir", builddir.parent))
-    os.environ["BERTH_DATADIR"] = str(top_srcdir / "data")
-    base = tmp_path_factory.mktemp("engine")
-    subprocess.run(["/usr/bin/python3", str(top_srcdir / "tests/integration/lib/registry-mkimage.py"),
-                    str(base / "layout")], check=True, stdout=subprocess.DEVNULL)
-    (base / "root" / "content").mkdir(parents=True)
-    subprocess.run(["skopeo", "copy", "-q", f"oci:{base}/layout:busybox",
-                    f"oci:{base}/root/content:docker.io/library/busybox:latest"], check=True)
-    yield base
-    # snapshot mounts of containers a failed test left
-    with open("/proc/self/mounts") as f:
-        mounts = [line.split()[1] for line in f if f" {base}/" in line]
-    for m in sorted(mounts, reverse=True):
-        subprocess.run(["umount", "-l", m], check=False)
-
-
-@pytest.fixture
-def ectx(store):
-    ctx = berth.Context(str(store / "root"), runroot=str(store / "run"))
-    yield ctx
-    for cid in ctx.containers():
-        ctx.container_remove(cid, force=True)
-    ctx.close()
-
-
 def test_run_returns_exit_code_and_output(ectx):
     code, out = ectx.run("busybox", ["sh", "-c", "echo hello; echo oops >&2; exit 3"])
     assert code == 3
     assert out == b"hello\noops\n"
-    assert ectx.containers() == []
+    assert ectx.container_ids() == []
 
 
 def test_options_reach_the_process(ectx):
@@ -122,7 +93,7 @@ def test_bad_input(ectx):
         ectx.container_create("busybox", ["true"], name="py-taken")
     with pytest.raises(berth.NotFoundError):
         ectx.run("busybox", ["no-such-command"])
-    assert [ectx.container_inspect(c)["Name"] for c in ectx.containers()] == ["/py-taken"]
+    assert [ectx.container_inspect(c)["Name"] for c in ectx.container_ids()] == ["/py-taken"]
 
 
 # ---- operations on existing containers ---------------------------------
@@ -299,7 +270,7 @@ def test_attach_events_prune_boot(ectx):
     cid = ectx.container_inspect("py-at")["Id"]
     pruned = ectx.containers_prune()
     assert pruned["ContainersDeleted"] == [cid] and pruned["SpaceReclaimed"] >= 0
-    assert [ectx.container_inspect(c)["Name"] for c in ectx.containers()] == ["/py-keep"]
+    assert [ectx.container_inspect(c)["Name"] for c in ectx.container_ids()] == ["/py-keep"]
 
 
 def test_new_create_options(ectx):

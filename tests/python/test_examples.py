@@ -33,7 +33,7 @@ def check_output(out, root, runroot):
     assert len(re.findall(r"^\[worker-\d\] exited with 0; starting it again$", out, re.M)) in (3, 4), out
     assert re.search(r"^done: [34] restarts$", out, re.M), out
     with berth.Context(root, runroot=runroot) as ctx:
-        assert ctx.containers() == []
+        assert ctx.container_ids() == []
 
 
 def test_python_orchestrator(registry, env, tmp_path):

@@ -41,7 +41,7 @@ def test_networks_create_attach_inspect_remove(netns, tmp_path):
         ctx = berth.Context(root=sys.argv[1], runroot=sys.argv[1] + "/run")
         nid = ctx.network_create("bt-py", subnet="10.66.0.0/24", labels=["team=py"])
         assert len(nid) == 64
-        assert ctx.networks() == ["bridge", "bt-py"]
+        assert ctx.network_names() == ["bridge", "bt-py"]
         try:
             ctx.network_create("bt-py", subnet="10.67.0.0/24")
         except berth.ExistsError as e:

@@ -81,10 +81,14 @@ def test_parameters_of_the_new_collections_match():
     """The stub's parameters of the image, storage and cgroup objects' methods
     are the module's, by name, in order (their __text_signature__)."""
     _, classes = stub_names(stub_tree())
-    for cls_name in ("ImageCollection", "Image", "Storage", "Cgroups", "Cgroup", "Mount"):
+    for cls_name in ("ImageCollection", "Image", "Storage", "Cgroups", "Cgroup", "Mount", "Container",
+                     "ContainerCollection", "Volume", "VolumeCollection", "Network", "NetworkCollection"):
         for item in classes[cls_name].body:
-            if not isinstance(item, ast.FunctionDef) or item.name.startswith("__"):
+            if not isinstance(item, ast.FunctionDef) or item.name.startswith("__") or any(
+                    ast.unparse(d) == "property" for d in item.decorator_list):
                 continue
             real = inspect.signature(getattr(getattr(berth, cls_name), item.name))
-            stub = [a.arg for a in item.args.posonlyargs + item.args.args + item.args.kwonlyargs]
+            a = item.args
+            stub = [x.arg for x in a.posonlyargs + a.args + ([a.vararg] if a.vararg else []) + a.kwonlyargs +
+                    ([a.kwarg] if a.kwarg else [])]
             assert stub == list(real.parameters), f"{cls_name}.{item.name}: stub {stub}, module {real}"

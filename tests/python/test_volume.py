@@ -32,11 +32,11 @@ def test_create_inspect_list_remove(vctx):
     assert info["Labels"] == {"tier": "db"}
     assert info["Mountpoint"].endswith("/volumes/data/_data")
     assert info["UsageData"]["RefCount"] == 0
-    assert sorted(vctx.volumes()) == sorted(["data", anon])
-    assert vctx.volumes(filters={"label": ["tier=db"]}) == ["data"]
-    assert vctx.volumes(filters=["name=dat"]) == ["data"]
+    assert sorted(vctx.volume_names()) == sorted(["data", anon])
+    assert vctx.volume_names(filters={"label": ["tier=db"]}) == ["data"]
+    assert vctx.volume_names(filters=["name=dat"]) == ["data"]
     with pytest.raises(berth.InvalidArgumentError):
-        vctx.volumes(filters={"colour": "red"})
+        vctx.volume_names(filters={"colour": "red"})
     vctx.volume_remove(anon)
     with pytest.raises(berth.NotFoundError, match="no such volume"):
         vctx.volume_inspect(anon)
@@ -46,7 +46,7 @@ def test_create_inspect_list_remove(vctx):
 def test_bad_names_refused(vctx, bad):
     with pytest.raises(berth.InvalidArgumentError, match="invalid characters"):
         vctx.volume_create(bad)
-    assert vctx.volumes() == []
+    assert vctx.volume_names() == []
 
 
 def test_holds_refuse_removal_and_prune_leaves_held(vctx):
@@ -58,13 +58,13 @@ def test_holds_refuse_removal_and_prune_leaves_held(vctx):
     assert vctx.volume_holders("kept") == ["test:me"]
     with pytest.raises(berth.BusyError, match=r"volume is in use - \[test:me\]"):
         vctx.volume_remove("kept")
-    assert vctx.volumes(filters={"dangling": True}) == ["gone"]
+    assert vctx.volume_names(filters={"dangling": True}) == ["gone"]
     pruned = vctx.volumes_prune()
     assert pruned["VolumesDeleted"] == ["gone"]
     assert pruned["SpaceReclaimed"] >= 100000
     vctx.volume_release("kept", "test:me")
     vctx.volume_remove("kept")
-    assert vctx.volumes() == []
+    assert vctx.volume_names() == []
 
 
 def test_threads_create_one_volume(vctx):
@@ -82,7 +82,7 @@ def test_threads_create_one_volume(vctx):
     for t in threads:
         t.join()
     assert errors == []
-    assert vctx.volumes() == ["same"]
+    assert vctx.volume_names() == ["same"]
 
 
 @root_only
@@ -122,9 +122,7 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
-# the module's store of busybox, made offline (root and skopeo)
-from test_container import store  # noqa: E402,F401  pylint: disable=wrong-import-position
-
+# the store fixture (busybox, made offline) is conftest.py's
 engine_only = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("skopeo") is None,
                                  reason="needs root and skopeo")
 
@@ -145,10 +143,10 @@ def test_containers_share_a_volume(store):
         code, out = ctx.run("busybox", ["sh", "-c", "cat /d/f; echo x > /d/g"], volumes_from=[cid])
         assert code != 0 and out.startswith(b"kept\n") and b"Read-only file system" in out
         ctx.container_remove(cid, v=True)
-        assert "shared" in ctx.volumes()  # a named volume stays
+        assert "shared" in ctx.volume_names()  # a named volume stays
         ctx.volume_remove("shared")
     finally:
-        for c in ctx.containers():
+        for c in ctx.container_ids():
             ctx.container_remove(c, force=True)
         ctx.close()
 
