@@ -57,6 +57,25 @@ static void fail(struct bt_inflater *f, const char *why)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* A read of the blob's fd into buf: the count, 0 at the end, -1 (recorded). */
+static ssize_t read_blob(struct bt_inflater *f, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(f->p->blobfd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "reading the blob: %s", strerror(errno));
+		fail(f, why);
+		return -1;
+	}
+	f->read_total += n;
+	return n;
+}
+
 /* The next bytes of the blob: the caller's head, then reads of the fd. */
 static ssize_t next_input(void *data, const void **buf)
 {
@@ -70,19 +89,8 @@ static ssize_t next_input(void *data, const void **buf)
 		f->read_total += n;
 		return n;
 	}
-	do
-		n = read(f->p->blobfd, f->input, INPUT_SIZE);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "reading the blob: %s", strerror(errno));
-		fail(f, why);
-		return -1;
-	}
 	*buf = f->input;
-	f->read_total += n;
-	return n;
+	return read_blob(f, f->input, INPUT_SIZE);
 }
 
 static la_ssize_t archive_input(struct archive *a, void *data, const void **buf)
@@ -121,19 +129,10 @@ static ssize_t produce(struct bt_inflater *f, char *out, size_t len)
 				done += take;
 				continue;
 			}
-			do
-				n = read(f->p->blobfd, out + done, len - done);
-			while (n < 0 && errno == EINTR);
-			if (n < 0) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg), "reading the blob: %s", strerror(errno));
-				fail(f, msg);
+			if ((n = read_blob(f, out + done, len - done)) < 0)
 				return -1;
-			}
 			if (n == 0)
 				break;
-			f->read_total += n;
 			done += (size_t)n;
 		}
 		return (ssize_t)done;
