@@ -61,6 +61,9 @@ struct bt_gunzip {
 	bool in_eof;
 	bool zeros;        /* zero bytes seen after a member */
 	unsigned member;   /* 1-based, for messages */
+	bool header_done;  /* ISA-L: the member's header was handed over whole */
+	unsigned char *hdr; /* ISA-L: the header gathered so far */
+	size_t hdrlen;
 	z_stream *z;
 #if BERTH_HAVE_ISAL
 	struct inflate_state *is;
@@ -166,6 +169,7 @@ void bt_gunzip_free(bt_gunzip *g)
 #if BERTH_HAVE_ISAL
 	free(g->is);
 #endif
+	free(g->hdr);
 	free(g);
 }
 
@@ -177,6 +181,77 @@ static ssize_t failed(bt_gunzip *g, const char *what, const char *detail)
 }
 
 #if BERTH_HAVE_ISAL
+/* ISA-L 2.30 checks a header's CRC-16 (FHCRC) over only the part of the
+ * header in the current input, so a header split across reads fails: it is
+ * gathered here and handed over in one piece. */
+#define HEADER_MAX (64u << 10)
+
+/* The length of the gzip header in h, or 0 while it is incomplete (a wrong
+ * magic: what there is, for ISA-L to refuse). */
+static size_t header_length(const unsigned char *h, size_t n)
+{
+	size_t pos = 10;
+
+	if (n >= 2 && (h[0] != 0x1f || h[1] != 0x8b))
+		return n;
+	if (n < 10)
+		return 0;
+	if (h[3] & 0x04) { /* FEXTRA */
+		if (n < 12)
+			return 0;
+		pos += 2 + (size_t)(h[10] | h[11] << 8);
+	}
+	for (unsigned flag = 0x08; flag <= 0x10; flag <<= 1) { /* FNAME, FCOMMENT */
+		const unsigned char *nul;
+
+		if (!(h[3] & flag))
+			continue;
+		if (pos >= n || !(nul = memchr(h + pos, 0, n - pos)))
+			return 0;
+		pos = (size_t)(nul - h) + 1;
+	}
+	if (h[3] & 0x02) /* FHCRC */
+		pos += 2;
+	return pos <= n ? pos : 0;
+}
+
+static ssize_t isal_step(bt_gunzip *g, unsigned char *out, size_t len, bool *member_end);
+
+static ssize_t isal_header(bt_gunzip *g, unsigned char *out, size_t len)
+{
+	size_t take = HEADER_MAX - g->hdrlen < g->avail ? HEADER_MAX - g->hdrlen : g->avail;
+	size_t whole, before = g->hdrlen;
+	const unsigned char *rest;
+	size_t restlen;
+	bool member_end = false;
+	ssize_t n;
+
+	if (!g->hdr && !(g->hdr = malloc(HEADER_MAX)))
+		return failed(g, "out of memory", NULL);
+	memcpy(g->hdr + g->hdrlen, g->in, take);
+	g->hdrlen += take;
+	if (!(whole = header_length(g->hdr, g->hdrlen))) {
+		if (g->hdrlen == HEADER_MAX)
+			return failed(g, "a header longer than 64 KiB", NULL);
+		g->in += take;
+		g->avail -= take;
+		return 0;
+	}
+	/* the input past the header goes on after it */
+	rest = g->in + (whole - before);
+	restlen = g->avail - (whole - before);
+	g->in = g->hdr;
+	g->avail = whole;
+	n = isal_step(g, out, len, &member_end);
+	if (n >= 0 && g->avail != 0)
+		n = failed(g, "not a gzip header (or an unsupported one)", NULL);
+	g->in = rest;
+	g->avail = restlen;
+	g->hdrlen = 0;
+	g->header_done = true;
+	return n;
+}
+
 static ssize_t isal_step(bt_gunzip *g, unsigned char *out, size_t len, bool *member_end)
 {
 	struct inflate_state *s = g->is;
@@ -233,6 +308,7 @@ static void next_member(bt_gunzip *g)
 {
 	g->member++;
 	g->phase = IN_MEMBER;
+	g->header_done = false;
 #if BERTH_HAVE_ISAL
 	if (g->is) {
 		isal.reset(g->is);
@@ -291,7 +367,9 @@ ssize_t bt_gunzip_read(bt_gunzip *g, void *out, size_t len, const char **why)
 			continue;
 		}
 #if BERTH_HAVE_ISAL
-		if (g->engine == ENGINE_ISAL)
+		if (g->engine == ENGINE_ISAL && !g->header_done && !drained)
+			n = isal_header(g, (unsigned char *)out + done, len - done);
+		else if (g->engine == ENGINE_ISAL)
 			n = isal_step(g, (unsigned char *)out + done, len - done, &member_end);
 		else
 #endif

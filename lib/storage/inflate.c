@@ -178,6 +178,9 @@ static void *inflate_thread(void *data)
 		size_t used = 0;
 		ssize_t n = 0;
 
+		if (!b && __atomic_load_n(&f->abort, __ATOMIC_RELAXED))
+			break;
+
 		while (used < BLOCK_SIZE && (n = produce(f, out + used, BLOCK_SIZE - used)) > 0)
 			used += (size_t)n;
 		bt_digester_update(f->dg, out, used);

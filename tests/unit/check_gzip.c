@@ -23,12 +23,20 @@ static ssize_t feed(void *ud, const void **buf)
 	return (ssize_t)n;
 }
 
-static unsigned char *gz(const unsigned char *data, size_t len, size_t *outlen)
+/* with full_header: FEXTRA, FNAME, FCOMMENT and FHCRC set, as gzip(1) and
+ * other tools may write them */
+static unsigned char *gz_with(const unsigned char *data, size_t len, size_t *outlen,
+				bool full_header)
 {
 	z_stream z = { 0 };
 	unsigned char *out = malloc(len + len / 100 + 1024);
+	gz_header h = { .text = 0, .time = 1700000000, .os = 3, .extra = (Bytef *)"XYab",
+			.extra_len = 4, .name = (Bytef *)"layer.tar", .comment = (Bytef *)"a comment",
+			.hcrc = 1 };
 
 	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	if (full_header)
+		ck_assert_int_eq(deflateSetHeader(&z, &h), Z_OK);
 	z.next_in = (Bytef *)data;
 	z.avail_in = (uInt)len;
 	z.next_out = out;
@@ -37,6 +45,11 @@ static unsigned char *gz(const unsigned char *data, size_t len, size_t *outlen)
 	*outlen = z.total_out;
 	deflateEnd(&z);
 	return out;
+}
+
+static unsigned char *gz(const unsigned char *data, size_t len, size_t *outlen)
+{
+	return gz_with(data, len, outlen, false);
 }
 
 /* Inflates data fed `chunk` bytes at a time, out `outchunk` at a time:
@@ -111,6 +124,38 @@ START_TEST(one_member_any_chunking)
 }
 END_TEST
 
+static void refused(int engine, const unsigned char *s, size_t len, const char *what)
+{
+	char why[256] = "";
+
+	ck_assert_msg(gunzip(engine, s, len, 4096, 65536, out, 4 * RAW_LEN, why) == -1,
+		      "%s: accepted by %s", what, engines[engine]);
+	ck_assert_msg(strstr(why, what) != NULL, "%s, %s: said \"%s\"", engines[engine], what, why);
+}
+
+START_TEST(full_header)
+{
+	size_t zlen;
+	unsigned char *z = gz_with(raw, RAW_LEN, &zlen, true);
+	char why[256];
+
+	/* fed a byte at a time, so the header is parsed across reads */
+	ck_assert_int_eq(gunzip(_i, z, zlen, 1, 65536, out, 4 * RAW_LEN, why), (ssize_t)RAW_LEN);
+	ck_assert(!memcmp(out, raw, RAW_LEN));
+	z[12] ^= 0x01; /* inside FEXTRA: the header's CRC-16 no longer matches */
+	ck_assert_int_eq(gunzip(_i, z, zlen, 4096, 65536, out, 4 * RAW_LEN, why), -1);
+	free(z);
+	if (_i == 0) { /* ISA-L's header is gathered in memory: bounded */
+		unsigned char *h = calloc(1, 80000);
+
+		memcpy(h, "\x1f\x8b\x08\x08\0\0\0\0\0\x03", 10);
+		memset(h + 10, 'n', 80000 - 10); /* FNAME, no end */
+		refused(_i, h, 80000, "a header longer than 64 KiB");
+		free(h);
+	}
+}
+END_TEST
+
 START_TEST(members_and_trailing_zeros)
 {
 	unsigned char *s = malloc(3 * z1len + 600);
@@ -128,15 +173,6 @@ START_TEST(members_and_trailing_zeros)
 	free(s);
 }
 END_TEST
-
-static void refused(int engine, const unsigned char *s, size_t len, const char *what)
-{
-	char why[256] = "";
-
-	ck_assert_msg(gunzip(engine, s, len, 4096, 65536, out, 4 * RAW_LEN, why) == -1,
-		      "%s: accepted by %s", what, engines[engine]);
-	ck_assert_msg(strstr(why, what) != NULL, "%s, %s: said \"%s\"", engines[engine], what, why);
-}
 
 START_TEST(bad_streams_refused)
 {
@@ -197,6 +233,7 @@ Suite *make_suite(void)
 #endif
 	tcase_add_loop_test(tc, engine_is_the_one_asked_for, from, 2);
 	tcase_add_loop_test(tc, one_member_any_chunking, from, 2);
+	tcase_add_loop_test(tc, full_header, from, 2);
 	tcase_add_loop_test(tc, members_and_trailing_zeros, from, 2);
 	tcase_add_loop_test(tc, bad_streams_refused, from, 2);
 	tcase_add_test(tc, unknown_choice_refused);
