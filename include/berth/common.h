@@ -146,8 +146,9 @@ BERTH_EXTERN berth_log_level berth_ctx_log_level(const berth_ctx *ctx);
 BERTH_EXTERN const char *berth_version(int *major, int *minor, int *patch);
 
 /* 1 when this build has the feature and the host can provide it now,
- * else 0. Names: "seccomp", "digest" (sha256 through libcrypto). Unknown
- * names give 0. */
+ * else 0. Names: "seccomp", "digest" (sha256 through libcrypto), "isal"
+ * (gzip layers inflated with ISA-L rather than zlib; BERTH_INFLATE=zlib in
+ * the environment turns it off). Unknown names give 0. */
 BERTH_EXTERN int berth_has_feature(const char *name);
 /* The feature names this version knows, NULL-terminated, static. */
 BERTH_EXTERN const char *const *berth_feature_names(void);
@@ -159,7 +160,8 @@ BERTH_EXTERN const char *const *berth_feature_names(void);
  * Keys: "version", "root", "runroot", "kernel", "namespaces" (space
  * separated: cgroup ipc mnt net pid time user uts), "overlayfs" (yes/no),
  * "cgroup.mode" (v1, v2, hybrid or none), "cgroup.v1.controllers",
- * "cgroup.v2.controllers", "seccomp" (yes/no: kernel and build), "features". */
+ * "cgroup.v2.controllers", "seccomp" (yes/no: kernel and build), "features",
+ * "inflate.gzip" (what gzip layers are inflated with: isa-l, zlib or none). */
 typedef struct berth_info berth_info;
 
 BERTH_EXTERN int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err);

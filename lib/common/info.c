@@ -175,6 +175,14 @@ static char *feature_list(void)
 	return strdup(buf);
 }
 
+/* what unpacking inflates gzip layers with: "isa-l", "zlib" or "none" */
+static char *gzip_inflater(void)
+{
+	const char *engine = bt_gunzip_engine();
+
+	return strdup(engine ? engine : "none");
+}
+
 int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err)
 {
 	berth_info *info = bt_info_new();
@@ -192,7 +200,8 @@ int berth_info_new(const berth_ctx *ctx, berth_info **out, berth_error **err)
 	    bt_info_add(info, "cgroup.v1.controllers", cgroup_v1_controllers()) < 0 ||
 	    bt_info_add(info, "cgroup.v2.controllers", cgroup_v2_controllers(mode)) < 0 ||
 	    bt_info_add(info, "seccomp", yes_no(berth_has_feature("seccomp"))) < 0 ||
-	    bt_info_add(info, "features", feature_list()) < 0) {
+	    bt_info_add(info, "features", feature_list()) < 0 ||
+	    bt_info_add(info, "inflate.gzip", gzip_inflater()) < 0) {
 		berth_info_free(info);
 		return bt_error_set(err, BERTH_ENOMEM, 0, "gathering host information: out of memory");
 	}

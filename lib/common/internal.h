@@ -209,6 +209,25 @@ typedef struct {
 /* 0 when every symbol was found; else EUNSUPPORTED naming the library. */
 int bt_dl_load(bt_dl_lib *lib, berth_error **err);
 
+/* ---- gzip streams (gzip.c) -------------------------------------------
+ * Inflates a gzip stream (its members one after another, as gzip reads
+ * them) with ISA-L where this build has it and the library loads, else
+ * with zlib; BERTH_INFLATE=zlib or =isal in the environment forces one.
+ * Every member's header, CRC-32 and ISIZE are checked; zeros after the
+ * last member are ignored, any other trailing byte is an error. */
+typedef struct bt_gunzip bt_gunzip;
+/* The input: *buf gets the next bytes (valid until the next call); their
+ * count, 0 at the end, -1 on a failure the callback reports itself. */
+typedef ssize_t (*bt_gunzip_read_fn)(void *ud, const void **buf);
+/* "isa-l" or "zlib": what bt_gunzip_new would use now; NULL when neither. */
+const char *bt_gunzip_engine(void);
+int bt_gunzip_new(bt_gunzip_read_fn read, void *ud, bt_gunzip **out, berth_error **err);
+/* Fills out with up to len bytes (less only at the end): the count, 0 at
+ * the end of the stream, -1 on bad data (*why says what, valid until the
+ * next call; NULL when the read callback failed). */
+ssize_t bt_gunzip_read(bt_gunzip *g, void *out, size_t len, const char **why);
+void bt_gunzip_free(bt_gunzip *g);
+
 /* ---- digests (digest.c) ---------------------------------------------
  * sha256/sha512 through libcrypto, which is loaded on first use. Digests are
  * written as OCI digests: "sha256:" followed by lowercase hex. */

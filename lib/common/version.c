@@ -20,7 +20,7 @@ const char *berth_version(int *major, int *minor, int *patch)
 	return BERTH_VERSION_STRING;
 }
 
-static const char *const feature_names[] = { "seccomp", "digest", NULL };
+static const char *const feature_names[] = { "seccomp", "digest", "isal", NULL };
 
 const char *const *berth_feature_names(void)
 {
@@ -45,5 +45,10 @@ int berth_has_feature(const char *name)
 		return seccomp_available();
 	if (!strcmp(name, "digest"))
 		return bt_digest_available();
+	if (!strcmp(name, "isal")) {
+		const char *engine = bt_gunzip_engine();
+
+		return engine && !strcmp(engine, "isa-l");
+	}
 	return 0;
 }

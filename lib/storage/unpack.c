@@ -293,12 +293,20 @@ static int set_meta(struct unpack *u, struct archive_entry *e, int fd, int pfd, 
 static int write_file(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
 		      berth_error **err)
 {
-	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	la_int64_t size = bt_ar.entry_size(e), offset;
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(pfd, base, flags, 0600);
+	la_int64_t size = bt_ar.entry_size(e), offset, end = 0;
 	const void *buf;
 	size_t len;
 	int r, rc = 0;
 
+	/* the slot is cleared only when something is there: in a new layer
+	 * almost nothing is, and a look first costs a syscall per file */
+	if (fd < 0 && errno == EEXIST) {
+		if ((rc = clear_slot(pfd, base, false, err)) < 0)
+			return rc;
+		fd = openat(pfd, base, flags, 0600);
+	}
 	if (fd < 0)
 		return bt_error_os(err, "creating file");
 	/* blocks at their offsets, so sparse entries stay sparse */
@@ -317,12 +325,14 @@ static int write_file(struct unpack *u, struct archive_entry *e, int pfd, const 
 			len -= (size_t)n;
 			offset += n;
 		}
+		end = offset > end ? offset : end;
 	}
 	if (r != ARCHIVE_EOF) {
 		rc = archive_failure(u, u->tar, "reading file data", err);
 		goto out;
 	}
-	if (ftruncate(fd, size) < 0) {
+	/* only a sparse file's trailing hole needs it */
+	if (end != size && ftruncate(fd, size) < 0) {
 		rc = bt_error_os(err, "writing file");
 		goto out;
 	}
@@ -353,14 +363,20 @@ static int make_dir(struct unpack *u, struct archive_entry *e, const char *path,
 {
 	int fd, rc;
 
-	if (!*base) /* the layer root itself ("./") */
+	if (!*base) { /* the layer root itself ("./") */
 		fd = fcntl(u->rootfd, F_DUPFD_CLOEXEC, 3);
-	else if ((rc = clear_slot(pfd, base, true, err)) < 0)
-		return rc;
-	else if (rc == 0 && mkdirat(pfd, base, 0700) < 0)
-		return bt_error_os(err, "creating directory");
-	else
+	} else {
+		/* as for files: the slot is looked at only when taken */
+		if (mkdirat(pfd, base, 0700) < 0) {
+			if (errno != EEXIST)
+				return bt_error_os(err, "creating directory");
+			if ((rc = clear_slot(pfd, base, true, err)) < 0)
+				return rc;
+			if (rc == 0 && mkdirat(pfd, base, 0700) < 0)
+				return bt_error_os(err, "creating directory");
+		}
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return bt_error_os(err, "opening directory");
 	rc = set_meta(u, e, fd, pfd, base, false, err);
@@ -450,7 +466,7 @@ static int extract_entry(struct unpack *u, struct archive_entry *e, berth_error 
 	else if (hardlink)
 		rc = make_hardlink(u, hardlink, pfd, base, err);
 	else if (type == AE_IFREG)
-		rc = (rc = clear_slot(pfd, base, false, err)) < 0 ? rc : write_file(u, e, pfd, base, err);
+		rc = write_file(u, e, pfd, base, err);
 	else if (type == AE_IFDIR)
 		rc = make_dir(u, e, path, pfd, *path ? base : "", err);
 	else if (type == AE_IFLNK) {

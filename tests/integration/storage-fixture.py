@@ -216,6 +216,28 @@ def cmd_images(layout, busybox):
     layered(layout, busybox)
 
 
+def blob_image(layout, tag, blob, diff_id):
+    """An image of one gzip layer that is `blob` as it is, with `diff_id`."""
+    manifest, config = write_image(layout, tag, [(MT_GZIP, b"")], diff_ids=[diff_id])
+    manifest["layers"] = [{"mediaType": MT_GZIP, "digest": put_blob(layout, blob), "size": len(blob)}]
+    mdata = json.dumps(manifest).encode()
+    index = load_index(layout)
+    for m in index["manifests"]:
+        if m["annotations"]["org.opencontainers.image.ref.name"] == tag:
+            m["digest"], m["size"] = put_blob(layout, mdata), len(mdata)
+    save_index(layout, index)
+
+
+def members(layout, tag):
+    """A layer of three gzip members, zeros after the last (gzip reads
+    these as one stream); its tar is printed for comparison."""
+    t = Tar(); t.dir("m"); t.file("m/one", os.urandom(70000)); t.file("m/two", "second member\n")
+    t.file("m/three", os.urandom(3000)); raw = t.bytes()
+    cut = [0, len(raw) // 3, 2 * len(raw) // 3, len(raw)]
+    blob = b"".join(gzip.compress(raw[a:b], mtime=0) for a, b in zip(cut, cut[1:])) + bytes(100)
+    blob_image(layout, tag, blob, sha(raw))
+
+
 def hostile(layout, canary):
     """Each hostile image: tag -> (layers); the test expects each refused."""
     rel = os.path.relpath(canary, "/")
@@ -239,17 +261,21 @@ def hostile(layout, canary):
         write_image(layout, tag, [(MT_GZIP, raw)])
     # truncated gzip: the descriptor matches the truncated blob, the diff_id the whole tar
     t = Tar(); t.file("big", os.urandom(200000)); raw = t.bytes()
-    blob = gzip.compress(raw, mtime=0)[:-5000]
-    index = load_index(layout)
-    manifest, config = write_image(layout, "truncated-gzip", [(MT_GZIP, raw)])
-    cut = {"mediaType": MT_GZIP, "digest": put_blob(layout, blob), "size": len(blob)}
-    manifest["layers"] = [cut]
-    mdata = json.dumps(manifest).encode()
-    index = load_index(layout)
-    for m in index["manifests"]:
-        if m["annotations"]["org.opencontainers.image.ref.name"] == "truncated-gzip":
-            m["digest"], m["size"] = put_blob(layout, mdata), len(mdata)
-    save_index(layout, index)
+    good = gzip.compress(raw, mtime=0)
+    blob_image(layout, "truncated-gzip", good[:-5000], sha(raw))
+    # a bad CRC-32 or ISIZE in the trailer, bytes after the last member:
+    # the data and its diff_id are right, only the gzip checks can refuse them
+    bad = bytearray(good); bad[-8] ^= 1
+    blob_image(layout, "gzip-bad-crc", bytes(bad), sha(raw))
+    bad = bytearray(good); bad[-1] ^= 1
+    blob_image(layout, "gzip-bad-isize", bytes(bad), sha(raw))
+    blob_image(layout, "gzip-trailing-garbage", good + b"garbage\n", sha(raw))
+    # bombs: 64 MiB out of a 64 KiB blob, against a declared (diff_id) layer
+    # of a few KiB; as a file in the tar, and after the tar's end blocks
+    t = Tar(); t.file("small", "x"); small = t.bytes()
+    t = Tar(); t.file("zeros", bytes(64 << 20)); big = t.bytes()
+    blob_image(layout, "gzip-bomb-file", gzip.compress(big, mtime=0), sha(small))
+    blob_image(layout, "gzip-bomb-tail", gzip.compress(small + bytes(64 << 20), mtime=0), sha(small))
     t = Tar(); t.file("fine", "x")
     write_image(layout, "wrong-diffid", [(MT_GZIP, t.bytes())], diff_ids=[sha(b"other")])
     t = Tar(); t.file("fine", "x")
@@ -266,7 +292,9 @@ def hostile(layout, canary):
             m["digest"], m["size"] = put_blob(layout, mdata), len(mdata)
     save_index(layout, index)
     t = Tar(); t.chardev("dev-mem", 1, 1); write_image(layout, "device", [(MT_GZIP, t.bytes())])
-    print(" ".join(list(cases) + ["truncated-gzip", "wrong-diffid", "wrong-mediatype"]))
+    print(" ".join(list(cases) + ["truncated-gzip", "gzip-bad-crc", "gzip-bad-isize",
+                                  "gzip-trailing-garbage", "gzip-bomb-file", "gzip-bomb-tail",
+                                  "wrong-diffid", "wrong-mediatype"]))
 
 
 def cmd_many(layout, tag, n):
@@ -362,6 +390,8 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "images":
         cmd_images(*args)
+    elif cmd == "members":
+        members(*args)
     elif cmd == "hostile":
         hostile(*args)
     elif cmd == "many":

@@ -206,7 +206,7 @@ test("info() has the documented keys in order", function()
 	eq(type(keys), "table", "type(keys)")
 	eq(keys[1], "version", "first key")
 	for _, key in ipairs{ "version", "root", "runroot", "kernel", "namespaces", "overlayfs",
-			      "cgroup.mode", "seccomp", "features" } do
+			      "cgroup.mode", "seccomp", "features", "inflate.gzip" } do
 		eq(type(t[key]), "string", "type(info[" .. key .. "])")
 		check(contains(keys, key), "keys lack " .. key)
 	end
@@ -223,6 +223,7 @@ test("info() has the documented keys in order", function()
 	check(t.overlayfs == "yes" or t.overlayfs == "no", "overlayfs is " .. t.overlayfs)
 	check(t.seccomp == "yes" or t.seccomp == "no", "seccomp is " .. t.seccomp)
 	eq(t.seccomp == "yes", berth.has_feature("seccomp"), "info.seccomp vs has_feature")
+	eq(t["inflate.gzip"], berth.has_feature("isal") and "isa-l" or "zlib", "info inflate.gzip vs has_feature")
 	check(({ v1 = true, v2 = true, hybrid = true, none = true })[t["cgroup.mode"]],
 	      "cgroup.mode is " .. t["cgroup.mode"])
 	ctx:close()

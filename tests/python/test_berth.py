@@ -12,7 +12,7 @@ import pytest
 import berth
 
 INFO_KEYS = ["version", "root", "runroot", "kernel", "namespaces", "overlayfs",
-             "cgroup.mode", "seccomp", "features"]
+             "cgroup.mode", "seccomp", "features", "inflate.gzip"]
 
 ERROR_CLASSES = {
     "ERROR": ("Error", -1),
@@ -187,6 +187,7 @@ def test_info(roots):
     assert info["cgroup.mode"] in ("v1", "v2", "hybrid", "none")
     available = {f for f in berth.features() if berth.has_feature(f)}
     assert set(info["features"].split()) == available
+    assert info["inflate.gzip"] == ("isa-l" if berth.has_feature("isal") else "zlib")
 
 
 def test_info_from_threads(ctx):
