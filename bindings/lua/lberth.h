@@ -180,6 +180,7 @@ int ctx_network_remove(lua_State *L);
 int ctx_networks_prune(lua_State *L);
 int ctx_network_attach(lua_State *L);
 int ctx_network_detach(lua_State *L);
+int ctx_network_endpoint_rename(lua_State *L);
 #define NETWORK_METHODS                              \
 	{ "network_create", ctx_network_create },    \
 	{ "networks", ctx_networks },                \
@@ -187,6 +188,7 @@ int ctx_network_detach(lua_State *L);
 	{ "network_remove", ctx_network_remove },    \
 	{ "networks_prune", ctx_networks_prune },    \
 	{ "network_attach", ctx_network_attach },    \
-	{ "network_detach", ctx_network_detach },
+	{ "network_detach", ctx_network_detach },    \
+	{ "network_endpoint_rename", ctx_network_endpoint_rename },
 
 #endif

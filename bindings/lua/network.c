@@ -6,9 +6,10 @@
  *   names = ctx:networks(); json = ctx:network_inspect(name)
  *   ctx:network_remove(name); names = ctx:networks_prune()
  *   t = ctx:network_attach(name, container, {netns = path | pid =, endpoint_name =, ip =,
- *                                            ifname =})
+ *                                            ifname =, aliases = {..}})
  *       -- t: address, prefix_len, gateway, mac, host_ifname, network_id
  *   ctx:network_detach(name, container)
+ *   ctx:network_endpoint_rename(name, container, new_name)
  *
  * Failures: nil, message, code name, code. */
 #include "lberth.h"
@@ -119,6 +120,11 @@ int ctx_network_attach(lua_State *L)
 	o.name = lberth_opt_string(L, 4, "endpoint_name");
 	o.ip = lberth_opt_string(L, 4, "ip");
 	o.ifname = lberth_opt_string(L, 4, "ifname");
+	if (lua_istable(L, 4)) {
+		lua_settop(L, 4);
+		lua_getfield(L, 4, "aliases");
+		o.aliases = lberth_strv(L, 5, "aliases"); /* held on the stack */
+	}
 	c->busy++;
 	rc = berth_network_attach(c->ctx, name, &o, &a, &err);
 	c->busy--;
@@ -149,6 +155,20 @@ int ctx_network_detach(lua_State *L)
 
 	c->busy++;
 	rc = berth_network_detach(c->ctx, name, container, &err);
+	c->busy--;
+	return lberth_done(L, rc, err);
+}
+
+int ctx_network_endpoint_rename(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *name = luaL_checkstring(L, 2), *container = luaL_checkstring(L, 3),
+		   *new_name = luaL_checkstring(L, 4);
+	berth_error *err = NULL;
+	int rc;
+
+	c->busy++;
+	rc = berth_network_endpoint_rename(c->ctx, name, container, new_name, &err);
 	c->busy--;
 	return lberth_done(L, rc, err);
 }

@@ -84,7 +84,7 @@ int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
 /* The create options from keywords; arrays to free in arrays[]. */
 struct create_args {
 	berth_container_create_opts o;
-	const char **arrays[13];
+	const char **arrays[18];
 };
 
 static void create_args_free(struct create_args *a)
@@ -264,6 +264,12 @@ static int parse_option(struct strings *s, const char *k, PyObject *value, struc
 	       : !strcmp(k, "mounts") ? strv(s, value, k, &a->arrays[10])
 	       : !strcmp(k, "tmpfs") ? mount_specs(s, value, k, &a->arrays[11])
 	       : !strcmp(k, "volumes_from") ? strv(s, value, k, &a->arrays[12])
+	       : !strcmp(k, "network_aliases") ? strv(s, value, k, &a->arrays[13])
+	       : !strcmp(k, "dns") ? strv(s, value, k, &a->arrays[14])
+	       : !strcmp(k, "dns_search") ? strv(s, value, k, &a->arrays[15])
+	       : !strcmp(k, "dns_opt") ? strv(s, value, k, &a->arrays[16])
+	       : !strcmp(k, "extra_hosts") ? strv(s, value, k, &a->arrays[17])
+	       : !strcmp(k, "ip") ? STR(ip)
 	       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
 	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
 	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
@@ -282,7 +288,7 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
 		"stop_signal", "stop_timeout", "seccomp", "init", "ulimits", "devices", "shm_size",
 		"stdin_open", "restart_policy", "log_config", "healthcheck", "volumes", "mounts", "tmpfs",
-		"volumes_from", NULL,
+		"volumes_from", "network_aliases", "ip", "dns", "dns_search", "dns_opt", "extra_hosts", NULL,
 	};
 	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	PyObject *key, *value;
@@ -325,6 +331,11 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 	a->o.mounts = a->arrays[10];
 	a->o.tmpfs = a->arrays[11];
 	a->o.volumes_from = a->arrays[12];
+	a->o.network_aliases = a->arrays[13];
+	a->o.dns = a->arrays[14];
+	a->o.dns_search = a->arrays[15];
+	a->o.dns_options = a->arrays[16];
+	a->o.add_hosts = a->arrays[17];
 	return 0;
 }
 
@@ -356,7 +367,8 @@ const char Context_container_create_doc[] =
 	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
 	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
 	"                 healthcheck=None, volumes=None, mounts=None, tmpfs=None,\n"
-	"                 volumes_from=None) -> str\n\n"
+	"                 volumes_from=None, network_aliases=None, ip=None, dns=None,\n"
+	"                 dns_search=None, dns_opt=None, extra_hosts=None) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
 	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's. seccomp:\n"
@@ -367,7 +379,8 @@ const char Context_container_create_doc[] =
 	"\"interval\": ns, \"timeout\": ns, \"retries\": n}; volumes: [\"name:/path:ro\",\n"
 	"\"/host:/path\", \"/anon\"] or {\"/host\": {\"bind\": \"/path\", \"mode\": \"ro\"}}; mounts:\n"
 	"[\"type=tmpfs,target=/t,tmpfs-size=1m\"]; tmpfs: {\"/t\": \"size=1m\"} or\n"
-	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"].";
+	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; network_aliases (user networks):\n"
+	"[\"db\"]; dns, dns_search, dns_opt: lists of str; extra_hosts: [\"name:ip\"].";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
 {

@@ -124,27 +124,34 @@ PyObject *Context_networks_prune(ContextObject *self, PyObject *args, PyObject *
 
 const char Context_network_attach_doc[] =
 	"network_attach(name, container, netns=None, pid=0, endpoint_name=None, ip=None,\n"
-	"               ifname=None) -> dict\n\n"
+	"               ifname=None, aliases=None) -> dict\n\n"
 	"Attaches a network namespace (a path, or a process's) to the network as\n"
 	"container's endpoint; returns {Address, PrefixLen, Gateway, MacAddress,\n"
-	"HostIfName, NetworkID}.";
+	"HostIfName, NetworkID}. aliases: more DNS names on a user network.";
 
 PyObject *Context_network_attach(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = { "name", "container", "netns", "pid", "endpoint_name", "ip", "ifname", NULL };
+	static char *kwlist[] = { "name", "container", "netns", "pid", "endpoint_name", "ip", "ifname", "aliases", NULL };
 	berth_network_attach_opts o = BERTH_NETWORK_ATTACH_OPTS_INIT;
 	berth_network_attachment a = BERTH_NETWORK_ATTACHMENT_INIT;
 	berth_ctx *ctx = context_get(self);
 	berth_error *err = NULL;
-	PyObject *netns = NULL;
+	PyObject *netns = NULL, *aliases_obj = Py_None;
+	const char **aliases = NULL;
 	const char *name;
 	int rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|O&izzz:network_attach", kwlist, &name, &o.container,
-						 path_or_none, &netns, &o.pid, &o.name, &o.ip, &o.ifname))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|O&izzzO:network_attach", kwlist, &name, &o.container,
+						 path_or_none, &netns, &o.pid, &o.name, &o.ip, &o.ifname, &aliases_obj))
 		return NULL;
+	if (str_array(aliases_obj, "aliases", &aliases) < 0) {
+		Py_XDECREF(netns);
+		return NULL;
+	}
+	o.aliases = aliases;
 	o.netns = netns ? PyBytes_AS_STRING(netns) : NULL;
 	UNLOCKED(self, rc = berth_network_attach(ctx, name, &o, &a, &err));
+	free(aliases);
 	Py_XDECREF(netns);
 	if (rc < 0)
 		return context_raise(self, rc, err);
@@ -167,5 +174,25 @@ PyObject *Context_network_detach(ContextObject *self, PyObject *args, PyObject *
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:network_detach", kwlist, &name, &container))
 		return NULL;
 	UNLOCKED(self, rc = berth_network_detach(ctx, name, container, &err));
+	return DONE(self, rc, err);
+}
+
+const char Context_network_endpoint_rename_doc[] =
+	"network_endpoint_rename(name, container, new_name)\n\n"
+	"Gives container's endpoint on the network a new name (its DNS name on a\n"
+	"user network); NotFoundError when it is not attached.";
+
+PyObject *Context_network_endpoint_rename(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "container", "new_name", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name, *container, *new_name;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sss:network_endpoint_rename", kwlist, &name, &container,
+						 &new_name))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_endpoint_rename(ctx, name, container, new_name, &err));
 	return DONE(self, rc, err);
 }

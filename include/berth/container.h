@@ -89,12 +89,20 @@ typedef struct {
 	const char *const *publish;     /* "[ip:][hostPort:]containerPort[/tcp|udp]" (-p); no
 					   hostPort: a free one. Bridge networks only */
 	int publish_all;                /* every exposed port to a free host port (-P) */
+	const char *const *network_aliases; /* --network-alias: more names the container answers
+					   to on its user network (DNS) */
+	const char *ip;                 /* --ip: its IPv4 address on its user network */
+	const char *const *dns;         /* --dns: nameservers instead of the host's (on a user
+					   network: after the network's own) */
+	const char *const *dns_search;  /* --dns-search: search domains instead of the host's */
+	const char *const *dns_options; /* --dns-option: resolv.conf options instead of the host's */
+	const char *const *add_hosts;   /* --add-host: "name:ip" lines of /etc/hosts */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
 	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
-	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the

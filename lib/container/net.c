@@ -89,6 +89,105 @@ static int publish_one(const char *spec, json_t *bindings, json_t *exposed, bert
 	return 0;
 }
 
+static bool user_network(const char *mode)
+{
+	return bt_ct_net_bridged(mode) && strcmp(mode, BERTH_NETWORK_DEFAULT);
+}
+
+int bt_ct_net_nameserver(berth_ctx *ctx, const char *mode, char ns[16], berth_error **err)
+{
+	char *text = NULL;
+	json_t *net = NULL;
+	const char *gw;
+	int rc;
+
+	ns[0] = '\0';
+	if (!user_network(mode))
+		return 0;
+	if ((rc = berth_network_inspect(ctx, mode, &text, err)) < 0)
+		return bt_error_wrap(err, rc, "network %s", mode);
+	rc = bt_json_parse(text, strlen(text), "a network", &net, err);
+	berth_string_free(text);
+	if (rc < 0)
+		return rc;
+	gw = json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(net, "IPAM"), "Config"), 0),
+					       "Gateway"));
+	snprintf(ns, 16, "%s", gw ? gw : "");
+	json_decref(net);
+	return 0;
+}
+
+static bool is_address(const char *s)
+{
+	unsigned char buf[16];
+
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/* --network-alias, --ip: Docker's EndpointsConfig of the create call;
+ * user networks only, as Docker's. */
+static int endpoint_record(const berth_container_create_opts *o, json_t *record, berth_error **err)
+{
+	json_t *aliases = json_array(), *endpoint;
+	struct in_addr a;
+
+	if (((o->network_aliases && *o->network_aliases) || o->ip) && !user_network(o->network))
+		return json_decref(aliases),
+		       bt_error_set(err, BERTH_EINVAL, 0, "%s is supported only on user-defined networks, not --network %s",
+				    o->ip ? "a user-specified IP address (--ip)" : "a network-scoped alias",
+				    o->network ? o->network : "none");
+	for (const char *const *p = o->network_aliases; p && *p; p++) {
+		if (!bt_ct_valid_name(*p) || **p == '/')
+			return json_decref(aliases),
+			       bt_error_set(err, BERTH_EINVAL, 0, "invalid network alias \"%.80s\": want [a-zA-Z0-9][a-zA-Z0-9_.-]*", *p);
+		json_array_append_new(aliases, json_string(*p));
+	}
+	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1)
+		return json_decref(aliases), bt_error_set(err, BERTH_EINVAL, 0, "invalid --ip \"%.80s\": want an IPv4 address", o->ip);
+	if (!user_network(o->network)) {
+		json_decref(aliases);
+		return 0;
+	}
+	endpoint = json_pack("{s:o, s:{s:s?}}", "Aliases", aliases, "IPAMConfig", "IPv4Address", o->ip);
+	json_object_set_new(record, "NetworkingConfig", json_pack("{s:{s:o}}", "EndpointsConfig", o->network, endpoint));
+	return 0;
+}
+
+/* --dns, --dns-search, --dns-option, --add-host into HostConfig, checked. */
+static int dns_record(const berth_container_create_opts *o, json_t *host, berth_error **err)
+{
+	const char *const *lists[] = { o->dns, o->dns_search, o->dns_options, o->add_hosts };
+	static const char *const keys[] = { "Dns", "DnsSearch", "DnsOptions", "ExtraHosts" };
+	static const char *const flags[] = { "dns", "dns-search", "dns-option", "add-host" };
+	json_t *v;
+
+	for (const char *const *d = o->dns; d && *d; d++)
+		if (!is_address(*d))
+			return bt_error_set(err, BERTH_EINVAL, 0, "invalid --dns \"%.80s\": want an IP address", *d);
+	for (const char *const *h = o->add_hosts; h && *h; h++) {
+		const char *colon = strchr(*h, ':');
+		char name[256];
+
+		if (!colon || colon == *h || (size_t)(colon - *h) >= sizeof(name) || !is_address(colon + 1))
+			return bt_error_set(err, BERTH_EINVAL, 0, "invalid --add-host \"%.80s\": want name:ip", *h);
+		memcpy(name, *h, (size_t)(colon - *h));
+		name[colon - *h] = '\0';
+		if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name))
+			return bt_error_set(err, BERTH_EINVAL, 0, "invalid --add-host \"%.80s\": a bad host name", *h);
+	}
+	for (size_t i = 1; i < 3; i++)
+		for (const char *const *w = lists[i]; w && *w; w++)
+			if (!**w || strpbrk(*w, " \t\n#;"))
+				return bt_error_set(err, BERTH_EINVAL, 0, "invalid --%s \"%.80s\": one word, no blanks",
+						    flags[i], *w);
+	for (size_t i = 0; i < 4; i++) {
+		json_object_set_new(host, keys[i], v = json_array());
+		for (const char *const *w = lists[i]; w && *w; w++)
+			json_array_append_new(v, json_string(*w));
+	}
+	return 0;
+}
+
 int bt_ct_net_record(const berth_container_create_opts *o, const json_t *image_exposed, json_t *record,
 		     berth_error **err)
 {
@@ -101,6 +200,8 @@ int bt_ct_net_record(const berth_container_create_opts *o, const json_t *image_e
 			rc = bt_error_set(err, BERTH_EINVAL, 0, "published ports need a bridge network, not --network %s",
 					  o->network ? o->network : "none");
 	}
+	if (rc == 0 && (rc = endpoint_record(o, record, err)) == 0)
+		rc = dns_record(o, json_object_get(record, "HostConfig"), err);
 	for (const char *const *p = o->publish; p && *p && rc == 0; p++)
 		rc = publish_one(*p, bindings, exposed, err);
 	if (rc == 0) {
@@ -198,6 +299,36 @@ static json_t *settings_json(const char *network, const berth_network_attachment
 			 "Aliases", "Ports", ports);
 }
 
+/* The aliases (a NULL-terminated array to free, strings borrowed from
+ * ct) and the address asked for at create. */
+static int endpoint_config(const struct bt_ct *ct, const char *mode, const char *const **aliases, const char **ip)
+{
+	const json_t *ep = json_object_get(json_object_get(json_object_get(ct->config, "NetworkingConfig"),
+							   "EndpointsConfig"), mode);
+	const json_t *list = json_object_get(ep, "Aliases");
+	const char **v = calloc(json_array_size(list) + 1, sizeof(*v));
+	size_t i, n = 0;
+	json_t *a;
+
+	if (!v)
+		return -1;
+	json_array_foreach(list, i, a)
+		if (json_is_string(a))
+			v[n++] = json_string_value(a);
+	*aliases = v;
+	*ip = json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
+	return 0;
+}
+
+/* Docker's Aliases of an endpoint on a user network: the short id, then
+ * the aliases asked for. */
+static void aliases_json(json_t *out, const char *id, const char *const *aliases)
+{
+	json_array_append_new(out, json_sprintf("%.12s", id));
+	for (; aliases && *aliases; aliases++)
+		json_array_append_new(out, json_string(*aliases));
+}
+
 int bt_ct_net_up(berth_ctx *ctx, struct bt_ct *ct, int pid, berth_error **err)
 {
 	berth_network_attach_opts o = BERTH_NETWORK_ATTACH_OPTS_INIT;
@@ -213,11 +344,17 @@ int bt_ct_net_up(berth_ctx *ctx, struct bt_ct *ct, int pid, berth_error **err)
 	o.pid = pid;
 	o.container = ct->id;
 	o.name = name && name[0] == '/' ? name + 1 : name;
+	if (endpoint_config(ct, mode, &o.aliases, &o.ip) < 0)
+		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	if (ports_wanted(ct, &o.ports, &o.nports) < 0)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	rc = berth_network_attach(ctx, mode, &o, &a, err);
 	settings = rc < 0 ? NULL : settings_json(mode, &a, a.host_ifname, ports_json(ct, o.ports, o.nports));
+	if (settings && user_network(mode))
+		aliases_json(json_object_get(json_object_get(json_object_get(settings, "Networks"), mode), "Aliases"),
+			     ct->id, o.aliases);
 	free(o.ports);
+	free((void *)o.aliases);
 	if (rc < 0)
 		return rc;
 	if (!settings ||
@@ -254,4 +391,15 @@ json_t *bt_ct_net_inspect(const struct bt_ct *ct)
 	return s ? json_deep_copy(s)
 		 : json_pack("{s:s, s:s, s:i, s:s, s:{}, s:{}}", "IPAddress", "", "Gateway", "", "IPPrefixLen", 0,
 			     "MacAddress", "", "Networks", "Ports");
+}
+
+void bt_ct_net_renamed(berth_ctx *ctx, const struct bt_ct *ct, const char *new_name)
+{
+	const char *mode = network_mode(ct);
+	berth_error *err = NULL;
+
+	if (bt_ct_net_bridged(mode) && berth_network_endpoint_rename(ctx, mode, ct->id, new_name, &err) < 0 &&
+	    berth_error_code(err) != BERTH_ENOTFOUND)
+		bt_log_warn(ctx, "container", "%s: renaming its endpoint on %s: %s", ct->id, mode, berth_error_message(err));
+	berth_error_free(err);
 }

@@ -29,6 +29,9 @@ static int check_opts(const berth_network_attach_opts *o, berth_error **err)
 		return bt_error_set(err, BERTH_EINVAL, 0, "no network namespace: give a path or a pid");
 	if (o->nports && !o->ports)
 		return bt_error_set(err, BERTH_EINVAL, 0, "nports without ports");
+	for (const char *const *a = o->aliases; a && *a; a++)
+		if (bt_dns_check_name(*a, "alias", err) < 0)
+			return BERTH_EINVAL;
 	return bt_ports_check(o->ports, o->nports, err);
 }
 
@@ -129,6 +132,13 @@ static int plan_endpoint(const struct bt_net *net, const berth_network_attach_op
 			      "IPv4Address", cidr, "HostIf", ep->host_if, "IfName", ep->nl.ifname, "HostNs",
 			      (json_int_t)bt_net_ns_ino(), "Pending", 1);
 	ep->lease_path = bt_lease_path(net, ip);
+	if (ep->lease && o->aliases && *o->aliases) {
+		json_t *aliases = json_array();
+
+		for (const char *const *a = o->aliases; *a; a++)
+			json_array_append_new(aliases, json_string(*a));
+		json_object_set_new(ep->lease, "Aliases", aliases);
+	}
 	if (!ep->lease || !ep->lease_path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	return 0;
@@ -209,6 +219,7 @@ static int attach_locked(berth_ctx *ctx, struct bt_net *net, const berth_network
 	snprintf(res->mac, sizeof(res->mac), "%s", ep.mac);
 	snprintf(res->host_ifname, sizeof(res->host_ifname), "%s", ep.host_if);
 	snprintf(res->network_id, sizeof(res->network_id), "%s", net->id);
+	bt_dns_sync_logged(ctx);
 	goto out;
 undo:
 	unlink(ep.lease_path);
@@ -284,6 +295,48 @@ int berth_network_detach(berth_ctx *ctx, const char *name, const char *container
 			rc = bt_error_os(err, "removing lease %s", path);
 		else if (json_array_size(json_object_get(lease, "Ports")))
 			rc = bt_net_rules_sync(ctx, err);
+		free(path);
+		bt_dns_sync_logged(ctx);
+		break;
+	}
+out:
+	bt_lock_release(lock);
+	json_decref(leases);
+	bt_net_free(net);
+	return rc;
+}
+
+int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *container, const char *new_name,
+				  berth_error **err)
+{
+	struct bt_net *net = NULL;
+	json_t *leases = NULL, *lease;
+	const char *ip;
+	int lock, rc;
+
+	if (!ctx || !container || !new_name)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no context, container or new name");
+	if (bt_dns_check_name(new_name, "endpoint name", err) < 0)
+		return BERTH_EINVAL;
+	if ((rc = bt_net_lock(ctx, &lock, err)) < 0)
+		return rc;
+	if ((rc = bt_net_load(ctx, name ? name : BERTH_NETWORK_DEFAULT, &net, err)) < 0 ||
+	    (rc = bt_lease_list(net, &leases, err)) < 0)
+		goto out;
+	rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "%s is not attached to network %s", container, net->name);
+	json_object_foreach(leases, ip, lease) {
+		const char *c = json_string_value(json_object_get(lease, "Container"));
+		uint32_t addr;
+		char *path;
+
+		if (!c || strcmp(c, container) || bt_ip_parse(ip, &addr, NULL) < 0)
+			continue;
+		bt_error_clear(err);
+		json_object_set_new(lease, "Name", json_string(new_name));
+		if (!(path = bt_lease_path(net, addr)))
+			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		else if ((rc = bt_json_write_atomic(path, lease, err)) == 0)
+			bt_dns_sync_logged(ctx);
 		free(path);
 		break;
 	}
