@@ -361,3 +361,17 @@ no_dns_process() {
 	"${B[@]}" rm -f fixed
 	"${B[@]}" network rm bt-fixed
 }
+
+@test "containers started at once on one network get distinct addresses" {
+	"${B[@]}" network create --subnet 10.89.0.0/24 bt-race
+	for i in 1 2 3 4 5 6; do
+		"${B[@]}" run -d --network bt-race --name "race$i" busybox busybox sleep 600 > /dev/null &
+	done
+	wait
+	run "${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' race1 race2 race3 race4 race5 race6
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '^10\.89\.0\.')" = 6 ]
+	[ "$(echo "$output" | sort -u | wc -l)" = 6 ]
+	"${B[@]}" rm -f race1 race2 race3 race4 race5 race6
+	"${B[@]}" network rm bt-race
+}
