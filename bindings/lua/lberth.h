@@ -181,6 +181,8 @@ int ctx_networks_prune(lua_State *L);
 int ctx_network_attach(lua_State *L);
 int ctx_network_detach(lua_State *L);
 int ctx_network_endpoint_rename(lua_State *L);
+int ctx_container_network_connect(lua_State *L);
+int ctx_container_network_disconnect(lua_State *L);
 #define NETWORK_METHODS                              \
 	{ "network_create", ctx_network_create },    \
 	{ "networks", ctx_networks },                \
@@ -189,6 +191,8 @@ int ctx_network_endpoint_rename(lua_State *L);
 	{ "networks_prune", ctx_networks_prune },    \
 	{ "network_attach", ctx_network_attach },    \
 	{ "network_detach", ctx_network_detach },    \
-	{ "network_endpoint_rename", ctx_network_endpoint_rename },
+	{ "network_endpoint_rename", ctx_network_endpoint_rename },    \
+	{ "container_network_connect", ctx_container_network_connect },    \
+	{ "container_network_disconnect", ctx_container_network_disconnect },
 
 #endif

@@ -196,3 +196,47 @@ PyObject *Context_network_endpoint_rename(ContextObject *self, PyObject *args, P
 	UNLOCKED(self, rc = berth_network_endpoint_rename(ctx, name, container, new_name, &err));
 	return DONE(self, rc, err);
 }
+
+const char Context_container_network_connect_doc[] =
+	"container_network_connect(name, network, aliases=None, ip=None)\n\n"
+	"Connects a container to one more network (at once when it runs, and at\n"
+	"each later start); aliases and ip on user networks.";
+
+PyObject *Context_container_network_connect(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "network", "aliases", "ip", NULL };
+	berth_container_connect_opts o = BERTH_CONTAINER_CONNECT_OPTS_INIT;
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *aliases_obj = Py_None;
+	const char **aliases = NULL;
+	const char *name, *network;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|Oz:container_network_connect", kwlist, &name,
+						 &network, &aliases_obj, &o.ip) ||
+	    str_array(aliases_obj, "aliases", &aliases) < 0)
+		return NULL;
+	o.aliases = aliases;
+	UNLOCKED(self, rc = berth_container_network_connect(ctx, name, network, &o, &err));
+	free(aliases);
+	return DONE(self, rc, err);
+}
+
+const char Context_container_network_disconnect_doc[] =
+	"container_network_disconnect(name, network)\n\n"
+	"Disconnects a container from a network connect gave it.";
+
+PyObject *Context_container_network_disconnect(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "network", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name, *network;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:container_network_disconnect", kwlist, &name, &network))
+		return NULL;
+	UNLOCKED(self, rc = berth_container_network_disconnect(ctx, name, network, &err));
+	return DONE(self, rc, err);
+}

@@ -288,6 +288,30 @@ BERTH_EXTERN int berth_container_unpause(berth_ctx *ctx, const char *name, berth
 BERTH_EXTERN int berth_container_restart(berth_ctx *ctx, const char *name, int timeout_s,
 					 berth_error **err);
 
+/* Connecting a container to one more network (docker network connect). */
+typedef struct {
+	size_t size;                /* sizeof(berth_container_connect_opts): set by the INIT macro */
+	const char *const *aliases; /* more DNS names on that network (user networks) */
+	const char *ip;             /* its IPv4 address there (user networks); NULL: the next free */
+} berth_container_connect_opts;
+
+#define BERTH_CONTAINER_CONNECT_OPTS_INIT { sizeof(berth_container_connect_opts), NULL, NULL }
+
+/* Connects container `name` to network `network` besides its own
+ * (--network): recorded, so every later start attaches it too, and
+ * attached at once when it runs (interface eth1, eth2, ...). EEXISTS when
+ * connected already, EINVAL for a container on --network none, host or
+ * container:, or aliases/ip on the default network; a failed attach
+ * leaves it unconnected. */
+BERTH_EXTERN int berth_container_network_connect(berth_ctx *ctx, const char *name, const char *network,
+						 const berth_container_connect_opts *opts, berth_error **err);
+
+/* Disconnects it from a network connect gave it (its interface goes at
+ * once when it runs). ENOTFOUND when not connected; EUNSUPPORTED for its
+ * own network (--network): not yet. */
+BERTH_EXTERN int berth_container_network_disconnect(berth_ctx *ctx, const char *name, const char *network,
+						    berth_error **err);
+
 /* Gives a container a new name (the old one is free afterwards). Errors:
  * EEXISTS when another container has it, EINVAL for a malformed name or
  * the name it has already, ENOTFOUND. */

@@ -104,9 +104,10 @@ typedef struct {
 	size_t nports;
 	const char *const *aliases; /* more names the endpoint answers to on a user network
 				       (besides name and the container's first 12), NULL-terminated */
+	int no_default_route;       /* 1: no default route through this network (a second one) */
 } berth_network_attach_opts;
 
-#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 
 /* What an attach gave (filled by the library up to its size). */
 typedef struct {

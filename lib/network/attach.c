@@ -126,7 +126,7 @@ static int plan_endpoint(const struct bt_net *net, const berth_network_attach_op
 	ep->nl.ifname = o->ifname ? o->ifname : "eth0";
 	ep->nl.ip = ip;
 	ep->nl.len = net->subnet.len;
-	ep->nl.gw = net->internal ? 0 : net->gateway;
+	ep->nl.gw = net->internal || o->no_default_route ? 0 : net->gateway;
 	ep->lease = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "Container", o->container, "Name",
 			      o->name ? o->name : o->container, "EndpointID", ep->endpoint_id, "MacAddress", ep->mac,
 			      "IPv4Address", cidr, "HostIf", ep->host_if, "IfName", ep->nl.ifname, "HostNs",
@@ -214,8 +214,8 @@ static int attach_locked(berth_ctx *ctx, struct bt_net *net, const berth_network
 	}
 	snprintf(res->address, sizeof(res->address), "%s", ep.ip);
 	res->prefix_len = net->subnet.len;
-	if (ep.nl.gw)
-		bt_ip_format(ep.nl.gw, res->gateway);
+	if (!net->internal)
+		bt_ip_format(net->gateway, res->gateway);
 	snprintf(res->mac, sizeof(res->mac), "%s", ep.mac);
 	snprintf(res->host_ifname, sizeof(res->host_ifname), "%s", ep.host_if);
 	snprintf(res->network_id, sizeof(res->network_id), "%s", net->id);

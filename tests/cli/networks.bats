@@ -375,3 +375,38 @@ no_dns_process() {
 	"${B[@]}" rm -f race1 race2 race3 race4 race5 race6
 	"${B[@]}" network rm bt-race
 }
+
+@test "network connect/disconnect of a running container: eth1 with an alias, kept over a restart, gone on disconnect" {
+	"${B[@]}" network create --subnet 10.90.0.0/24 bt-conn1
+	"${B[@]}" network create --subnet 10.92.0.0/24 bt-conn2
+	"${B[@]}" run -d --network bt-conn1 --name conn busybox busybox sleep 600
+	"${B[@]}" network connect --alias connalias --ip 10.92.0.9 bt-conn2 conn
+	run "${B[@]}" exec conn busybox ip -4 -o addr show eth1
+	[[ "$output" == *"inet 10.92.0.9/24"* ]]
+	# one default route, through its own network
+	run "${B[@]}" exec conn busybox ip route
+	[ "$(echo "$output" | grep -c default)" = 1 ]
+	[[ "$output" == *"default via 10.90.0.1 dev eth0"* ]]
+	run "${B[@]}" run --rm --network bt-conn2 busybox busybox nslookup connalias
+	[[ "$output" == *"Address: 10.92.0.9"* ]]
+	run "${B[@]}" network connect bt-conn2 conn
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already connected to network bt-conn2"* ]]
+	run "${B[@]}" network disconnect bt-conn1 conn
+	[[ "$output" == *"not supported yet"* ]]
+	"${B[@]}" restart -t 1 conn
+	run "${B[@]}" exec conn busybox ip -4 -o addr show eth1
+	[[ "$output" == *"inet 10.92.0.9/24"* ]]
+	"${B[@]}" network disconnect bt-conn2 conn
+	run "${B[@]}" exec conn busybox ip -o link
+	[[ "$output" != *eth1* ]]
+	run "${B[@]}" network inspect bt-conn2
+	[[ "$output" != *'"Name": "conn"'* ]]
+	run "${B[@]}" network disconnect bt-conn2 conn
+	[[ "$output" == *"not connected to network bt-conn2"* ]]
+	run "${B[@]}" network connect bt-conn2 bt-nosuch
+	[ "$status" -ne 0 ]
+	"${B[@]}" rm -f conn
+	! in_ns ip -o link show | grep -q berthv
+	"${B[@]}" network rm bt-conn1 bt-conn2
+}
