@@ -264,60 +264,19 @@ out:
 	return rc < 0 ? bt_error_wrap(err, rc, "attaching %s to network %s", o.container ? o.container : "?", name) : 0;
 }
 
-int berth_network_detach(berth_ctx *ctx, const char *name, const char *container, berth_error **err)
+/* Runs op on container's endpoint on network name (the default one when
+ * NULL), with the networks lock held; ENOTFOUND when it has none. */
+typedef int (*endpoint_op)(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *arg, berth_error **err);
+
+static int on_endpoint(berth_ctx *ctx, const char *name, const char *container, endpoint_op op, const void *arg,
+		       berth_error **err)
 {
 	struct bt_net *net = NULL;
 	json_t *leases = NULL, *lease;
 	const char *ip;
 	int lock, rc;
 
-	if (!ctx || !container)
-		return bt_error_set(err, BERTH_EINVAL, 0, "no context or no container");
-	if ((rc = bt_net_lock(ctx, &lock, err)) < 0)
-		return rc;
-	if ((rc = bt_net_load(ctx, name ? name : BERTH_NETWORK_DEFAULT, &net, err)) < 0 ||
-	    (rc = bt_lease_list(net, &leases, err)) < 0)
-		goto out;
-	rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "%s is not attached to network %s", container, net->name);
-	json_object_foreach(leases, ip, lease) {
-		const char *c = json_string_value(json_object_get(lease, "Container"));
-		const char *host_if = json_string_value(json_object_get(lease, "HostIf"));
-		char *path;
-
-		if (!c || strcmp(c, container))
-			continue;
-		bt_error_clear(err);
-		if ((rc = host_if ? bt_nl_link_delete(host_if, err) : 0) < 0)
-			break;
-		if (!(path = bt_strdup_printf("%s/leases/%s", net->dir, ip)))
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else if (unlink(path) < 0 && errno != ENOENT)
-			rc = bt_error_os(err, "removing lease %s", path);
-		else if (json_array_size(json_object_get(lease, "Ports")))
-			rc = bt_net_rules_sync(ctx, err);
-		free(path);
-		bt_dns_sync_logged(ctx);
-		break;
-	}
-out:
-	bt_lock_release(lock);
-	json_decref(leases);
-	bt_net_free(net);
-	return rc;
-}
-
-int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *container, const char *new_name,
-				  berth_error **err)
-{
-	struct bt_net *net = NULL;
-	json_t *leases = NULL, *lease;
-	const char *ip;
-	int lock, rc;
-
-	if (!ctx || !container || !new_name)
-		return bt_error_set(err, BERTH_EINVAL, 0, "no context, container or new name");
-	if (bt_dns_check_name(new_name, "endpoint name", err) < 0)
-		return BERTH_EINVAL;
 	if ((rc = bt_net_lock(ctx, &lock, err)) < 0)
 		return rc;
 	if ((rc = bt_net_load(ctx, name ? name : BERTH_NETWORK_DEFAULT, &net, err)) < 0 ||
@@ -327,17 +286,11 @@ int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *
 	json_object_foreach(leases, ip, lease) {
 		const char *c = json_string_value(json_object_get(lease, "Container"));
 		uint32_t addr;
-		char *path;
 
 		if (!c || strcmp(c, container) || bt_ip_parse(ip, &addr, NULL) < 0)
 			continue;
 		bt_error_clear(err);
-		json_object_set_new(lease, "Name", json_string(new_name));
-		if (!(path = bt_lease_path(net, addr)))
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else if ((rc = bt_json_write_atomic(path, lease, err)) == 0)
-			bt_dns_sync_logged(ctx);
-		free(path);
+		rc = op(ctx, net, ip, lease, arg, err);
 		break;
 	}
 out:
@@ -345,4 +298,58 @@ out:
 	json_decref(leases);
 	bt_net_free(net);
 	return rc;
+}
+
+/* The veth, the lease, the rules of its ports, its names. */
+static int detach_endpoint(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *arg, berth_error **err)
+{
+	const char *host_if = json_string_value(json_object_get(lease, "HostIf"));
+	char *path;
+	int rc;
+
+	(void)arg;
+	if ((rc = host_if ? bt_nl_link_delete(host_if, err) : 0) < 0)
+		return rc;
+	if (!(path = bt_strdup_printf("%s/leases/%s", net->dir, ip)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if (unlink(path) < 0 && errno != ENOENT)
+		rc = bt_error_os(err, "removing lease %s", path);
+	else if (json_array_size(json_object_get(lease, "Ports")))
+		rc = bt_net_rules_sync(ctx, err);
+	free(path);
+	bt_dns_sync_logged(ctx);
+	return rc;
+}
+
+int berth_network_detach(berth_ctx *ctx, const char *name, const char *container, berth_error **err)
+{
+	if (!ctx || !container)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no context or no container");
+	return on_endpoint(ctx, name, container, detach_endpoint, NULL, err);
+}
+
+static int rename_endpoint(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *new_name, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/leases/%s", net->dir, ip);
+	int rc;
+
+	json_object_set_new(lease, "Name", json_string(new_name));
+	if (!path)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if ((rc = bt_json_write_atomic(path, lease, err)) == 0)
+		bt_dns_sync_logged(ctx);
+	free(path);
+	return rc;
+}
+
+int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *container, const char *new_name,
+				  berth_error **err)
+{
+	if (!ctx || !container || !new_name)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no context, container or new name");
+	if (bt_dns_check_name(new_name, "endpoint name", err) < 0)
+		return BERTH_EINVAL;
+	return on_endpoint(ctx, name, container, rename_endpoint, new_name, err);
 }
