@@ -46,7 +46,7 @@ const char **lberth_strv(lua_State *L, int idx, const char *what)
 static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 {
 	static const char *const strings[] = { "name", "workdir", "user", "hostname", "network", "stop_signal",
-					       "seccomp", "restart", "health_cmd", NULL };
+					       "seccomp", "restart", "health_cmd", "ip", NULL };
 	static const char *const flags[] = { "tty", "read_only", "privileged", "no_new_privileges", "auto_remove",
 					     "init", "open_stdin", "no_healthcheck", "publish_all", NULL };
 	static const char *const numbers[] = { "memory", "memory_swap", "nano_cpus", "cpu_shares", "pids_limit",
@@ -54,9 +54,9 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 					       "health_retries", NULL };
 	static const char *const lists[] = { "entrypoint", "env", "cap_add", "cap_drop", "labels", "ulimits",
 					     "devices", "log_opts", "volumes", "mounts", "tmpfs", "volumes_from",
-					     "publish", NULL };
+					     "publish", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", NULL };
 	const char **sv[] = { &o->name, &o->workdir, &o->user, &o->hostname, &o->network, &o->stop_signal,
-			      &o->seccomp, &o->restart, &o->health_cmd };
+			      &o->seccomp, &o->restart, &o->health_cmd, &o->ip };
 	int *fv[] = { &o->tty, &o->read_only, &o->privileged, &o->no_new_privileges, &o->auto_remove,
 		      &o->init, &o->open_stdin, &o->no_healthcheck, &o->publish_all };
 	long long *nv[] = { &o->memory, &o->memory_swap, &o->nano_cpus, &o->cpu_shares, &o->pids_limit,
@@ -64,13 +64,14 @@ static void create_opts(lua_State *L, int idx, berth_container_create_opts *o)
 	int *iv[] = { &o->stop_timeout, &o->health_retries }; /* the int numbers, after the long longs */
 	const char *const **lv[] = { &o->entrypoint, &o->env, &o->cap_add, &o->cap_drop, &o->labels,
 				     &o->ulimits, &o->devices, &o->log_opts, &o->volumes, &o->mounts, &o->tmpfs,
-				     &o->volumes_from, &o->publish };
+				     &o->volumes_from, &o->publish, &o->network_aliases, &o->dns, &o->dns_search,
+				     &o->dns_options, &o->add_hosts };
 	const int n_ll = (int)(sizeof(nv) / sizeof(nv[0]));
 
 	if (lua_isnoneornil(L, idx))
 		return;
 	luaL_checktype(L, idx, LUA_TTABLE);
-	luaL_checkstack(L, 40, "container options");
+	luaL_checkstack(L, 50, "container options");
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";

@@ -187,6 +187,9 @@ int ctx_network_remove(lua_State *L);
 int ctx_networks_prune(lua_State *L);
 int ctx_network_attach(lua_State *L);
 int ctx_network_detach(lua_State *L);
+int ctx_network_endpoint_rename(lua_State *L);
+int ctx_container_network_connect(lua_State *L);
+int ctx_container_network_disconnect(lua_State *L);
 #define NETWORK_METHODS                              \
 	{ "network_create", ctx_network_create },    \
 	{ "network_names", ctx_network_names },      \
@@ -194,6 +197,9 @@ int ctx_network_detach(lua_State *L);
 	{ "network_remove", ctx_network_remove },    \
 	{ "networks_prune", ctx_networks_prune },    \
 	{ "network_attach", ctx_network_attach },    \
-	{ "network_detach", ctx_network_detach },
+	{ "network_detach", ctx_network_detach },    \
+	{ "network_endpoint_rename", ctx_network_endpoint_rename },    \
+	{ "container_network_connect", ctx_container_network_connect },    \
+	{ "container_network_disconnect", ctx_container_network_disconnect },
 
 #endif

@@ -6,9 +6,12 @@
  *   names = ctx:network_names(); json = ctx:network_inspect(name)
  *   ctx:network_remove(name); names = ctx:networks_prune()
  *   t = ctx:network_attach(name, container, {netns = path | pid =, endpoint_name =, ip =,
- *                                            ifname =})
+ *                                            ifname =, aliases = {..}})
  *       -- t: address, prefix_len, gateway, mac, host_ifname, network_id
  *   ctx:network_detach(name, container)
+ *   ctx:network_endpoint_rename(name, container, new_name)
+ *   ctx:container_network_connect(container, network[, {aliases = {..}, ip =}])
+ *   ctx:container_network_disconnect(container, network)
  *
  * Failures: nil, message, code name, code. */
 #include "lberth.h"
@@ -119,6 +122,11 @@ int ctx_network_attach(lua_State *L)
 	o.name = lberth_opt_string(L, 4, "endpoint_name");
 	o.ip = lberth_opt_string(L, 4, "ip");
 	o.ifname = lberth_opt_string(L, 4, "ifname");
+	if (lua_istable(L, 4)) {
+		lua_settop(L, 4);
+		lua_getfield(L, 4, "aliases");
+		o.aliases = lberth_strv(L, 5, "aliases"); /* held on the stack */
+	}
 	c->busy++;
 	rc = berth_network_attach(c->ctx, name, &o, &a, &err);
 	c->busy--;
@@ -149,6 +157,54 @@ int ctx_network_detach(lua_State *L)
 
 	c->busy++;
 	rc = berth_network_detach(c->ctx, name, container, &err);
+	c->busy--;
+	return lberth_done(L, rc, err);
+}
+
+int ctx_network_endpoint_rename(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *name = luaL_checkstring(L, 2), *container = luaL_checkstring(L, 3),
+		   *new_name = luaL_checkstring(L, 4);
+	berth_error *err = NULL;
+	int rc;
+
+	c->busy++;
+	rc = berth_network_endpoint_rename(c->ctx, name, container, new_name, &err);
+	c->busy--;
+	return lberth_done(L, rc, err);
+}
+
+int ctx_container_network_connect(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	berth_container_connect_opts o = BERTH_CONTAINER_CONNECT_OPTS_INIT;
+	const char *name = luaL_checkstring(L, 2), *network = luaL_checkstring(L, 3);
+	berth_error *err = NULL;
+	int rc;
+
+	lua_settop(L, 4);
+	o.ip = lberth_opt_string(L, 4, "ip");
+	if (lua_istable(L, 4)) {
+		lua_settop(L, 4);
+		lua_getfield(L, 4, "aliases");
+		o.aliases = lberth_strv(L, 5, "aliases"); /* held on the stack */
+	}
+	c->busy++;
+	rc = berth_container_network_connect(c->ctx, name, network, &o, &err);
+	c->busy--;
+	return lberth_done(L, rc, err);
+}
+
+int ctx_container_network_disconnect(lua_State *L)
+{
+	lberth_ctx *c = check_ctx(L, 1);
+	const char *name = luaL_checkstring(L, 2), *network = luaL_checkstring(L, 3);
+	berth_error *err = NULL;
+	int rc;
+
+	c->busy++;
+	rc = berth_container_network_disconnect(c->ctx, name, network, &err);
 	c->busy--;
 	return lberth_done(L, rc, err);
 }

@@ -570,7 +570,7 @@ static int containers_run(lua_State *L)
 static const char *const container_verbs[] = {
 	"start", "stop", "kill", "restart", "pause", "unpause", "wait", "remove", "inspect", "exec", "top",
 	"stats", "update", "diff", "export", "copy_to", "copy_from", "path_is_dir", "commit", "rename",
-	"attach", "resize", NULL,
+	"attach", "resize", "network_connect", "network_disconnect", NULL,
 };
 static const char *const volume_verbs[] = { "remove", "inspect", "hold", "release", "holders", "mount",
 					    "unmount", "populate", NULL };

@@ -119,6 +119,8 @@ def _create_options(kwargs):
     kw.pop("security_opt", None)
     if kw.get("ulimits") is not None:
         kw["ulimits"] = [_ulimit(u) for u in kw["ulimits"]]
+    if isinstance(kw.get("extra_hosts"), dict):
+        kw["extra_hosts"] = [f"{name}:{ip}" for name, ip in kw["extra_hosts"].items()]
     if kw.get("cpu_count") is not None:
         raise _invalid("cpu_count is not supported; nano_cpus=int(cpus * 1e9) limits CPU")
     return kw
@@ -692,9 +694,7 @@ class VolumeCollection(_Collection):
 # ---- networks ----------------------------------------------------------------
 
 class Network(_Model):
-    """A bridge network (docker-py's Network); attrs as network_inspect().
-    Connecting a running container is not there yet: choose its network
-    with containers.run(network=...)."""
+    """A bridge network (docker-py's Network); attrs as network_inspect()."""
 
     @property
     def name(self):
@@ -711,6 +711,19 @@ class Network(_Model):
             except _berth.NotFoundError:
                 continue
         return found
+
+    def connect(self, container, aliases=None, ipv4_address=None, **kwargs):
+        """Connects a container (a Container, name or id) to this network,
+        at once when it runs; aliases: more DNS names on a user network."""
+        unsupported = sorted(k for k, v in kwargs.items() if v)
+        if unsupported:
+            raise _invalid(f"connect: {', '.join(unsupported)} not supported")
+        self.client.container_network_connect(getattr(container, "id", container), self.name,
+                                              aliases=aliases, ip=ipv4_address)
+
+    def disconnect(self, container, force=False):
+        """Disconnects a container (a Container, name or id) from this network."""
+        self.client.container_network_disconnect(getattr(container, "id", container), self.name)
 
     def remove(self):
         """Removes it; berth.StateError while containers are attached."""

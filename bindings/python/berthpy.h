@@ -206,7 +206,7 @@ VOLUME_OPS(OPS_DECLARE)
 /* network.c: networks (berth/network.h), all taking keywords */
 #define NETWORK_OPS(X) \
 	X(network_create) X(network_names) X(network_inspect) X(network_remove) \
-	X(networks_prune) X(network_attach) X(network_detach)
+	X(networks_prune) X(network_attach) X(network_detach) X(network_endpoint_rename) X(container_network_connect) X(container_network_disconnect)
 NETWORK_OPS(OPS_DECLARE)
 #define NETWORK_METHODS NETWORK_OPS(OPS_ENTRY)
 

@@ -84,7 +84,7 @@ int strv(struct strings *s, PyObject *obj, const char *what, const char ***out)
 /* The create options from keywords; arrays to free in arrays[]. */
 struct create_args {
 	berth_container_create_opts o;
-	const char **arrays[14];
+	const char **arrays[19];
 };
 
 static void create_args_free(struct create_args *a)
@@ -264,11 +264,17 @@ static int parse_option(struct strings *s, const char *k, PyObject *value, struc
 	       : !strcmp(k, "mounts") ? strv(s, value, k, &a->arrays[10])
 	       : !strcmp(k, "tmpfs") ? mount_specs(s, value, k, &a->arrays[11])
 	       : !strcmp(k, "volumes_from") ? strv(s, value, k, &a->arrays[12])
+	       : !strcmp(k, "network_aliases") ? strv(s, value, k, &a->arrays[13])
+	       : !strcmp(k, "dns") ? strv(s, value, k, &a->arrays[14])
+	       : !strcmp(k, "dns_search") ? strv(s, value, k, &a->arrays[15])
+	       : !strcmp(k, "dns_opt") ? strv(s, value, k, &a->arrays[16])
+	       : !strcmp(k, "extra_hosts") ? strv(s, value, k, &a->arrays[17])
+	       : !strcmp(k, "ip") ? STR(ip)
 	       : !strcmp(k, "entrypoint") ? strv(s, value, k, &a->arrays[1])
 	       : !strcmp(k, "environment") ? strv(s, value, k, &a->arrays[2])
 	       : !strcmp(k, "cap_add") ? strv(s, value, k, &a->arrays[3])
 	       : !strcmp(k, "cap_drop") ? strv(s, value, k, &a->arrays[4])
-	       : !strcmp(k, "publish") ? strv(s, value, k, &a->arrays[13])
+	       : !strcmp(k, "publish") ? strv(s, value, k, &a->arrays[18])
 	       : !strcmp(k, "publish_all") ? BOOL(publish_all)
 	       : strv(s, value, k, &a->arrays[5]); /* labels */
 #undef STR
@@ -284,7 +290,8 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 		"nano_cpus", "cpu_shares", "pids_limit", "network_mode", "labels", "auto_remove",
 		"stop_signal", "stop_timeout", "seccomp", "init", "ulimits", "devices", "shm_size",
 		"stdin_open", "restart_policy", "log_config", "healthcheck", "volumes", "mounts", "tmpfs",
-		"volumes_from", "publish", "publish_all", NULL,
+		"volumes_from", "publish", "publish_all", "network_aliases", "ip", "dns", "dns_search",
+		"dns_opt", "extra_hosts", NULL,
 	};
 	berth_container_create_opts init = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	PyObject *key, *value;
@@ -327,7 +334,12 @@ static int parse_create(struct strings *s, PyObject *command, PyObject *kw, stru
 	a->o.mounts = a->arrays[10];
 	a->o.tmpfs = a->arrays[11];
 	a->o.volumes_from = a->arrays[12];
-	a->o.publish = a->arrays[13];
+	a->o.network_aliases = a->arrays[13];
+	a->o.dns = a->arrays[14];
+	a->o.dns_search = a->arrays[15];
+	a->o.dns_options = a->arrays[16];
+	a->o.add_hosts = a->arrays[17];
+	a->o.publish = a->arrays[18];
 	return 0;
 }
 
@@ -359,7 +371,9 @@ const char Context_container_create_doc[] =
 	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
 	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
 	"                 healthcheck=None, volumes=None, mounts=None, tmpfs=None,\n"
-	"                 volumes_from=None, publish=None, publish_all=False) -> str\n\n"
+	"                 volumes_from=None, publish=None, publish_all=False,
+	"                 network_aliases=None, ip=None, dns=None, dns_search=None,
+	"                 dns_opt=None, extra_hosts=None) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
 	"a dict or a list of \"KEY=VALUE\"; keyword names as docker-py's. seccomp:\n"
@@ -370,9 +384,10 @@ const char Context_container_create_doc[] =
 	"\"interval\": ns, \"timeout\": ns, \"retries\": n}; volumes: [\"name:/path:ro\",\n"
 	"\"/host:/path\", \"/anon\"] or {\"/host\": {\"bind\": \"/path\", \"mode\": \"ro\"}}; mounts:\n"
 	"[\"type=tmpfs,target=/t,tmpfs-size=1m\"]; tmpfs: {\"/t\": \"size=1m\"} or\n"
-	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; publish:\n"
-	"[\"[ip:][host_port:]port[/tcp|udp]\"] (bridge networks); publish_all: every\n"
-	"exposed port to a free host port.";
+	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; publish:
+	"[\"[ip:][host_port:]port[/tcp|udp]\"] (bridge networks); publish_all: every
+	"exposed port to a free host port; network_aliases (user networks):
+	"[\"db\"]; dns, dns_search, dns_opt: lists of str; extra_hosts: [\"name:ip\"].";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
 {

@@ -124,27 +124,34 @@ PyObject *Context_networks_prune(ContextObject *self, PyObject *args, PyObject *
 
 const char Context_network_attach_doc[] =
 	"network_attach(name, container, netns=None, pid=0, endpoint_name=None, ip=None,\n"
-	"               ifname=None) -> dict\n\n"
+	"               ifname=None, aliases=None) -> dict\n\n"
 	"Attaches a network namespace (a path, or a process's) to the network as\n"
 	"container's endpoint; returns {Address, PrefixLen, Gateway, MacAddress,\n"
-	"HostIfName, NetworkID}.";
+	"HostIfName, NetworkID}. aliases: more DNS names on a user network.";
 
 PyObject *Context_network_attach(ContextObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = { "name", "container", "netns", "pid", "endpoint_name", "ip", "ifname", NULL };
+	static char *kwlist[] = { "name", "container", "netns", "pid", "endpoint_name", "ip", "ifname", "aliases", NULL };
 	berth_network_attach_opts o = BERTH_NETWORK_ATTACH_OPTS_INIT;
 	berth_network_attachment a = BERTH_NETWORK_ATTACHMENT_INIT;
 	berth_ctx *ctx = context_get(self);
 	berth_error *err = NULL;
-	PyObject *netns = NULL;
+	PyObject *netns = NULL, *aliases_obj = Py_None;
+	const char **aliases = NULL;
 	const char *name;
 	int rc;
 
-	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|O&izzz:network_attach", kwlist, &name, &o.container,
-						 path_or_none, &netns, &o.pid, &o.name, &o.ip, &o.ifname))
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|O&izzzO:network_attach", kwlist, &name, &o.container,
+						 path_or_none, &netns, &o.pid, &o.name, &o.ip, &o.ifname, &aliases_obj))
 		return NULL;
+	if (str_array(aliases_obj, "aliases", &aliases) < 0) {
+		Py_XDECREF(netns);
+		return NULL;
+	}
+	o.aliases = aliases;
 	o.netns = netns ? PyBytes_AS_STRING(netns) : NULL;
 	UNLOCKED(self, rc = berth_network_attach(ctx, name, &o, &a, &err));
+	free(aliases);
 	Py_XDECREF(netns);
 	if (rc < 0)
 		return context_raise(self, rc, err);
@@ -167,5 +174,69 @@ PyObject *Context_network_detach(ContextObject *self, PyObject *args, PyObject *
 	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:network_detach", kwlist, &name, &container))
 		return NULL;
 	UNLOCKED(self, rc = berth_network_detach(ctx, name, container, &err));
+	return DONE(self, rc, err);
+}
+
+const char Context_network_endpoint_rename_doc[] =
+	"network_endpoint_rename(name, container, new_name)\n\n"
+	"Gives container's endpoint on the network a new name (its DNS name on a\n"
+	"user network); NotFoundError when it is not attached.";
+
+PyObject *Context_network_endpoint_rename(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "container", "new_name", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name, *container, *new_name;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "sss:network_endpoint_rename", kwlist, &name, &container,
+						 &new_name))
+		return NULL;
+	UNLOCKED(self, rc = berth_network_endpoint_rename(ctx, name, container, new_name, &err));
+	return DONE(self, rc, err);
+}
+
+const char Context_container_network_connect_doc[] =
+	"container_network_connect(name, network, aliases=None, ip=None)\n\n"
+	"Connects a container to one more network (at once when it runs, and at\n"
+	"each later start); aliases and ip on user networks.";
+
+PyObject *Context_container_network_connect(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "network", "aliases", "ip", NULL };
+	berth_container_connect_opts o = BERTH_CONTAINER_CONNECT_OPTS_INIT;
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	PyObject *aliases_obj = Py_None;
+	const char **aliases = NULL;
+	const char *name, *network;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss|Oz:container_network_connect", kwlist, &name,
+						 &network, &aliases_obj, &o.ip) ||
+	    str_array(aliases_obj, "aliases", &aliases) < 0)
+		return NULL;
+	o.aliases = aliases;
+	UNLOCKED(self, rc = berth_container_network_connect(ctx, name, network, &o, &err));
+	free(aliases);
+	return DONE(self, rc, err);
+}
+
+const char Context_container_network_disconnect_doc[] =
+	"container_network_disconnect(name, network)\n\n"
+	"Disconnects a container from a network connect gave it.";
+
+PyObject *Context_container_network_disconnect(ContextObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = { "name", "network", NULL };
+	berth_ctx *ctx = context_get(self);
+	berth_error *err = NULL;
+	const char *name, *network;
+	int rc;
+
+	if (!ctx || !PyArg_ParseTupleAndKeywords(args, kwargs, "ss:container_network_disconnect", kwlist, &name, &network))
+		return NULL;
+	UNLOCKED(self, rc = berth_container_network_disconnect(ctx, name, network, &err));
 	return DONE(self, rc, err);
 }

@@ -78,6 +78,10 @@ static int env_file(const char *path, struct list *l)
 	"      --cap-drop list       drop Linux capabilities\n" \
 	"      --cpu-shares int      CPU shares (relative weight)\n" \
 	"      --cpus decimal        number of CPUs\n" \
+	"      --add-host list       add a custom host-to-IP mapping (host:ip)\n" \
+	"      --dns list            set custom DNS servers\n" \
+	"      --dns-option list     set DNS options\n" \
+	"      --dns-search list     set custom DNS search domains\n" \
 	"      --device list         add a host device: /dev/x[:/dev/y][:rwm]\n" \
 	"  -d, --detach              run in the background and print the container ID (run)\n" \
 	"      --entrypoint string   overwrite the default ENTRYPOINT of the image\n" \
@@ -89,6 +93,7 @@ static int env_file(const char *path, struct list *l)
 	"      --health-retries int  consecutive failures needed to report unhealthy (3)\n" \
 	"      --health-timeout d    maximum time to allow one check to run (30s)\n" \
 	"      --hostname string     container host name\n" \
+	"      --ip string           IPv4 address (user networks)\n" \
 	"      --init                run an init inside the container that forwards signals and reaps processes\n" \
 	"  -l, --label list          set meta data on a container\n" \
 	"      --log-driver string   json-file (the only one)\n" \
@@ -97,6 +102,7 @@ static int env_file(const char *path, struct list *l)
 	"      --memory-swap bytes   swap limit equal to memory plus swap: -1 unlimited\n" \
 	"      --name string         assign a name to the container\n" \
 	"      --network string      none (default), host, container:<name|id>, bridge or a network\n" \
+	"      --network-alias list  add a network-scoped alias for the container (user networks)\n" \
 	"      --no-healthcheck      disable any container-specified HEALTHCHECK\n" \
 	"      --pids-limit int      tune container pids limit (-1 for unlimited)\n" \
 	"      --privileged          give extended privileges to this container\n" \
@@ -126,14 +132,20 @@ enum {
 	OPT_INIT, OPT_ULIMIT, OPT_DEVICE, OPT_SHM_SIZE, OPT_LOG_OPT,
 	OPT_LOG_DRIVER, OPT_RESTART, OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_RETRIES,
 	OPT_HEALTH_TIMEOUT, OPT_NO_HEALTHCHECK, OPT_MOUNT, OPT_TMPFS, OPT_VOLUMES_FROM,
+	OPT_ADD_HOST, OPT_DNS, OPT_DNS_OPTION, OPT_DNS_SEARCH, OPT_IP, OPT_NETWORK_ALIAS,
 };
 
 static const struct option create_options[] = {
+	{ "add-host", required_argument, NULL, OPT_ADD_HOST },
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "detach", no_argument, NULL, 'd' },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+	{ "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
+	{ "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
 	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 	{ "env", required_argument, NULL, 'e' },
 	{ "env-file", required_argument, NULL, OPT_ENV_FILE },
@@ -143,6 +155,7 @@ static const struct option create_options[] = {
 	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "interactive", no_argument, NULL, 'i' },
+	{ "ip", required_argument, NULL, OPT_IP },
 	{ "label", required_argument, NULL, 'l' },
 	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
@@ -150,6 +163,7 @@ static const struct option create_options[] = {
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
 	{ "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
@@ -181,6 +195,7 @@ struct run_args {
 	berth_container_create_opts o;
 	struct list env, labels, cap_add, cap_drop, entrypoint, ulimits, devices, log_opts, publish;
 	struct list volumes, mounts, tmpfs, volumes_from;
+	struct list aliases, dns, dns_search, dns_options, add_hosts;
 	bool detach, interactive;
 };
 
@@ -297,6 +312,12 @@ static int create_option(struct run_args *a, int opt)
 	case OPT_MOUNT: list_add(&a->mounts, optarg); break;
 	case OPT_TMPFS: list_add(&a->tmpfs, optarg); break;
 	case OPT_VOLUMES_FROM: list_add(&a->volumes_from, optarg); break;
+	case OPT_NETWORK_ALIAS: list_add(&a->aliases, optarg); break;
+	case OPT_IP: a->o.ip = optarg; break;
+	case OPT_DNS: list_add(&a->dns, optarg); break;
+	case OPT_DNS_SEARCH: list_add(&a->dns_search, optarg); break;
+	case OPT_DNS_OPTION: list_add(&a->dns_options, optarg); break;
+	case OPT_ADD_HOST: list_add(&a->add_hosts, optarg); break;
 	default: return cli_opt_status(opt);
 	}
 	return 0;
@@ -317,6 +338,11 @@ static void run_args_free(struct run_args *a)
 	free(a->tmpfs.v);
 	free(a->volumes_from.v);
 	free(a->publish.v);
+	free(a->aliases.v);
+	free(a->dns.v);
+	free(a->dns_search.v);
+	free(a->dns_options.v);
+	free(a->add_hosts.v);
 }
 
 /* Parses run/create's options and IMAGE [COMMAND...]; 0 or an exit status. */
@@ -347,6 +373,11 @@ static int parse_create(int argc, char **argv, const char *usage, const char *na
 	a->o.tmpfs = a->tmpfs.v;
 	a->o.volumes_from = a->volumes_from.v;
 	a->o.publish = a->publish.v;
+	a->o.network_aliases = a->aliases.v;
+	a->o.dns = a->dns.v;
+	a->o.dns_search = a->dns_search.v;
+	a->o.dns_options = a->dns_options.v;
+	a->o.add_hosts = a->add_hosts.v;
 	if (optind + 1 < argc)
 		a->o.cmd = (const char *const *)argv + optind + 1;
 	return 0;

@@ -234,6 +234,90 @@ static int cmd_network_rm(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static const char connect_usage[] =
+	"Usage:  berth network connect [OPTIONS] NETWORK CONTAINER\n"
+	"\n"
+	"Connect a container to a network\n"
+	"\n"
+	"Options:\n"
+	"      --alias list   add a network-scoped alias for the container\n"
+	"      --help         show this help\n"
+	"      --ip string    IPv4 address (e.g., 172.30.100.104)\n";
+
+static int cmd_network_connect(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_ALIAS = 256, OPT_IP };
+	static const struct option options[] = {
+		{ "alias", required_argument, NULL, OPT_ALIAS },
+		{ "ip", required_argument, NULL, OPT_IP },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	berth_container_connect_opts o = BERTH_CONTAINER_CONNECT_OPTS_INIT;
+	struct list aliases = { 0 };
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "", options, connect_usage)) != -1) {
+		if (opt == OPT_ALIAS)
+			list_add(&aliases, optarg);
+		else if (opt == OPT_IP)
+			o.ip = optarg;
+		else {
+			free(aliases.v);
+			return cli_opt_status(opt);
+		}
+	}
+	o.aliases = aliases.v;
+	if (cli_args(argc, 2, 2, "network connect", connect_usage))
+		status = 125;
+	else if (!(ctx = cli_context(cli)))
+		status = 1;
+	else {
+		if (berth_container_network_connect(ctx, argv[optind + 1], argv[optind], &o, &err) < 0)
+			status = cli_fail(err);
+		berth_ctx_free(ctx);
+	}
+	free(aliases.v);
+	return status;
+}
+
+static const char disconnect_usage[] =
+	"Usage:  berth network disconnect [OPTIONS] NETWORK CONTAINER\n"
+	"\n"
+	"Disconnect a container from a network\n"
+	"\n"
+	"Options:\n"
+	"  -f, --force   accepted for Docker's sake (a removed network is disconnected from anyway)\n"
+	"      --help    show this help\n";
+
+static int cmd_network_disconnect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	berth_error *err = NULL;
+	berth_ctx *ctx;
+	int opt, status = 0;
+
+	optind = 0;
+	while ((opt = cli_getopt(argc, argv, "f", options, disconnect_usage)) != -1)
+		if (opt != 'f')
+			return cli_opt_status(opt);
+	if (cli_args(argc, 2, 2, "network disconnect", disconnect_usage))
+		return 125;
+	if (!(ctx = cli_context(cli)))
+		return 1;
+	if (berth_container_network_disconnect(ctx, argv[optind + 1], argv[optind], &err) < 0)
+		status = cli_fail(err);
+	berth_ctx_free(ctx);
+	return status;
+}
+
 static const char prune_usage[] =
 	"Usage: berth network prune [OPTIONS]\n"
 	"\n"
@@ -280,7 +364,9 @@ static int cmd_network_prune(struct cli *cli, int argc, char **argv)
 int cmd_network(struct cli *cli, int argc, char **argv)
 {
 	static const struct command subs[] = {
+		{ "connect", "connect a container to a network", cmd_network_connect },
 		{ "create", "create a network", cmd_network_create },
+		{ "disconnect", "disconnect a container from a network", cmd_network_disconnect },
 		{ "inspect", "display detailed information on one or more networks", cmd_network_inspect },
 		{ "ls", "list networks", cmd_network_ls },
 		{ "list", NULL, cmd_network_ls },

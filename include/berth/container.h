@@ -89,12 +89,20 @@ typedef struct {
 	const char *const *publish;     /* "[ip:][hostPort:]containerPort[/tcp|udp]" (-p); no
 					   hostPort: a free one. Bridge networks only */
 	int publish_all;                /* every exposed port to a free host port (-P) */
+	const char *const *network_aliases; /* --network-alias: more names the container answers
+					   to on its user network (DNS) */
+	const char *ip;                 /* --ip: its IPv4 address on its user network */
+	const char *const *dns;         /* --dns: nameservers instead of the host's (on a user
+					   network: after the network's own) */
+	const char *const *dns_search;  /* --dns-search: search domains instead of the host's */
+	const char *const *dns_options; /* --dns-option: resolv.conf options instead of the host's */
+	const char *const *add_hosts;   /* --add-host: "name:ip" lines of /etc/hosts */
 } berth_container_create_opts;
 
 #define BERTH_CONTAINER_CREATE_OPTS_INIT                                                  \
 	{ sizeof(berth_container_create_opts), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
 	  NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, NULL, \
-	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+	  NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Makes a container from an image (a name or an id in the store; pull it
  * first): its snapshot, its config and its generated /etc files. Puts the
@@ -279,6 +287,30 @@ BERTH_EXTERN int berth_container_unpause(berth_ctx *ctx, const char *name, berth
  * does not run is simply started. Errors: as stop and start. */
 BERTH_EXTERN int berth_container_restart(berth_ctx *ctx, const char *name, int timeout_s,
 					 berth_error **err);
+
+/* Connecting a container to one more network (docker network connect). */
+typedef struct {
+	size_t size;                /* sizeof(berth_container_connect_opts): set by the INIT macro */
+	const char *const *aliases; /* more DNS names on that network (user networks) */
+	const char *ip;             /* its IPv4 address there (user networks); NULL: the next free */
+} berth_container_connect_opts;
+
+#define BERTH_CONTAINER_CONNECT_OPTS_INIT { sizeof(berth_container_connect_opts), NULL, NULL }
+
+/* Connects container `name` to network `network` besides its own
+ * (--network): recorded, so every later start attaches it too, and
+ * attached at once when it runs (interface eth1, eth2, ...). EEXISTS when
+ * connected already, EINVAL for a container on --network none, host or
+ * container:, or aliases/ip on the default network; a failed attach
+ * leaves it unconnected. */
+BERTH_EXTERN int berth_container_network_connect(berth_ctx *ctx, const char *name, const char *network,
+						 const berth_container_connect_opts *opts, berth_error **err);
+
+/* Disconnects it from a network connect gave it (its interface goes at
+ * once when it runs). ENOTFOUND when not connected; EUNSUPPORTED for its
+ * own network (--network): not yet. */
+BERTH_EXTERN int berth_container_network_disconnect(berth_ctx *ctx, const char *name, const char *network,
+						    berth_error **err);
 
 /* Gives a container a new name (the old one is free afterwards). Errors:
  * EEXISTS when another container has it, EINVAL for a malformed name or

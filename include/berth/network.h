@@ -17,6 +17,14 @@
  * from the same network namespace. A lease whose veth has gone (its
  * namespace ended, its process was killed) is swept by the next call that
  * allocates or lists.
+ *
+ * On user networks (not the default one, as Docker's) an endpoint's name,
+ * its aliases and the container's first 12 characters resolve to its
+ * address for the other endpoints of the network, through aardvark-dns
+ * (podman's; $BERTH_AARDVARK_DNS or /usr/lib/podman/aardvark-dns) on the
+ * gateway's port 53, which forwards other names to the host's resolvers.
+ * One process serves every user network of a store; it starts with the
+ * first endpoint and ends with the last.
  */
 #ifndef BERTH_NETWORK_H
 #define BERTH_NETWORK_H
@@ -94,9 +102,12 @@ typedef struct {
 	const char *ifname;       /* the name inside; NULL: "eth0" */
 	berth_network_port *ports; /* published ports (host_port 0 gets the port chosen) */
 	size_t nports;
+	const char *const *aliases; /* more names the endpoint answers to on a user network
+				       (besides name and the container's first 12), NULL-terminated */
+	int no_default_route;       /* 1: no default route through this network (a second one) */
 } berth_network_attach_opts;
 
-#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+#define BERTH_NETWORK_ATTACH_OPTS_INIT { sizeof(berth_network_attach_opts), NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 
 /* What an attach gave (filled by the library up to its size). */
 typedef struct {
@@ -125,6 +136,12 @@ BERTH_EXTERN int berth_network_attach(berth_ctx *ctx, const char *name,
  * ENOTFOUND when it is not attached. */
 BERTH_EXTERN int berth_network_detach(berth_ctx *ctx, const char *name, const char *container,
 				      berth_error **err);
+
+/* Gives container's endpoint on network `name` a new name (its DNS name
+ * on a user network: the old one stops resolving). ENOTFOUND when it is
+ * not attached; EINVAL for a name no resolver could ask for. */
+BERTH_EXTERN int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *container,
+					       const char *new_name, berth_error **err);
 
 #ifdef __cplusplus
 }

@@ -143,8 +143,21 @@ int bt_ct_net_check(berth_ctx *ctx, const char *mode, berth_error **err);
 int bt_ct_net_up(berth_ctx *ctx, struct bt_ct *ct, int pid, berth_error **err);
 void bt_ct_net_down(berth_ctx *ctx, const char *id);
 json_t *bt_ct_net_inspect(const struct bt_ct *ct);
+/* After a rename: a running container's endpoint answers to the new name. */
+void bt_ct_net_renamed(berth_ctx *ctx, const struct bt_ct *ct, const char *new_name);
 
-int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err);
+/* What the /etc files are made from. */
+struct bt_ct_etc {
+	const char *hostname;
+	bool host_net;
+	const char *nameserver; /* a user network's own (its gateway), or NULL */
+	const char *const *dns, *const *dns_search, *const *dns_options, *const *add_hosts;
+};
+int bt_ct_etc_write(const char *dir, const struct bt_ct_etc *e, berth_error **err);
+/* The nameserver of network mode `mode` (a user network's gateway, where
+ * its aardvark-dns answers) into ns; "" for the default network and the
+ * other modes. */
+int bt_ct_net_nameserver(berth_ctx *ctx, const char *mode, char ns[16], berth_error **err);
 
 /* ---- lifecycle (container.c) ------------------------------------------ */
 /* A name Docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]*, a leading '/' allowed. */

@@ -176,7 +176,10 @@ static int hold_image(struct create *c, berth_image *img, berth_error **err)
 static int create_in(struct create *c, berth_error **err)
 {
 	berth_image *img = NULL;
-	bool host_net = c->o.network && !strcmp(c->o.network, "host");
+	char ns[16] = "";
+	struct bt_ct_etc etc = { .host_net = c->o.network && !strcmp(c->o.network, "host"), .dns = c->o.dns,
+				 .dns_search = c->o.dns_search, .dns_options = c->o.dns_options,
+				 .add_hosts = c->o.add_hosts };
 	int rc;
 
 	if ((rc = berth_image_lookup(c->ctx, c->image, &img, err)) < 0)
@@ -198,8 +201,12 @@ static int create_in(struct create *c, berth_error **err)
 	    (rc = berth_snapshot_create(c->ctx, c->id, berth_image_id(img), NULL, err)) < 0)
 		goto out;
 	c->snapshot = true;
+	etc.hostname = c->o.hostname ? c->o.hostname : c->short_name;
+	if ((rc = bt_ct_net_nameserver(c->ctx, c->o.network, ns, err)) < 0)
+		goto out;
+	etc.nameserver = ns[0] ? ns : NULL;
 	if ((rc = berth_snapshot_mount(c->ctx, c->id, &c->rootfs, err)) < 0 ||
-	    (rc = bt_ct_etc_write(c->tmp, c->o.hostname ? c->o.hostname : c->short_name, host_net, err)) < 0 ||
+	    (rc = bt_ct_etc_write(c->tmp, &etc, err)) < 0 ||
 	    (rc = create_records(c, img, err)) < 0)
 		goto out;
 	if (rename(c->tmp, c->dir) < 0) {

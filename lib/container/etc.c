@@ -15,28 +15,89 @@ static const char hosts_none[] =
 	"ff02::1\tip6-allnodes\n"
 	"ff02::2\tip6-allrouters\n";
 
-/* The host's resolv.conf; without the host's network, nameservers on the
- * host's loopback are unreachable and dropped (Docker does the same). */
-static char *resolv_conf(bool host_net)
+/* Appends "text" to *buf (NULL stays NULL: out of memory). */
+static void append(char **buf, const char *text)
 {
-	char *text = NULL, *out, *save = NULL;
-	size_t len, n = 0;
+	char *more = *buf ? bt_strdup_printf("%s%s", *buf, text) : NULL;
 
-	if (bt_read_file("/etc/resolv.conf", 1 << 20, &text, &len, NULL) < 0)
-		return strdup("");
-	if (host_net || !(out = malloc(len + 1)))
-		return text;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *ns = line + strspn(line, " \t");
+	free(*buf);
+	*buf = more;
+}
 
-		if (!strncmp(ns, "nameserver", 10) &&
-		    (strstr(ns, " 127.") || strstr(ns, "\t127.") || strstr(ns, " ::1")))
-			continue;
-		n += (size_t)sprintf(out + n, "%s\n", line);
+static void append_line(char **buf, const char *word, const char *const *v)
+{
+	append(buf, word);
+	for (; v && *v; v++) {
+		append(buf, " ");
+		append(buf, *v);
 	}
-	out[n] = '\0';
+	append(buf, "\n");
+}
+
+/* A nameserver the container cannot reach: the host's loopback, unless it
+ * shares the host's network (Docker drops them too). */
+static bool loopback_nameserver(const char *line)
+{
+	return strstr(line, " 127.") || strstr(line, "\t127.") || strstr(line, " ::1");
+}
+
+/* resolv.conf from the host's: its nameservers, or a user network's own
+ * (its aardvark-dns on the gateway, which forwards to the host's), then
+ * --dns's; its search and options lines (or --dns-search, --dns-option). */
+static char *resolv_conf(const struct bt_ct_etc *e)
+{
+	char *text = NULL, *out = strdup(""), *save = NULL;
+	size_t len;
+
+	if (e->nameserver) {
+		append(&out, "nameserver ");
+		append(&out, e->nameserver);
+		append(&out, "\n");
+	}
+	for (const char *const *d = e->dns; d && *d; d++) {
+		append(&out, "nameserver ");
+		append(&out, *d);
+		append(&out, "\n");
+	}
+	if (e->dns_search && *e->dns_search)
+		append_line(&out, "search", e->dns_search);
+	if (e->dns_options && *e->dns_options)
+		append_line(&out, "options", e->dns_options);
+	if (bt_read_file("/etc/resolv.conf", 1 << 20, &text, &len, NULL) < 0)
+		return out;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *word = line + strspn(line, " \t");
+		bool ns = !strncmp(word, "nameserver", 10), search = !strncmp(word, "search", 6) || !strncmp(word, "domain", 6),
+		     options = !strncmp(word, "options", 7);
+
+		/* a user network's aardvark-dns forwards to the host's */
+		if ((ns && (e->dns || e->nameserver || (!e->host_net && loopback_nameserver(word)))) ||
+		    (search && e->dns_search && *e->dns_search) || (options && e->dns_options && *e->dns_options))
+			continue;
+		append(&out, line);
+		append(&out, "\n");
+	}
 	free(text);
 	return out;
+}
+
+/* hosts: the host's (host network) or the default, then --add-host's. */
+static char *hosts_file(const struct bt_ct_etc *e)
+{
+	char *hosts = NULL;
+	size_t len;
+
+	if (!e->host_net || bt_read_file("/etc/hosts", 1 << 20, &hosts, &len, NULL) < 0)
+		hosts = strdup(hosts_none);
+	for (const char *const *h = e->add_hosts; h && *h && hosts; h++) {
+		const char *colon = strchr(*h, ':');
+		char *line = colon ? bt_strdup_printf("%s\t%.*s\n", colon + 1, (int)(colon - *h), *h) : NULL;
+
+		if (line)
+			append(&hosts, line);
+		free(line);
+	}
+	return hosts;
 }
 
 /* Without fsync, as Docker writes them: made again from the options, never
@@ -53,23 +114,16 @@ static int write_file(const char *dir, const char *name, const char *text, berth
 	return rc;
 }
 
-int bt_ct_etc_write(const char *dir, const char *hostname, bool host_net, berth_error **err)
+int bt_ct_etc_write(const char *dir, const struct bt_ct_etc *e, berth_error **err)
 {
-	char *hosts = NULL, *resolv = resolv_conf(host_net), *name;
-	size_t len;
+	char *hosts = hosts_file(e), *resolv = resolv_conf(e), *name;
+	char host[256] = "";
+
+	if (e->host_net)
+		gethostname(host, sizeof(host) - 1);
+	name = bt_strdup_printf("%s\n", e->host_net ? host : e->hostname);
 	int rc;
 
-	if (host_net) {
-		char host[256] = "";
-
-		gethostname(host, sizeof(host) - 1);
-		name = bt_strdup_printf("%s\n", host);
-		if (bt_read_file("/etc/hosts", 1 << 20, &hosts, &len, NULL) < 0)
-			hosts = strdup(hosts_none);
-	} else {
-		name = bt_strdup_printf("%s\n", hostname);
-		hosts = strdup(hosts_none);
-	}
 	if (!resolv || !hosts || !name)
 		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	else if ((rc = write_file(dir, "hostname", name, err)) == 0 &&

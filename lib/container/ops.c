@@ -271,8 +271,10 @@ int berth_container_rename(berth_ctx *ctx, const char *name, const char *new_nam
 			bt_ct_name_release(croot, new_name, ct->id);
 		else if (old_copy)
 			bt_ct_name_release(croot, old_copy, ct->id);
-		if (rc == 0)
+		if (rc == 0) {
+			bt_ct_net_renamed(ctx, ct, new_name);
 			bt_ct_event(ctx, ct->id, "rename", ct->config, "oldName", old_copy ? old_copy : "");
+		}
 		free(old_copy);
 	}
 	bt_lock_release(lock);

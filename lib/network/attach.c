@@ -29,6 +29,9 @@ static int check_opts(const berth_network_attach_opts *o, berth_error **err)
 		return bt_error_set(err, BERTH_EINVAL, 0, "no network namespace: give a path or a pid");
 	if (o->nports && !o->ports)
 		return bt_error_set(err, BERTH_EINVAL, 0, "nports without ports");
+	for (const char *const *a = o->aliases; a && *a; a++)
+		if (bt_dns_check_name(*a, "alias", err) < 0)
+			return BERTH_EINVAL;
 	return bt_ports_check(o->ports, o->nports, err);
 }
 
@@ -123,12 +126,19 @@ static int plan_endpoint(const struct bt_net *net, const berth_network_attach_op
 	ep->nl.ifname = o->ifname ? o->ifname : "eth0";
 	ep->nl.ip = ip;
 	ep->nl.len = net->subnet.len;
-	ep->nl.gw = net->internal ? 0 : net->gateway;
+	ep->nl.gw = net->internal || o->no_default_route ? 0 : net->gateway;
 	ep->lease = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "Container", o->container, "Name",
 			      o->name ? o->name : o->container, "EndpointID", ep->endpoint_id, "MacAddress", ep->mac,
 			      "IPv4Address", cidr, "HostIf", ep->host_if, "IfName", ep->nl.ifname, "HostNs",
 			      (json_int_t)bt_net_ns_ino(), "Pending", 1);
 	ep->lease_path = bt_lease_path(net, ip);
+	if (ep->lease && o->aliases && *o->aliases) {
+		json_t *aliases = json_array();
+
+		for (const char *const *a = o->aliases; *a; a++)
+			json_array_append_new(aliases, json_string(*a));
+		json_object_set_new(ep->lease, "Aliases", aliases);
+	}
 	if (!ep->lease || !ep->lease_path)
 		return bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
 	return 0;
@@ -204,11 +214,12 @@ static int attach_locked(berth_ctx *ctx, struct bt_net *net, const berth_network
 	}
 	snprintf(res->address, sizeof(res->address), "%s", ep.ip);
 	res->prefix_len = net->subnet.len;
-	if (ep.nl.gw)
-		bt_ip_format(ep.nl.gw, res->gateway);
+	if (!net->internal)
+		bt_ip_format(net->gateway, res->gateway);
 	snprintf(res->mac, sizeof(res->mac), "%s", ep.mac);
 	snprintf(res->host_ifname, sizeof(res->host_ifname), "%s", ep.host_if);
 	snprintf(res->network_id, sizeof(res->network_id), "%s", net->id);
+	bt_dns_sync_logged(ctx);
 	goto out;
 undo:
 	unlink(ep.lease_path);
@@ -253,15 +264,19 @@ out:
 	return rc < 0 ? bt_error_wrap(err, rc, "attaching %s to network %s", o.container ? o.container : "?", name) : 0;
 }
 
-int berth_network_detach(berth_ctx *ctx, const char *name, const char *container, berth_error **err)
+/* Runs op on container's endpoint on network name (the default one when
+ * NULL), with the networks lock held; ENOTFOUND when it has none. */
+typedef int (*endpoint_op)(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *arg, berth_error **err);
+
+static int on_endpoint(berth_ctx *ctx, const char *name, const char *container, endpoint_op op, const void *arg,
+		       berth_error **err)
 {
 	struct bt_net *net = NULL;
 	json_t *leases = NULL, *lease;
 	const char *ip;
 	int lock, rc;
 
-	if (!ctx || !container)
-		return bt_error_set(err, BERTH_EINVAL, 0, "no context or no container");
 	if ((rc = bt_net_lock(ctx, &lock, err)) < 0)
 		return rc;
 	if ((rc = bt_net_load(ctx, name ? name : BERTH_NETWORK_DEFAULT, &net, err)) < 0 ||
@@ -270,21 +285,12 @@ int berth_network_detach(berth_ctx *ctx, const char *name, const char *container
 	rc = bt_error_set(err, BERTH_ENOTFOUND, 0, "%s is not attached to network %s", container, net->name);
 	json_object_foreach(leases, ip, lease) {
 		const char *c = json_string_value(json_object_get(lease, "Container"));
-		const char *host_if = json_string_value(json_object_get(lease, "HostIf"));
-		char *path;
+		uint32_t addr;
 
-		if (!c || strcmp(c, container))
+		if (!c || strcmp(c, container) || bt_ip_parse(ip, &addr, NULL) < 0)
 			continue;
 		bt_error_clear(err);
-		if ((rc = host_if ? bt_nl_link_delete(host_if, err) : 0) < 0)
-			break;
-		if (!(path = bt_strdup_printf("%s/leases/%s", net->dir, ip)))
-			rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
-		else if (unlink(path) < 0 && errno != ENOENT)
-			rc = bt_error_os(err, "removing lease %s", path);
-		else if (json_array_size(json_object_get(lease, "Ports")))
-			rc = bt_net_rules_sync(ctx, err);
-		free(path);
+		rc = op(ctx, net, ip, lease, arg, err);
 		break;
 	}
 out:
@@ -292,4 +298,58 @@ out:
 	json_decref(leases);
 	bt_net_free(net);
 	return rc;
+}
+
+/* The veth, the lease, the rules of its ports, its names. */
+static int detach_endpoint(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *arg, berth_error **err)
+{
+	const char *host_if = json_string_value(json_object_get(lease, "HostIf"));
+	char *path;
+	int rc;
+
+	(void)arg;
+	if ((rc = host_if ? bt_nl_link_delete(host_if, err) : 0) < 0)
+		return rc;
+	if (!(path = bt_strdup_printf("%s/leases/%s", net->dir, ip)))
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if (unlink(path) < 0 && errno != ENOENT)
+		rc = bt_error_os(err, "removing lease %s", path);
+	else if (json_array_size(json_object_get(lease, "Ports")))
+		rc = bt_net_rules_sync(ctx, err);
+	free(path);
+	bt_dns_sync_logged(ctx);
+	return rc;
+}
+
+int berth_network_detach(berth_ctx *ctx, const char *name, const char *container, berth_error **err)
+{
+	if (!ctx || !container)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no context or no container");
+	return on_endpoint(ctx, name, container, detach_endpoint, NULL, err);
+}
+
+static int rename_endpoint(berth_ctx *ctx, const struct bt_net *net, const char *ip, json_t *lease,
+			   const void *new_name, berth_error **err)
+{
+	char *path = bt_strdup_printf("%s/leases/%s", net->dir, ip);
+	int rc;
+
+	json_object_set_new(lease, "Name", json_string(new_name));
+	if (!path)
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+	else if ((rc = bt_json_write_atomic(path, lease, err)) == 0)
+		bt_dns_sync_logged(ctx);
+	free(path);
+	return rc;
+}
+
+int berth_network_endpoint_rename(berth_ctx *ctx, const char *name, const char *container, const char *new_name,
+				  berth_error **err)
+{
+	if (!ctx || !container || !new_name)
+		return bt_error_set(err, BERTH_EINVAL, 0, "no context, container or new name");
+	if (bt_dns_check_name(new_name, "endpoint name", err) < 0)
+		return BERTH_EINVAL;
+	return on_endpoint(ctx, name, container, rename_endpoint, new_name, err);
 }

@@ -112,5 +112,7 @@ int bt_lease_sweep(berth_ctx *ctx, const struct bt_net *net)
 	json_decref(all);
 	if (ports) /* their DNAT rules go too */
 		bt_net_rules_sync(ctx, NULL);
+	if (dropped) /* and their names */
+		bt_dns_sync_logged(ctx);
 	return dropped;
 }

@@ -103,4 +103,16 @@ int bt_ports_route_localnet(const char *bridge, berth_error **err);
  * table goes when no network needs it. */
 int bt_net_rules_sync(berth_ctx *ctx, berth_error **err);
 
+/* ---- names (dns.c) ------------------------------------------------------ */
+/* A name or alias an endpoint may answer to (what a resolver can ask). */
+int bt_dns_check_name(const char *n, const char *what, berth_error **err);
+/* <root>/networks/.dns: aardvark-dns's configuration and pid file. */
+char *bt_dns_dir(const berth_ctx *ctx);
+/* Writes the names of every user network's endpoints from the leases
+ * (lock held), and starts, tells (SIGHUP) or ends aardvark-dns to match. */
+int bt_dns_sync(berth_ctx *ctx, berth_error **err);
+/* The same, a failure only logged: names are a service of the network,
+ * and no reason to fail what changed it. */
+void bt_dns_sync_logged(berth_ctx *ctx);
+
 #endif

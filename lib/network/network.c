@@ -119,6 +119,8 @@ static int load_swept(berth_ctx *ctx, const char *name, struct bt_net **net, jso
 	if ((rc = bt_net_load(ctx, name, net, err)) < 0)
 		return rc;
 	bt_lease_sweep(ctx, *net);
+	/* an aardvark-dns killed meanwhile is started again */
+	bt_dns_sync_logged(ctx);
 	if (leases && (rc = bt_lease_list(*net, leases, err)) < 0) {
 		bt_net_free(*net);
 		*net = NULL;
@@ -190,6 +192,7 @@ static int remove_locked(berth_ctx *ctx, struct bt_net *net, const json_t *lease
 		return rc;
 	}
 	rc = bt_net_rules_sync(ctx, err);
+	bt_dns_sync_logged(ctx);
 	bt_rm_rf(gone, NULL);
 	free(gone);
 	return rc;

@@ -31,7 +31,11 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${STORE:-}" ] && [ -f "$STORE/outside.pid" ] && kill "$(cat "$STORE/outside.pid")" 2>/dev/null
+	# the containers' removal ends the DNS server; one still running then
+	# (a failed test's) is ours: its command line names this store
+	dns=$(cat "${STORE:-/nonexistent}/root/networks/.dns/aardvark.pid" 2>/dev/null || true)
 	engine_teardown_file
+	[ -n "$dns" ] && grep -qa -- "/root/networks/.dns" "/proc/$dns/cmdline" 2>/dev/null && kill "$dns"
 	ip netns del "$OUT" 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
 }
@@ -225,4 +229,184 @@ fetch() {
 	"${B[@]}" rm -f lweb
 	"${B[@]}" network rm bt-left bt-right
 	! in_ns ip -o link show | grep -q 'berth-'
+}
+
+# an image with GNU wget and the libraries it loads: busybox-static's wget
+# crashes on any name lookup (a static glibc cannot load NSS)
+wget_image() {
+	"${B[@]}" image inspect bt-wget >/dev/null 2>&1 && return 0
+	local r=$STORE/wgetroot l d
+	mkdir -p "$r/etc" "$r/usr/bin"
+	cp /usr/bin/wget "$r/usr/bin/"
+	for l in $(ldd /usr/bin/wget | grep -o '/[^ ]*'); do
+		mkdir -p "$r$(dirname "$l")"
+		cp -L "$l" "$r$l"
+	done
+	echo "hosts: files dns" > "$r/etc/nsswitch.conf"
+	"${B[@]}" create --name mkwget busybox true
+	for d in "$r"/*; do
+		[ "$d" = "$r/etc" ] || "${B[@]}" cp "$d" mkwget:/
+	done
+	"${B[@]}" cp "$r/etc/nsswitch.conf" mkwget:/etc/nsswitch.conf
+	"${B[@]}" commit mkwget bt-wget >/dev/null
+	"${B[@]}" rm mkwget
+}
+
+# wget of http://$2/ from a container on network $1, retried while the
+# server starts; prints what it got (busybox sh would run its own applet
+# for a bare "wget")
+wget_by_name() {
+	"${B[@]}" run --rm --network "$1" bt-wget sh -c \
+		"for i in 1 2 3 4 5 6 7 8 9 10; do /usr/bin/wget -T 2 -t 1 -qO- http://$2/ && exit 0; sleep 0.2; done; exit 1"
+}
+
+dns_pid() {
+	cat "$STORE/root/networks/.dns/aardvark.pid" 2>/dev/null || true
+}
+
+# no aardvark-dns of this store runs (none has it on its command line)
+no_dns_process() {
+	! grep -qsa -- "$STORE/root/networks/.dns" /proc/[0-9]*/cmdline
+}
+
+@test "names on a user network: name, alias and short id, for its own containers only; renamed and removed stop resolving" {
+	command -v ldd >/dev/null || skip "ldd is not installed"
+	[ -x /usr/lib/podman/aardvark-dns ] || skip "aardvark-dns is not installed (scripts/install-deps)"
+	wget_image
+	"${B[@]}" network create --subnet 10.85.0.0/24 bt-dns
+	"${B[@]}" network create --subnet 10.86.0.0/24 bt-dns2
+	"${B[@]}" run -d --network bt-dns --name dweb --network-alias webalias busybox sh -c \
+		"echo dweb > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp"
+	id=$("${B[@]}" inspect -f '{{.Id}}' dweb)
+	run "${B[@]}" inspect -f '{{json .NetworkSettings.Networks}}' dweb
+	[[ "$output" == *'"Aliases":["'"${id:0:12}"'","webalias"]'* ]]
+	run "${B[@]}" run --rm --network bt-dns busybox cat /etc/resolv.conf
+	[[ "$output" == "nameserver 10.85.0.1"* ]]
+	for name in dweb webalias "${id:0:12}"; do
+		run wget_by_name bt-dns "$name"
+		[ "$status" -eq 0 ]
+		[ "$output" = dweb ]
+	done
+	# not from another network
+	run "${B[@]}" run --rm --network bt-dns2 bt-wget wget -T 2 -t 1 -qO- http://dweb/
+	[ "$status" -ne 0 ]
+	[ "$output" != dweb ]
+	# renamed: the new name resolves, the old one no more
+	"${B[@]}" rename dweb dweb2
+	run wget_by_name bt-dns dweb2
+	[ "$output" = dweb ]
+	run "${B[@]}" run --rm --network bt-dns bt-wget wget -T 2 -t 1 -qO- http://dweb/
+	[ "$status" -ne 0 ]
+	# removed: nothing resolves, and the DNS server went with the last endpoint
+	"${B[@]}" rm -f dweb2
+	run "${B[@]}" run --rm --network bt-dns bt-wget wget -T 2 -t 1 -qO- http://webalias/
+	[ "$status" -ne 0 ]
+	no_dns_process
+	[ -z "$(dns_pid)" ]
+	"${B[@]}" network rm bt-dns bt-dns2
+}
+
+@test "a killed DNS server is started again by the next operation; the default network has none" {
+	[ -x /usr/lib/podman/aardvark-dns ] || skip "aardvark-dns is not installed (scripts/install-deps)"
+	"${B[@]}" run -d --network bridge --name plain busybox busybox sleep 600
+	no_dns_process
+	"${B[@]}" network create --subnet 10.87.0.0/24 bt-dns3
+	"${B[@]}" run -d --network bt-dns3 --name named busybox busybox sleep 600
+	old=$(dns_pid)
+	[ -n "$old" ]
+	kill -9 "$old"
+	for _ in $(seq 50); do [ -d "/proc/$old" ] || break; sleep 0.1; done
+	"${B[@]}" network inspect bt-dns3 >/dev/null
+	new=$(dns_pid)
+	[ -n "$new" ] && [ "$new" != "$old" ]
+	run "${B[@]}" run --rm --network bt-dns3 busybox busybox nslookup named
+	[[ "$output" == *"Address: 10.87.0.2"* ]]
+	"${B[@]}" rm -f named plain
+	no_dns_process
+	"${B[@]}" network rm bt-dns3
+}
+
+@test "--dns, --dns-search, --dns-option, --add-host write resolv.conf and hosts; bad ones are refused" {
+	run "${B[@]}" run --rm --dns 192.0.2.53 --dns-search example.test --dns-option ndots:2 \
+		--add-host db.test:192.0.2.7 busybox sh -c 'cat /etc/resolv.conf /etc/hosts'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nameserver 192.0.2.53"* ]]
+	[[ "$output" == *"search example.test"* ]]
+	[[ "$output" == *"options ndots:2"* ]]
+	[[ "$output" == *"192.0.2.7	db.test"* ]]
+	[ "$(echo "$output" | grep -c nameserver)" = 1 ]
+	run "${B[@]}" create --dns nonsense busybox true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'invalid --dns "nonsense"'* ]]
+	run "${B[@]}" create --add-host nocolon busybox true
+	[[ "$output" == *'invalid --add-host "nocolon"'* ]]
+	run "${B[@]}" create --network-alias x busybox true
+	[[ "$output" == *"network-scoped alias is supported only on user-defined networks"* ]]
+	run "${B[@]}" create --network bridge --ip 172.17.0.9 busybox true
+	[[ "$output" == *"--ip"*"user-defined networks"* ]]
+	run "${B[@]}" ps -a -q
+	[ -z "$output" ]
+}
+
+@test "--ip on a user network is honoured; a taken one is refused naming it" {
+	"${B[@]}" network create --subnet 10.88.0.0/24 bt-fixed
+	"${B[@]}" run -d --network bt-fixed --ip 10.88.0.50 --name fixed busybox busybox sleep 600
+	run "${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' fixed
+	[ "$output" = 10.88.0.50 ]
+	run "${B[@]}" run --rm --network bt-fixed --ip 10.88.0.50 busybox true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"address 10.88.0.50 of network bt-fixed is in use"* ]]
+	run "${B[@]}" run --rm --network bt-fixed --ip 10.99.0.5 busybox true
+	[[ "$output" == *"10.99.0.5 is no host address of network bt-fixed"* ]]
+	"${B[@]}" rm -f fixed
+	"${B[@]}" network rm bt-fixed
+}
+
+@test "containers started at once on one network get distinct addresses" {
+	"${B[@]}" network create --subnet 10.89.0.0/24 bt-race
+	for i in 1 2 3 4 5 6; do
+		"${B[@]}" run -d --network bt-race --name "race$i" busybox busybox sleep 600 > /dev/null &
+	done
+	wait
+	run "${B[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' race1 race2 race3 race4 race5 race6
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '^10\.89\.0\.')" = 6 ]
+	[ "$(echo "$output" | sort -u | wc -l)" = 6 ]
+	"${B[@]}" rm -f race1 race2 race3 race4 race5 race6
+	"${B[@]}" network rm bt-race
+}
+
+@test "network connect/disconnect of a running container: eth1 with an alias, kept over a restart, gone on disconnect" {
+	"${B[@]}" network create --subnet 10.90.0.0/24 bt-conn1
+	"${B[@]}" network create --subnet 10.92.0.0/24 bt-conn2
+	"${B[@]}" run -d --network bt-conn1 --name conn busybox busybox sleep 600
+	"${B[@]}" network connect --alias connalias --ip 10.92.0.9 bt-conn2 conn
+	run "${B[@]}" exec conn busybox ip -4 -o addr show eth1
+	[[ "$output" == *"inet 10.92.0.9/24"* ]]
+	# one default route, through its own network
+	run "${B[@]}" exec conn busybox ip route
+	[ "$(echo "$output" | grep -c default)" = 1 ]
+	[[ "$output" == *"default via 10.90.0.1 dev eth0"* ]]
+	run "${B[@]}" run --rm --network bt-conn2 busybox busybox nslookup connalias
+	[[ "$output" == *"Address: 10.92.0.9"* ]]
+	run "${B[@]}" network connect bt-conn2 conn
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already connected to network bt-conn2"* ]]
+	run "${B[@]}" network disconnect bt-conn1 conn
+	[[ "$output" == *"not supported yet"* ]]
+	"${B[@]}" restart -t 1 conn
+	run "${B[@]}" exec conn busybox ip -4 -o addr show eth1
+	[[ "$output" == *"inet 10.92.0.9/24"* ]]
+	"${B[@]}" network disconnect bt-conn2 conn
+	run "${B[@]}" exec conn busybox ip -o link
+	[[ "$output" != *eth1* ]]
+	run "${B[@]}" network inspect bt-conn2
+	[[ "$output" != *'"Name": "conn"'* ]]
+	run "${B[@]}" network disconnect bt-conn2 conn
+	[[ "$output" == *"not connected to network bt-conn2"* ]]
+	run "${B[@]}" network connect bt-conn2 bt-nosuch
+	[ "$status" -ne 0 ]
+	"${B[@]}" rm -f conn
+	! in_ns ip -o link show | grep -q berthv
+	"${B[@]}" network rm bt-conn1 bt-conn2
 }

@@ -73,6 +73,34 @@ test("ctx.networks: create, get, list, remove, prune", function()
 	eq(table.concat(assert(ctx.networks:prune()), ","), "bt-lua-obj2", "pruned")
 end)
 
+-- the DNS names of an endpoint, asked of the gateway from its namespace
+local function lookup(name)
+	local p = io.popen("nsenter --net=" .. ctns .. " busybox nslookup " .. name .. " 10.55.0.1 2>&1")
+	local out = p:read("a")
+	p:close()
+	return out
+end
+
+test("aliases and a renamed endpoint answer by DNS; bad ones refused", function()
+	if not io.open("/usr/lib/podman/aardvark-dns") then
+		print("skip: aardvark-dns is not installed")
+		return
+	end
+	assert(ctx:network_create("bt-lua", { subnet = "10.55.0.0/24" }))
+	local ok, msg, code = ctx:network_attach("bt-lua", "ct-lua", { netns = ctns, aliases = { "bad alias" } })
+	eq(code, "EINVAL", "a bad alias: " .. tostring(msg))
+	assert(ctx:network_attach("bt-lua", "ct-lua", { netns = ctns, endpoint_name = "luaweb", aliases = { "luadb" } }))
+	assert(lookup("luadb"):find("Address: 10.55.0.2", 1, true), lookup("luadb"))
+	assert(ctx:network_endpoint_rename("bt-lua", "ct-lua", "luaweb2"))
+	assert(lookup("luaweb2"):find("Address: 10.55.0.2", 1, true), lookup("luaweb2"))
+	assert(not lookup("luaweb"):find("Address: 10.55.0.2", 1, true), "the old name still resolves")
+	ok, msg, code = ctx:network_endpoint_rename("bt-lua", "ct-none", "x")
+	eq(code, "ENOTFOUND", "rename of no endpoint: " .. tostring(msg))
+	assert(ctx:network_detach("bt-lua", "ct-lua"))
+	eq(io.open(root .. "/networks/.dns/aardvark.pid"), nil, "the DNS server's pid file after the last detach")
+	assert(ctx:network_remove("bt-lua"))
+end)
+
 ctx:close()
 print(string.format("%d passed, %d failed", passed, failed))
 os.exit(failed == 0 and passed > 0 and 0 or 1, true)

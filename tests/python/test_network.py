@@ -37,7 +37,34 @@ def run_in(ns, script, *args):
 def test_networks_create_attach_inspect_remove(netns, tmp_path):
     host, ct = netns
     out = run_in(host, """
-        import sys, berth
+        import os, subprocess, sys, berth
+
+        def lookup(netns, name):
+            return subprocess.run(["nsenter", "--net=" + netns, "busybox", "nslookup", name, "10.66.0.1"],
+                                  capture_output=True, text=True, timeout=30).stdout
+
+        def check_names(ctx, netns):
+            # a bad alias refused; names asked of the gateway from the endpoint's namespace
+            try:
+                ctx.network_attach("bt-py", "ct-2", pid=os.getpid(), aliases=["no good"])
+            except berth.InvalidArgumentError as e:
+                assert "alias" in str(e)
+            else:
+                raise AssertionError("a bad alias accepted")
+            ctx.network_endpoint_rename("bt-py", "ct-1", "pyweb")
+            ctx.network_detach("bt-py", "ct-1")
+            ctx.network_attach("bt-py", "ct-1", netns=netns, endpoint_name="pyweb", aliases=["pydb"])
+            assert "Address: 10.66.0.2" in lookup(netns, "pydb"), lookup(netns, "pydb")
+            ctx.network_endpoint_rename("bt-py", "ct-1", "pyweb2")
+            assert "Address: 10.66.0.2" in lookup(netns, "pyweb2")
+            assert "Address: 10.66.0.2" not in lookup(netns, "pyweb")
+            try:
+                ctx.network_endpoint_rename("bt-py", "ct-none", "x")
+            except berth.NotFoundError:
+                pass
+            else:
+                raise AssertionError("rename of no endpoint")
+
         ctx = berth.Context(root=sys.argv[1], runroot=sys.argv[1] + "/run")
         nid = ctx.network_create("bt-py", subnet="10.66.0.0/24", labels=["team=py"])
         assert len(nid) == 64
@@ -67,7 +94,10 @@ def test_networks_create_attach_inspect_remove(netns, tmp_path):
             assert "ct-1" in str(e)
         else:
             raise AssertionError("rm while attached")
+        if os.path.exists("/usr/lib/podman/aardvark-dns"):
+            check_names(ctx, sys.argv[2])
         ctx.network_detach("bt-py", "ct-1")
+        assert not os.path.exists(sys.argv[1] + "/networks/.dns/aardvark.pid")
         assert ctx.networks_prune() == ["bt-py"]
         try:
             ctx.network_inspect("bt-py")

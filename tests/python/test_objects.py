@@ -306,6 +306,17 @@ def test_networks(netns, store):
         out = ctx.containers.run("busybox", ["cat", "/proc/net/fib_trie"], network="py-net",
                                  remove=True)
         assert b"10.251.0." in out, out
+        # connect and disconnect a running container: its second interface
+        other = ctx.networks.create("py-net2", ipam={"Config": [{"Subnet": "10.252.0.0/24"}]})
+        other.connect(c, aliases=["second"])
+        code, out = c.exec_run(["ip", "-o", "-4", "addr"])
+        assert code == 0 and b"10.252.0." in out, out
+        other.reload()
+        assert other.containers == [c], other.containers
+        other.disconnect(c)
+        code, out = c.exec_run(["ip", "-o", "-4", "addr"])
+        assert code == 0 and b"10.252.0." not in out, out
+        other.remove()
         c.remove(force=True)
         for bad in ({"driver": "overlay"}, {"ipam": {"Config": [{}, {}]}}):
             try:
