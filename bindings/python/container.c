@@ -371,8 +371,8 @@ const char Context_container_create_doc[] =
 	"                 stop_timeout=0, seccomp=None, init=False, ulimits=None, devices=None,\n"
 	"                 shm_size=0, stdin_open=False, restart_policy=None, log_config=None,\n"
 	"                 healthcheck=None, volumes=None, mounts=None, tmpfs=None,\n"
-	"                 volumes_from=None, publish=None, publish_all=False,
-	"                 network_aliases=None, ip=None, dns=None, dns_search=None,
+	"                 volumes_from=None, publish=None, publish_all=False,\n"
+	"                 network_aliases=None, ip=None, dns=None, dns_search=None,\n"
 	"                 dns_opt=None, extra_hosts=None) -> str\n\n"
 	"Makes a container from an image in the store and returns its id (64 hex\n"
 	"digits). command and entrypoint are lists of str; environment and labels\n"
@@ -384,9 +384,9 @@ const char Context_container_create_doc[] =
 	"\"interval\": ns, \"timeout\": ns, \"retries\": n}; volumes: [\"name:/path:ro\",\n"
 	"\"/host:/path\", \"/anon\"] or {\"/host\": {\"bind\": \"/path\", \"mode\": \"ro\"}}; mounts:\n"
 	"[\"type=tmpfs,target=/t,tmpfs-size=1m\"]; tmpfs: {\"/t\": \"size=1m\"} or\n"
-	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; publish:
-	"[\"[ip:][host_port:]port[/tcp|udp]\"] (bridge networks); publish_all: every
-	"exposed port to a free host port; network_aliases (user networks):
+	"[\"/t:size=1m\"]; volumes_from: [\"container:ro\"]; publish:\n"
+	"[\"[ip:][host_port:]port[/tcp|udp]\"] (bridge networks); publish_all: every\n"
+	"exposed port to a free host port; network_aliases (user networks):\n"
 	"[\"db\"]; dns, dns_search, dns_opt: lists of str; extra_hosts: [\"name:ip\"].";
 
 PyObject *Context_container_create(ContextObject *self, PyObject *args, PyObject *kwargs)
