@@ -521,6 +521,20 @@ static int collect(berth_ctx *ctx, const berth_container_create_opts *o, const j
 	return rc;
 }
 
+/* The parse and checks of bt_ct_mounts_apply alone, nothing made: what the
+ * fuzz target of mount specs drives (--volumes-from needs a store). */
+int bt_ct_mounts_check(const berth_container_create_opts *o, const json_t *image, berth_error **err)
+{
+	struct mnts l = { 0 };
+	int rc;
+
+	if (o->volumes_from && o->volumes_from[0])
+		return bt_error_set(err, BERTH_EINVAL, 0, "--volumes-from needs a store to check against");
+	rc = collect(NULL, o, image, &l, err);
+	mnts_free(&l);
+	return rc;
+}
+
 /* ---- the volumes made and held ------------------------------------------ */
 
 static void holder_of(const char *id, char holder[128])
