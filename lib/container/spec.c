@@ -183,6 +183,16 @@ static bool env_has(const json_t *env, const char *key)
 	return false;
 }
 
+/* command's failure: what it made so far freed (the caller returns at once). */
+static int command_fails(json_t *args, json_t **entrypoint, json_t **cmd, int rc)
+{
+	json_decref(args);
+	json_decref(*entrypoint);
+	json_decref(*cmd);
+	*entrypoint = *cmd = NULL;
+	return rc;
+}
+
 /* Entrypoint + Cmd as Docker combines them: an entrypoint given drops the
  * image's Cmd. EINVAL when nothing is left to run. */
 static int command(const json_t *image, const berth_container_create_opts *o, json_t **path_args,
@@ -205,14 +215,11 @@ static int command(const json_t *image, const berth_container_create_opts *o, js
 	args = json_deep_copy(*entrypoint);
 	json_array_extend(args, *cmd);
 	for (size_t i = 0; i < json_array_size(args); i++)
-		if (!json_is_string(json_array_get(args, i))) {
-			json_decref(args);
-			return bt_error_set(err, BERTH_EINVAL, 0, "the image's Entrypoint or Cmd holds a non-string");
-		}
-	if (!json_array_size(args)) {
-		json_decref(args);
-		return bt_error_set(err, BERTH_EINVAL, 0, "no command specified");
-	}
+		if (!json_is_string(json_array_get(args, i)))
+			return command_fails(args, entrypoint, cmd,
+					     bt_error_set(err, BERTH_EINVAL, 0, "the image's Entrypoint or Cmd holds a non-string"));
+	if (!json_array_size(args))
+		return command_fails(args, entrypoint, cmd, bt_error_set(err, BERTH_EINVAL, 0, "no command specified"));
 	*path_args = args;
 	return 0;
 }
