@@ -8,6 +8,9 @@ src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/fuzz
 bin=${top_builddir:-.}/tests/fuzz
 status=0
 ran=0
+# in sanitizer builds: leaks that are libseccomp's own (lsan.supp says which)
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS
 for dir in "$src"/corpus/*/; do
 	target=$(basename "$dir")
 	prog=$bin/fuzz-$target
