@@ -119,15 +119,7 @@ static char *rootfs, *dir;
 
 static void setup(void)
 {
-	berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
-	char *root = bt_strdup_printf("%s/root", fuzz_tmpdir()), *run = bt_strdup_printf("%s/run", fuzz_tmpdir());
-
-	co.root = root;
-	co.runroot = run;
-	if (berth_ctx_new(&ctx, &co, NULL) < 0)
-		abort();
-	free(root);
-	free(run);
+	ctx = fuzz_ctx();
 	rootfs = bt_strdup_printf("%s/rootfs", fuzz_tmpdir());
 	dir = bt_strdup_printf("%s/ct", fuzz_tmpdir());
 	if (!rootfs || !dir || mkdir(dir, 0700) < 0)
@@ -139,24 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth_container_create_opts o = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	struct list lists[L_N] = { 0 };
 	struct etc_files etc = { 0 };
-	char *text = fuzz_string(data, size), *config = NULL, *etcdir;
+	char *text = fuzz_string(data, size), *pos = text, *config = NULL, *etcdir, *line;
 	json_t *record, *spec = NULL;
 	berth_error *err = NULL;
 
 	if (!ctx)
 		setup();
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
-
-		if (nl)
-			*nl = '\0';
-		if (!*line) {
-			config = nl ? nl + 1 : NULL;
-			break;
-		}
+	while ((line = fuzz_line(&pos, &config)))
 		option(&o, line, lists, &etc);
-		line = nl ? nl + 1 : NULL;
-	}
 	o.env = lists[L_ENV].n ? lists[L_ENV].v : NULL;
 	o.ulimits = lists[L_ULIMIT].n ? lists[L_ULIMIT].v : NULL;
 	o.devices = lists[L_DEVICE].n ? lists[L_DEVICE].v : NULL;

@@ -41,6 +41,25 @@ const char *fuzz_tmpdir(void)
 	return tmpdir;
 }
 
+berth_ctx *fuzz_ctx(void)
+{
+	static berth_ctx *ctx;
+
+	if (!ctx) {
+		berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
+		char *root = bt_strdup_printf("%s/root", fuzz_tmpdir()),
+		     *run = bt_strdup_printf("%s/run", fuzz_tmpdir());
+
+		co.root = root;
+		co.runroot = run;
+		if (!root || !run || berth_ctx_new(&ctx, &co, NULL) < 0)
+			abort();
+		free(root);
+		free(run);
+	}
+	return ctx;
+}
+
 void fuzz_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
 	char *path = bt_strdup_printf("%s/%s", dir, name);

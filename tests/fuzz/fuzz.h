@@ -50,6 +50,26 @@ static inline void fuzz_split(const uint8_t *data, size_t size, char **head, cha
 	*rest = fuzz_string(nl ? nl + 1 : data + size, *restlen);
 }
 
+/* The next line of the text at *pos, cut in place; NULL at the end, and at
+ * an empty line, whose following text then goes to *rest. */
+static inline char *fuzz_line(char **pos, char **rest)
+{
+	char *line = *pos, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	if ((nl = strchr(line, '\n')))
+		*nl = '\0';
+	*pos = nl ? nl + 1 : NULL;
+	if (*line)
+		return line;
+	*rest = *pos;
+	*pos = NULL;
+	return NULL;
+}
+
+/* A context on a store of the run's own (<tmpdir>/root, <tmpdir>/run). */
+berth_ctx *fuzz_ctx(void);
 /* A temporary directory for the whole run, removed at exit. */
 const char *fuzz_tmpdir(void);
 /* Writes len bytes to dir/name (replacing it); aborts on failure. */

@@ -12,26 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth_container_create_opts o = BERTH_CONTAINER_CREATE_OPTS_INIT;
 	const char *v[MAX_LIST + 1] = { 0 }, *m[MAX_LIST + 1] = { 0 }, *t[MAX_LIST + 1] = { 0 };
 	size_t nv = 0, nm = 0, nt = 0;
-	char *text = fuzz_string(data, size), *config = NULL;
+	char *text = fuzz_string(data, size), *pos = text, *config = NULL, *line;
 	json_t *image = NULL;
 	berth_error *err = NULL;
 
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
-
-		if (nl)
-			*nl = '\0';
-		if (!*line) {
-			config = nl ? nl + 1 : NULL;
-			break;
-		}
+	while ((line = fuzz_line(&pos, &config))) {
 		if (!strncmp(line, "v ", 2) && nv < MAX_LIST)
 			v[nv++] = line + 2;
 		else if (!strncmp(line, "mount ", 6) && nm < MAX_LIST)
 			m[nm++] = line + 6;
 		else if (!strncmp(line, "tmpfs ", 6) && nt < MAX_LIST)
 			t[nt++] = line + 6;
-		line = nl ? nl + 1 : NULL;
 	}
 	o.volumes = nv ? v : NULL;
 	o.mounts = nm ? m : NULL;

@@ -14,16 +14,8 @@ static char *networks;
 
 static void setup(void)
 {
-	berth_ctx_opts co = BERTH_CTX_OPTS_INIT;
-	char *root = bt_strdup_printf("%s/root", fuzz_tmpdir()), *run = bt_strdup_printf("%s/run", fuzz_tmpdir());
-
-	co.root = root;
-	co.runroot = run;
-	if (berth_ctx_new(&ctx, &co, NULL) < 0)
-		abort();
-	networks = bt_strdup_printf("%s/networks", root);
-	free(root);
-	free(run);
+	ctx = fuzz_ctx();
+	networks = bt_strdup_printf("%s/networks", berth_ctx_root(ctx));
 }
 
 static void addresses(const char *s)
@@ -55,17 +47,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth_network_create_opts o = BERTH_NETWORK_CREATE_OPTS_INIT;
 	const char *labels[MAX_LABELS + 1] = { 0 }, *name = "fuzznet";
 	size_t nlabels = 0;
-	char *text = fuzz_string(data, size);
+	char *text = fuzz_string(data, size), *pos = text, *rest = NULL, *line;
 	struct bt_net *net = NULL;
 	berth_error *err = NULL;
 
 	if (!ctx)
 		setup();
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n'), *value;
+	/* an empty line ends the options, as in the other targets */
+	while ((line = fuzz_line(&pos, &rest))) {
+		char *value;
 
-		if (nl)
-			*nl = '\0';
 		if ((value = strchr(line, ' ')))
 			*value++ = '\0';
 		else
@@ -85,7 +76,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			o.internal = 1;
 		else if (!strcmp(line, "label") && nlabels < MAX_LABELS)
 			labels[nlabels++] = value;
-		line = nl ? nl + 1 : NULL;
 	}
 	o.labels = nlabels ? labels : NULL;
 	if (bt_net_create_locked(ctx, name, &o, &net, &err) == 0) {
