@@ -103,6 +103,8 @@ int bt_ct_runopts_refresh(berth_ctx *ctx, struct bt_ct *ct, berth_error **err);
  * option; a failure leaves no hold and no volume it made. */
 int bt_ct_mounts_apply(berth_ctx *ctx, const char *id, const berth_container_create_opts *o,
 		       const json_t *image, json_t *spec, json_t *record, berth_error **err);
+/* Only the parse and checks of the above (no --volumes-from): nothing made. */
+int bt_ct_mounts_check(const berth_container_create_opts *o, const json_t *image, berth_error **err);
 /* Before a start: the record's volumes mounted for the container and the
  * empty ones populated from rootfs (berth_volume_populate). */
 int bt_ct_mounts_start(berth_ctx *ctx, const char *id, const json_t *record, const char *rootfs,

@@ -440,25 +440,31 @@ static bool same_path(const char *a, const char *b)
  * --volumes-from or the image) at a path the user mounts is dropped. */
 static int dedupe(struct mnts *l, berth_error **err)
 {
+	bool *drop = calloc(l->n ? l->n : 1, sizeof(*drop));
 	size_t out = 0;
 
-	for (size_t i = 0; i < l->n; i++) {
-		bool drop = false;
-
-		for (size_t j = 0; j < l->n && !drop; j++) {
+	if (!drop)
+		return nomem(err);
+	/* decided on the whole list first: compacting while comparing would
+	 * compare with entries already moved or freed */
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = 0; j < l->n && !drop[i]; j++) {
 			if (i == j || !same_path(l->v[i].dest, l->v[j].dest))
 				continue;
-			if (!l->v[i].weak && !l->v[j].weak)
+			if (!l->v[i].weak && !l->v[j].weak) {
+				free(drop);
 				return bt_error_set(err, BERTH_EINVAL, 0, "Duplicate mount point: %.200s", l->v[i].dest);
+			}
 			/* the weak one yields; of two weak ones the later */
-			drop = l->v[i].weak && (!l->v[j].weak || j < i);
+			drop[i] = l->v[i].weak && (!l->v[j].weak || j < i);
 		}
-		if (drop)
+	for (size_t i = 0; i < l->n; i++)
+		if (drop[i])
 			mnt_free(&l->v[i]);
 		else
 			l->v[out++] = l->v[i];
-	}
 	l->n = out;
+	free(drop);
 	return 0;
 }
 
@@ -518,6 +524,20 @@ static int collect(berth_ctx *ctx, const berth_container_create_opts *o, const j
 		rc = image_volumes(l, image, err);
 	if (rc == 0)
 		rc = dedupe(l, err);
+	return rc;
+}
+
+/* The parse and checks of bt_ct_mounts_apply alone, nothing made: what the
+ * fuzz target of mount specs drives (--volumes-from needs a store). */
+int bt_ct_mounts_check(const berth_container_create_opts *o, const json_t *image, berth_error **err)
+{
+	struct mnts l = { 0 };
+	int rc;
+
+	if (o->volumes_from && o->volumes_from[0])
+		return bt_error_set(err, BERTH_EINVAL, 0, "--volumes-from needs a store to check against");
+	rc = collect(NULL, o, image, &l, err);
+	mnts_free(&l);
 	return rc;
 }
 

@@ -183,6 +183,16 @@ static bool env_has(const json_t *env, const char *key)
 	return false;
 }
 
+/* command's failure: what it made so far freed (the caller returns at once). */
+static int command_fails(json_t *args, json_t **entrypoint, json_t **cmd, int rc)
+{
+	json_decref(args);
+	json_decref(*entrypoint);
+	json_decref(*cmd);
+	*entrypoint = *cmd = NULL;
+	return rc;
+}
+
 /* Entrypoint + Cmd as Docker combines them: an entrypoint given drops the
  * image's Cmd. EINVAL when nothing is left to run. */
 static int command(const json_t *image, const berth_container_create_opts *o, json_t **path_args,
@@ -205,14 +215,11 @@ static int command(const json_t *image, const berth_container_create_opts *o, js
 	args = json_deep_copy(*entrypoint);
 	json_array_extend(args, *cmd);
 	for (size_t i = 0; i < json_array_size(args); i++)
-		if (!json_is_string(json_array_get(args, i))) {
-			json_decref(args);
-			return bt_error_set(err, BERTH_EINVAL, 0, "the image's Entrypoint or Cmd holds a non-string");
-		}
-	if (!json_array_size(args)) {
-		json_decref(args);
-		return bt_error_set(err, BERTH_EINVAL, 0, "no command specified");
-	}
+		if (!json_is_string(json_array_get(args, i)))
+			return command_fails(args, entrypoint, cmd,
+					     bt_error_set(err, BERTH_EINVAL, 0, "the image's Entrypoint or Cmd holds a non-string"));
+	if (!json_array_size(args))
+		return command_fails(args, entrypoint, cmd, bt_error_set(err, BERTH_EINVAL, 0, "no command specified"));
 	*path_args = args;
 	return 0;
 }
@@ -581,6 +588,53 @@ static void record_options(json_t *record, const char *image_name, const json_t 
 	json_object_set_new(record, "HostConfig", host);
 }
 
+/* JSON holds UTF-8 only, and json_pack drops what is not (its caller sees
+ * NULL): option text that is not UTF-8 is refused up front, named. */
+static int check_text(const char *what, const char *s, berth_error **err)
+{
+	json_t *j;
+
+	if (!s)
+		return 0;
+	if (!(j = json_string(s)))
+		return bt_error_set(err, BERTH_EINVAL, 0, "%s: not UTF-8 text", what);
+	json_decref(j);
+	return 0;
+}
+
+static int check_texts(const char *what, const char *const *v, berth_error **err)
+{
+	for (; v && *v; v++)
+		if (check_text(what, *v, err) < 0)
+			return BERTH_EINVAL;
+	return 0;
+}
+
+static int options_text(const berth_container_create_opts *o, berth_error **err)
+{
+	const struct {
+		const char *what, *s;
+	} one[] = { { "name", o->name }, { "workdir", o->workdir }, { "user", o->user },
+		    { "hostname", o->hostname }, { "network", o->network }, { "stop_signal", o->stop_signal },
+		    { "seccomp", o->seccomp }, { "restart", o->restart }, { "health_cmd", o->health_cmd } };
+	const struct {
+		const char *what;
+		const char *const *v;
+	} many[] = { { "cmd", o->cmd }, { "entrypoint", o->entrypoint }, { "env", o->env },
+		     { "cap_add", o->cap_add }, { "cap_drop", o->cap_drop }, { "labels", o->labels },
+		     { "ulimits", o->ulimits }, { "devices", o->devices }, { "log_opts", o->log_opts },
+		     { "volumes", o->volumes }, { "mounts", o->mounts }, { "tmpfs", o->tmpfs },
+		     { "volumes_from", o->volumes_from }, { "publish", o->publish } };
+
+	for (size_t i = 0; i < BT_ARRAY_SIZE(one); i++)
+		if (check_text(one[i].what, one[i].s, err) < 0)
+			return BERTH_EINVAL;
+	for (size_t i = 0; i < BT_ARRAY_SIZE(many); i++)
+		if (check_texts(many[i].what, many[i].v, err) < 0)
+			return BERTH_EINVAL;
+	return 0;
+}
+
 int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char *rootfs,
 		     const char *image_config, const berth_container_create_opts *o,
 		     json_t *record, json_t **spec, berth_error **err)
@@ -592,7 +646,7 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 	json_t *image, *proc = NULL, *res = NULL, *seccomp = NULL, *logc = NULL;
 	int rc;
 
-	if ((rc = bt_ct_net_check(ctx, o->network, err)) < 0)
+	if ((rc = options_text(o, err)) < 0 || (rc = bt_ct_net_check(ctx, o->network, err)) < 0)
 		return rc;
 	if (o->shm_size < 0)
 		return bt_error_set(err, BERTH_EINVAL, 0, "a negative --shm-size");
@@ -618,6 +672,10 @@ int bt_ct_spec_build(berth_ctx *ctx, const char *id, const char *dir, const char
 			  "root", "path", rootfs, "readonly", o->read_only, "mounts", mounts(dir, o),
 			  "linux", linux_section(o, res));
 	proc = res = NULL;
+	if (!*spec) {
+		rc = bt_error_set(err, BERTH_ENOMEM, 0, "out of memory");
+		goto out;
+	}
 	if (seccomp)
 		json_object_set_new(json_object_get(*spec, "linux"), "seccomp", seccomp);
 	seccomp = NULL;

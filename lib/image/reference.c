@@ -255,6 +255,16 @@ void berth_reference_free(berth_reference *ref)
 	free(ref);
 }
 
+/* Whether the first component of name (up to a '/', which it must have)
+ * would be read as a domain. */
+static bool names_domain(const char *name)
+{
+	size_t n = strcspn(name, "/");
+
+	return memchr(name, '.', n) || memchr(name, ':', n) || (n == 9 && !strncmp(name, "localhost", 9)) ||
+	       has_upper(name, n);
+}
+
 /* Fills the derived strings of ref from domain, path, tag and digest. */
 static int finish(berth_reference *ref)
 {
@@ -268,7 +278,9 @@ static int finish(berth_reference *ref)
 		if (!strncmp(rest, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) &&
 		    !strchr(rest + strlen(OFFICIAL_PREFIX), '/'))
 			rest += strlen(OFFICIAL_PREFIX);
-		fam = rest;
+		/* "docker.io/a.b/c" stays whole: "a.b/c" would name registry a.b */
+		if (!strchr(rest, '/') || !names_domain(rest))
+			fam = rest;
 	}
 	ref->familiar_name = strdup(fam);
 	ref->string = bt_strdup_printf("%s%s%s%s%s", ref->name, t, tag, a, dig);
@@ -340,10 +352,7 @@ int berth_reference_parse(const char *text, berth_reference **out, berth_error *
 
 	/* the domain, when the first component looks like one */
 	slash = strchr(name, '/');
-	if (slash && (memchr(name, '.', (size_t)(slash - name)) ||
-		      memchr(name, ':', (size_t)(slash - name)) ||
-		      (slash - name == 9 && !strncmp(name, "localhost", 9)) ||
-		      has_upper(name, (size_t)(slash - name)))) {
+	if (slash && names_domain(name)) {
 		*slash = '\0';
 		if ((rc = check_domain(text, name, err)) < 0)
 			goto fail;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # libberth exports exactly the functions its headers declare, each at a
-# version node (BERTH_0.1, or BERTH_0.2 for what came after), and nothing else (no internal bt_ names, no
+# version node BERTH_<major>.<minor>, and nothing else (no internal bt_ names, no
 # libraries' symbols leaking through).
 set -eu
 lib="$top_builddir/lib/.libs/libberth.so"
@@ -11,15 +11,15 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ${NM:-nm} -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | sort > "$tmp/exported"
 test -s "$tmp/exported" || { echo "no symbols exported from $lib"; exit 1; }
 
-bad=$(grep -v '^berth_[a-z0-9_]*@@BERTH_0\.[12]$' "$tmp/exported" || true)
+bad=$(grep -Ev '^berth_[a-z0-9_]*@@BERTH_[0-9]+\.[0-9]+$' "$tmp/exported" || true)
 if [ -n "$bad" ]; then
-	echo "symbols outside berth_*@@BERTH_0.1 and BERTH_0.2:"; echo "$bad"; exit 1
+	echo "symbols outside berth_*@@BERTH_<version>:"; echo "$bad"; exit 1
 fi
 
 # every function declared BERTH_EXTERN in the installed headers is exported, and vice versa
 cat "$top_srcdir"/include/berth/*.h | tr '\n' ' ' | sed 's/;/;\n/g' |
 	sed -n 's/.*BERTH_EXTERN[^(]*[ *]\(berth_[a-z0-9_]*\) *(.*/\1/p' | sort -u > "$tmp/declared"
-sed 's/@@BERTH_0\.[12]$//' "$tmp/exported" > "$tmp/names"
+sed -E 's/@@BERTH_[0-9]+\.[0-9]+$//' "$tmp/exported" > "$tmp/names"
 if ! diff -u "$tmp/declared" "$tmp/names"; then
 	echo "headers (-) and exports (+) differ"; exit 1
 fi
@@ -46,4 +46,4 @@ fi
 if grep '^berth_container ' "$tmp/prefixes" | grep -qv 'container\.h'; then
 	echo "berth_container_* is the engine's prefix; the OCI runtime's calls are berth_runtime_*"; exit 1
 fi
-echo "1 passed, 0 failed: $(wc -l < "$tmp/names") symbols, all berth_*@@BERTH_0.1/0.2 and declared"
+echo "1 passed, 0 failed: $(wc -l < "$tmp/names") symbols, all berth_*@@BERTH_<version> and declared"

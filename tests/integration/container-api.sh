@@ -13,6 +13,9 @@ if [ -z "${BERTH_TEST_IN_NS:-}" ]; then
 fi
 T=$(mktemp -d /tmp/berth-ct-api-XXXXXX)
 trap 'grep -o " $T/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf "$T"' EXIT
+# what the test leaves of berth's (lib/leaks.sh): checked at the end
+. "$here/lib/leaks.sh"
+bt_leaks_begin "$T"
 export BERTH_MONITOR="$top_builddir/lib/container/berth-monitor"
 export BERTH_DATADIR="$here/../../data"
 /usr/bin/python3 "$here/lib/registry-mkimage.py" "$T/layout" > /dev/null
@@ -29,3 +32,4 @@ if pgrep -f "berth-monitor --root $T/" > /dev/null; then
 fi
 ls "$T/run/runtime" 2>/dev/null | grep . && { echo "FAIL: runtime state left"; exit 1; }
 echo "ok: no mount, monitor or runtime state left"
+bt_leaks_end

@@ -11,6 +11,10 @@ command -v ip >/dev/null || { echo "SKIP: ip (iproute2) is not installed"; exit 
 ns=bt-netapi-$$
 T=$(mktemp -d /tmp/berth-net-api-XXXXXX)
 trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$T" /run/berth-test-network-api' EXIT
+# what the test leaves of berth's (lib/leaks.sh): checked at the end; its
+# own namespace is removed by the trap
+. "$here/lib/leaks.sh"
+bt_leaks_begin "$T"
 ip netns add "$ns"
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
 in_ns ip link set lo up
@@ -21,3 +25,4 @@ rules=$(in_ns nft list table inet berth 2>/dev/null || true)
 echo "$rules" | grep -q 'berth-\|bt-br' && { echo "FAIL: rules of removed networks left: $rules"; exit 1; }
 ls "$T/root/networks/"*/leases/* 2>/dev/null && { echo "FAIL: leases left"; exit 1; }
 echo "ok: only the default network's bridge and rules are left"
+bt_leaks_end

@@ -10,6 +10,9 @@ if [ -z "${BERTH_TEST_IN_NS:-}" ]; then
 fi
 T=$(mktemp -d /tmp/berth-vol-api-XXXXXX)
 trap 'grep -o " $T/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf "$T"' EXIT
+# what the test leaves of berth's (lib/leaks.sh): checked at the end
+. "$here/lib/leaks.sh"
+bt_leaks_begin "$T"
 mkdir -p "$T/scratch"
 timeout -k 5 300 "$top_builddir/tests/integration/volume-api" "$T/root" "$T/run" "$T/scratch"
 if grep -q " $T/root" /proc/self/mounts; then
@@ -17,3 +20,4 @@ if grep -q " $T/root" /proc/self/mounts; then
 	exit 1
 fi
 echo "ok: no mount left"
+bt_leaks_end

@@ -96,6 +96,11 @@ START_TEST(familiar_names)
 		{ "docker.io/library/a/b", "library/a/b" },
 		{ "localhost/library/app", "localhost/library/app" },
 		{ "quay.io/x/y@" DIG, "quay.io/x/y" },
+		/* without docker.io/ these would name registries a.b and localhost
+		 * (found by tests/fuzz/reference) */
+		{ "docker.io/a.b/c", "docker.io/a.b/c" },
+		{ "docker.io/localhost/c", "docker.io/localhost/c" },
+		{ "docker.io/library/a.b", "a.b" },
 	};
 	berth_error *err = NULL;
 

@@ -24,6 +24,24 @@
 BT_TMP=
 bt_cleanups=
 
+# the leak checks (lib/leaks.sh), found beside this file; without them
+# (a copy of this file elsewhere) no check
+bt_leaks_found=
+for _d in "${top_srcdir:+$top_srcdir/tests/integration/lib}" "${here:+$here/lib}"; do
+	[ -n "$_d" ] && [ -f "$_d/leaks.sh" ] && { . "$_d/leaks.sh"; break; }
+done
+command -v bt_leaks_begin >/dev/null 2>&1 || {
+	bt_leaks_begin() { :; }
+	bt_leaks_end() { :; }
+	bt_leaks_allow() { :; }
+}
+# run by the EXIT trap after the cleanups: a leak fails the test
+bt_leaks_report() {
+	[ -n "$bt_leaks_found" ] || return 0
+	printf '%s\n' "$bt_leaks_found"
+	exit 1
+}
+
 # bt_skip REASON: exit 77, the automake code for a skipped test.
 bt_skip() {
 	echo "SKIP: $*"
@@ -75,7 +93,8 @@ bt_delete_all() {
 }
 
 # bt_tmp_setup NAME: a fresh temp dir /tmp/berth-test-NAME-XXXXXX in $BT_TMP,
-# and the traps that clean up at exit or on a signal.
+# and the traps that clean up at exit or on a signal; the leak checks of
+# lib/leaks.sh around the test (bt_leaks_allow for what it may leave).
 bt_tmp_setup() {
 	BT_TMP=$(mktemp -d "/tmp/berth-test-$1-XXXXXX")
 	# rm stays on this file system, so a mount a failed test left inside
@@ -83,7 +102,11 @@ bt_tmp_setup() {
 	bt_cleanup_add "rm -rf --one-file-system '$BT_TMP'"
 	bt_cleanup_add "bt_umount_under '$BT_TMP'"
 	bt_cleanup_add "bt_kill_under '$BT_TMP'"
-	trap 'bt_cleanup_run' EXIT
+	# after the test's own cleanups (added later, run earlier), before the
+	# safety nets above, which would hide what it leaves
+	bt_leaks_begin "$BT_TMP"
+	bt_cleanup_add 'bt_leaks_found=$(bt_leaks_end)'
+	trap 'bt_cleanup_run; bt_leaks_report' EXIT
 	trap 'bt_cleanup_run; exit 130' INT
 	trap 'bt_cleanup_run; exit 143' TERM
 }
